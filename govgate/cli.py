@@ -1,0 +1,200 @@
+"""The ``govgate`` command. Every command has ``--help``; errors print one clear line and exit non-zero."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from govgate.errors import GovgateError
+from govgate.settings import load_settings
+
+app = typer.Typer(help="govgate: AI governance gates that leave evidence.", no_args_is_help=True, add_completion=False)
+config_app = typer.Typer(help="Inspect settings.", no_args_is_help=True)
+policy_app = typer.Typer(help="Validate and inspect policy-as-code files.", no_args_is_help=True)
+store_app = typer.Typer(help="Look into the evidence store.", no_args_is_help=True)
+controls_app = typer.Typer(help="The control catalog index (NIST AI RMF, ISO/IEC 42001, EU AI Act, Vietnam).", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+app.add_typer(policy_app, name="policy")
+app.add_typer(store_app, name="store")
+app.add_typer(controls_app, name="controls")
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def _settings():
+    try:
+        return load_settings()
+    except GovgateError as exc:
+        _fail(str(exc))
+
+
+@config_app.command("show")
+def config_show(as_json: bool = typer.Option(False, "--json", help="print JSON instead of a table")) -> None:
+    """Print the effective settings (secrets masked) and where each service is."""
+    shown = _settings().describe()
+    if as_json:
+        typer.echo(json.dumps(shown, indent=2, default=str))
+        return
+    width = max(len(k) for k in shown)
+    for key, value in shown.items():
+        typer.echo(f"{key:<{width}}  {value if value is not None else '(unset)'}")
+
+
+@app.command()
+def selftest(tier: Optional[str] = typer.Option(None, help="policy tier to record (default: the policy's default)")) -> None:
+    """Run the evidence-selftest flow: store, MLflow, policy and controls health, published as evidence."""
+    settings = _settings()
+    from govgate.runtime import prefect_server
+
+    try:
+        with prefect_server(settings) as api_url:
+            from flows.runner import run_flow
+            from flows.selftest import evidence_selftest
+
+            result = run_flow(evidence_selftest, tier=tier)
+            _where(result, api_url, settings)
+    except GovgateError as exc:
+        _fail(str(exc))
+
+
+def _where(result: dict, api_url: str, settings) -> None:
+    from govgate.runtime import ui_url
+
+    typer.echo(f"decision:       {result['decision']}")
+    typer.echo(f"evidence:       {result['record_uri']}")
+    typer.echo(f"report:         {result['report_uri']}")
+    typer.echo(f"MLflow run:     {result.get('mlflow_run_url') or result['mlflow_run_id']}"
+               f" (browse: mlflow ui --backend-store-uri {settings.effective_mlflow_tracking_uri})")  # fmt: skip
+    typer.echo(f"Prefect:        {ui_url(api_url)}")
+
+
+@app.command()
+def schema(
+    write: bool = typer.Option(False, help="write the JSON Schema file into the package"),
+    check: bool = typer.Option(False, help="exit 1 if the schema file differs from the models"),
+) -> None:
+    """Print (or write, or check) the JSON Schema of the evidence record."""
+    from govgate.record import json_schema
+
+    path = Path(__file__).parent / "schemas" / "gate-result.schema.json"
+    text = json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
+    if write:
+        path.write_text(text)
+        typer.echo(f"wrote {path}")
+    elif check:
+        if not path.is_file() or path.read_text() != text:
+            _fail(f"{path} does not match the record models; run `govgate schema --write`")
+        typer.echo(f"{path} matches the models")
+    else:
+        typer.echo(text, nl=False)
+
+
+@policy_app.command("validate")
+def policy_validate(path: Optional[Path] = typer.Argument(None, help="policy file (default: the configured one)")) -> None:
+    """Load and validate a policy file; print its tiers and digest."""
+    from govgate.policy import load_policy
+
+    try:
+        policy = load_policy(path or _settings().policy)
+    except GovgateError as exc:
+        _fail(str(exc))
+    typer.echo(f"{policy.path}: {policy.name} {policy.version} is valid (sha256 {policy.sha256})")
+    for name, tier in policy.tiers.items():
+        typer.echo(f"  {name:<8} gates={','.join(tier.required_gates) or '-'} evidence={','.join(tier.required_evidence) or '-'}")
+
+
+@store_app.command("ls")
+def store_ls(
+    prefix: str = typer.Argument("evidence/", help="key prefix"),
+    limit: int = typer.Option(100, min=1, help="at most this many keys"),
+) -> None:
+    """List objects under a prefix of the configured store."""
+    from govgate.store import open_store
+
+    try:
+        store = open_store(_settings())
+        for n, info in enumerate(store.list(prefix)):
+            if n >= limit:
+                typer.echo(f"... (more than {limit}; use --limit)")
+                break
+            typer.echo(f"{info.last_modified:%Y-%m-%d %H:%M:%S}  {info.size:>10}  {info.key}")
+    except GovgateError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def report(
+    record: str = typer.Argument(..., help="record id, or a record's URI/prefix in the store"),
+    html: bool = typer.Option(False, "--html", help="print the HTML report's location instead of Markdown"),
+) -> None:
+    """Print the report of one gate run."""
+    from govgate.publish import find_record, load_record
+    from govgate.render import render_markdown
+    from govgate.store import open_store
+
+    try:
+        store = open_store(_settings())
+        key = record
+        if "://" in record:
+            key = record.split(store.url.rstrip("/") + "/", 1)[-1] if record.startswith(store.url) else None
+            if key is None:
+                _fail(f"{record} is not in the configured store {store.url}")
+        elif "/" not in record:
+            key = find_record(store, record)
+        rec = load_record(store, key)
+        prefix = rec.evidence_prefix()
+        if html:
+            typer.echo(store.uri(prefix + "report.html"))
+        else:
+            typer.echo(render_markdown(rec, {"evidence record": store.uri(prefix + "record.json")}))
+    except GovgateError as exc:
+        _fail(str(exc))
+
+
+@controls_app.command("build")
+def controls_build(catalog: Path = typer.Option(..., exists=True, dir_okay=False, help="standards catalog.yaml")) -> None:
+    """Rebuild the shipped control index from the standards catalog."""
+    from govgate.controls import INDEX_PATH, build_index
+
+    index = build_index(catalog)
+    INDEX_PATH.write_text(json.dumps(index, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    typer.echo(f"wrote {INDEX_PATH}: {len(index['controls'])} controls")
+
+
+@controls_app.command("for")
+def controls_for_kind(evidence_kind: str = typer.Argument(..., help="e.g. pii_scan, fairness_eval")) -> None:
+    """List the controls a kind of evidence serves."""
+    from govgate.controls import control_title, controls_for
+
+    try:
+        refs = controls_for(evidence_kind)
+    except ValueError as exc:
+        _fail(str(exc))
+    for ref in refs:
+        typer.echo(f"{ref:<40} {control_title(ref)}")
+
+
+@app.command()
+def demo() -> None:
+    """Run the demo story on embedded defaults and print where to look."""
+    typer.echo("govgate demo: evidence selftest (store, MLflow, policy, controls)")
+    selftest(tier=None)
+
+
+def main() -> None:
+    try:
+        app()
+    except GovgateError as exc:  # last resort: never a traceback for an expected error
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""Policy-as-code: risk tiers with thresholds, required gates and required evidence, as YAML.
+
+A policy file is validated strictly: an unknown key, a missing tier or a bad value is a ``PolicyError``
+that names the file and the dotted key. The file's SHA-256 goes into every record.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from govgate.controls import EVIDENCE_KINDS
+from govgate.digest import sha256_bytes
+from govgate.errors import PolicyError
+from govgate.record import PolicyRef
+
+GATES = ("data_review", "model_review", "launch_evidence", "reassessment", "retention_purge")
+REQUIRED_TIERS = ("low", "medium", "high")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DataReviewRules(_Strict):
+    max_secret_findings: int = Field(0, ge=0, description="secrets found above this fail the review")
+    direct_identifiers_require_legal_basis: bool = True
+    undeclared_sensitive_attribute: Literal["fail", "warn"] = "warn"
+    max_null_fraction: float = Field(0.2, ge=0, le=1)
+    max_duplicate_row_fraction: float = Field(0.01, ge=0, le=1)
+    pii_sample_rows: int = Field(2000, ge=10, description="rows sampled per structured column to classify it")
+    pii_min_prevalence: float = Field(0.05, ge=0, le=1, description="share of sampled values that makes a column PII")
+    required_datasheet_fields: list[str] = Field(
+        default_factory=lambda: ["owner", "source", "purpose", "legal_basis", "retention"]
+    )
+
+
+class ModelReviewRules(_Strict):
+    min_accuracy: float | None = Field(None, ge=0, le=1)
+    min_roc_auc: float | None = Field(None, ge=0, le=1)
+    max_demographic_parity_difference: float = Field(0.1, ge=0, le=1)
+    min_demographic_parity_ratio: float = Field(0.8, ge=0, le=1)
+    max_equalized_odds_difference: float = Field(0.1, ge=0, le=1)
+    min_group_size: int = Field(30, ge=1, description="smaller groups are reported inconclusive")
+    bootstrap_resamples: int = Field(1000, ge=0)
+    confidence_level: float = Field(0.95, gt=0, lt=1)
+    baseline_tolerance: float = Field(0.02, ge=0, le=1, description="allowed worsening against the approved baseline")
+    max_flip_rate: float = Field(0.05, ge=0, le=1, description="share of decisions flipped by small perturbations")
+    sensitive_importance_top_k: int = Field(3, ge=1, description="warn when a sensitive feature ranks this high")
+
+
+class LaunchRules(_Strict):
+    required_signoffs: int = Field(1, ge=0)
+    signoff_roles: list[str] = Field(default_factory=list)
+    signoff_timeout_hours: float = Field(72, gt=0)
+    object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] | None = "GOVERNANCE"
+    object_lock_days: int = Field(365, ge=0)
+
+
+class ReassessmentRules(_Strict):
+    cron: str = Field("0 6 1 * *", description="when deployed versions of this tier are reassessed")
+    max_psi: float = Field(0.2, ge=0, description="population stability index above this is drift")
+    max_performance_drop: float = Field(0.05, ge=0, le=1)
+    max_fairness_regression: float = Field(0.05, ge=0, le=1)
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        if len(value.split()) != 5:
+            raise ValueError(f"{value!r} is not a 5-field cron expression (minute hour day month weekday)")
+        return value
+
+
+class Tier(_Strict):
+    description: str = ""
+    required_gates: list[str] = Field(default_factory=list)
+    required_evidence: list[str] = Field(default_factory=list)
+    inconclusive_blocks: bool = Field(True, description="an inconclusive check makes the decision needs-review")
+    data_review: DataReviewRules = Field(default_factory=DataReviewRules)
+    model_review: ModelReviewRules = Field(default_factory=ModelReviewRules)
+    launch: LaunchRules = Field(default_factory=LaunchRules)
+    reassessment: ReassessmentRules = Field(default_factory=ReassessmentRules)
+
+    @field_validator("required_gates")
+    @classmethod
+    def _gates(cls, value: list[str]) -> list[str]:
+        bad = [g for g in value if g not in GATES]
+        if bad:
+            raise ValueError(f"unknown gate(s) {bad}; expected some of {list(GATES)}")
+        return value
+
+    @field_validator("required_evidence")
+    @classmethod
+    def _evidence(cls, value: list[str]) -> list[str]:
+        bad = [e for e in value if e not in EVIDENCE_KINDS]
+        if bad:
+            raise ValueError(f"unknown evidence kind(s) {bad}; expected some of {list(EVIDENCE_KINDS)}")
+        return value
+
+
+class Policy(_Strict):
+    name: str = Field(..., min_length=1)
+    version: str = Field(..., min_length=1)
+    description: str = ""
+    default_tier: str = "medium"
+    tiers: dict[str, Tier]
+
+    # set by load_policy, not by the file
+    path: str = Field("", exclude=True)
+    sha256: str = Field("", exclude=True)
+
+    @model_validator(mode="after")
+    def _tiers(self) -> "Policy":
+        missing = [t for t in REQUIRED_TIERS if t not in self.tiers]
+        if missing:
+            raise ValueError(f"tiers: missing tier(s) {missing}; a policy defines at least {list(REQUIRED_TIERS)}")
+        if self.default_tier not in self.tiers:
+            raise ValueError(f"default_tier: {self.default_tier!r} is not one of the tiers {list(self.tiers)}")
+        return self
+
+    def tier(self, name: str | None = None) -> Tier:
+        name = name or self.default_tier
+        if name not in self.tiers:
+            raise PolicyError(f"{self.path}: unknown risk tier {name!r}; the policy defines {list(self.tiers)}")
+        return self.tiers[name]
+
+    def ref(self, tier: str | None = None) -> PolicyRef:
+        tier = tier or self.default_tier
+        self.tier(tier)
+        return PolicyRef(name=self.name, version=self.version, tier=tier, path=self.path, sha256=self.sha256)
+
+    @cached_property
+    def tier_names(self) -> list[str]:
+        return list(self.tiers)
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and validate a policy file; every problem names the file and the key."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise PolicyError(f"policy file {path} does not exist") from None
+    except OSError as exc:
+        raise PolicyError(f"policy file {path} cannot be read: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise PolicyError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise PolicyError(f"{path}: expected a mapping with keys name, version, tiers; got {type(data).__name__}")
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as exc:
+        raise PolicyError(f"{path}: " + "; ".join(_describe(e) for e in exc.errors())) from None
+    return policy.model_copy(update={"path": str(path), "sha256": sha256_bytes(raw)})
+
+
+def _describe(err: dict) -> str:
+    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        return f"{key}: unknown key"
+    if err["type"] == "missing":
+        return f"{key}: required key is missing"
+    return f"{key}: {err['msg']} (got {err.get('input')!r})"

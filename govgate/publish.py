@@ -1,0 +1,152 @@
+"""The one publishing path every gate uses (the part without Prefect).
+
+Order matters for "nothing half-written is marked complete":
+1. the MLflow run is created first, so its id is in the record (and MLflow is known to be reachable);
+2. the gate's extra files, ``record.json``, ``report.md`` and ``report.html`` are written once to
+   ``evidence/<asset>/<version>/<gate>/<record_id>/``;
+3. ``manifest.json`` (every file with its SHA-256 and size) is written last: a record is complete only
+   when its manifest exists, and readers ignore prefixes without one;
+4. the MLflow run gets metrics, the decision as tags and the files as artifacts, and is ended;
+5. the model version (if any) gets ``govgate.<gate>.decision`` and ``govgate.<gate>.record_uri`` tags.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from govgate.errors import GovgateError, StoreError
+from govgate.record import ArtifactRef, GateResult, utcnow
+from govgate.render import render_html, render_markdown
+from govgate.store import ObjectStore
+from govgate.tracking import Tracker
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class Published:
+    record: GateResult
+    prefix: str
+    record_uri: str
+    report_uri: str
+    manifest_uri: str
+    summary_markdown: str
+    mlflow_run_id: str | None = None
+    mlflow_run_url: str | None = None
+    files: dict[str, str] = field(default_factory=dict)  # name -> sha256
+
+
+def media_type(name: str) -> str:
+    return {
+        ".json": "application/json",
+        ".html": "text/html; charset=utf-8",
+        ".md": "text/markdown; charset=utf-8",
+        ".csv": "text/csv",
+        ".parquet": "application/vnd.apache.parquet",
+        ".png": "image/png",
+        ".svg": "image/svg+xml",
+        ".yaml": "application/yaml",
+    }.get(Path(name).suffix, "application/octet-stream")
+
+
+def publish(
+    record: GateResult,
+    *,
+    store: ObjectStore,
+    tracker: Tracker,
+    extra_files: dict[str, bytes | Path] | None = None,
+    model_version: tuple[str, str | int] | None = None,
+) -> Published:
+    """Write the record and its reports once, log them to MLflow, tag the model version."""
+    exp_id, run_id = tracker.start_run(record)
+    record.provenance.mlflow_run_id = run_id
+    record.provenance.mlflow_experiment_id = exp_id
+    record.provenance.mlflow_tracking_uri = _safe_uri(tracker.tracking_uri)
+    if record.finished_at is None:
+        record.finished_at = utcnow()
+    prefix = record.evidence_prefix()
+    ok = False
+    try:
+        files: dict[str, str] = {}
+        for name, content in (extra_files or {}).items():
+            info = store.put(prefix + name, content, write_once=True, content_type=media_type(name))
+            record.artifacts.append(
+                ArtifactRef(name=name, uri=store.uri(prefix + name), sha256=info.sha256, size=info.size, media_type=media_type(name))
+            )
+            files[name] = info.sha256
+        record_uri = store.uri(prefix + "record.json")
+        report_uri = store.uri(prefix + "report.html")
+        run_url = tracker.run_url(exp_id, run_id)
+        links = {"evidence record": record_uri, "HTML report": report_uri}
+        if run_url:
+            links["MLflow run"] = run_url
+        rendered = {
+            "record.json": record.model_dump_json(indent=2).encode(),
+            "report.md": render_markdown(record, links).encode(),
+            "report.html": render_html(record, links).encode(),
+        }
+        for name, body in rendered.items():
+            info = store.put(prefix + name, body, write_once=True, content_type=media_type(name))
+            files[name] = info.sha256
+        manifest = {
+            "record_id": record.record_id,
+            "gate": record.gate,
+            "decision": record.decision.outcome.value,
+            "complete": True,
+            "files": {name: {"sha256": digest} for name, digest in sorted(files.items())},
+        }
+        store.put(prefix + MANIFEST, json.dumps(manifest, indent=2).encode(), write_once=True, content_type="application/json")
+        tracker.log_result(run_id, record, record_uri, {k: rendered[k] for k in ("record.json", "report.md", "report.html")})
+        if model_version is not None:
+            name, version = model_version
+            gate_tag = f"govgate.{record.gate.replace('-', '_')}"
+            tracker.set_model_version_tags(
+                name,
+                version,
+                {f"{gate_tag}.decision": record.decision.outcome.value, f"{gate_tag}.record_uri": record_uri,
+                 f"{gate_tag}.record_id": record.record_id},
+            )
+        ok = True
+        return Published(
+            record=record,
+            prefix=prefix,
+            record_uri=record_uri,
+            report_uri=report_uri,
+            manifest_uri=store.uri(prefix + MANIFEST),
+            summary_markdown=rendered["report.md"].decode(),
+            mlflow_run_id=run_id,
+            mlflow_run_url=run_url,
+            files=files,
+        )
+    finally:
+        try:
+            tracker.end_run(run_id, ok and record.decision.outcome.value != "error")
+        except GovgateError as exc:  # never mask the original error
+            log.warning("could not end MLflow run %s: %s", run_id, exc)
+
+
+def _safe_uri(uri: str) -> str:
+    from govgate.settings import mask_url
+
+    return mask_url(uri)
+
+
+def load_record(store: ObjectStore, prefix_or_key: str) -> GateResult:
+    """Read a complete record (its manifest must exist) from a prefix or a record.json key."""
+    prefix = prefix_or_key[: -len("record.json")] if prefix_or_key.endswith("record.json") else prefix_or_key.rstrip("/") + "/"
+    if not store.exists(prefix + MANIFEST):
+        raise StoreError(f"{store.uri(prefix)} has no {MANIFEST}: the record is incomplete or does not exist")
+    return GateResult.model_validate_json(store.get_bytes(prefix + "record.json"))
+
+
+def find_record(store: ObjectStore, record_id: str) -> str:
+    """The prefix of the complete record with this id (searches evidence/)."""
+    for info in store.list("evidence/"):
+        if info.key.endswith(f"/{record_id}/{MANIFEST}"):
+            return info.key[: -len(MANIFEST)]
+    raise StoreError(f"no complete record with id {record_id!r} under {store.uri('evidence/')}")

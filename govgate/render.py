@@ -1,0 +1,83 @@
+"""Renderers: pure functions of an evidence record (no I/O, no clock), so a report can always be
+re-rendered from the stored record and agree with it."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+
+from govgate.controls import control_title
+from govgate.record import Check, GateResult, Metric
+
+OUTCOME_ORDER = {"error": 0, "fail": 1, "inconclusive": 2, "warn": 3, "pass": 4, "skipped": 5}
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("govgate", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["metric"] = format_metric
+    env.filters["threshold"] = format_threshold
+    env.filters["md_cell"] = lambda s: str(s).replace("|", "\\|").replace("\n", " ")
+    env.globals["control_title"] = control_title
+    return env
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def format_metric(m: Metric) -> str:
+    text = f"{m.name}={format_value(m.value)}"
+    if m.lower is not None and m.upper is not None:
+        level = f"{m.confidence:.0%} " if m.confidence else ""
+        text += f" [{level}CI {m.lower:.4g}, {m.upper:.4g}]"
+    if m.n is not None:
+        text += f" (n={m.n})"
+    return text
+
+
+def format_threshold(check: Check) -> str:
+    t = check.threshold
+    if t is None:
+        return ""
+    text = f"{t.metric} {t.op} {format_value(t.value)}"
+    return text + (f" (baseline {t.baseline_record})" if t.baseline_record else "")
+
+
+def _context(record: GateResult, links: dict[str, str] | None) -> dict[str, Any]:
+    checks = sorted(record.checks, key=lambda c: (OUTCOME_ORDER.get(c.outcome.value, 9), c.id))
+    controls = sorted({ref for c in record.checks for ref in c.controls})
+    return {"r": record, "checks": checks, "counts": record.outcome_counts(), "controls": controls, "links": links or {}}
+
+
+def render_markdown(record: GateResult, links: dict[str, str] | None = None) -> str:
+    return _env().get_template("record.md.j2").render(**_context(record, links))
+
+
+def render_html(record: GateResult, links: dict[str, str] | None = None) -> str:
+    return _env().get_template("record.html.j2").render(**_context(record, links))
+
+
+def checks_table(record: GateResult) -> list[dict[str, str]]:
+    """Rows for a table of every check (Prefect table artifact, CLI)."""
+    return [
+        {
+            "check": c.id,
+            "outcome": c.outcome.value,
+            "value": "; ".join(format_metric(m) for m in c.metrics),
+            "threshold": format_threshold(c),
+            "message": c.message,
+            "controls": ", ".join(c.controls[:6]) + (f" (+{len(c.controls) - 6})" if len(c.controls) > 6 else ""),
+        }
+        for c in _context(record, None)["checks"]
+    ]

@@ -1,0 +1,106 @@
+"""Process environment for govgate commands: quiet, offline defaults and the local Prefect server.
+
+When no Prefect API URL is configured, govgate starts a real local Prefect server (SQLite under
+``<home>/prefect``) for the duration of a command and stops it afterwards. Prefect's ephemeral mode is
+avoided on purpose: it drops events (FIELD-NOTES). This module must run before ``prefect`` is imported,
+because Prefect reads its settings from the environment at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from govgate.errors import ConfigError
+
+# Each avoids a network call or a write outside the work folder (FIELD-NOTES).
+QUIET_ENV = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "MLFLOW_DISABLE_TELEMETRY": "true",
+    "DO_NOT_TRACK": "true",
+    "GX_ANALYTICS_ENABLED": "false",
+    "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": "",
+}
+
+
+def prepare_environment(settings) -> None:
+    """Set offline/quiet defaults (without overriding what the user set) and Prefect's home."""
+    home = settings.home_dir
+    for key, value in QUIET_ENV.items():
+        os.environ.setdefault(key, value)
+    os.environ.setdefault("TLDEXTRACT_CACHE", str(home / "cache" / "tldextract"))
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(settings.mlflow_max_retries))
+    os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
+    if settings.prefect_api_url:
+        os.environ["PREFECT_API_URL"] = settings.prefect_api_url
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _healthy(api_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{api_url}/health", timeout=2) as r:
+            return r.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@contextmanager
+def prefect_server(settings, timeout: float = 90.0) -> Iterator[str]:
+    """Yield a Prefect API URL: the configured one, or a local server started (and stopped) here."""
+    prepare_environment(settings)
+    configured = os.environ.get("PREFECT_API_URL")
+    if configured:
+        if not _healthy(configured):
+            raise ConfigError(f"the Prefect server at PREFECT_API_URL={configured} does not answer {configured}/health")
+        yield configured
+        return
+    home = settings.home_dir
+    (home / "logs").mkdir(parents=True, exist_ok=True)
+    port = settings.prefect_server_port or _free_port()
+    api_url = f"http://127.0.0.1:{port}/api"
+    log_path = home / "logs" / "prefect-server.log"
+    env = {**os.environ, "PREFECT_HOME": os.environ["PREFECT_HOME"], "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env.pop("PREFECT_API_URL", None)
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port),
+             "--no-background"],
+            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + timeout
+        while not _healthy(api_url):
+            if proc.poll() is not None:
+                raise ConfigError(f"the local Prefect server exited with code {proc.returncode}; see {log_path}")
+            if time.monotonic() > deadline:
+                raise ConfigError(f"the local Prefect server did not become healthy in {timeout:.0f}s; see {log_path}")
+            time.sleep(0.5)
+        os.environ["PREFECT_API_URL"] = api_url
+        yield api_url
+    finally:
+        if os.environ.get("PREFECT_API_URL") == api_url:
+            del os.environ["PREFECT_API_URL"]
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def ui_url(api_url: str) -> str:
+    return api_url[: -len("/api")] if api_url.endswith("/api") else api_url
+
+
+__all__ = ["prefect_server", "prepare_environment", "ui_url"]

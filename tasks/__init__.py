@@ -1,0 +1,1 @@
+"""Reusable Prefect tasks grouped by concern. Each is callable as plain ``.fn`` in tests."""

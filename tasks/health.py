@@ -1,0 +1,156 @@
+"""Health checks of the services a gate depends on, as evidence checks (the selftest gate's substance)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from govgate.controls import controls_for, load_index
+from govgate.digest import sha256_bytes
+from govgate.errors import GovgateError, WriteOnceError
+from govgate.policy import Policy, load_policy
+from govgate.record import Check, Metric, Outcome, Threshold
+from govgate.store import ObjectStore
+from govgate.tracking import Tracker
+
+AUDIT = controls_for("audit_log")
+
+
+def _check(id: str, title: str, outcome: Outcome, message: str, category: str, **kw) -> Check:
+    return Check(id=id, title=title, category=category, outcome=outcome, message=message, **kw)
+
+
+@task(name="check-policy", cache_policy=NO_CACHE)
+def check_policy(path: str, tier: str | None) -> tuple[Policy | None, list[Check]]:
+    try:
+        policy = load_policy(path)
+        policy.tier(tier)
+    except GovgateError as exc:
+        return None, [_check("policy.valid", "Policy file loads and validates", Outcome.ERROR, str(exc), "policy")]
+    return policy, [
+        _check(
+            "policy.valid",
+            "Policy file loads and validates",
+            Outcome.PASS,
+            f"{policy.name} {policy.version}: tiers {', '.join(policy.tiers)}; sha256 {policy.sha256[:12]}",
+            "policy",
+            metrics=[Metric(name="tiers", value=len(policy.tiers))],
+            evidence_kind="policy",
+            controls=controls_for("policy"),
+        )
+    ]
+
+
+@task(name="check-store", cache_policy=NO_CACHE)
+def check_store(store: ObjectStore, probe_prefix: str) -> list[Check]:
+    """Reachability, a write-once round trip with digests, listing, and Object Lock support."""
+    checks: list[Check] = []
+    try:
+        where = store.check()
+    except GovgateError as exc:
+        return [_check("store.reachable", "Object store is reachable", Outcome.ERROR, str(exc), "store")]
+    checks.append(_check("store.reachable", "Object store is reachable", Outcome.PASS, where, "store"))
+
+    body = f"govgate selftest {uuid.uuid4()}".encode()
+    key = f"{probe_prefix}probe.txt"
+    t0 = time.perf_counter()
+    try:
+        info = store.put(key, body, write_once=True, content_type="text/plain")
+        back = store.get_bytes(key)
+    except GovgateError as exc:
+        checks.append(_check("store.roundtrip", "Write, read back and digest an object", Outcome.ERROR, str(exc), "store"))
+        return checks
+    elapsed = time.perf_counter() - t0
+    same = back == body and info.sha256 == sha256_bytes(body)
+    checks.append(
+        _check(
+            "store.roundtrip",
+            "Write, read back and digest an object",
+            Outcome.PASS if same else Outcome.FAIL,
+            f"{store.uri(key)} sha256 {info.sha256[:12]}" if same else "the object read back differs from what was written",
+            "store",
+            metrics=[Metric(name="seconds", value=round(elapsed, 4)), Metric(name="bytes", value=len(body))],
+            evidence_kind="audit_log",
+            controls=AUDIT,
+        )
+    )
+    try:
+        store.put(key, b"overwrite attempt", write_once=True)
+        refused, message = False, "a second write to a write-once key was accepted: evidence could be overwritten"
+    except WriteOnceError as exc:
+        refused, message = True, str(exc)
+    checks.append(
+        _check(
+            "store.write_once",
+            "A second write to an evidence key is refused",
+            Outcome.PASS if refused else Outcome.FAIL,
+            message,
+            "store",
+            evidence_kind="audit_log",
+            controls=AUDIT,
+        )
+    )
+    listed = [i.key for i in store.list(probe_prefix)]
+    checks.append(
+        _check(
+            "store.listing",
+            "Listing finds what was written",
+            Outcome.PASS if key in listed else Outcome.FAIL,
+            f"{len(listed)} object(s) under {probe_prefix}",
+            "store",
+            metrics=[Metric(name="objects", value=len(listed))],
+        )
+    )
+    lock = store.supports_object_lock()
+    checks.append(
+        _check(
+            "store.object_lock",
+            "Evidence can be retention-locked",
+            Outcome.PASS if lock else Outcome.WARN,
+            "Object Lock is enabled" if lock else "the bucket has no Object Lock: evidence is write-once by convention only",
+            "store",
+            threshold=Threshold(metric="object_lock", op="==", value=True),
+            metrics=[Metric(name="object_lock", value=lock)],
+        )
+    )
+    return checks
+
+
+@task(name="check-mlflow", cache_policy=NO_CACHE)
+def check_mlflow(tracker: Tracker) -> list[Check]:
+    t0 = time.perf_counter()
+    try:
+        where = tracker.check()
+    except GovgateError as exc:
+        return [_check("mlflow.reachable", "MLflow tracking answers", Outcome.ERROR, str(exc), "mlflow")]
+    return [
+        _check(
+            "mlflow.reachable",
+            "MLflow tracking answers",
+            Outcome.PASS,
+            where,
+            "mlflow",
+            metrics=[Metric(name="seconds", value=round(time.perf_counter() - t0, 4))],
+        )
+    ]
+
+
+@task(name="check-controls", cache_policy=NO_CACHE)
+def check_controls() -> list[Check]:
+    index = load_index()
+    n = len(index["controls"])
+    mapped = sum(1 for refs in index["by_evidence_kind"].values() if refs)
+    return [
+        _check(
+            "controls.index",
+            "Control catalog index is loaded",
+            Outcome.PASS if n else Outcome.FAIL,
+            f"{n} controls from {len(index['frameworks'])} frameworks ({index['source']['dated_up_to']}); "
+            f"{mapped} evidence kinds mapped",
+            "controls",
+            metrics=[Metric(name="controls", value=n), Metric(name="frameworks", value=len(index["frameworks"]))],
+        )
+    ]
