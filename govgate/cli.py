@@ -182,6 +182,24 @@ def controls_for_kind(evidence_kind: str = typer.Argument(..., help="e.g. pii_sc
 
 
 @app.command()
+def serve() -> None:
+    """Serve every gate flow as a Prefect deployment (run them from the Prefect UI); Ctrl-C stops."""
+    settings = _settings()
+    from govgate.runtime import prefect_server, ui_url
+
+    try:
+        with prefect_server(settings) as api_url:
+            typer.echo(f"serving govgate deployments; Prefect UI: {ui_url(api_url)}")
+            from deployments.serve import serve_all
+
+            serve_all()
+    except GovgateError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        typer.echo("stopped")
+
+
+@app.command()
 def demo() -> None:
     """Run the demo story on embedded defaults and print where to look."""
     typer.echo("govgate demo: evidence selftest (store, MLflow, policy, controls)")

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION = "1.0.0"
 
@@ -127,6 +127,15 @@ class Check(_Model):
     evidence_kind: str | None = Field(None, description="catalog evidence kind this check produces")
     controls: list[str] = Field(default_factory=list, description="framework:control ids this check serves")
     details: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _controls_from_evidence_kind(self) -> "Check":
+        # A check that names its evidence kind serves the catalog's controls for that kind.
+        if self.evidence_kind and not self.controls:
+            from govgate.controls import controls_for
+
+            self.controls = controls_for(self.evidence_kind)
+        return self
 
 
 class Finding(_Model):

@@ -490,6 +490,7 @@ class S3Store(ObjectStore):
             if size <= SINGLE_PUT_LIMIT:
                 body = data.read_bytes() if isinstance(data, Path) else data
                 kwargs = dict(Bucket=self.bucket, Key=full, Body=body, **extra)
+                kwargs["ChecksumAlgorithm"] = "SHA256"  # S3 verifies the body against our digest
                 kwargs["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(digest)).decode()
                 if write_once:
                     kwargs["IfNoneMatch"] = "*"
@@ -606,10 +607,12 @@ class S3Store(ObjectStore):
                 raise self._error(exc, "delete objects in") from None
             report.calls += 1
             failed = {(e["Key"], e.get("VersionId")) for e in r.get("Errors", [])}
+            # Some servers omit VersionId in errors: then the key's entries in this batch all failed.
+            failed_any = {e["Key"] for e in r.get("Errors", []) if not e.get("VersionId")}
             for e in r.get("Errors", []):
                 report.errors.append((e["Key"][len(self.prefix):], f"{e.get('Code')}: {e.get('Message')}"))
             for obj in batch:
-                if (obj["Key"], obj.get("VersionId")) not in failed:
+                if (obj["Key"], obj.get("VersionId")) not in failed and obj["Key"] not in failed_any:
                     report.deleted.append((obj["Key"][len(self.prefix):], obj.get("VersionId")))
             batch.clear()
 

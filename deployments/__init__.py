@@ -1,0 +1,1 @@
+"""How flows are served: deployments with schedules, UI parameters and triggers. Nothing here computes."""

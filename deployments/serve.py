@@ -1,0 +1,28 @@
+"""Serve every gate flow from one process (``govgate serve``).
+
+Each gate joins ``gate_deployments()`` as it lands; schedules come from policy, never from code.
+"""
+
+from __future__ import annotations
+
+from prefect.deployments.runner import RunnerDeployment
+
+from flows.selftest import evidence_selftest
+
+TAGS = ["govgate"]
+
+
+def gate_deployments() -> list[RunnerDeployment]:
+    return [
+        evidence_selftest.to_deployment(
+            name="evidence-selftest",
+            tags=[*TAGS, "selftest"],
+            description="Store, MLflow, policy and control-index health, published as an evidence record.",
+        ),
+    ]
+
+
+def serve_all() -> None:
+    from prefect import serve
+
+    serve(*gate_deployments())

@@ -1,0 +1,103 @@
+"""The govgate command as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from govgate.cli import app
+
+runner = CliRunner()
+
+COMMANDS = [
+    [], ["config"], ["config", "show"], ["selftest"], ["schema"], ["report"], ["demo"], ["policy"],
+    ["policy", "validate"], ["serve"], ["store"], ["store", "ls"], ["controls"], ["controls", "build"], ["controls", "for"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "govgate")
+def test_every_command_has_help(command):
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage" in result.output
+
+
+def test_config_show_masks_secrets(monkeypatch, local_settings):
+    monkeypatch.setenv("GOVGATE_S3_SECRET_ACCESS_KEY", "do-not-print-me")
+    result = runner.invoke(app, ["config", "show", "--json"])
+    assert result.exit_code == 0
+    shown = json.loads(result.output)
+    assert shown["s3_secret_access_key"] == "********"
+    assert "do-not-print-me" not in result.output
+    assert shown["store_url"].startswith("file://")
+
+
+def test_bad_setting_exits_non_zero_with_one_clear_line(monkeypatch):
+    monkeypatch.setenv("GOVGATE_STORE_URL", "ftp://nope")
+    result = runner.invoke(app, ["config", "show"])
+    assert result.exit_code == 1
+    assert "error: invalid govgate settings: store_url (GOVGATE_STORE_URL)" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_policy_validate(tmp_path):
+    assert runner.invoke(app, ["policy", "validate"]).exit_code == 0
+    bad = tmp_path / "p.yaml"
+    bad.write_text("name: p\nversion: '1'\ntiers: {low: {}, medium: {}, high: {launch: {object_lock_mode: FOREVER}}}\n")
+    result = runner.invoke(app, ["policy", "validate", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}: tiers.high.launch.object_lock_mode" in result.output
+
+
+def test_schema_check_passes():
+    result = runner.invoke(app, ["schema", "--check"])
+    assert result.exit_code == 0, result.output
+
+
+def test_controls_for():
+    result = runner.invoke(app, ["controls", "for", "fairness_eval"])
+    assert result.exit_code == 0 and "eu-ai-act:" in result.output
+    assert runner.invoke(app, ["controls", "for", "vibes"]).exit_code == 1
+
+
+def test_selftest_command_starts_and_stops_its_own_prefect_server(tmp_path):
+    """No PREFECT_API_URL: govgate starts a real local server, runs the flow, reports, and stops it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "GOVGATE_"))}
+    env["GOVGATE_HOME"] = str(tmp_path / "home")
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    proc = subprocess.run(
+        [sys.executable, "-m", "govgate.cli", "selftest"], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "decision:       pass" in proc.stdout
+    report_line = next(line for line in proc.stdout.splitlines() if line.startswith("report:"))
+    assert (tmp_path / "home" / "store" / "evidence").is_dir()
+    assert report_line.split()[-1].startswith("file://")
+    assert (tmp_path / "home" / "logs" / "prefect-server.log").is_file()
+    assert "Error logging to API" not in proc.stderr  # logs were delivered before the server stopped
+
+    # the report command finds the record again, by id
+    record_id = report_line.split("/")[-2]
+    result = subprocess.run(
+        [sys.executable, "-m", "govgate.cli", "report", record_id], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "# selftest: **PASS**" in result.stdout and "store.write_once" in result.stdout
+
+    missing = subprocess.run(
+        [sys.executable, "-m", "govgate.cli", "report", "20200101T000000Z-deadbeef"], env=env, capture_output=True, text=True
+    )
+    assert missing.returncode == 1 and "no complete record with id" in missing.stderr
+
+
+def test_unreachable_prefect_server_is_a_clear_error(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "GOVGATE_"))}
+    env.update(GOVGATE_HOME=str(tmp_path / "home"), GOVGATE_PREFECT_API_URL="http://127.0.0.1:9/api")
+    proc = subprocess.run([sys.executable, "-m", "govgate.cli", "selftest"], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert "the Prefect server at PREFECT_API_URL=http://127.0.0.1:9/api does not answer" in proc.stderr
