@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from prefect.deployments.runner import RunnerDeployment
 
+from flows.data_review import data_review
 from flows.selftest import evidence_selftest
 
 TAGS = ["govgate"]
@@ -18,6 +19,11 @@ def gate_deployments() -> list[RunnerDeployment]:
             name="evidence-selftest",
             tags=[*TAGS, "selftest"],
             description="Store, MLflow, policy and control-index health, published as an evidence record.",
+        ),
+        data_review.to_deployment(
+            name="data-review",
+            tags=[*TAGS, "data"],
+            description="Review a dataset (PII, secrets, quality, sensitive attributes, consent) before training.",
         ),
     ]
 

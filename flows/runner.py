@@ -20,3 +20,12 @@ def drain(timeout: float = 10.0) -> None:
 
     APILogWorker.drain_all(timeout=timeout)
     EventsWorker.drain_all(timeout=timeout)
+
+
+def with_task_runner(flow_obj, dask_address: str | None):
+    """The flow on a Dask cluster when an address is configured, else on Prefect's thread pool."""
+    if not dask_address:
+        return flow_obj
+    from prefect_dask import DaskTaskRunner
+
+    return flow_obj.with_options(task_runner=DaskTaskRunner(address=dask_address))

@@ -181,6 +181,41 @@ def controls_for_kind(evidence_kind: str = typer.Argument(..., help="e.g. pii_sc
         typer.echo(f"{ref:<40} {control_title(ref)}")
 
 
+@app.command("review-data")
+def review_data(
+    dataset: str = typer.Argument(..., help="local path or s3://bucket/key (CSV, Parquet, JSONL or a text file)"),
+    meta: Optional[Path] = typer.Option(None, "--meta", help="datasheet YAML (owner, source, purpose, legal basis, retention, columns)"),
+    tier: Optional[str] = typer.Option(None, help="policy risk tier (default: datasheet's, else policy default)"),
+    redact: bool = typer.Option(False, "--redact", help="also write an anonymized copy with stable pseudonyms"),
+    suite: list[str] = typer.Option([], "--suite", help="extra expectation suite from expectations/ (repeatable)"),
+    ner_model: Optional[str] = typer.Option(None, help="spaCy model name or path for PERSON/LOCATION detection"),
+    chunk_rows: int = typer.Option(100_000, min=100, help="rows per partition"),
+) -> None:
+    """Review a dataset for PII, secrets, quality, sensitive attributes and consent; record the review.
+
+    Exits 0 on pass, 3 on fail or needs-review, 1 when the review could not run."""
+    settings = _settings()
+    from govgate.runtime import prefect_server
+
+    try:
+        with prefect_server(settings) as api_url:
+            from flows.data_review import data_review
+            from flows.runner import run_flow, with_task_runner
+
+            result = run_flow(
+                with_task_runner(data_review, settings.dask_address),
+                dataset=dataset, datasheet=str(meta) if meta else None, tier=tier, redact=redact,
+                suites=list(suite), ner_model=ner_model, chunk_rows=chunk_rows,
+            )  # fmt: skip
+            _where(result, api_url, settings)
+            if result.get("anonymized_copy"):
+                typer.echo(f"anonymized copy: {result['anonymized_copy']}")
+    except GovgateError as exc:
+        _fail(str(exc))
+    if result["decision"] != "pass":
+        raise typer.Exit(3)
+
+
 @app.command()
 def serve() -> None:
     """Serve every gate flow as a Prefect deployment (run them from the Prefect UI); Ctrl-C stops."""

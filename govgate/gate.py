@@ -50,10 +50,11 @@ def build_record(
     decision: Decision,
     parameters: dict | None = None,
     runtime: dict[str, str | None] | None = None,
+    record_id: str | None = None,
 ) -> GateResult:
     ref = policy.ref(tier) if isinstance(policy, Policy) else policy
     return GateResult(
-        record_id=new_record_id(started_at),
+        record_id=record_id or new_record_id(started_at),
         gate=gate,
         subject=subject,
         policy=ref,
@@ -78,6 +79,7 @@ def error_record(
     checks: list[Check] | None = None,
     parameters: dict | None = None,
     runtime: dict[str, str | None] | None = None,
+    record_id: str | None = None,
 ) -> GateResult:
     """The record of a run that could not finish: an ``error`` check and decision naming the cause."""
     message = str(error) or type(error).__name__
@@ -94,6 +96,7 @@ def error_record(
         decision=Decision(outcome=DecisionOutcome.ERROR, reasons=[message]),
         parameters=parameters,
         runtime=runtime,
+        record_id=record_id,
     )
 
 

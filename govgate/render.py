@@ -81,3 +81,26 @@ def checks_table(record: GateResult) -> list[dict[str, str]]:
         }
         for c in _context(record, None)["checks"]
     ]
+
+
+def render_datasheet(record: GateResult) -> str:
+    """A datasheet for the dataset: what the owner declared plus what the review measured (from the record)."""
+    try:
+        declared = record.check("data.datasheet.required_fields").details
+    except KeyError:
+        declared = {"datasheet": {}, "columns": []}
+
+    def group(prefix: str) -> list[Check]:
+        return [c for c in record.checks if c.id.startswith(prefix)]
+
+    return _env().get_template("datasheet.md.j2").render(
+        r=record,
+        sheet=declared.get("datasheet", {}),
+        columns=declared.get("columns", []),
+        pii=group("data.pii.column."),
+        ner=group("data.pii.ner"),
+        secrets=[c for c in group("data.secrets.") if c.id != "data.secrets.detectors"],
+        quality=group("data.quality."),
+        sensitive=group("data.sensitive."),
+        other=[c for c in record.checks if c.id.startswith(("data.datasheet.", "data.legal_basis", "data.anonymized"))],
+    )

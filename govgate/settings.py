@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # policy and signing
     policy: Path = Field(DEFAULT_POLICY, description="policy-as-code file")
     signing_key: SecretStr | None = Field(None, description="Ed25519 private key (PEM) or path to it, for evidence packages")
+    pseudonym_salt: SecretStr | None = Field(
+        None, description="salt of stable pseudonyms in anonymized copies; default: a random salt kept in <home>/pseudonym-salt"
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -124,6 +127,21 @@ class Settings(BaseSettings):
     @property
     def effective_mlflow_artifact_location(self) -> str:
         return self.mlflow_artifact_location or (self.home_dir / "mlartifacts").as_uri()
+
+    def effective_pseudonym_salt(self) -> str:
+        """The configured salt, or one generated once and kept (0600) under the home folder, so that
+        pseudonyms stay stable across runs and joins between anonymized tables survive."""
+        if self.pseudonym_salt:
+            return self.pseudonym_salt.get_secret_value()
+        path = self.home_dir / "pseudonym-salt"
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+        return path.read_text().strip()
 
     def describe(self) -> dict[str, Any]:
         """Effective settings for display, with secrets and URL credentials masked."""

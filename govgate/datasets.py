@@ -1,0 +1,257 @@
+"""Reading a dataset under review: CSV (with or without header), Parquet or JSONL, local or ``s3://``,
+in chunks so that a file larger than memory is reviewed without loading it whole.
+
+``inspect_dataset`` makes one streaming pass over the bytes that yields the SHA-256 (for the record),
+the size and the longest line, so that a file with an absurd line (a 2 GB single-line "CSV") is refused
+before pandas tries to hold that line. Every problem is an ``InputError`` naming the file and what is wrong.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from govgate.datasheet import Datasheet
+from govgate.digest import BLOCK
+from govgate.errors import GovgateError, InputError
+
+FORMATS = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+# Text files (source code, configs, logs) are reviewed line by line as a one-column table "line".
+TEXT_SUFFIXES = {".txt", ".log", ".md", ".py", ".js", ".ts", ".java", ".go", ".rb", ".sh", ".env", ".ini", ".cfg",
+                 ".conf", ".toml", ".yaml", ".yml", ".json", ".xml", ".sql", ".ipynb", ".c", ".h", ".cpp", ".rs", ".php"}  # fmt: skip
+DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass
+class DatasetInfo:
+    uri: str  # as given by the user
+    path: str  # local file read (a download for s3://)
+    format: str
+    sha256: str
+    size: int
+    columns: list[str]
+    header: bool
+    delimiter: str
+    encoding: str
+    longest_line: int
+
+
+def fetch(uri: str, settings, cache_dir: Path) -> Path:
+    """A local path for ``uri``: the file itself, or a download of an ``s3://`` object."""
+    if uri.startswith("s3://"):
+        from govgate.store import store_for_uri
+
+        store, key = store_for_uri(uri, settings)
+        dest = cache_dir / hashlib.sha256(uri.encode()).hexdigest()[:16] / Path(key).name
+        try:
+            if store.head(key) is None:
+                raise InputError(f"dataset {uri} does not exist (no object at that key)")
+            return store.download(key, dest)
+        except InputError:
+            raise
+        except GovgateError as exc:
+            raise InputError(f"dataset {uri} cannot be read: {exc}") from None
+    if "://" in uri and not uri.startswith("file://"):
+        raise InputError(f"dataset {uri}: unsupported location; expected a local path or s3://bucket/key")
+    path = Path(uri[len("file://"):] if uri.startswith("file://") else uri).expanduser()
+    if not path.exists():
+        raise InputError(f"dataset {path} does not exist")
+    if not path.is_file():
+        raise InputError(f"dataset {path} is not a file")
+    return path
+
+
+def detect_format(path: Path, sheet: Datasheet) -> str:
+    if sheet.format.type:
+        return sheet.format.type
+    suffixes = [s.lower() for s in path.suffixes if s.lower() not in (".gz", ".zst")]
+    last = suffixes[-1] if suffixes else ""
+    fmt = FORMATS.get(last) or ("text" if last in TEXT_SUFFIXES else None)
+    if fmt is None:
+        raise InputError(f"dataset {path}: cannot tell the format from the name; set format.type (csv, parquet, jsonl or text) in the datasheet")
+    return fmt
+
+
+def scan_bytes(path: Path) -> tuple[str, int, int]:
+    """(sha256, size, longest line in bytes) in one streaming pass."""
+    h = hashlib.sha256()
+    size = longest = current = 0
+    with open(path, "rb") as f:
+        while block := f.read(BLOCK):
+            h.update(block)
+            size += len(block)
+            start = 0
+            while (nl := block.find(b"\n", start)) != -1:
+                longest = max(longest, current + nl - start)
+                current = 0
+                start = nl + 1
+            current += len(block) - start
+    return h.hexdigest(), size, max(longest, current)
+
+
+def inspect_dataset(uri: str, sheet: Datasheet, settings, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> DatasetInfo:
+    path = fetch(uri, settings, settings.home_dir / "cache" / "datasets")
+    fmt = detect_format(path, sheet)
+    digest, size, longest = scan_bytes(path)
+    if size == 0:
+        raise InputError(f"dataset {uri} is empty (0 bytes)")
+    if fmt in ("csv", "jsonl", "text") and longest > max_line_bytes:
+        raise InputError(
+            f"dataset {uri}: a line is {longest:,} bytes long (limit {max_line_bytes:,}); "
+            f"this does not look like {fmt.upper()} with one record per line"
+        )
+    fmt_opts = sheet.format
+    info = DatasetInfo(uri, str(path), fmt, digest, size, [], fmt_opts.header, fmt_opts.delimiter, fmt_opts.encoding, longest)
+    info.columns = _columns(info, sheet)
+    missing = [c.name for c in sheet.columns if c.name not in info.columns]
+    if missing:
+        raise InputError(
+            f"dataset {uri}: column(s) {missing} named in the datasheet do not exist; the file has {info.columns[:20]}"
+        )
+    return info
+
+
+def _columns(info: DatasetInfo, sheet: Datasheet) -> list[str]:
+    path = Path(info.path)
+    if info.format == "text":
+        return ["line"]
+    if info.format == "parquet":
+        import pyarrow.parquet as pq
+
+        try:
+            return list(pq.ParquetFile(path).schema_arrow.names)
+        except Exception as exc:  # pyarrow raises ArrowInvalid / OSError for non-Parquet bytes
+            raise InputError(f"dataset {info.uri} is not a readable Parquet file: {exc}") from None
+    if info.format == "jsonl":
+        first = next(iter_chunks(info, 1000), None)
+        if first is None:
+            raise InputError(f"dataset {info.uri} has no records")
+        return [str(c) for c in first.columns]
+    # CSV: read the first line to learn the columns and catch a wrong delimiter early
+    try:
+        with open(path, encoding=info.encoding, newline="") as f:
+            first_line = ""
+            while not first_line.strip():  # pandas skips leading blank lines too
+                line = f.readline()
+                if not line:
+                    raise InputError(f"dataset {info.uri} has no header or data rows (only blank lines)")
+                first_line = line
+    except UnicodeDecodeError as exc:
+        raise InputError(_encoding_message(info, exc)) from None
+    except LookupError:
+        raise InputError(f"dataset {info.uri}: unknown encoding {info.encoding!r} (format.encoding in the datasheet)") from None
+    fields = next(csv.reader([first_line], delimiter=info.delimiter), [])
+    if not info.header:
+        if not sheet.columns:
+            raise InputError(f"dataset {info.uri}: format.header is false, so the datasheet must list the columns")
+        names = [c.name for c in sheet.columns]
+        if len(fields) != len(names):
+            raise InputError(
+                f"dataset {info.uri}: the first row has {len(fields)} fields but the datasheet lists {len(names)} columns"
+            )
+        return names
+    _check_delimiter(info, fields, first_line, sheet)
+    return [f.strip() for f in fields]
+
+
+def _check_delimiter(info: DatasetInfo, fields: list[str], first_line: str, sheet: Datasheet) -> None:
+    expected = max(len(sheet.columns), 2)
+    if len(fields) >= expected:
+        return
+    for other in (";", "\t", "|", ","):
+        if other != info.delimiter and len(next(csv.reader([first_line], delimiter=other), [])) >= expected:
+            shown = "\\t" if other == "\t" else other
+            raise InputError(
+                f"dataset {info.uri}: the header has {len(fields)} field(s) with delimiter {info.delimiter!r}, "
+                f"but splitting on {shown!r} gives {len(next(csv.reader([first_line], delimiter=other)))}: "
+                f"set format.delimiter: {shown!r} in the datasheet"
+            )
+
+
+def _encoding_message(info: DatasetInfo, exc: UnicodeDecodeError) -> str:
+    return (
+        f"dataset {info.uri} is not valid {info.encoding}: byte 0x{exc.object[exc.start]:02x} at position {exc.start} "
+        f"of a block cannot be decoded; set format.encoding in the datasheet (e.g. latin-1, cp1258)"
+    )
+
+
+def iter_chunks(info: DatasetInfo, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """The dataset as DataFrames of at most ``chunk_rows`` rows, read lazily."""
+    path = Path(info.path)
+    try:
+        if info.format == "parquet":
+            import pyarrow.parquet as pq
+
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=chunk_rows):
+                yield batch.to_pandas()
+        elif info.format == "text":
+            yield from _text_chunks(path, info.encoding, chunk_rows)
+        elif info.format == "jsonl":
+            with pd.read_json(path, lines=True, chunksize=chunk_rows, encoding=info.encoding, dtype=False) as reader:
+                yield from reader
+        else:
+            kwargs = dict(
+                sep=info.delimiter,
+                encoding=info.encoding,
+                chunksize=chunk_rows,
+                header=0 if info.header else None,
+                on_bad_lines="error",
+                engine="c",
+                low_memory=False,
+            )
+            if not info.header:
+                kwargs["names"] = info.columns
+            with pd.read_csv(path, **kwargs) as reader:
+                for chunk in reader:
+                    chunk.columns = [str(c).strip() for c in chunk.columns]
+                    yield chunk
+    except UnicodeDecodeError as exc:
+        raise InputError(_encoding_message(info, exc)) from None
+    except pd.errors.ParserError as exc:
+        raise InputError(f"dataset {info.uri} is not well-formed {info.format.upper()}: {_first_line(exc)}") from None
+    except ValueError as exc:  # pandas' JSON reader raises plain ValueError
+        raise InputError(f"dataset {info.uri} is not well-formed {info.format.upper()}: {_first_line(exc)}") from None
+    except pd.errors.EmptyDataError:
+        raise InputError(f"dataset {info.uri} has no data rows") from None
+
+
+def _text_chunks(path: Path, encoding: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    lines: list[str] = []
+    with open(path, encoding=encoding, errors="strict", newline="") as f:
+        for line in f:
+            lines.append(line.rstrip("\r\n"))
+            if len(lines) == chunk_rows:
+                yield pd.DataFrame({"line": lines})
+                lines = []
+    if lines:
+        yield pd.DataFrame({"line": lines})
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def frame_to_parquet(df: pd.DataFrame) -> bytes:
+    """Parquet bytes of a chunk; columns pyarrow cannot type (mixed objects) are written as strings."""
+    buf = io.BytesIO()
+    try:
+        df.to_parquet(buf, index=False)
+    except Exception:  # pyarrow.ArrowTypeError / ArrowInvalid on mixed object columns
+        buf = io.BytesIO()
+        fixed = df.copy()
+        for col in fixed.columns:
+            if fixed[col].dtype == object:
+                fixed[col] = fixed[col].map(lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v))
+        fixed.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
+def parquet_to_frame(data: bytes) -> pd.DataFrame:
+    return pd.read_parquet(io.BytesIO(data))

@@ -1,0 +1,147 @@
+"""The datasheet a dataset arrives with: who owns it, where it came from, why and on what legal basis it
+may be used, how long it is kept, which columns it has and which are sensitive.
+
+Loading is lenient about *missing* fields (they become findings of the review, not crashes) and strict
+about *wrong* ones (an unknown key or a value of the wrong form is an ``InputError`` naming the file and
+the key), so that a typo never silently drops a declaration.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from govgate.errors import InputError
+
+LEGAL_BASES = (
+    "consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests",
+    "research_exemption", "none",
+)  # fmt: skip
+
+
+class ColumnSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(..., min_length=1)
+    description: str = ""
+    type: Literal["string", "text", "integer", "float", "number", "boolean", "date", "datetime", "category", "id"] | None = None
+    nullable: bool = True
+    min: float | None = None
+    max: float | None = None
+    allowed_values: list[Any] | None = None
+    unique: bool = False
+    pii: bool | None = Field(None, description="declared to hold personal data")
+
+
+class FileFormat(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["csv", "parquet", "jsonl", "text"] | None = Field(None, description="default: from the file extension")
+    header: bool = True
+    delimiter: str = Field(",", min_length=1, max_length=1)
+    encoding: str = "utf-8"
+
+
+class Consent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    obtained: bool
+    mechanism: str = ""
+    evidence: str = Field("", description="where the consent records are")
+    withdrawal_process: str = ""
+
+
+class Datasheet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = None
+    version: str | None = None
+    description: str = ""
+    owner: str | None = None
+    source: str | None = None
+    collection_method: str | None = None
+    purpose: str | None = None
+    legal_basis: str | None = None
+    consent: Consent | None = None
+    retention: str | None = Field(None, description="ISO 8601 duration (P2Y, P90D) or 90d / 2y")
+    license: str | None = None
+    tier: str | None = None
+    sensitive_attributes: list[str] = Field(default_factory=list)
+    columns: list[ColumnSpec] = Field(default_factory=list)
+    format: FileFormat = Field(default_factory=FileFormat)
+    expectation_suites: list[str] = Field(default_factory=list)
+
+    path: str | None = Field(None, exclude=True)
+
+    @field_validator("legal_basis")
+    @classmethod
+    def _basis(cls, value: str | None) -> str | None:
+        if value is not None and value not in LEGAL_BASES:
+            raise ValueError(f"{value!r} is not one of {list(LEGAL_BASES)}")
+        return value
+
+    @field_validator("retention")
+    @classmethod
+    def _retention(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_retention(value)
+        return value
+
+    def column(self, name: str) -> ColumnSpec | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    def missing_fields(self, required: list[str]) -> list[str]:
+        return [f for f in required if getattr(self, f, None) in (None, "", [])]
+
+    @property
+    def retention_period(self) -> timedelta | None:
+        return parse_retention(self.retention) if self.retention else None
+
+
+def parse_retention(text: str) -> timedelta:
+    """'P2Y', 'P90D', 'P6M', '90d', '2y', '6m', '12w' -> timedelta (a year is 365 days, a month 30)."""
+    unit_days = {"y": 365, "m": 30, "w": 7, "d": 1}
+    t = text.strip().lower()
+    if m := re.fullmatch(r"(\d+)\s*([ymwd])", t):
+        return timedelta(days=int(m[1]) * unit_days[m[2]])
+    if m := re.fullmatch(r"p(?:(\d+)y)?(?:(\d+)m)?(?:(\d+)w)?(?:(\d+)d)?", t):
+        if any(m.groups()):
+            y, mo, w, d = (int(g or 0) for g in m.groups())
+            return timedelta(days=y * 365 + mo * 30 + w * 7 + d)
+    raise ValueError(f"{text!r} is not a retention period like P2Y, P90D, 90d or 2y")
+
+
+def load_datasheet(path: str | Path | None) -> Datasheet:
+    """Read a datasheet YAML; ``None`` gives an empty datasheet (every required field then missing)."""
+    if path is None:
+        return Datasheet()
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"datasheet {path} does not exist") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"datasheet {path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise InputError(f"datasheet {path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise InputError(f"datasheet {path}: expected a mapping of fields (owner, source, ...), got {type(data).__name__}")
+    try:
+        sheet = Datasheet.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            problems.append(f"{key}: unknown key" if err["type"] == "extra_forbidden" else f"{key}: {err['msg']}")
+        raise InputError(f"datasheet {path}: " + "; ".join(problems)) from None
+    sheet.path = str(path)
+    return sheet

@@ -1,0 +1,271 @@
+"""Tasks of the data-review gate: read and partition the dataset, scan each partition (PII, secrets,
+quality) where the task runner puts it (threads or Dask workers), merge, and turn the datasheet into checks.
+
+Partitions are written once as Parquet under the store's ``tmp/`` prefix so that any worker that can
+reach the store can scan them, and the driver never holds more than one chunk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from govgate.datasets import DatasetInfo, frame_to_parquet, inspect_dataset, iter_chunks, parquet_to_frame
+from govgate.datasheet import Datasheet
+from govgate.policy import DataReviewRules
+from govgate.record import ArtifactRef, Check, Finding, Metric, Outcome, Severity, Threshold
+from tasks import context
+
+# text-like pandas dtypes whose cells can hold secrets
+_TEXTLIKE = ("object", "str", "string")
+
+
+@dataclass
+class Partition:
+    key: str
+    index: int
+    row_offset: int
+    rows: int
+
+
+@dataclass
+class PartitionPlan:
+    partitions: list[Partition]
+    columns: list[str]
+    column_kinds: dict[str, str]  # column -> text | structured | numeric
+    string_columns: list[str]
+    rows: int
+    sample: pd.DataFrame = field(repr=False)
+
+
+@dataclass
+class PartitionScan:
+    index: int
+    pii: object
+    secrets: object
+    quality: object
+
+
+@task(name="inspect-dataset", cache_policy=NO_CACHE)
+def inspect(dataset: str, sheet: Datasheet, max_line_bytes: int) -> DatasetInfo:
+    return inspect_dataset(dataset, sheet, context.settings(), max_line_bytes=max_line_bytes)
+
+
+@task(name="partition-dataset", cache_policy=NO_CACHE)
+def partition_dataset(info: DatasetInfo, sheet: Datasheet, chunk_rows: int, prefix: str) -> PartitionPlan:
+    """Stream the dataset once, writing each chunk as a Parquet partition to the store."""
+    from tasks.pii import plan_columns
+
+    store = context.store()
+    partitions: list[Partition] = []
+    offset = 0
+    kinds: dict[str, str] = {}
+    strings: set[str] = set()
+    sample = pd.DataFrame()
+    for i, chunk in enumerate(iter_chunks(info, chunk_rows)):
+        if i == 0:
+            declared = {c.name: c.type for c in sheet.columns if c.type}
+            kinds = plan_columns(chunk.head(2000), declared)
+            sample = chunk.head(2000).copy()
+        strings |= {c for c in chunk.columns if str(chunk[c].dtype) in _TEXTLIKE}
+        key = f"{prefix}part-{i:05d}.parquet"
+        store.put(key, frame_to_parquet(chunk), content_type="application/vnd.apache.parquet")
+        partitions.append(Partition(key=key, index=i, row_offset=offset, rows=len(chunk)))
+        offset += len(chunk)
+    if not partitions:
+        from govgate.errors import InputError
+
+        raise InputError(f"dataset {info.uri} has a header but no data rows")
+    return PartitionPlan(partitions, list(info.columns), kinds, sorted(strings), offset, sample)
+
+
+@task(name="scan-partition", cache_policy=NO_CACHE)
+def scan_partition(
+    partition: Partition,
+    column_kinds: dict[str, str],
+    string_columns: list[str],
+    expectations: list[dict],
+    sample_rows: int,
+    ner_model: str | None,
+) -> PartitionScan:
+    from tasks.pii import scan_pii_partition
+    from tasks.quality import quality_partition
+    from tasks.secrets import scan_secrets_partition
+
+    df = parquet_to_frame(context.store().get_bytes(partition.key))
+    per_partition_sample = max(10, sample_rows // 4)  # several partitions add up to the policy's sample size
+    return PartitionScan(
+        index=partition.index,
+        pii=scan_pii_partition(df, column_kinds, sample_rows=per_partition_sample, ner_model=ner_model, seed=partition.index),
+        secrets=scan_secrets_partition(df, [c for c in string_columns if c in df.columns], row_offset=partition.row_offset),
+        quality=quality_partition(df, expectations, row_offset=partition.row_offset),
+    )
+
+
+@task(name="merge-scans", cache_policy=NO_CACHE)
+def merge_scans(scans: list[PartitionScan], rules: DataReviewRules, confidence: float, ner_model: str | None) -> tuple[list[Check], list[Finding]]:
+    from tasks.pii import build_analyzer, merge_pii, pii_checks
+    from tasks.quality import merge_quality, quality_checks
+    from tasks.secrets import merge_secrets, secrets_checks
+
+    scans = sorted(scans, key=lambda s: s.index)
+    _, ner_available = build_analyzer(ner_model)
+    checks: list[Check] = []
+    findings: list[Finding] = []
+    for c, f in (
+        pii_checks(merge_pii([s.pii for s in scans]), min_prevalence=rules.pii_min_prevalence, confidence=confidence, ner_available=ner_available),
+        secrets_checks(merge_secrets([s.secrets for s in scans]), max_findings=rules.max_secret_findings),
+        quality_checks(merge_quality([s.quality for s in scans]), max_null_fraction=rules.max_null_fraction,
+                       max_duplicate_row_fraction=rules.max_duplicate_row_fraction),
+    ):  # fmt: skip
+        checks += c
+        findings += f
+    return checks, findings
+
+
+@task(name="expectations", cache_policy=NO_CACHE)
+def build_expectations(sheet: Datasheet, columns: list[str], suites: list[str]) -> list[dict]:
+    from tasks.quality import generic_expectations, load_suite
+
+    expectations = generic_expectations([c.model_dump(exclude_none=True) for c in sheet.columns], columns)
+    for name in dict.fromkeys([*sheet.expectation_suites, *suites]):
+        expectations += load_suite(name)
+    return expectations
+
+
+@task(name="sensitive-attributes", cache_policy=NO_CACHE)
+def sensitive_attributes(columns: list[str], sample: pd.DataFrame, sheet: Datasheet, rules: DataReviewRules) -> tuple[list[Check], list[Finding]]:
+    from tasks.sensitive import sensitive_attribute_checks
+
+    return sensitive_attribute_checks(columns, sample, sheet.sensitive_attributes, undeclared_outcome=rules.undeclared_sensitive_attribute)
+
+
+@task(name="datasheet-checks", cache_policy=NO_CACHE)
+def datasheet_checks(sheet: Datasheet, rules: DataReviewRules) -> tuple[list[Check], list[Finding]]:
+    """Required datasheet fields, legal basis and consent, retention and provenance, as checks."""
+    checks: list[Check] = []
+    findings: list[Finding] = []
+    missing = sheet.missing_fields(rules.required_datasheet_fields)
+    where = {"file": sheet.path or "(no datasheet given)"}
+    checks.append(Check(
+        id="data.datasheet.required_fields", title="The datasheet has every field the policy requires",
+        category="datasheet", outcome=Outcome.FAIL if missing else Outcome.PASS,
+        message=f"missing: {', '.join(missing)}" if missing else f"all of {', '.join(rules.required_datasheet_fields)} present",
+        metrics=[Metric(name="missing_fields", value=len(missing))],
+        threshold=Threshold(metric="missing_fields", op="==", value=0), evidence_kind="datasheet",
+        details={"datasheet": sheet.model_dump(mode="json", exclude={"columns"}), "columns": [c.model_dump(mode="json", exclude_none=True) for c in sheet.columns]},
+    ))  # fmt: skip
+    for name in missing:
+        findings.append(Finding(
+            id=f"datasheet.missing.{name}", severity=Severity.MEDIUM, category="datasheet", check_id="data.datasheet.required_fields",
+            message=f"the datasheet does not record '{name}'", location=where,
+            remediation=f"add '{name}' to the datasheet (who is accountable, where the data came from, why it may be used, how long it is kept)",
+        ))  # fmt: skip
+    # consent: if consent is the legal basis, the consent itself must be recorded and obtained
+    if sheet.legal_basis == "consent":
+        ok = sheet.consent is not None and sheet.consent.obtained
+        checks.append(Check(
+            id="data.datasheet.consent", title="Consent is recorded when it is the legal basis", category="datasheet",
+            outcome=Outcome.PASS if ok else Outcome.FAIL,
+            message=f"consent obtained via {sheet.consent.mechanism or 'an unnamed mechanism'}" if ok else "legal_basis is consent but no obtained consent is recorded",
+            evidence_kind="data_review",
+        ))  # fmt: skip
+    period = sheet.retention_period
+    checks.append(Check(
+        id="data.datasheet.retention", title="A retention period is recorded", category="datasheet",
+        outcome=Outcome.PASS if period else Outcome.FAIL,
+        message=f"{sheet.retention} ({period.days} days)" if period else "no retention period: raw data cannot be purged on time",
+        metrics=[Metric(name="retention_days", value=period.days if period else None)], evidence_kind="retention_purge",
+    ))  # fmt: skip
+    provenance_ok = bool(sheet.source and sheet.collection_method)
+    checks.append(Check(
+        id="data.datasheet.provenance", title="Source and collection method are recorded", category="datasheet",
+        outcome=Outcome.PASS if provenance_ok else Outcome.WARN,
+        message=f"source: {sheet.source}; collected by: {sheet.collection_method}" if provenance_ok else "source or collection_method is missing",
+        evidence_kind="datasheet",
+    ))  # fmt: skip
+    return checks, findings
+
+
+def legal_basis_check(pii: list[Check], sheet: Datasheet, rules: DataReviewRules) -> Check:
+    """Direct identifiers may be used for training only on a recorded legal basis (policy rule)."""
+    from tasks.pii import DIRECT_IDENTIFIERS
+
+    columns = {
+        c.id.removeprefix("data.pii.column."): sorted(set(c.details.get("entities", {})) & DIRECT_IDENTIFIERS)
+        for c in pii
+        if c.id.startswith("data.pii.column.") and c.outcome == Outcome.WARN
+    }
+    columns = {k: v for k, v in columns.items() if v}
+    basis = sheet.legal_basis if sheet.legal_basis not in (None, "none") else None
+    consent_missing = basis == "consent" and not (sheet.consent and sheet.consent.obtained)
+    if not columns:
+        outcome, message = Outcome.PASS, "no direct identifiers found"
+    elif not rules.direct_identifiers_require_legal_basis:
+        outcome, message = Outcome.WARN, f"direct identifiers in {sorted(columns)}; the policy tier does not require a legal basis"
+    elif basis is None or consent_missing:
+        outcome = Outcome.FAIL
+        message = f"direct identifiers in {sorted(columns)} but " + ("consent is not recorded" if consent_missing else "no legal basis is recorded")
+    else:
+        outcome, message = Outcome.PASS, f"direct identifiers in {sorted(columns)}, legal basis: {basis}"
+    return Check(
+        id="data.legal_basis.direct_identifiers", title="Direct identifiers have a recorded legal basis",
+        category="privacy", outcome=outcome, message=message, evidence_kind="pii_scan",
+        metrics=[Metric(name="columns_with_direct_identifiers", value=len(columns))],
+        details={"columns": columns, "legal_basis": sheet.legal_basis},
+    )  # fmt: skip
+
+
+@task(name="anonymized-copy", cache_policy=NO_CACHE)
+def anonymized_copy(plan: PartitionPlan, dest_key: str, ner_model: str | None) -> ArtifactRef:
+    """One Parquet file with PII replaced by stable salted pseudonyms, written once to ``dest_key``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from tasks.pii import anonymize_frame
+
+    settings = context.settings()
+    store = context.store(settings)
+    salt = settings.effective_pseudonym_salt()
+    with tempfile.TemporaryDirectory(prefix="govgate-anon-") as tmp:
+        out = Path(tmp) / "anonymized.parquet"
+        writer = None
+        try:
+            for part in plan.partitions:
+                df = parquet_to_frame(store.get_bytes(part.key))
+                anon = anonymize_frame(df, plan.column_kinds, salt=salt, ner_model=ner_model)
+                table = pa.Table.from_pandas(anon.astype({c: "string" for c in anon.columns if str(anon[c].dtype) in _TEXTLIKE}), preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(out, table.schema)
+                writer.write_table(table.cast(writer.schema))
+        finally:
+            if writer is not None:
+                writer.close()
+        info = store.put(dest_key, out, write_once=True, content_type="application/vnd.apache.parquet",
+                         tags={"govgate-kind": "anonymized-copy"})  # fmt: skip
+    return ArtifactRef(name="anonymized-copy", uri=store.uri(dest_key), sha256=info.sha256, size=info.size,
+                       media_type="application/vnd.apache.parquet")  # fmt: skip
+
+
+@task(name="remove-partitions", cache_policy=NO_CACHE)
+def remove_partitions(prefix: str) -> int:
+    store = context.store()
+    return len(store.delete_many(i.key for i in store.list(prefix)).deleted)
+
+
+def dataset_version(sheet: Datasheet, info: DatasetInfo | None) -> str:
+    if sheet.version:
+        return sheet.version
+    return f"sha256-{info.sha256[:12]}" if info else "unknown"
+
+
+def content_id(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+

@@ -1,0 +1,140 @@
+"""Reading datasets in chunks, and a clear error naming the file for each kind of bad input."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from govgate.datasets import inspect_dataset, iter_chunks
+from govgate.datasheet import ColumnSpec, Datasheet, FileFormat, load_datasheet, parse_retention
+from govgate.errors import InputError
+
+REVIEW_COLUMNS = ["reviewerID", "asin", "reviewerName", "helpful", "reviewText", "overall", "summary", "unixReviewTime", "reviewTime"]
+
+
+def _sheet(**kw) -> Datasheet:
+    return Datasheet(**kw)
+
+
+def test_headerless_csv_via_datasheet(shared_data, local_settings):
+    sheet = _sheet(columns=[ColumnSpec(name=c) for c in REVIEW_COLUMNS], format=FileFormat(header=False))
+    info = inspect_dataset(str(shared_data / "ecommerce" / "Musical_instruments_reviews.csv"), sheet, local_settings)
+    assert info.columns == REVIEW_COLUMNS and len(info.sha256) == 64
+    chunks = list(iter_chunks(info, 1000))
+    assert [len(c) for c in chunks] == [1000] * 5 + [50]
+    assert chunks[0]["overall"].dtype.kind == "i"
+
+
+def test_multiline_quoted_fields_and_leading_blank_line(shared_data, local_settings):
+    info = inspect_dataset(str(shared_data / "ecommerce" / "ecommerce_customers.csv"), _sheet(), local_settings)
+    assert info.columns[:3] == ["Email", "Address", "Avatar"]
+    assert sum(len(c) for c in iter_chunks(info, 64)) == 500
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "jsonl"])
+def test_parquet_and_jsonl(tmp_path, local_settings, fmt):
+    df = pd.DataFrame({"email": [f"user{i}@example.com" for i in range(250)], "n": range(250)})
+    path = tmp_path / f"data.{fmt}"
+    df.to_parquet(path) if fmt == "parquet" else df.to_json(path, orient="records", lines=True)
+    info = inspect_dataset(str(path), _sheet(), local_settings)
+    assert info.format == fmt and info.columns == ["email", "n"]
+    assert [len(c) for c in iter_chunks(info, 100)] == [100, 100, 50]
+
+
+def test_s3_dataset(tmp_path, s3_settings):
+    from govgate.store import open_store
+
+    store = open_store(s3_settings)
+    store.put("raw/people.csv", b"name,email\nAn,an@example.com\n")
+    bucket = s3_settings.effective_store_url.split("/")[2]
+    info = inspect_dataset(f"s3://{bucket}/govgate/raw/people.csv", _sheet(), s3_settings)
+    assert info.columns == ["name", "email"]
+    with pytest.raises(InputError, match=r"dataset s3://.*/raw/missing.csv does not exist"):
+        inspect_dataset(f"s3://{bucket}/govgate/raw/missing.csv", _sheet(), s3_settings)
+
+
+def _write(tmp_path, name, content: bytes):
+    path = tmp_path / name
+    path.write_bytes(content)
+    return str(path)
+
+
+def test_empty_file(tmp_path, local_settings):
+    with pytest.raises(InputError, match=r"empty.csv is empty \(0 bytes\)"):
+        inspect_dataset(_write(tmp_path, "empty.csv", b""), _sheet(), local_settings)
+
+
+def test_bad_encoding(tmp_path, local_settings):
+    path = _write(tmp_path, "latin.csv", "name,city\nJosé,Hà Nội\n".encode("latin-1", errors="replace").replace(b"?", b"\xe0"))
+    with pytest.raises(InputError, match=r"latin.csv is not valid utf-8: byte 0x.. .*format.encoding"):
+        info = inspect_dataset(path, _sheet(), local_settings)
+        list(iter_chunks(info, 10))
+
+
+def test_ragged_csv(tmp_path, local_settings):
+    path = _write(tmp_path, "ragged.csv", b"a,b,c\n1,2,3\n4,5,6,7,8\n")
+    info = inspect_dataset(path, _sheet(), local_settings)
+    with pytest.raises(InputError, match=r"ragged.csv is not well-formed CSV: .*line 3"):
+        list(iter_chunks(info, 10))
+
+
+def test_wrong_delimiter(tmp_path, local_settings):
+    path = _write(tmp_path, "semi.csv", b"a;b;c\n1;2;3\n")
+    with pytest.raises(InputError, match=r"semi.csv: the header has 1 field.*set format.delimiter: ';'"):
+        inspect_dataset(path, _sheet(), local_settings)
+
+
+def test_datasheet_column_missing_from_file(tmp_path, local_settings):
+    path = _write(tmp_path, "shop.csv", b"email,amount\nx@y.z,3\n")
+    sheet = _sheet(columns=[ColumnSpec(name="email"), ColumnSpec(name="rating")])
+    with pytest.raises(InputError, match=r"shop.csv: column\(s\) \['rating'\] named in the datasheet do not exist"):
+        inspect_dataset(path, sheet, local_settings)
+
+
+def test_single_huge_line_is_refused_without_loading_it(tmp_path, local_settings):
+    path = tmp_path / "one-line.csv"
+    with open(path, "wb") as f:  # 3 MB in one line; the limit is lowered to keep the test small
+        for _ in range(3):
+            f.write(b"x" * 1_000_000)
+    with pytest.raises(InputError, match=r"one-line.csv: a line is 3,000,000 bytes long \(limit 1,000,000\)"):
+        inspect_dataset(str(path), _sheet(), local_settings, max_line_bytes=1_000_000)
+
+
+def test_missing_local_file(tmp_path, local_settings):
+    with pytest.raises(InputError, match=r"nope.csv does not exist"):
+        inspect_dataset(str(tmp_path / "nope.csv"), _sheet(), local_settings)
+
+
+def test_unknown_format(tmp_path, local_settings):
+    with pytest.raises(InputError, match=r"cannot tell the format.*format.type"):
+        inspect_dataset(_write(tmp_path, "blob.bin", b"\x00\x01"), _sheet(), local_settings)
+
+
+def test_text_file_is_read_line_by_line(tmp_path, local_settings):
+    path = _write(tmp_path, "train.py", b"import os\nKEY = os.environ['X']\n\nprint(KEY)\n")
+    info = inspect_dataset(path, _sheet(), local_settings)
+    (chunk,) = list(iter_chunks(info, 100))
+    assert info.format == "text" and list(chunk["line"]) == ["import os", "KEY = os.environ['X']", "", "print(KEY)"]
+
+
+def test_datasheet_errors_name_file_and_key(tmp_path):
+    path = tmp_path / "sheet.yaml"
+    path.write_text("owner: a\nlegal_basis: because\nretention: forever\ncolumns: [{name: x, nulable: false}]\nownr: b\n")
+    with pytest.raises(InputError) as err:
+        load_datasheet(path)
+    text = str(err.value)
+    assert str(path) in text
+    for part in ("legal_basis:", "retention:", "columns.0.nulable: unknown key", "ownr: unknown key"):
+        assert part in text
+
+
+def test_datasheet_missing_fields_are_listed_not_raised(tmp_path):
+    path = tmp_path / "sheet.yaml"
+    path.write_text("owner: data-team\n")
+    sheet = load_datasheet(path)
+    assert sheet.missing_fields(["owner", "source", "legal_basis"]) == ["source", "legal_basis"]
+
+
+@pytest.mark.parametrize("text,days", [("P2Y", 730), ("P90D", 90), ("90d", 90), ("6m", 180), ("P1Y6M", 545)])
+def test_retention_periods(text, days):
+    assert parse_retention(text).days == days
