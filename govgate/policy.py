@@ -75,6 +75,13 @@ class ReassessmentRules(_Strict):
         return value
 
 
+class EvidenceRules(_Strict):
+    lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] | None = Field(
+        None, description="S3 Object Lock mode for every evidence object of this tier (null: write-once only)"
+    )
+    lock_days: int = Field(0, ge=0, description="retention of evidence objects, in days")
+
+
 class Tier(_Strict):
     description: str = ""
     required_gates: list[str] = Field(default_factory=list)
@@ -84,6 +91,7 @@ class Tier(_Strict):
     model_review: ModelReviewRules = Field(default_factory=ModelReviewRules)
     launch: LaunchRules = Field(default_factory=LaunchRules)
     reassessment: ReassessmentRules = Field(default_factory=ReassessmentRules)
+    evidence: EvidenceRules = Field(default_factory=EvidenceRules)
 
     @field_validator("required_gates")
     @classmethod

@@ -20,7 +20,7 @@ from pathlib import Path
 from govgate.errors import GovgateError, StoreError
 from govgate.record import ArtifactRef, GateResult, utcnow
 from govgate.render import render_html, render_markdown
-from govgate.store import ObjectStore
+from govgate.store import ObjectStore, Retention
 from govgate.tracking import Tracker
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,10 @@ def publish(
     tracker: Tracker,
     extra_files: dict[str, bytes | Path] | None = None,
     model_version: tuple[str, str | int] | None = None,
+    retention: Retention | None = None,
 ) -> Published:
-    """Write the record and its reports once, log them to MLflow, tag the model version."""
+    """Write the record and its reports once (retention-locked when ``retention`` is given and the store
+    supports Object Lock), log them to MLflow, tag the model version."""
     exp_id, run_id = tracker.start_run(record)
     record.provenance.mlflow_run_id = run_id
     record.provenance.mlflow_experiment_id = exp_id
@@ -74,7 +76,7 @@ def publish(
     try:
         files: dict[str, str] = {}
         for name, content in (extra_files or {}).items():
-            info = store.put(prefix + name, content, write_once=True, content_type=media_type(name))
+            info = store.put(prefix + name, content, write_once=True, content_type=media_type(name), retention=retention)
             record.artifacts.append(
                 ArtifactRef(name=name, uri=store.uri(prefix + name), sha256=info.sha256, size=info.size, media_type=media_type(name))
             )
@@ -91,7 +93,7 @@ def publish(
             "report.html": render_html(record, links).encode(),
         }
         for name, body in rendered.items():
-            info = store.put(prefix + name, body, write_once=True, content_type=media_type(name))
+            info = store.put(prefix + name, body, write_once=True, content_type=media_type(name), retention=retention)
             files[name] = info.sha256
         manifest = {
             "record_id": record.record_id,
@@ -100,7 +102,8 @@ def publish(
             "complete": True,
             "files": {name: {"sha256": digest} for name, digest in sorted(files.items())},
         }
-        store.put(prefix + MANIFEST, json.dumps(manifest, indent=2).encode(), write_once=True, content_type="application/json")
+        store.put(prefix + MANIFEST, json.dumps(manifest, indent=2).encode(), write_once=True,
+                  content_type="application/json", retention=retention)  # fmt: skip
         tracker.log_result(run_id, record, record_uri, {k: rendered[k] for k in ("record.json", "report.md", "report.html")})
         if model_version is not None:
             name, version = model_version
@@ -128,6 +131,16 @@ def publish(
             tracker.end_run(run_id, ok and record.decision.outcome.value != "error")
         except GovgateError as exc:  # never mask the original error
             log.warning("could not end MLflow run %s: %s", run_id, exc)
+
+
+def evidence_retention(policy, tier: str, now=None) -> Retention | None:
+    """The Object Lock retention the policy tier asks for on evidence objects (None: write-once only)."""
+    from datetime import timedelta
+
+    rules = policy.tier(tier).evidence
+    if not rules.lock_mode or rules.lock_days <= 0:
+        return None
+    return Retention(rules.lock_mode, (now or utcnow()) + timedelta(days=rules.lock_days))
 
 
 def _safe_uri(uri: str) -> str:

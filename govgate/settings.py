@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     s3_region: str = Field("us-east-1", description="S3 region")
     s3_access_key_id: str | None = Field(None, description="S3 access key; empty = the boto3 credential chain")
     s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret key")
-    s3_max_attempts: int = Field(4, ge=1, le=20, description="bounded retries of transient S3 errors")
+    s3_max_attempts: int = Field(4, ge=1, le=20, description="attempts per S3 request, first one included (bounded retries)")
     s3_connect_timeout: float = Field(5.0, gt=0, description="seconds to wait for an S3 connection")
 
     # MLflow

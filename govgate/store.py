@@ -425,7 +425,7 @@ class S3Store(ObjectStore):
             "s3",
             endpoint_url=endpoint_url,
             config=Config(
-                retries={"max_attempts": max_attempts, "mode": "standard"},
+                retries={"total_max_attempts": max_attempts, "mode": "standard"},
                 connect_timeout=connect_timeout,
                 read_timeout=60,
                 max_pool_connections=32,

@@ -30,7 +30,12 @@ def publish_evidence(
     logger = get_run_logger()
     s = context.settings()
     published = publish(
-        record, store=context.store(s), tracker=context.tracker(s), extra_files=extra_files, model_version=model_version
+        record,
+        store=context.store(s),
+        tracker=context.tracker(s),
+        extra_files=extra_files,
+        model_version=model_version,
+        retention=_retention_for(record, s),
     )
     publish_artifacts(published)
     logger.info(
@@ -48,6 +53,21 @@ def publish_evidence(
         "mlflow_run_id": published.mlflow_run_id,
         "mlflow_run_url": published.mlflow_run_url,
     }
+
+
+def _retention_for(record: GateResult, settings):
+    """Evidence retention from the record's policy tier; none when the policy could not be loaded."""
+    from govgate.errors import GovgateError
+    from govgate.policy import load_policy
+    from govgate.publish import evidence_retention
+
+    if record.policy.name == "(not loaded)":
+        return None
+    try:
+        policy = load_policy(record.policy.path or settings.policy)
+        return evidence_retention(policy, record.policy.tier)
+    except GovgateError:
+        return None
 
 
 def publish_artifacts(published: Published) -> None:

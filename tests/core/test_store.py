@@ -164,3 +164,36 @@ def test_local_listing_hides_sidecars(tmp_path):
     store = LocalStore(tmp_path)
     store.put("a/b.txt", b"1", tags={"t": "1"})
     assert [i.key for i in store.list()] == ["a/b.txt"]
+
+
+def test_transient_s3_errors_are_retried_a_bounded_number_of_times():
+    """A server that always answers 503: the store retries exactly max_attempts times, then fails clearly."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    hits = []
+
+    class Unavailable(BaseHTTPRequestHandler):
+        def _reply(self):
+            hits.append((self.command, self.headers.get("amz-sdk-request")))
+            body = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+            self.send_response(503)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        do_GET = do_PUT = do_HEAD = do_POST = _reply
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Unavailable)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        store = S3Store("bucket-x", endpoint_url=f"http://127.0.0.1:{server.server_port}", max_attempts=3)
+        with pytest.raises(StoreError, match="S3 refused to write s3://bucket-x/evidence/k: SlowDown"):
+            store.put("evidence/k", b"x")
+        assert len(hits) == 3
+    finally:
+        server.shutdown()

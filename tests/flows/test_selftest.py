@@ -91,3 +91,21 @@ def test_tier_is_recorded(prefect_harness, s3_settings, tier):
     store = open_store(s3_settings)
     record = json.loads(store.get_bytes(_records(store)[0]))
     assert record["policy"]["tier"] == tier and result["decision"] == "pass"
+
+
+def test_evidence_is_retention_locked_by_tier(prefect_harness, s3_settings):
+    evidence_selftest(tier="high")
+    store = open_store(s3_settings)
+    (key,) = _records(store)
+    head = store.head(key)
+    assert head.retention is not None and head.retention.mode == "COMPLIANCE"
+    assert store.head(key.replace("record.json", MANIFEST)).retention.mode == "COMPLIANCE"
+    report = store.delete_many([(key, head.version_id)])
+    assert report.errors and not report.deleted  # the locked version cannot be deleted
+
+
+def test_low_tier_evidence_is_write_once_without_lock(prefect_harness, s3_settings):
+    evidence_selftest(tier="low")
+    store = open_store(s3_settings)
+    (key,) = _records(store)
+    assert store.head(key).retention is None
