@@ -1,0 +1,289 @@
+"""Robustness and explainability checks of the model-review gate, on real sklearn models (and one
+mlflow.pyfunc model logged to a SQLite tracking store under tmp_path)."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+
+from govgate.policy import ModelReviewRules
+from govgate.record import Outcome
+from tasks.robustness import (
+    ImportanceReport,
+    RobustnessReport,
+    association,
+    explainability_checks,
+    permutation_importance_report,
+    perturbation_stability,
+    robustness_checks,
+)
+
+RULES = ModelReviewRules(max_flip_rate=0.05, min_group_size=30)
+
+
+def by_id(checks):
+    return {c.id: c for c in checks}
+
+
+@pytest.fixture(scope="module")
+def proxy_data():
+    """Credit-like data where ``x_proxy`` is a near-copy of the sensitive attribute ``sex``."""
+    rng = np.random.default_rng(1)
+    n = 2000
+    sex = rng.integers(0, 2, n)
+    X = pd.DataFrame({
+        "income": rng.normal(50, 10, n),
+        "x_proxy": sex + rng.normal(0, 0.15, n),
+        "tenure": rng.integers(0, 30, n),
+        "amount": rng.integers(1_000, 50_000, n),
+        "noise": rng.normal(size=n),
+        "region": rng.choice(["north", "south", "east"], n),
+    })  # fmt: skip
+    y = ((X["income"] - 50) / 10 + 1.5 * sex + rng.normal(0, 0.5, n) > 0.75).astype(int)
+    sensitive = pd.DataFrame({"sex": np.where(sex == 1, "F", "M")})
+    return X, y, sensitive
+
+
+def numeric(X):
+    return X.drop(columns=["region"])
+
+
+def test_proxy_of_sensitive_attribute_in_top_k_warns(proxy_data):
+    X, y, sensitive = proxy_data
+    Xn = numeric(X)
+    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(Xn, y)
+    imp = permutation_importance_report(model, Xn, y, n_repeats=3)
+    assert [f.feature for f in imp.features][:2] == ["x_proxy", "income"] or imp.rank_of("x_proxy") <= 2
+    assert imp.method == "sklearn.inspection.permutation_importance" and imp.baseline_score > 0.8
+
+    checks, findings = explainability_checks(imp, sensitive=["sex"], X=Xn.join(sensitive), top_k=3)
+    c = by_id(checks)
+    ranking = c["explainability.permutation_importance"]
+    assert ranking.outcome == Outcome.PASS and ranking.evidence_kind == "explainability" and ranking.controls
+    names = [m.name for m in ranking.metrics if m.name.startswith("importance.")]
+    assert names[0] == f"importance.{imp.features[0].feature}" and len(names) == Xn.shape[1]
+
+    proxies = c["explainability.sensitive_proxies"]
+    assert proxies.outcome == Outcome.WARN
+    assert "x_proxy" in proxies.message and "sex" in proxies.message
+    flagged = proxies.details["flagged"]
+    assert [r["feature"] for r in flagged] == ["x_proxy"]
+    assert flagged[0]["association"] > 0.9 and flagged[0]["measure"] == "point_biserial"
+    (f,) = findings
+    assert f.id == "explainability.sensitive_proxy.x_proxy"
+    assert f.location == {"feature": "x_proxy", "rank": str(imp.rank_of("x_proxy")), "sensitive": "sex"}
+    assert "proxy of sensitive attribute sex" in f.message and "0.9" in f.message
+
+
+def test_sensitive_feature_used_by_model_warns_and_clean_model_passes(proxy_data):
+    X, y, sensitive = proxy_data
+    with_sex = numeric(X).drop(columns=["x_proxy"]).assign(sex=(sensitive["sex"] == "F").astype(int))
+    model = LogisticRegression(max_iter=500).fit(with_sex, y)
+    imp = permutation_importance_report(model, with_sex, y, n_repeats=3)
+    checks, findings = explainability_checks(imp, sensitive=["sex"], X=with_sex, top_k=2)
+    assert by_id(checks)["explainability.sensitive_proxies"].outcome == Outcome.WARN
+    assert [f.id for f in findings] == ["explainability.sensitive_feature.sex"]
+
+    # without sex or its proxy: income drives the model, nothing to flag
+    clean = numeric(X).drop(columns=["x_proxy"])
+    model = LogisticRegression(max_iter=500).fit(clean, y)
+    imp = permutation_importance_report(model, clean, y, n_repeats=3)
+    checks, findings = explainability_checks(imp, sensitive=["sex"], X=clean.join(sensitive), top_k=3)
+    assert by_id(checks)["explainability.sensitive_proxies"].outcome == Outcome.PASS and not findings
+    # sensitive column not available to compute associations -> inconclusive, said so
+    checks, _ = explainability_checks(imp, sensitive=["sex"], X=clean, top_k=3)
+    assert by_id(checks)["explainability.sensitive_proxies"].outcome == Outcome.INCONCLUSIVE
+
+
+def test_association_measures():
+    rng = np.random.default_rng(0)
+    g = pd.Series(rng.choice(["a", "b", "c"], 3000))
+    same = g.map({"a": "x", "b": "y", "c": "z"})
+    assert association(same, g) == (pytest.approx(1.0, abs=0.01), "cramers_v")
+    indep = pd.Series(rng.choice(["x", "y"], 3000))
+    assert association(indep, g)[0] < 0.1
+    num = g.map({"a": 0.0, "b": 5.0, "c": 10.0}) + rng.normal(0, 0.1, 3000)
+    value, measure = association(num, g)
+    assert value > 0.99 and measure == "correlation_ratio"
+    age = pd.Series(rng.normal(40, 10, 3000))
+    assert association(age * 2 + 1, age) == (pytest.approx(1.0), "pearson")
+
+
+def test_decision_at_threshold_flips_and_fails():
+    """95% of rows sit within 0.001 of the split; noise of 0.05 x std (std ~2) flips about half of them."""
+    rng = np.random.default_rng(2)
+    n = 3000
+    x = np.where(rng.random(n) < 0.95, rng.normal(0, 0.001, n), rng.choice([-10.0, 10.0], n))
+    X = pd.DataFrame({"score": x, "age_band": rng.integers(0, 5, n)})
+    y = (x > 0).astype(int)
+    model = DecisionTreeClassifier(max_depth=1).fit(X, y)
+    sensitive = pd.DataFrame({"group": rng.choice(["a", "b"], n)})
+    report = perturbation_stability(lambda d: model.predict_proba(d)[:, 1], X, sensitive=sensitive,
+                                    decide=lambda p: (np.asarray(p) >= 0.5).astype(int))  # fmt: skip
+    assert report.decision_rule == "decide=<lambda>"
+    assert report.perturbed_columns == ["score"] and report.flip_rate > 0.3
+    assert report.skipped_columns == {"age_band": "integer, noise below one unit"}
+    assert report.lower <= report.flip_rate <= report.upper
+
+    checks, findings = robustness_checks(report, RULES)
+    c = by_id(checks)["robustness.perturbation"]
+    assert c.outcome == Outcome.FAIL and c.evidence_kind == "robustness_eval"
+    rate = next(m for m in c.metrics if m.name == "flip_rate")
+    assert rate.n == n and rate.lower is not None and rate.upper is not None and rate.confidence == 0.95
+    assert c.threshold.value == 0.05
+    assert any(f.id == "robustness.perturbation" for f in findings)
+
+
+def test_stable_model_on_integer_feature_passes():
+    rng = np.random.default_rng(3)
+    n = 3000
+    X = pd.DataFrame({"n_accounts": rng.integers(0, 10, n), "jitter": rng.normal(size=n)})
+    y = (X["n_accounts"] >= 5).astype(int)
+    model = HistGradientBoostingClassifier(max_iter=20).fit(X[["n_accounts"]].assign(jitter=0.0), y)
+    sensitive = pd.DataFrame({"sex": rng.choice(["F", "M"], n), "age": rng.integers(18, 80, n)})
+    report = perturbation_stability(model, X, sensitive=sensitive, n_repeats=3)
+    assert report.flips == 0 and report.decision_rule == "predictions are the decisions (default)"
+    assert set(report.groups) == {"sex", "age"} and len(report.groups["age"]) == 5  # quintiles of age
+    checks, findings = robustness_checks(report, RULES)
+    c = by_id(checks)
+    assert c["robustness.perturbation"].outcome == Outcome.PASS
+    assert c["robustness.perturbation.sex"].outcome == Outcome.PASS
+    assert c["robustness.perturbation.age"].outcome == Outcome.PASS
+    # HistGradientBoosting handles NaN natively: the probe runs, nothing crashes
+    assert all(p.error is None for p in report.missing) and len(report.missing) == 2
+    assert c["robustness.missing_values"].outcome == Outcome.WARN  # a missing n_accounts flips decisions
+    assert [f.location for f in findings] == [{"column": "n_accounts"}]
+    # reports are picklable and JSON-able
+    assert isinstance(pickle.loads(pickle.dumps(report)), RobustnessReport)
+    json.dumps(report.to_dict())
+
+
+def test_model_failing_on_missing_values_is_recorded_not_raised(proxy_data):
+    X, y, sensitive = proxy_data
+    Xn = numeric(X)
+    model = LogisticRegression(max_iter=500).fit(Xn, y)
+    report = perturbation_stability(model, Xn, sensitive=sensitive, missing_rows=200)
+    assert len(report.missing) == Xn.shape[1]
+    assert all(p.error and p.error.startswith("ValueError: Input X contains NaN") for p in report.missing)
+    checks, findings = robustness_checks(report, RULES)
+    mv = by_id(checks)["robustness.missing_values"]
+    assert mv.outcome == Outcome.WARN and "model fails on missing values in" in mv.message
+    (f,) = [f for f in findings if f.check_id == "robustness.missing_values"]  # one finding per distinct error
+    assert f.message.startswith("model fails on missing values in columns income, x_proxy")
+    checks, _ = robustness_checks(report, RULES, fail_on_missing_crash=True)
+    assert by_id(checks)["robustness.missing_values"].outcome == Outcome.FAIL
+
+    # one column only: the finding names it
+    model = make_pipeline(StandardScaler(), LogisticRegression())
+    guarded = Xn.assign(noise=Xn["noise"].astype("float64"))
+    model.fit(guarded, y)
+
+    def fails_on_income(df: pd.DataFrame):
+        if df["income"].isna().any():
+            raise RuntimeError("income is required")
+        return model.predict(df.fillna(0))
+
+    report = perturbation_stability(fails_on_income, guarded, sensitive=None, missing_rows=100)
+    _, findings = robustness_checks(report, RULES)
+    assert [f.message for f in findings if "fails" in f.message] == ["model fails on missing values in column income: RuntimeError: income is required"]
+
+
+def test_small_groups_are_inconclusive_and_group_gap_warns():
+    rng = np.random.default_rng(4)
+    n = 2000
+    group = np.where(np.arange(n) < 200, "b", "a").astype(object)
+    group[:10] = "tiny"
+    # group b sits at the threshold, group a far from it
+    x = np.where(group == "a", rng.choice([-5.0, 5.0], n), rng.normal(0, 0.001, n))
+    X = pd.DataFrame({"x": x})
+    model = DecisionTreeClassifier(max_depth=1).fit(X, (x > 0).astype(int))
+    sensitive = pd.DataFrame({"group": group})
+    report = perturbation_stability(model, X, sensitive=sensitive, min_group_size=30)
+    levels = {g.level: g for g in report.groups["group"]}
+    assert levels["tiny"].small and levels["tiny"].n == 10 and not levels["a"].small
+    assert levels["b"].flip_rate > 0.3 and levels["a"].flip_rate == 0
+
+    checks, findings = robustness_checks(report, RULES)
+    c = by_id(checks)["robustness.perturbation.group"]
+    assert c.outcome == Outcome.INCONCLUSIVE and "tiny" in c.message
+    assert {r["level"]: r["status"] for r in c.details["groups"]} == {"a": "ok", "b": "above limit", "tiny": "inconclusive"}
+    assert any(f.id == "robustness.perturbation.group" and f.location["group"] == "b" for f in findings)
+
+    # without the tiny group: the gap between a and b warns
+    keep = group != "tiny"
+    report = perturbation_stability(model, X[keep], sensitive=sensitive[keep])
+    checks, _ = robustness_checks(report, RULES)
+    c = by_id(checks)["robustness.perturbation.group"]
+    assert c.outcome == Outcome.WARN and "gap between groups" in c.message
+    assert next(m for m in c.metrics if m.name == "flip_rate_gap").value > 0.3
+
+
+def test_string_labels_and_categorical_features(proxy_data):
+    """Labels as strings, a categorical column (one-hot in the pipeline), probabilities passed as scores."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import OneHotEncoder
+
+    X, y, sensitive = proxy_data
+    labels = np.where(y == 1, "approve", "deny")
+    pre = make_column_transformer(
+        (make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")), ["region"]),
+        (make_pipeline(SimpleImputer(), StandardScaler()), ["income", "x_proxy", "tenure", "amount", "noise"]),
+    )
+    model = make_pipeline(pre, LogisticRegression(max_iter=500)).fit(X, labels)
+    report = perturbation_stability(model, X, sensitive=sensitive)
+    assert report.skipped_columns == {"region": "not numeric", "tenure": "integer, noise below one unit"} and report.flip_rate < 0.05
+    assert all(p.error is None for p in report.missing)  # imputers handle missing values
+    imp = permutation_importance_report(model, X, labels, n_repeats=2)
+    assert imp.rank_of("x_proxy") <= 2 and {f.feature for f in imp.features} == set(X.columns)
+    imp_auc = permutation_importance_report(lambda d: model.predict_proba(d)[:, 0], X, y, scoring="roc_auc", n_repeats=2)
+    assert imp_auc.baseline_score > 0.9 and imp_auc.decision_rule == "raw scores"
+    assert isinstance(pickle.loads(pickle.dumps(imp)), ImportanceReport)
+    json.dumps(imp.to_dict())
+
+
+@pytest.mark.filterwarnings("ignore:Hint. Inferred schema contains integer:UserWarning")
+def test_mlflow_pyfunc_model(tmp_path, proxy_data):
+    import mlflow
+    from mlflow.models import infer_signature
+
+    X, y, sensitive = proxy_data
+    Xn = numeric(X)
+    model = HistGradientBoostingClassifier(max_iter=30).fit(Xn, y)
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/m.db")
+    try:
+        exp = mlflow.create_experiment("robustness-test", artifact_location=(tmp_path / "artifacts").as_uri())
+        with mlflow.start_run(experiment_id=exp):
+            info = mlflow.sklearn.log_model(
+                model, name="model", signature=infer_signature(Xn, model.predict(Xn)),
+                pip_requirements=["scikit-learn", "pandas"], serialization_format="cloudpickle",
+            )  # fmt: skip
+        pyfunc = mlflow.pyfunc.load_model(info.model_uri)
+    finally:
+        mlflow.set_tracking_uri(previous)
+
+    report = perturbation_stability(pyfunc, Xn, sensitive=sensitive, missing_rows=200)
+    # int64 "amount" is perturbed and kept int64 for the schema; int64 "tenure" has noise under one unit
+    assert report.error is None and "amount" in report.perturbed_columns and "tenure" in report.skipped_columns
+    assert report.flip_rate < 0.1
+    # the schema refuses NaN in the int64 column: recorded as a failure of the model on missing values
+    probes = {p.column: p for p in report.missing}
+    assert probes["tenure"].error is not None and probes["income"].error is None
+    checks, findings = robustness_checks(report, RULES)
+    assert by_id(checks)["robustness.missing_values"].outcome == Outcome.WARN
+    assert any(f.message.startswith("model fails on missing values in column tenure") for f in findings)
+
+    imp = permutation_importance_report(pyfunc, Xn, y, n_repeats=2, max_rows=1000)
+    assert imp.n_rows == 1000 and imp.rank_of("x_proxy") <= 2
+    checks, findings = explainability_checks(imp, sensitive=["sex"], X=Xn.join(sensitive), top_k=3)
+    assert by_id(checks)["explainability.sensitive_proxies"].outcome == Outcome.WARN
