@@ -106,7 +106,9 @@ def data_review(
                               record_id=record_id)  # fmt: skip
         if redact:
             dest = f"anonymized/{slug(subject.id)}/{record_id}/{slug(Path(dataset).stem)}.anonymized.parquet"
-            ref = anonymized_copy(plan, dest, ner_model)
+            pii_columns = [c.id.removeprefix("data.pii.column.") for c in scan_checks
+                           if c.id.startswith("data.pii.column.") and c.outcome == Outcome.WARN]  # fmt: skip
+            ref = anonymized_copy(plan, dest, ner_model, pii_columns)
             record.artifacts.append(ref)
             record.checks.append(Check(id="data.anonymized_copy", title="Anonymized copy written", category="privacy",
                                        outcome=Outcome.PASS, message=f"{ref.uri} sha256 {ref.sha256[:12]}",

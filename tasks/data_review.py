@@ -223,12 +223,15 @@ def legal_basis_check(pii: list[Check], sheet: Datasheet, rules: DataReviewRules
 
 
 @task(name="anonymized-copy", cache_policy=NO_CACHE)
-def anonymized_copy(plan: PartitionPlan, dest_key: str, ner_model: str | None) -> ArtifactRef:
-    """One Parquet file with PII replaced by stable salted pseudonyms, written once to ``dest_key``."""
+def anonymized_copy(plan: PartitionPlan, dest_key: str, ner_model: str | None, pii_columns: list[str]) -> ArtifactRef:
+    """One Parquet file with PII replaced by stable salted pseudonyms, written once to ``dest_key``.
+    Only the columns the review found PII in, and free-text columns, are rewritten; a stray pattern hit
+    in a numeric column below the policy's prevalence threshold does not turn it into text."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from tasks.pii import anonymize_frame
+    from tasks.secrets import redact_secrets_frame
 
     settings = context.settings()
     store = context.store(settings)
@@ -239,7 +242,12 @@ def anonymized_copy(plan: PartitionPlan, dest_key: str, ner_model: str | None) -
         try:
             for part in plan.partitions:
                 df = parquet_to_frame(store.get_bytes(part.key))
-                anon = anonymize_frame(df, plan.column_kinds, salt=salt, ner_model=ner_model)
+                kinds = {c: k for c, k in plan.column_kinds.items() if c in pii_columns or k == "text"}
+                anon = anonymize_frame(df, kinds, salt=salt, ner_model=ner_model)
+                anon, _ = redact_secrets_frame(anon, [c for c in plan.string_columns if c in anon.columns])
+                for col in df.columns:  # columns with nothing replaced keep their original type
+                    if (anon[col].astype(str) == df[col].astype(str)).all():
+                        anon[col] = df[col]
                 table = pa.Table.from_pandas(anon.astype({c: "string" for c in anon.columns if str(anon[c].dtype) in _TEXTLIKE}), preserve_index=False)
                 if writer is None:
                     writer = pq.ParquetWriter(out, table.schema)

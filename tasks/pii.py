@@ -1,0 +1,714 @@
+"""PII scanning engine of the data-review gate: plan columns, scan partitions, merge, turn into checks.
+
+Plain functions (the flow wraps them in Prefect tasks) whose inputs and outputs are picklable, so a
+partition can be scanned on a Dask worker and the partials merged on the driver.
+
+- Presidio is built offline from an explicit NLP configuration: the ``no_op`` engine (pattern
+  recognizers only) unless a spaCy model name or path is given, plus the Vietnamese recognizers of
+  :mod:`tasks.recognizers_vn`.
+- Structured and numeric columns: a seeded random sample of values per column and partition, analysed
+  with the column name as context. Text columns: every row.
+- Speed: cells are never analysed one by one. Up to ``CELLS_PER_DOC`` distinct values are joined into
+  one document (separated by a line holding ``recognizers_vn.CELL_BREAK``), analysed once, and the
+  result spans are mapped back to the cells by offset; a span that crosses a separator is dropped.
+  With the no-op engine, cells are also routed by cheap character tests to the recognizers that can
+  match them at all (no digit: no phone, card or id recognizer; no "@": no e-mail recognizer ...).
+- Nothing returned holds raw PII: text examples are the cell around a hit with every detected entity
+  replaced by ``<ENTITY_TYPE>`` and digit runs masked; structured examples are ``<ENTITY_TYPE>`` plus a
+  short keyed SHA-256 (HMAC) prefix of the value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import os
+import secrets
+import threading
+import time
+import zlib
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from statistics import NormalDist
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import regex as re
+
+from govgate.errors import InputError
+from govgate.record import Check, Finding, Metric, Outcome, Severity, Threshold
+
+if TYPE_CHECKING:
+    from presidio_analyzer import AnalyzerEngine
+
+LANGUAGE = "en"
+#: results under this score are not reported (Presidio's phone recognizer scores 0.4)
+SCORE_THRESHOLD = 0.4
+#: most distinct cells joined into one analysed document, and most characters in it
+CELLS_PER_DOC = 1000
+CHARS_PER_DOC = 200_000
+#: a column of strings is free text when its values average more than this many characters (and more
+#: than one word: a long e-mail address or hash is no text) ...
+TEXT_MIN_MEAN_CHARS = 30
+#: ... or at least this many words
+TEXT_MIN_MEAN_WORDS = 5
+EXAMPLES_PER_ENTITY = 3
+EXAMPLE_CHARS = 80
+KINDS = ("text", "structured", "numeric")
+
+#: entities that identify a person on their own (the legal-basis rule applies to them)
+DIRECT_IDENTIFIERS = frozenset({
+    "EMAIL_ADDRESS", "PHONE_NUMBER", "PERSON", "CREDIT_CARD", "IBAN_CODE", "CRYPTO", "MEDICAL_LICENSE",
+    "US_SSN", "US_ITIN", "US_PASSPORT", "US_DRIVER_LICENSE", "US_BANK_NUMBER", "UK_NHS", "UK_NINO",
+    "VN_PHONE", "VN_CCCD", "VN_CMND", "VN_TAX_CODE", "VN_PASSPORT", "VN_BANK_ACCOUNT",
+})  # fmt: skip
+
+# datasheet column types (govgate.datasheet) -> plan kind
+_DECLARED = {
+    "text": "text", "string": "structured", "category": "structured", "id": "structured", "date": "structured",
+    "datetime": "structured", "integer": "numeric", "float": "numeric", "number": "numeric", "boolean": "numeric",
+    "structured": "structured", "numeric": "numeric",
+}  # fmt: skip
+
+_BUILD_LOCK = threading.Lock()
+# key of the example digests when the caller gives none: stable within a process, unguessable outside it,
+# so a short digest of a phone number cannot be reversed by enumerating phone numbers
+_PROCESS_KEY = secrets.token_bytes(32)
+_DIGITS = re.compile(r"\d{3,}")
+_SPACES = re.compile(r"\s+")
+
+
+def _separator() -> str:
+    from tasks.recognizers_vn import CELL_BREAK
+
+    return f"\n{CELL_BREAK}\n"
+
+
+# --------------------------------------------------------------------------------------------------------
+# results
+
+
+@dataclass
+class ColumnPii:
+    """What one column (in one partition, or merged) holds. Counts are of values (rows), not of hits."""
+
+    kind: str  # text | structured | numeric
+    values: int = 0  # non-null values seen
+    scanned: int = 0  # values analysed (all of them for text columns, a sample otherwise)
+    with_pii: int = 0  # analysed values with at least one entity
+    counts: dict[str, int] = field(default_factory=dict)  # entity -> analysed values containing it
+    examples: dict[str, list[str]] = field(default_factory=dict)  # entity -> redacted examples
+
+    @property
+    def sampled(self) -> bool:
+        return self.scanned < self.values
+
+
+@dataclass
+class PiiPartial:
+    """The scan of one partition."""
+
+    columns: dict[str, ColumnPii]
+    rows: int
+    ner_model: str | None = None
+    ner_available: bool = False
+    seconds: float = field(default=0.0, compare=False)
+
+
+@dataclass
+class PiiResult:
+    """Partials merged: counts summed, at most ``EXAMPLES_PER_ENTITY`` examples per column and entity."""
+
+    columns: dict[str, ColumnPii]
+    rows: int
+    partitions: int
+    ner_model: str | None = None
+    ner_available: bool = False
+    seconds: float = field(default=0.0, compare=False)
+
+
+# --------------------------------------------------------------------------------------------------------
+# engine
+
+
+def build_analyzer(ner_model: str | None = None) -> tuple[AnalyzerEngine, bool]:
+    """The process's analyzer for ``ner_model`` (None: pattern recognizers only) and whether it has NER.
+
+    Cached per process: workers call this for every partition. Never downloads anything; an unknown model
+    name raises :class:`InputError`.
+    """
+    with _BUILD_LOCK:
+        return _build_analyzer(ner_model or None)
+
+
+@lru_cache(maxsize=4)
+def _build_analyzer(ner_model: str | None) -> tuple[AnalyzerEngine, bool]:
+    # Presidio's e-mail recognizer imports tldextract, which downloads the public-suffix list at first use
+    # unless this names no URL (it then uses its bundled snapshot). Workers may not inherit the setting.
+    os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+    from presidio_analyzer import AnalyzerEngine
+    from presidio_analyzer.nlp_engine import NlpEngineProvider
+
+    from tasks.recognizers_vn import vn_recognizers
+
+    if ner_model is None:
+        config = {"nlp_engine_name": "no_op", "models": [{"lang_code": LANGUAGE, "model_name": "no_op"}]}
+    else:
+        import spacy
+
+        # Presidio would otherwise try `spacy download` for a name it does not find.
+        if not (spacy.util.is_package(ner_model) or Path(ner_model).exists()):
+            raise InputError(
+                f"NER model {ner_model!r} is neither an installed spaCy package nor a model folder; "
+                "install it (pinned by hash) or leave ner_model unset to scan with pattern recognizers only"
+            )
+        config = {"nlp_engine_name": "spacy", "models": [{"lang_code": LANGUAGE, "model_name": ner_model}]}
+    try:
+        nlp_engine = NlpEngineProvider(nlp_configuration=config).create_engine()
+    except (OSError, ValueError, ImportError) as exc:
+        raise InputError(f"NER model {ner_model!r} could not be loaded: {exc}") from exc
+    analyzer = AnalyzerEngine(
+        nlp_engine=nlp_engine, supported_languages=[LANGUAGE], default_score_threshold=SCORE_THRESHOLD
+    )
+    for recognizer in vn_recognizers(LANGUAGE):
+        analyzer.registry.add_recognizer(recognizer)
+    ner = False
+    if ner_model is not None:
+        pipeline = getattr(nlp_engine, "nlp", {}).get(LANGUAGE)
+        ner = pipeline is not None and "ner" in getattr(pipeline, "pipe_names", [])
+    return analyzer, ner
+
+
+def resolve_overlaps(results: list) -> list:
+    """Drop a result strictly inside a longer result of another entity type that scores at least as high
+    (a URL inside an e-mail address, a number inside a longer number). Results on the same span are kept
+    (a 10-digit number can be both a VN_PHONE and a checksum-valid UK_NHS, and the evidence says so),
+    except the generic PHONE_NUMBER on the span of a Vietnamese id or phone: libphonenumber parses many
+    12-digit CCCD numbers as phone numbers, and VN_PHONE already says "phone".
+    Applied to every cell's results, by the scanner and by the benchmark's baseline alike."""
+    kept: list = []
+    vn_spans = {(r.start, r.end) for r in results if r.entity_type.startswith("VN_")}
+    for r in sorted(results, key=lambda r: (-(r.end - r.start), -r.score, r.start, r.entity_type)):
+        if r.entity_type == "PHONE_NUMBER" and (r.start, r.end) in vn_spans:
+            continue
+        inside = any(
+            k.start <= r.start and r.end <= k.end and (k.end - k.start) > (r.end - r.start)
+            and k.entity_type != r.entity_type and k.score >= r.score
+            for k in kept
+        )  # fmt: skip
+        if not inside:
+            kept.append(r)
+    return sorted(kept, key=lambda r: (r.start, r.end, -r.score, r.entity_type))
+
+
+# Routing: which pattern entities can possibly match a cell, from cheap character tests. Every pattern of
+# these recognizers needs the character class named here (checked against the installed Presidio's
+# patterns; phonenumbers needs Unicode digits); entities not listed (NER, custom) are always looked for.
+# Only used with the no-op NLP engine, where each recognizer sees nothing but the matched text.
+_DIGIT, _AT, _COLON, _DASH, _DOT, _DOT_LETTER, _DIGITS3 = 1, 2, 4, 8, 16, 32, 64
+_NEEDS = {
+    "EMAIL_ADDRESS": _AT,
+    "URL": _DOT_LETTER,
+    "IP_ADDRESS": _DIGIT | _COLON,
+    "MAC_ADDRESS": _DIGIT | _COLON | _DASH | _DOT,
+    "UUID": _DIGIT | _DASH,
+    **dict.fromkeys(["CRYPTO", "DATE_TIME", "IBAN_CODE", "US_DRIVER_LICENSE"], _DIGIT),
+    # at least 3 digits: every pattern has 7 or more; a valid phone number has more than 2
+    **dict.fromkeys(
+        ["PHONE_NUMBER", "CREDIT_CARD", "MEDICAL_LICENSE", "UK_NHS", "US_BANK_NUMBER", "US_ITIN", "US_PASSPORT",
+         "US_SSN", "VN_CCCD", "VN_CMND", "VN_PHONE", "VN_TAX_CODE"],
+        _DIGITS3,
+    ),
+}  # fmt: skip
+_HAS_DIGIT = re.compile(r"\d")
+_HAS_3_DIGITS = re.compile(r"\d\D*\d\D*\d")
+_HAS_DOT_LETTER = re.compile(r"\.[^\W\d_]")
+
+
+def _features(cell: str) -> int:
+    mask = 0
+    if _HAS_DIGIT.search(cell):
+        mask = _DIGIT | (_DIGITS3 if _HAS_3_DIGITS.search(cell) else 0)
+    if "@" in cell:
+        mask |= _AT
+    if ":" in cell:
+        mask |= _COLON
+    if "-" in cell:
+        mask |= _DASH
+    if "." in cell:
+        mask |= _DOT | (_DOT_LETTER if _HAS_DOT_LETTER.search(cell) else 0)
+    return mask
+
+
+@lru_cache(maxsize=8)
+def _routes(analyzer: AnalyzerEngine) -> dict[int, tuple[str, ...]] | None:
+    """features -> entities to look for; None when every cell must see every recognizer (NER)."""
+    from presidio_analyzer.nlp_engine import NoOpNlpEngine
+
+    if not isinstance(analyzer.nlp_engine, NoOpNlpEngine):
+        return None
+    entities = sorted(analyzer.get_supported_entities(LANGUAGE))
+    return {m: tuple(e for e in entities if e not in _NEEDS or _NEEDS[e] & m) for m in range(128)}
+
+
+def analyze_cells(analyzer: AnalyzerEngine, cells: list[str], context: list[str] | None = None, *,
+                  route: bool = True) -> list[list]:  # fmt: skip
+    """Results for each cell, computed by joining cells into few documents (never one call per cell).
+
+    With ``route`` (and the no-op NLP engine), cells are grouped by the entities that can possibly match
+    them, and a cell no recognizer can match is not analysed at all. Spans come back relative to their
+    cell; spans that cross a separator are dropped.
+    """
+    routes = _routes(analyzer) if route else None
+    groups: dict[tuple[str, ...] | None, list[int]] = {}
+    if routes is None:
+        groups[None] = list(range(len(cells)))
+    else:
+        for i, cell in enumerate(cells):
+            entities = routes[_features(cell)]
+            if entities:
+                groups.setdefault(entities, []).append(i)
+    out: list[list] = [[] for _ in cells]
+    for entities, members in groups.items():
+        _analyze_joined(analyzer, cells, members, context, list(entities) if entities else None, out)
+    return [resolve_overlaps(rs) if len(rs) > 1 else rs for rs in out]
+
+
+def _analyze_joined(analyzer: AnalyzerEngine, cells: list[str], members: list[int], context: list[str] | None,
+                    entities: list[str] | None, out: list[list]) -> None:  # fmt: skip
+    from presidio_analyzer import RecognizerResult
+
+    from tasks.recognizers_vn import CELL_BREAK
+
+    sep = _separator()
+    k = 0
+    while k < len(members):
+        parts: list[str] = []
+        starts: list[int] = []
+        pos = 0
+        while k + len(parts) < len(members) and len(parts) < CELLS_PER_DOC and (not parts or pos < CHARS_PER_DOC):
+            part = cells[members[k + len(parts)]].replace(CELL_BREAK, " ")
+            starts.append(pos)
+            parts.append(part)
+            pos += len(part) + len(sep)
+        doc = sep.join(parts)
+        for r in analyzer.analyze(doc, language=LANGUAGE, entities=entities, context=context):
+            j = bisect_right(starts, r.start) - 1
+            if j < 0 or r.end > starts[j] + len(parts[j]):
+                continue  # crosses a separator
+            cell = members[k + j]
+            out[cell].append(RecognizerResult(r.entity_type, r.start - starts[j], r.end - starts[j], r.score))
+        k += len(parts)
+
+
+def _replace_entities(text: str, results: list, mask_digits: bool = False) -> tuple[str, list[tuple[int, int, str]]]:
+    """``text`` with each detected entity replaced by ``<TYPE>``, and where each entity's placeholder
+    landed. Overlapping results share one placeholder naming all their types, best score first
+    (``<UK_NHS|VN_PHONE>``); with ``mask_digits``, runs of 3+ digits left in the text become ``#``."""
+    clusters: list[list] = []
+    end = -1
+    for r in sorted(results, key=lambda r: (r.start, -r.end)):
+        if clusters and r.start < end:
+            clusters[-1].append(r)
+            end = max(end, r.end)
+        else:
+            clusters.append([r])
+            end = r.end
+
+    def plain(segment: str) -> str:
+        return _DIGITS.sub(lambda m: "#" * len(m.group()), segment) if mask_digits else segment
+
+    pieces: list[str] = []
+    placed: list[tuple[int, int, str]] = []
+    pos = length = 0
+    for cluster in clusters:
+        start, stop = cluster[0].start, max(r.end for r in cluster)
+        kinds = list(dict.fromkeys(r.entity_type for r in sorted(cluster, key=lambda r: (-r.score, r.entity_type))))
+        before, tag = plain(text[pos:start]), "<" + "|".join(kinds) + ">"
+        pieces += [before, tag]
+        length += len(before)
+        placed += [(length, length + len(tag), kind) for kind in kinds]
+        length += len(tag)
+        pos = stop
+    pieces.append(plain(text[pos:]))
+    return "".join(pieces), placed
+
+
+def redact_text(text: str, analyzer: AnalyzerEngine) -> str:
+    """``text`` with every entity the analyzer finds replaced by ``<ENTITY_TYPE>``."""
+    return _replace_entities(text, analyze_cells(analyzer, [text])[0])[0]
+
+
+def _text_examples(text: str, results: list) -> dict[str, str]:
+    """One redacted example per entity type found in a text cell: ~EXAMPLE_CHARS characters around the
+    first hit of that type, every entity replaced, digit runs masked, whitespace collapsed."""
+    redacted, placed = _replace_entities(text, results, mask_digits=True)
+    examples: dict[str, str] = {}
+    for start, end, entity in placed:
+        if entity in examples:
+            continue
+        begin = max(0, min(start - (EXAMPLE_CHARS - (end - start)) // 2, len(redacted) - EXAMPLE_CHARS))
+        stop = begin + EXAMPLE_CHARS
+        snippet = _SPACES.sub(" ", redacted[begin:stop]).strip()
+        examples[entity] = ("…" if begin > 0 else "") + snippet + ("…" if stop < len(redacted) else "")
+    return examples
+
+
+def _digest(value: str, key: bytes) -> str:
+    return "hmac-sha256:" + hmac.new(key, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:10]
+
+
+# --------------------------------------------------------------------------------------------------------
+# planning and scanning
+
+
+def plan_columns(sample: pd.DataFrame, declared_types: dict[str, str] | None = None) -> dict[str, str]:
+    """Column -> ``text`` (free text: every row is scanned), ``structured`` (short strings, ids, e-mail
+    addresses, phones, dates: a sample is scanned) or ``numeric`` (numbers: a sample is scanned as strings,
+    since numeric columns can hold phone numbers or ids).
+
+    A declared type (datasheet ``type``) wins: ``text`` -> text; integer/float/number/boolean -> numeric
+    (structured when the data is not numeric); string/category/id/date/datetime -> structured.
+    """
+    declared = {str(k): v for k, v in (declared_types or {}).items() if v}
+    plan: dict[str, str] = {}
+    for col in sample.columns:
+        name = str(col)
+        series = sample[col]
+        numeric = pd.api.types.is_bool_dtype(series) or pd.api.types.is_numeric_dtype(series)
+        if name in declared:
+            kind = _DECLARED.get(str(declared[name]).lower())
+            if kind is None:
+                raise InputError(
+                    f"column {name!r}: unknown declared type {declared[name]!r} (expected one of {sorted(_DECLARED)})"
+                )
+            plan[name] = "structured" if kind == "numeric" and not numeric else kind
+        elif numeric:
+            plan[name] = "numeric"
+        elif pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
+            plan[name] = "structured"
+        else:
+            values = series.dropna().astype(str)
+            if values.empty:
+                plan[name] = "structured"
+                continue
+            words = values.str.split().str.len().mean()
+            long_values = values.str.len().mean() > TEXT_MIN_MEAN_CHARS and words >= 2  # not one long token
+            plan[name] = "text" if long_values or words >= TEXT_MIN_MEAN_WORDS else "structured"
+    return plan
+
+
+def _cell_strings(series: pd.Series) -> list[str]:
+    """The non-null values of a column as strings; integral floats without ``.0`` (an id or phone number
+    read as float must look like one)."""
+    values = series.dropna()
+    if pd.api.types.is_float_dtype(values):
+        arr = values.to_numpy(dtype="float64")
+        integral = np.isfinite(arr) & (np.floor(arr) == arr) & (np.abs(arr) < 1e18)
+        return [str(int(v)) if ok else repr(float(v)) for v, ok in zip(arr, integral)]
+    if pd.api.types.is_integer_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return [str(v) for v in values.tolist()]
+    return values.astype(str).tolist()
+
+
+_INTEGER = re.compile(r"[+-]?\d+")
+
+
+def _analyze_column(analyzer: AnalyzerEngine, name: str, kind: str, distinct: list[str]) -> list[list]:
+    """Results per distinct value: text without context; structured with the column name as context;
+    numeric likewise, but only integers (a phone number or an id can be stored as a number, a
+    fractional value is neither)."""
+    if kind == "text":
+        return analyze_cells(analyzer, distinct)
+    if kind == "structured":
+        return analyze_cells(analyzer, distinct, context=[name])
+    whole = [i for i, v in enumerate(distinct) if _INTEGER.fullmatch(v)]
+    results: list[list] = [[] for _ in distinct]
+    for i, found in zip(whole, analyze_cells(analyzer, [distinct[i] for i in whole], context=[name])):
+        results[i] = found
+    return results
+
+
+def _distinct(values: list[str]) -> tuple[list[str], list[int]]:
+    index: dict[str, int] = {}
+    inverse = [index.setdefault(v, len(index)) for v in values]
+    return list(index), inverse
+
+
+def scan_pii_partition(
+    df: pd.DataFrame,
+    plan: dict[str, str],
+    *,
+    sample_rows: int,
+    ner_model: str | None,
+    seed: int = 0,
+    example_key: str | None = None,
+) -> PiiPartial:
+    """Scan one partition.
+
+    Structured and numeric columns: up to ``sample_rows`` non-null values per column, drawn with a
+    generator seeded by (``seed``, column name), analysed with the column name as context. Text columns:
+    every non-null row. Columns missing from ``plan`` are planned from this partition.
+
+    ``example_key`` keys the digests of structured examples (default: a random key of this process, so
+    digests agree within one process only).
+    """
+    if sample_rows < 1:
+        raise InputError(f"sample_rows must be at least 1, got {sample_rows}")
+    started = time.perf_counter()
+    analyzer, ner = build_analyzer(ner_model)
+    key = example_key.encode() if example_key else _PROCESS_KEY
+    unplanned = [c for c in df.columns if str(c) not in plan]
+    plan = {**plan, **(plan_columns(df[unplanned]) if unplanned else {})}
+    columns: dict[str, ColumnPii] = {}
+    for col in df.columns:
+        name = str(col)
+        kind = plan[name]
+        if kind not in KINDS:
+            raise InputError(f"column {name!r}: unknown plan kind {kind!r} (expected one of {list(KINDS)})")
+        values = _cell_strings(df[col])
+        stats = ColumnPii(kind=kind, values=len(values))
+        if kind != "text" and len(values) > sample_rows:
+            rng = np.random.default_rng([seed & 0xFFFFFFFF, zlib.crc32(name.encode())])
+            picks = np.sort(rng.choice(len(values), size=sample_rows, replace=False))
+            values = [values[i] for i in picks]
+        stats.scanned = len(values)
+        distinct, inverse = _distinct(values)
+        results = _analyze_column(analyzer, name, kind, distinct)
+        examples_of: dict[int, dict[str, str]] = {}
+        for u in inverse:
+            found = results[u]
+            if not found:
+                continue
+            stats.with_pii += 1
+            entities = dict.fromkeys(r.entity_type for r in found)
+            for entity in entities:
+                stats.counts[entity] = stats.counts.get(entity, 0) + 1
+                kept = stats.examples.setdefault(entity, [])
+                if len(kept) >= EXAMPLES_PER_ENTITY:
+                    continue
+                if kind == "text":
+                    if u not in examples_of:
+                        examples_of[u] = _text_examples(distinct[u], found)
+                    example = examples_of[u][entity]
+                else:
+                    example = f"<{entity}> {_digest(distinct[u], key)}"
+                if example not in kept:
+                    kept.append(example)
+        columns[name] = stats
+    return PiiPartial(columns=columns, rows=len(df), ner_model=ner_model or None, ner_available=ner,
+                      seconds=time.perf_counter() - started)  # fmt: skip
+
+
+def merge_pii(partials: list[PiiPartial]) -> PiiResult:
+    """Sum the partials' counts (in the given order, which also orders the examples)."""
+    columns: dict[str, ColumnPii] = {}
+    for part in partials:
+        for name, col in part.columns.items():
+            into = columns.setdefault(name, ColumnPii(kind=col.kind))
+            into.values += col.values
+            into.scanned += col.scanned
+            into.with_pii += col.with_pii
+            for entity, count in col.counts.items():
+                into.counts[entity] = into.counts.get(entity, 0) + count
+            for entity, examples in col.examples.items():
+                kept = into.examples.setdefault(entity, [])
+                kept += [e for e in examples if e not in kept][: EXAMPLES_PER_ENTITY - len(kept)]
+    return PiiResult(
+        columns=columns,
+        rows=sum(p.rows for p in partials),
+        partitions=len(partials),
+        ner_model=next((p.ner_model for p in partials if p.ner_model), None),
+        ner_available=bool(partials) and all(p.ner_available for p in partials),
+        seconds=sum(p.seconds for p in partials),
+    )
+
+
+# --------------------------------------------------------------------------------------------------------
+# evidence
+
+
+def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion k/n."""
+    if n <= 0:
+        return 0.0, 1.0
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def pii_checks(
+    result: PiiResult, *, min_prevalence: float, confidence: float = 0.95, ner_available: bool
+) -> tuple[list[Check], list[Finding]]:
+    """One check ``data.pii.column.<column>`` per column, one finding per column holding PII, and the
+    ``data.pii.ner`` check (inconclusive without an NER model).
+
+    A structured or numeric column holds PII when an entity type is in at least ``min_prevalence`` of
+    its analysed values; a text column when any row has a hit. ``details.entities`` lists only the
+    entity types that made the column PII; the others are in ``details.below_threshold``.
+    """
+    checks: list[Check] = []
+    findings: list[Finding] = []
+    for name, col in result.columns.items():
+        check_id = f"data.pii.column.{name}"
+        n = col.scanned
+        text = col.kind == "text"
+        metrics = [Metric(name="values", value=col.values), Metric(name="values_scanned", value=n)]
+        flagged: dict[str, dict[str, Any]] = {}
+        below: dict[str, dict[str, Any]] = {}
+        for entity, k in sorted(col.counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            share = k / n if n else 0.0
+            info: dict[str, Any] = {"count": k, "prevalence": round(share, 6),
+                                    "direct_identifier": entity in DIRECT_IDENTIFIERS}  # fmt: skip
+            prevalence = Metric(name=f"{entity}.prevalence", value=round(share, 6), n=n)
+            if col.sampled:
+                lo, hi = wilson_interval(k, n, confidence)
+                info.update(lower=round(lo, 6), upper=round(hi, 6), confidence=confidence)
+                prevalence = Metric(name=f"{entity}.prevalence", value=round(share, 6), lower=round(lo, 6),
+                                    upper=round(hi, 6), confidence=confidence, n=n)  # fmt: skip
+            metrics += [Metric(name=f"{entity}.count", value=k, n=n), prevalence]
+            (flagged if k > 0 and (text or share >= min_prevalence) else below)[entity] = info
+        unit = "rows" if text else ("sampled values" if col.sampled else "values")
+        if n == 0:
+            outcome, message = Outcome.PASS, "no non-null values"
+        elif flagged:
+            outcome = Outcome.WARN
+            parts = []
+            for entity, info in flagged.items():
+                ci = f" ({int(confidence * 100)}% CI {_pct(info['lower'])}-{_pct(info['upper'])})" if "lower" in info else ""
+                parts.append(f"{entity} in {info['count']} ({_pct(info['prevalence'])}{ci})")
+            message = f"{', '.join(parts)} of {n} {unit}"
+        else:
+            outcome = Outcome.PASS
+            message = f"no PII in {n} {unit}" + (f" (below {_pct(min_prevalence)}: {', '.join(below)})" if below else "")
+        if text:
+            metrics.append(Metric(name="values_with_pii", value=col.with_pii, n=n))
+            threshold = Threshold(metric="values_with_pii", op="==", value=0)
+        else:
+            top = max((info["prevalence"] for info in [*flagged.values(), *below.values()]), default=0.0)
+            metrics.append(Metric(name="max_prevalence", value=top, n=n))
+            threshold = Threshold(metric="max_prevalence", op="<", value=min_prevalence)
+        checks.append(Check(
+            id=check_id, title=f"PII in column {name}", category="privacy", outcome=outcome, message=message,
+            metrics=metrics, threshold=threshold, evidence_kind="pii_scan",
+            details={"column": name, "kind": col.kind, "entities": flagged, "below_threshold": below,
+                     "sampled": col.sampled, "values": col.values, "scanned": n, "min_prevalence": min_prevalence},
+        ))  # fmt: skip
+        if outcome != Outcome.WARN:
+            continue
+        direct = sorted(e for e in flagged if e in DIRECT_IDENTIFIERS)
+        examples = [x for e in flagged for x in col.examples.get(e, [])][: 3 * EXAMPLES_PER_ENTITY]
+        if text:
+            remediation = ("redact the identifiers in this free text before use (the anonymized copy replaces them "
+                           "with salted pseudonyms) or drop the column")  # fmt: skip
+        else:
+            remediation = ("drop the column or replace its values with salted pseudonyms (anonymized copy), and "
+                           "record the legal basis for processing it")  # fmt: skip
+        findings.append(Finding(
+            id=f"pii.column.{name}", severity=Severity.HIGH if direct else Severity.MEDIUM, category="privacy",
+            check_id=check_id, location={"column": name}, count=col.with_pii, examples=examples,
+            message=(f"column {name!r} ({col.kind}) holds {', '.join(flagged)}"
+                     + (f"; direct identifiers: {', '.join(direct)}" if direct else "")),
+            remediation=remediation,
+        ))  # fmt: skip
+    if ner_available:
+        ner_check = Check(
+            id="data.pii.ner", title="Names, locations and groups (NER) were looked for", category="privacy",
+            outcome=Outcome.PASS, message=f"PERSON/LOCATION/NRP detection ran with NER model {result.ner_model}",
+            evidence_kind="pii_scan", details={"ner_model": result.ner_model},
+        )  # fmt: skip
+    else:
+        reason = (f"model {result.ner_model!r} has no NER component" if result.ner_model else "no NER model configured")
+        ner_check = Check(
+            id="data.pii.ner", title="Names, locations and groups (NER) were looked for", category="privacy",
+            outcome=Outcome.INCONCLUSIVE, message=f"PERSON/LOCATION/NRP detection was not run: {reason}",
+            evidence_kind="pii_scan", details={"ner_model": result.ner_model},
+        )  # fmt: skip
+    checks.append(ner_check)
+    return checks, findings
+
+
+# --------------------------------------------------------------------------------------------------------
+# anonymized copy
+
+
+@lru_cache(maxsize=1)
+def _anonymizer():
+    from presidio_anonymizer import AnonymizerEngine
+
+    return AnonymizerEngine()
+
+
+#: hex digits of the keyed digest kept in a pseudonym (96 bits), spelled with letters only
+PSEUDONYM_CHARS = 24
+_LETTERS_ONLY = str.maketrans("0123456789abcdef", "ghjkmnpqrstvwxyz")
+
+
+def pseudonymizer(salt: str):
+    """The function that turns a detected value into its pseudonym: HMAC-SHA256 keyed with ``salt``,
+    truncated to ``PSEUDONYM_CHARS`` hex digits spelled with letters only ("0912345678" ->
+    "xkpmg..."). Same value and salt, same pseudonym (joins survive); without the salt it cannot be
+    reversed by enumerating phone numbers or ids; and having no digit, "@" or ".", a pseudonym cannot be
+    taken for PII when the anonymized copy is reviewed again (hex digests do look like ids)."""
+    if len(salt.encode()) < 16:
+        raise InputError("the pseudonym salt must be at least 16 bytes")
+    key = salt.encode()
+
+    def pseudonym(value: str) -> str:
+        digest = hmac.new(key, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+        return digest[:PSEUDONYM_CHARS].translate(_LETTERS_ONLY)
+
+    return pseudonym
+
+
+def anonymize_frame(df: pd.DataFrame, plan: dict[str, str], *, salt: str, ner_model: str | None = None) -> pd.DataFrame:
+    """A copy of ``df`` in which every detected entity in every cell of the planned columns is replaced
+    through Presidio's AnonymizerEngine by a stable salted pseudonym (:func:`pseudonymizer`, as a
+    ``custom`` operator). A numeric column in which something is found becomes a column of strings."""
+    from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
+
+    operators = {"DEFAULT": OperatorConfig("custom", {"lambda": pseudonymizer(salt)})}
+    analyzer, _ = build_analyzer(ner_model)
+    engine = _anonymizer()
+    out = df.copy()
+    for col in df.columns:
+        name = str(col)
+        if name not in plan:  # columns outside the plan are left as they are
+            continue
+        series = df[col]
+        values = _cell_strings(series)
+        distinct, inverse = _distinct(values)
+        kind = plan[name]
+        if kind not in KINDS:
+            raise InputError(f"column {name!r}: unknown plan kind {kind!r} (expected one of {list(KINDS)})")
+        results = _analyze_column(analyzer, name, kind, distinct)
+        replaced = {
+            u: engine.anonymize(distinct[u], [RecognizerResult(r.entity_type, r.start, r.end, r.score) for r in rs],
+                                operators).text
+            for u, rs in enumerate(results) if rs
+        }  # fmt: skip
+        if not replaced:
+            continue
+        positions = np.flatnonzero(series.notna().to_numpy())
+        if pd.api.types.is_string_dtype(series) or pd.api.types.is_object_dtype(series):
+            arr = series.to_numpy(dtype=object, copy=True)
+            for at, u in zip(positions, inverse):
+                if u in replaced:
+                    arr[at] = replaced[u]
+            out[col] = pd.Series(arr, index=df.index, dtype=series.dtype)
+        else:  # numeric, boolean, dates: the column becomes strings
+            arr = np.full(len(series), None, dtype=object)
+            arr[positions] = [replaced.get(u, distinct[u]) for u in inverse]
+            out[col] = pd.Series(arr, index=df.index, dtype="string")
+    return out
