@@ -8,6 +8,7 @@ from __future__ import annotations
 from prefect.deployments.runner import RunnerDeployment
 
 from flows.data_review import data_review
+from flows.model_review import model_review
 from flows.selftest import evidence_selftest
 
 TAGS = ["govgate"]
@@ -24,6 +25,11 @@ def gate_deployments() -> list[RunnerDeployment]:
             name="data-review",
             tags=[*TAGS, "data"],
             description="Review a dataset (PII, secrets, quality, sensitive attributes, consent) before training.",
+        ),
+        model_review.to_deployment(
+            name="model-review",
+            tags=[*TAGS, "model"],
+            description="Review a model version: performance, fairness with intervals, robustness, leakage, model card.",
         ),
     ]
 

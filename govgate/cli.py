@@ -50,18 +50,30 @@ def config_show(as_json: bool = typer.Option(False, "--json", help="print JSON i
 @app.command()
 def selftest(tier: Optional[str] = typer.Option(None, help="policy tier to record (default: the policy's default)")) -> None:
     """Run the evidence-selftest flow: store, MLflow, policy and controls health, published as evidence."""
+    _run_gate("flows.selftest:evidence_selftest", exit_on_decision=False, tier=tier)
+
+
+def _run_gate(target: str, *, exit_on_decision: bool = True, **params) -> dict:
+    """Run the flow ``module:function`` on the configured (or a temporary local) Prefect server, print
+    where its evidence is, and exit 3 when the decision is not pass (1 when it could not run)."""
+    import importlib
+
     settings = _settings()
     from govgate.runtime import prefect_server
 
+    module, name = target.split(":")
     try:
         with prefect_server(settings) as api_url:
-            from flows.runner import run_flow
-            from flows.selftest import evidence_selftest
+            from flows.runner import run_flow, with_task_runner
 
-            result = run_flow(evidence_selftest, tier=tier)
+            flow_obj = with_task_runner(getattr(importlib.import_module(module), name), settings.dask_address)
+            result = run_flow(flow_obj, **params)
             _where(result, api_url, settings)
     except GovgateError as exc:
         _fail(str(exc))
+    if exit_on_decision and result["decision"] != "pass":
+        raise typer.Exit(3)
+    return result
 
 
 def _where(result: dict, api_url: str, settings) -> None:
@@ -194,26 +206,39 @@ def review_data(
     """Review a dataset for PII, secrets, quality, sensitive attributes and consent; record the review.
 
     Exits 0 on pass, 3 on fail or needs-review, 1 when the review could not run."""
-    settings = _settings()
-    from govgate.runtime import prefect_server
-
-    try:
-        with prefect_server(settings) as api_url:
-            from flows.data_review import data_review
-            from flows.runner import run_flow, with_task_runner
-
-            result = run_flow(
-                with_task_runner(data_review, settings.dask_address),
-                dataset=dataset, datasheet=str(meta) if meta else None, tier=tier, redact=redact,
-                suites=list(suite), ner_model=ner_model, chunk_rows=chunk_rows,
-            )  # fmt: skip
-            _where(result, api_url, settings)
-            if result.get("anonymized_copy"):
-                typer.echo(f"anonymized copy: {result['anonymized_copy']}")
-    except GovgateError as exc:
-        _fail(str(exc))
+    result = _run_gate(
+        "flows.data_review:data_review", exit_on_decision=False,
+        dataset=dataset, datasheet=str(meta) if meta else None, tier=tier, redact=redact,
+        suites=list(suite), ner_model=ner_model, chunk_rows=chunk_rows,
+    )  # fmt: skip
+    if result.get("anonymized_copy"):
+        typer.echo(f"anonymized copy: {result['anonymized_copy']}")
     if result["decision"] != "pass":
         raise typer.Exit(3)
+
+
+@app.command("review-model")
+def review_model(
+    model_uri: Optional[str] = typer.Argument(None, help="models:/NAME/VERSION, models:/NAME@ALIAS or runs:/RUN/PATH"),
+    data: str = typer.Option(..., "--data", help="evaluation data: local path or s3:// (CSV, Parquet, JSONL)"),
+    label: str = typer.Option(..., "--label", help="label column"),
+    sensitive: str = typer.Option(..., "--sensitive", help="sensitive features, comma separated: sex,age>=25"),
+    prediction_column: Optional[str] = typer.Option(None, "--predictions", help="column of precomputed predictions (no model)"),
+    score_column: Optional[str] = typer.Option(None, "--scores", help="column of precomputed scores (no model)"),
+    pos_label: str = typer.Option("1", help="the favourable label value"),
+    threshold: float = typer.Option(0.5, help="score threshold for a positive decision"),
+    task_type: str = typer.Option("classification", "--task", help="classification or regression"),
+    tier: Optional[str] = typer.Option(None, help="policy risk tier"),
+    card: Optional[Path] = typer.Option(None, help="YAML with intended_use, out_of_scope_use, limitations, ..."),
+) -> None:
+    """Review a model for performance, fairness (with intervals), robustness and leakage; tag the version.
+
+    Exits 0 on pass, 3 on fail or needs-review, 1 when the review could not run."""
+    _run_gate(
+        "flows.model_review:model_review", model_uri=model_uri, data=data, label=label, sensitive=sensitive.split(","),
+        prediction_column=prediction_column, score_column=score_column, pos_label=pos_label,
+        threshold=threshold, task_type=task_type, tier=tier, card=str(card) if card else None,
+    )  # fmt: skip
 
 
 @app.command()
@@ -236,9 +261,25 @@ def serve() -> None:
 
 @app.command()
 def demo() -> None:
-    """Run the demo story on embedded defaults and print where to look."""
-    typer.echo("govgate demo: evidence selftest (store, MLflow, policy, controls)")
-    selftest(tier=None)
+    """Run the demo story on embedded defaults (generated credit data with planted problems) and print
+    where to look: reports, MLflow and the Prefect UI."""
+    settings = _settings()
+    from govgate.runtime import prefect_server, ui_url
+
+    try:
+        with prefect_server(settings) as api_url:
+            typer.echo(f"govgate demo: Prefect UI at {ui_url(api_url)} (while the demo runs), evidence in {settings.effective_store_url}")
+            from flows.demo import run_demo
+
+            steps = run_demo(settings, typer.echo)
+    except GovgateError as exc:
+        _fail(str(exc))
+    typer.echo("\nwhere to look:")
+    for title, result in steps:
+        typer.echo(f"  {title.split(' (')[0]}: {result.get('decision')}  {result.get('report_uri', '')}")
+    typer.echo(f"  MLflow:  mlflow ui --backend-store-uri {settings.effective_mlflow_tracking_uri}")
+    typer.echo(f"  store:   govgate store ls evidence/   (folder {settings.effective_store_url})")
+    typer.echo("  Prefect: govgate serve   (then open the printed UI address; flow runs and their artifacts are kept)")
 
 
 def main() -> None:

@@ -1,0 +1,87 @@
+"""The demo story on embedded defaults: each gate on a generated credit dataset with planted problems."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import yaml
+
+from govgate import demo_data
+
+FEATURES = ["age", "monthly_income", "credit_amount", "duration_months"]
+
+
+def register_demo_model(df, tracking_uri: str, name: str = "demo-credit-scorer") -> str:
+    """Train a plain logistic regression on the applications and register it; returns the version."""
+    import mlflow
+    from mlflow.models import infer_signature
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X = df[FEATURES].assign(is_female=(df["sex"] == "female").astype(int))  # the planted gap is learned through sex
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, df["good_credit"])
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    mlflow.set_experiment("demo-training")
+    with mlflow.start_run(run_name="train-demo-credit-scorer"):
+        mlflow.log_params({"model": "logistic_regression", "features": ",".join(X.columns)})
+        mlflow.sklearn.log_model(model, name="model", pip_requirements=["scikit-learn"], serialization_format="cloudpickle",
+                                 signature=infer_signature(X, model.predict(X)), registered_model_name=name)  # fmt: skip
+    client = mlflow.MlflowClient()
+    version = str(max(int(v.version) for v in client.search_model_versions(f"name = '{name}'")))
+    for key, value in {
+        "intended_use": "Rank consumer loan applications for review by a credit officer",
+        "out_of_scope_use": "Automated rejection without human review; any use outside consumer credit",
+        "limitations": "Trained on generated demo data; the label carries a planted bias against women",
+        "govgate.tier": "high",
+    }.items():
+        client.set_model_version_tag(name, version, key, value)
+    return version
+
+
+def run_demo(settings, echo: Callable[[str], None]) -> list[tuple[str, dict]]:
+    from flows.data_review import data_review
+    from flows.model_review import model_review
+    from flows.runner import run_flow
+
+    t0 = time.monotonic()
+    steps: list[tuple[str, dict]] = []
+
+    def step(title: str, fn, **kw) -> dict:
+        echo(f"[{time.monotonic() - t0:5.0f}s] {title} ...")
+        state = run_flow(fn, return_state=True, **kw)
+        result = state.result(raise_on_failure=False)
+        result = result if isinstance(result, dict) else {"decision": "error", "message": str(state.message)}
+        echo(f"        -> {result.get('decision')}: {result.get('report_uri', result.get('message', ''))}")
+        steps.append((title, result))
+        return result
+
+    folder = settings.home_dir / "demo"
+    data, sheet = demo_data.write_demo_inputs(folder)
+    echo(f"generated {data} (2,000 applications with planted PII, a leaked key and a fairness gap)")
+    step("1. data review of the raw export (expected: fail on the leaked key)", data_review, dataset=str(data), datasheet=str(sheet))
+    redacted = step("2. data review again, writing an anonymized copy", data_review, dataset=str(data), datasheet=str(sheet), redact=True)
+    anon_sheet = yaml.safe_load(sheet.read_text()) | {"name": "demo-credit-applications-anonymized", "tier": "low"}
+    anon_sheet_path = folder / "anonymized.datasheet.yaml"
+    anon_sheet_path.write_text(yaml.safe_dump(anon_sheet, sort_keys=False))
+    if redacted.get("anonymized_copy"):
+        step("3. data review of the anonymized copy (expected: pass)", data_review, dataset=redacted["anonymized_copy"], datasheet=str(anon_sheet_path))
+    import pandas as pd
+
+    from govgate.store import store_for_uri
+
+    training = pd.read_csv(data)
+    if redacted.get("anonymized_copy"):  # train on the copy that passed review
+        store, key = store_for_uri(redacted["anonymized_copy"], settings)
+        training = pd.read_parquet(store.download(key, folder / "anonymized.parquet"))
+    echo(f"[{time.monotonic() - t0:5.0f}s] 4. training demo-credit-scorer on the anonymized copy, registering it in MLflow ...")
+    version = register_demo_model(training, settings.effective_mlflow_tracking_uri)
+    eval_path = folder / "evaluation.csv"
+    ev = pd.read_csv(data)
+    ev.assign(is_female=(ev["sex"] == "female").astype(int))[[*FEATURES, "is_female", "sex", "good_credit"]].to_csv(eval_path, index=False)
+    step(f"5. model review of models:/demo-credit-scorer/{version} (expected: flags the fairness gap)", model_review,
+         model_uri=f"models:/demo-credit-scorer/{version}", data=str(eval_path), label="good_credit", sensitive=["sex", "age>=25"])  # fmt: skip
+    echo(f"[{time.monotonic() - t0:5.0f}s] done")
+    return steps
