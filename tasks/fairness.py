@@ -111,21 +111,37 @@ def fairness_report(y_true, y_pred, sensitive: pd.DataFrame, *, min_group_size: 
         raise InputError(f"labels ({len(y)}), predictions ({len(d)}) and sensitive features ({len(sensitive)}) differ in length")
     if sensitive.shape[1] == 0:
         raise InputError("no sensitive feature given")
-    keys: list[tuple[str, np.ndarray]] = [(str(c), sensitive[c].astype(str).to_numpy()) for c in sensitive.columns]
-    if sensitive.shape[1] > 1:
-        joined = sensitive.astype(str).apply(lambda row: " & ".join(f"{c}={v}" for c, v in row.items()), axis=1).to_numpy()
-        keys.append((" & ".join(map(str, sensitive.columns)), joined))
+    # Integer codes per feature (pd.factorize), combined arithmetically for the intersection: no per-row
+    # strings, so the cost is a few vectorised passes over the rows whatever the number of groups.
+    coded = []
+    for col in sensitive.columns:
+        codes, uniques = pd.factorize(sensitive[col], sort=True)
+        values = [str(u) for u in uniques]
+        if (codes < 0).any():
+            codes = np.where(codes < 0, len(values), codes)
+            values.append("(missing)")
+        coded.append((str(col), codes.astype(np.int64), values))
+    keys = [(name, codes, [f"{name}={v}" for v in values]) for name, codes, values in coded]
+    if len(coded) > 1:
+        combined = np.zeros(len(y), dtype=np.int64)
+        labels = [""]
+        for name, codes, values in coded:
+            combined = combined * len(values) + codes
+            labels = [f"{prev} & {name}={v}" if prev else f"{name}={v}" for prev in labels for v in values]
+        keys.append((" & ".join(name for name, _, _ in coded), combined, labels))
     rng = np.random.default_rng(seed)
     features = {}
-    for key, labels in keys:
-        features[key] = _feature(key, labels, y, d, min_group_size=min_group_size, n_boot=n_boot, confidence=confidence, rng=rng,
-                                 prefix="" if " & " in key else f"{key}=")  # fmt: skip
+    for key, codes, names in keys:
+        features[key] = _feature(key, codes, names, y, d, min_group_size=min_group_size, n_boot=n_boot,
+                                 confidence=confidence, rng=rng)  # fmt: skip
     return FairnessReport(features=features, n=len(y), n_boot=n_boot, confidence=confidence, min_group_size=min_group_size)
 
 
-def _feature(key, labels, y, d, *, min_group_size, n_boot, confidence, rng, prefix) -> FeatureFairness:
-    names, codes = np.unique(labels, return_inverse=True)
-    counts = np.bincount(codes * 4 + y * 2 + d, minlength=len(names) * 4).reshape(len(names), 4)
+def _feature(key, codes, all_names, y, d, *, min_group_size, n_boot, confidence, rng) -> FeatureFairness:
+    counts = np.bincount(codes * 4 + y * 2 + d, minlength=len(all_names) * 4).reshape(len(all_names), 4)
+    present = counts.sum(1) > 0  # intersections that no row has are not groups
+    counts = counts[present]
+    names = [n for n, p in zip(all_names, present) if p]
     n_g = counts.sum(1)
     eligible = n_g >= min_group_size
     point = _rates(counts)
@@ -144,7 +160,7 @@ def _feature(key, labels, y, d, *, min_group_size, n_boot, confidence, rng, pref
             if boot is not None and not np.isnan(v):
                 lo, hi = (float(x) for x in np.nanquantile(boot[m][:, i], [alpha, 1 - alpha]))
             est[m] = Estimate(None if np.isnan(v) else float(v), lo, hi)
-        groups.append(GroupStats(name=f"{prefix}{name}", n=int(n_g[i]), positives=int(counts[i, 2] + counts[i, 3]),
+        groups.append(GroupStats(name=name, n=int(n_g[i]), positives=int(counts[i, 2] + counts[i, 3]),
                                  small=not eligible[i], metrics=est))  # fmt: skip
     small = [f"{g.name} (n={g.n})" for g in groups if g.small]
     disparities: dict[str, Estimate] = {}
