@@ -55,12 +55,11 @@ def load_model(uri: str, tracking_uri: str) -> LoadedModel:
 
     if not MODEL_URI.match(uri):
         raise InputError(f"model URI {uri!r} is not models:/NAME/VERSION, models:/NAME@ALIAS, runs:/RUN_ID/PATH or a path")
-    mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_registry_uri(tracking_uri)
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     name, version, alias = parse_model_uri(uri)
     registry: dict[str, str] = {}
     run_id = None
+    source = uri
     try:
         if name:
             mv = client.get_model_version_by_alias(name, alias) if alias else client.get_model_version(name, version)
@@ -72,10 +71,12 @@ def load_model(uri: str, tracking_uri: str) -> LoadedModel:
                 registry["model.description"] = rm.description
             if mv.description:
                 registry["description"] = mv.description
+            # Resolve through this client (no process-wide registry URI), then download by location.
+            source = client.get_model_version_download_uri(name, version)
     except Exception as exc:
         raise InputError(f"model {uri} does not exist in the MLflow registry at {tracking_uri}: {_first(exc)}") from None
     try:
-        local = Path(download_artifacts(artifact_uri=uri, tracking_uri=tracking_uri, dst_path=_scratch()))
+        local = Path(download_artifacts(artifact_uri=source, tracking_uri=tracking_uri, dst_path=_scratch()))
         model = mlflow.pyfunc.load_model(str(local))
     except Exception as exc:
         raise InputError(f"model {uri} cannot be loaded with MLflow's pyfunc flavor: {_first(exc)}") from None

@@ -36,6 +36,7 @@ def registered_model(s3_settings, credit_eval):
     df, _ = credit_eval
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(df[FEATURES], df["credit"])
     mlflow.set_tracking_uri(s3_settings.effective_mlflow_tracking_uri)
+    mlflow.set_registry_uri(s3_settings.effective_mlflow_tracking_uri)
     Tracker.from_settings(s3_settings)  # sets the S3 endpoint for MLflow's artifact client
     mlflow.set_experiment("training")
     with mlflow.start_run():
