@@ -12,7 +12,7 @@ from govgate import demo_data
 FEATURES = ["age", "monthly_income", "credit_amount", "duration_months"]
 
 
-def register_demo_model(df, tracking_uri: str, name: str = "demo-credit-scorer") -> str:
+def register_demo_model(df, tracking_uri: str, artifact_root: str, name: str = "demo-credit-scorer") -> str:
     """Train a plain logistic regression on the applications and register it; returns the version."""
     import mlflow
     from mlflow.models import infer_signature
@@ -24,7 +24,9 @@ def register_demo_model(df, tracking_uri: str, name: str = "demo-credit-scorer")
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, df["good_credit"])
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
-    mlflow.set_experiment("demo-training")
+    from govgate.tracking import ensure_experiment
+
+    mlflow.set_experiment(experiment_id=ensure_experiment(mlflow.MlflowClient(tracking_uri), "demo-training", f"{artifact_root}/demo-training"))
     with mlflow.start_run(run_name="train-demo-credit-scorer"):
         mlflow.log_params({"model": "logistic_regression", "features": ",".join(X.columns)})
         mlflow.sklearn.log_model(model, name="model", pip_requirements=["scikit-learn"], serialization_format="cloudpickle",
@@ -77,7 +79,7 @@ def run_demo(settings, echo: Callable[[str], None]) -> list[tuple[str, dict]]:
         store, key = store_for_uri(redacted["anonymized_copy"], settings)
         training = pd.read_parquet(store.download(key, folder / "anonymized.parquet"))
     echo(f"[{time.monotonic() - t0:5.0f}s] 4. training demo-credit-scorer on the anonymized copy, registering it in MLflow ...")
-    version = register_demo_model(training, settings.effective_mlflow_tracking_uri)
+    version = register_demo_model(training, settings.effective_mlflow_tracking_uri, settings.effective_mlflow_artifact_location)
     eval_path = folder / "evaluation.csv"
     ev = pd.read_csv(data)
     ev.assign(is_female=(ev["sex"] == "female").astype(int))[[*FEATURES, "is_female", "sex", "good_credit"]].to_csv(eval_path, index=False)

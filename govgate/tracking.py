@@ -23,6 +23,21 @@ def metric_key(name: str) -> str:
     return _METRIC_NAME.sub("_", name)[:250]
 
 
+def ensure_experiment(client, name: str, artifact_location: str) -> str:
+    """Id of the experiment ``name``, created with an explicit artifact location (MLflow's default for a
+    SQLite store is ./mlruns in whatever folder the process runs in)."""
+    exp = client.get_experiment_by_name(name)
+    if exp is not None:
+        return exp.experiment_id
+    try:
+        return client.create_experiment(name, artifact_location=artifact_location)
+    except Exception:
+        exp = client.get_experiment_by_name(name)  # created concurrently by another run
+        if exp is None:
+            raise
+        return exp.experiment_id
+
+
 class Tracker:
     def __init__(self, tracking_uri: str, artifact_location: str, experiment_prefix: str = "govgate"):
         from mlflow.tracking import MlflowClient
@@ -65,16 +80,7 @@ class Tracker:
     def experiment_id(self, gate: str) -> str:
         name = self.experiment_name(gate)
         with self._errors(f"find or create experiment {name!r}"):
-            exp = self.client.get_experiment_by_name(name)
-            if exp is not None:
-                return exp.experiment_id
-            try:
-                return self.client.create_experiment(name, artifact_location=f"{self.artifact_location}/{gate}")
-            except Exception:
-                exp = self.client.get_experiment_by_name(name)  # created concurrently by another run
-                if exp is None:
-                    raise
-                return exp.experiment_id
+            return ensure_experiment(self.client, name, f"{self.artifact_location}/{gate}")
 
     def start_run(self, record: GateResult) -> tuple[str, str]:
         """Create the MLflow run of a gate run; returns (experiment_id, run_id)."""

@@ -38,7 +38,9 @@ def registered_model(s3_settings, credit_eval):
     mlflow.set_tracking_uri(s3_settings.effective_mlflow_tracking_uri)
     mlflow.set_registry_uri(s3_settings.effective_mlflow_tracking_uri)
     Tracker.from_settings(s3_settings)  # sets the S3 endpoint for MLflow's artifact client
-    mlflow.set_experiment("training")
+    from govgate.tracking import ensure_experiment
+
+    mlflow.set_experiment(experiment_id=ensure_experiment(mlflow.MlflowClient(), "training", f"{s3_settings.effective_mlflow_artifact_location}/training"))
     with mlflow.start_run():
         info = mlflow.sklearn.log_model(
             model, name="model", pip_requirements=["scikit-learn"], serialization_format="cloudpickle",

@@ -24,6 +24,9 @@ def _log(settings, python_model, name, input_example):
     mlflow.set_tracking_uri(settings.effective_mlflow_tracking_uri)
     mlflow.set_registry_uri(settings.effective_mlflow_tracking_uri)
     Tracker.from_settings(settings)
+    from govgate.tracking import ensure_experiment
+
+    mlflow.set_experiment(experiment_id=ensure_experiment(mlflow.MlflowClient(), "training", f"{settings.effective_mlflow_artifact_location}/training"))
     with mlflow.start_run():
         mlflow.pyfunc.log_model(name="model", python_model=python_model, pip_requirements=["pandas"],
                                 registered_model_name=name, input_example=input_example)  # fmt: skip
