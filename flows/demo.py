@@ -12,7 +12,7 @@ from govgate import demo_data
 FEATURES = ["age", "monthly_income", "credit_amount", "duration_months"]
 
 
-def register_demo_model(df, tracking_uri: str, artifact_root: str, name: str = "demo-credit-scorer") -> str:
+def register_demo_model(df, tracking_uri: str, artifact_root: str, training_data: str = "", name: str = "demo-credit-scorer") -> str:
     """Train a plain logistic regression on the applications and register it; returns the version."""
     import mlflow
     from mlflow.models import infer_signature
@@ -38,6 +38,7 @@ def register_demo_model(df, tracking_uri: str, artifact_root: str, name: str = "
         "out_of_scope_use": "Automated rejection without human review; any use outside consumer credit",
         "limitations": "Trained on generated demo data; the label carries a planted bias against women",
         "govgate.tier": "high",
+        "training_data": training_data or "generated demo applications",
     }.items():
         client.set_model_version_tag(name, version, key, value)
     return version
@@ -79,7 +80,8 @@ def run_demo(settings, echo: Callable[[str], None]) -> list[tuple[str, dict]]:
         store, key = store_for_uri(redacted["anonymized_copy"], settings)
         training = pd.read_parquet(store.download(key, folder / "anonymized.parquet"))
     echo(f"[{time.monotonic() - t0:5.0f}s] 4. training demo-credit-scorer on the anonymized copy, registering it in MLflow ...")
-    version = register_demo_model(training, settings.effective_mlflow_tracking_uri, settings.effective_mlflow_artifact_location)
+    lineage = f"{redacted.get('anonymized_copy')} (data-review record {redacted.get('record_uri')})" if redacted.get("anonymized_copy") else str(data)
+    version = register_demo_model(training, settings.effective_mlflow_tracking_uri, settings.effective_mlflow_artifact_location, lineage)
     eval_path = folder / "evaluation.csv"
     ev = pd.read_csv(data)
     ev.assign(is_female=(ev["sex"] == "female").astype(int))[[*FEATURES, "is_female", "sex", "good_credit"]].to_csv(eval_path, index=False)

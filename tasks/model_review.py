@@ -61,7 +61,7 @@ def sensitive_groups(frame: pd.DataFrame, specs: list[str], uri: str) -> tuple[p
             if values.isna().any():
                 raise InputError(f"sensitive feature '{spec}': column '{col}' has non-numeric or missing values")
             cond = values.__getattribute__({">=": "__ge__", "<=": "__le__", ">": "__gt__", "<": "__lt__", "==": "__eq__"}[m[2]])(float(m[3]))
-            out[spec.replace(" ", "")] = np.where(cond, f"{col}{m[2]}{m[3]}", f"not {col}{m[2]}{m[3]}")
+            out[spec.replace(" ", "")] = np.where(cond, "yes", "no")  # groups read "age>=25=yes"
         elif pd.api.types.is_numeric_dtype(s) and s.nunique() > 20:
             out[col] = pd.qcut(s, 4, duplicates="drop").astype(str).to_numpy()
             notes.append(f"'{col}' is continuous: grouped into quantile bins; name a split like '{col}>=25' to choose one")
