@@ -8,6 +8,7 @@ from __future__ import annotations
 from prefect.deployments.runner import RunnerDeployment
 
 from flows.data_review import data_review
+from flows.launch_evidence import launch_evidence
 from flows.model_review import model_review
 from flows.selftest import evidence_selftest
 
@@ -30,6 +31,11 @@ def gate_deployments() -> list[RunnerDeployment]:
             name="model-review",
             tags=[*TAGS, "model"],
             description="Review a model version: performance, fairness with intervals, robustness, leakage, model card.",
+        ),
+        launch_evidence.to_deployment(
+            name="launch-evidence",
+            tags=[*TAGS, "launch"],
+            description="Gather a model version's evidence, wait for sign-off, seal a signed write-once package.",
         ),
     ]
 

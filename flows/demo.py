@@ -87,5 +87,16 @@ def run_demo(settings, echo: Callable[[str], None]) -> list[tuple[str, dict]]:
     ev.assign(is_female=(ev["sex"] == "female").astype(int))[[*FEATURES, "is_female", "sex", "good_credit"]].to_csv(eval_path, index=False)
     step(f"5. model review of models:/demo-credit-scorer/{version} (expected: flags the fairness gap)", model_review,
          model_uri=f"models:/demo-credit-scorer/{version}", data=str(eval_path), label="good_credit", sensitive=["sex", "age>=25"])  # fmt: skip
+    from flows.launch_evidence import demo_signoffs, launch_evidence
+    from govgate.package import verify_package
+    from govgate.policy import load_policy
+
+    signoffs = demo_signoffs(load_policy(settings.policy), "high")
+    pkg = step("6. launch evidence package with automatic demo sign-offs (expected: not launchable, evidence sealed)",
+               launch_evidence, model_uri=f"models:/demo-credit-scorer/{version}", signoffs=signoffs)  # fmt: skip
+    if pkg.get("manifest_uri"):
+        report = verify_package(pkg["manifest_uri"], settings)
+        echo(f"[{time.monotonic() - t0:5.0f}s] 7. verify-evidence {pkg['manifest_uri']}: {'OK' if report.ok else 'FAILED'} "
+             f"({report.files_checked} files, signature {report.signature})")  # fmt: skip
     echo(f"[{time.monotonic() - t0:5.0f}s] done")
     return steps

@@ -241,6 +241,64 @@ def review_model(
     )  # fmt: skip
 
 
+@app.command("package-evidence")
+def package_evidence(
+    model_uri: str = typer.Argument(..., help="models:/NAME/VERSION or models:/NAME@ALIAS"),
+    tier: Optional[str] = typer.Option(None, help="policy risk tier (default: the version's govgate.tier tag)"),
+    signoffs: Optional[Path] = typer.Option(None, help="YAML/JSON list of sign-offs (headless); without it the run waits for sign-off in the Prefect UI or `govgate sign-off`"),
+    risk_assessment: Optional[str] = typer.Option(None, help="path or s3:// URI of the risk assessment"),
+    artifact: list[str] = typer.Option([], "--artifact", help="more files/folders to seal into the package (repeatable)"),
+) -> None:
+    """Gather, sign off and seal the launch evidence of a model version (signed, hashed, write-once).
+
+    Exits 0 on pass, 3 on fail or needs-review, 1 when it could not run."""
+    _run_gate(
+        "flows.launch_evidence:launch_evidence", model_uri=model_uri, tier=tier,
+        signoffs=str(signoffs) if signoffs else None, risk_assessment=risk_assessment, artifacts=list(artifact) or None,
+    )  # fmt: skip
+
+
+@app.command("verify-evidence")
+def verify_evidence(
+    uri: str = typer.Argument(..., help="the package's URI (its package.json or prefix)"),
+    public_key: Optional[Path] = typer.Option(None, help="PEM public key to trust (default: the configured signing key)"),
+) -> None:
+    """Recompute every hash, check the signature and the Object Lock state; name any file that fails."""
+    from govgate.package import verify_package
+
+    try:
+        report = verify_package(uri, _settings(), str(public_key) if public_key else None)
+    except GovgateError as exc:
+        _fail(str(exc))
+    for line in report.lines():
+        typer.echo(line)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command("sign-off")
+def sign_off_cmd(
+    flow_run_id: str = typer.Argument(..., help="the waiting launch-evidence flow run"),
+    name: str = typer.Option(..., help="approver's name"),
+    role: str = typer.Option(..., help="approver's role, e.g. risk_officer"),
+    decision: str = typer.Option(..., help="approve or reject"),
+    comment: str = typer.Option("", help="comment"),
+    accepted_risk: list[str] = typer.Option([], "--accepted-risk", help="residual risk accepted (repeatable)"),
+) -> None:
+    """Sign off a launch-evidence run that waits for approval (same form as the Prefect UI)."""
+    settings = _settings()
+    from govgate.runtime import prepare_environment
+
+    prepare_environment(settings)
+    from flows.launch_evidence import sign_off
+
+    try:
+        sign_off(flow_run_id, name, role, decision, comment, list(accepted_risk))
+    except GovgateError as exc:
+        _fail(str(exc))
+    typer.echo(f"signed off {flow_run_id}: {decision} by {name} ({role})")
+
+
 @app.command()
 def serve() -> None:
     """Serve every gate flow as a Prefect deployment (run them from the Prefect UI); Ctrl-C stops."""

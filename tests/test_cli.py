@@ -16,7 +16,7 @@ runner = CliRunner()
 
 COMMANDS = [
     [], ["config"], ["config", "show"], ["selftest"], ["schema"], ["report"], ["demo"], ["policy"],
-    ["policy", "validate"], ["serve"], ["review-data"], ["review-model"], ["store"], ["store", "ls"], ["controls"], ["controls", "build"], ["controls", "for"],
+    ["policy", "validate"], ["serve"], ["review-data"], ["review-model"], ["package-evidence"], ["verify-evidence"], ["sign-off"], ["store"], ["store", "ls"], ["controls"], ["controls", "build"], ["controls", "for"],
 ]  # fmt: skip
 
 
