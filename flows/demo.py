@@ -69,8 +69,10 @@ def run_demo(settings, echo: Callable[[str], None]) -> list[tuple[str, dict]]:
     anon_sheet = yaml.safe_load(sheet.read_text()) | {"name": "demo-credit-applications-anonymized", "tier": "low"}
     anon_sheet_path = folder / "anonymized.datasheet.yaml"
     anon_sheet_path.write_text(yaml.safe_dump(anon_sheet, sort_keys=False))
+    anon_review: dict = {}
     if redacted.get("anonymized_copy"):
-        step("3. data review of the anonymized copy (expected: pass)", data_review, dataset=redacted["anonymized_copy"], datasheet=str(anon_sheet_path))
+        anon_review = step("3. data review of the anonymized copy (expected: pass)", data_review,
+                           dataset=redacted["anonymized_copy"], datasheet=str(anon_sheet_path))  # fmt: skip
     import pandas as pd
 
     from govgate.store import store_for_uri
@@ -80,7 +82,7 @@ def run_demo(settings, echo: Callable[[str], None]) -> list[tuple[str, dict]]:
         store, key = store_for_uri(redacted["anonymized_copy"], settings)
         training = pd.read_parquet(store.download(key, folder / "anonymized.parquet"))
     echo(f"[{time.monotonic() - t0:5.0f}s] 4. training demo-credit-scorer on the anonymized copy, registering it in MLflow ...")
-    lineage = f"{redacted.get('anonymized_copy')} (data-review record {redacted.get('record_uri')})" if redacted.get("anonymized_copy") else str(data)
+    lineage = f"{redacted.get('anonymized_copy')} (data-review record {anon_review.get('record_uri')})" if anon_review else str(data)
     version = register_demo_model(training, settings.effective_mlflow_tracking_uri, settings.effective_mlflow_artifact_location, lineage)
     eval_path = folder / "evaluation.csv"
     ev = pd.read_csv(data)

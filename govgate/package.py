@@ -28,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 import time
 import uuid
@@ -416,6 +417,8 @@ def gather(
 
 
 LINEAGE_VIA = "lineage: "
+# A data-review record URI inside any text (a tag value such as "<data> (data-review record <uri>)").
+DATA_REVIEW_URI = re.compile(r"(?:s3|file)://[^\s()\"',]+/data-review/[^/\s()\"',]+/record\.json")
 
 
 def _lineage(ev: Evidence, client, store, settings, refs: list[str], from_uri, scan_limit: int) -> dict[str, Any]:
@@ -443,7 +446,7 @@ def _lineage(ev: Evidence, client, store, settings, refs: list[str], from_uri, s
             if rec.gate != "data-review":
                 ev.notes.append(f"{via}: {rec.uri} is a {rec.gate} record, not a data review")
                 rec.found_via.remove(LINEAGE_VIA + via)
-            else:
+            elif {"via": via, "record_id": rec.record_id} not in lineage["found"]:
                 lineage["found"].append({"via": via, "record_id": rec.record_id})
 
     for ref in refs:
@@ -451,6 +454,11 @@ def _lineage(ev: Evidence, client, store, settings, refs: list[str], from_uri, s
     for key, value in sorted(ev.version_tags.items()):
         if "data_review" in key and ("record_uri" in key or "record_id" in key):
             follow(value, f"model-version tag {key}")
+        elif key.startswith("govgate.") and key.endswith(".record_uri"):
+            continue  # the version's own gate records
+        else:
+            for uri in DATA_REVIEW_URI.findall(str(value)):  # e.g. training_data: "<path> (data-review record <uri>)"
+                follow(uri, f"model-version tag {key}")
     datasets = []
     if ev.run_id:
         try:
@@ -464,11 +472,12 @@ def _lineage(ev: Evidence, client, store, settings, refs: list[str], from_uri, s
                                        "run_name": run.info.run_name, "status": run.info.status}  # fmt: skip
             for kind, entries in (("tag", tags), ("param", params)):
                 for key, value in sorted(entries.items()):
-                    named = "data_review" in key.replace("-", "_") and ("record" in key)
-                    looks = isinstance(value, str) and "/data-review/" in value and value.endswith(("record.json", "/"))
-                    if named or looks:
+                    if "data_review" in key.replace("-", "_") and "record" in key:
                         for part in str(value).split(","):
                             follow(part, f"training run {kind} {key}")
+                    else:
+                        for uri in DATA_REVIEW_URI.findall(str(value)):
+                            follow(uri, f"training run {kind} {key}")
             for di in getattr(run.inputs, "dataset_inputs", None) or []:
                 d = di.dataset
                 src = d.source
@@ -926,13 +935,16 @@ def _natural(text: str) -> list:
 
 
 def map_documentation(requirements: dict[str, Requirement]) -> list[dict[str, Any]]:
-    """For each documentation item: the package files that serve it (through its evidence kinds), or none."""
+    """For each documentation item: the package files that serve it (through its evidence kinds), or none.
+    Status: served (every kind of the item is in the package and passing), partly served, not passing, none."""
     served = {k: r for k, r in requirements.items() if r.satisfied_by and r.status not in ("missing",)}
     rows = []
     for item in documentation_items(served):
         serving = [{"kind": k, "files": served[k].satisfied_by, "status": served[k].status} for k in item["kinds"] if k in served]
-        rows.append({**item, "served_by": serving, "unserved_kinds": [k for k in item["kinds"] if k not in served],
-                     "status": "served" if any(s["status"] == "present" for s in serving) else ("not passing" if serving else "none")})  # fmt: skip
+        unserved = [k for k in item["kinds"] if k not in served]
+        present = [s for s in serving if s["status"] == "present"]
+        status = ("served" if not unserved and len(present) == len(serving) else "partly served") if present else ("not passing" if serving else "none")
+        rows.append({**item, "served_by": serving, "unserved_kinds": unserved, "status": status})
     return rows
 
 

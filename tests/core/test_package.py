@@ -5,7 +5,6 @@ local store and on moto's S3 server (with and without Object Lock)."""
 from __future__ import annotations
 
 import json
-import os
 import stat
 from datetime import datetime, timezone
 from pathlib import Path
@@ -164,6 +163,8 @@ def test_failing_review_and_missing_lineage_are_named(tmp_path):
 
 def test_documents_serve_their_kind_and_explicit_data_review_reference(local_settings, local_evidence, tmp_path):
     made = local_evidence[0]
+    made["tracker"].client.set_model_version_tag(made["name"], made["version"], "training_data",
+                                                 f"/data/credit.csv (data-review record {made['data_review'].record_uri})")  # fmt: skip
     doc = tmp_path / "risk.md"
     doc.write_text("# Risk assessment\n")
     ev = gather(made["model_uri"], store=made["store"], tracker=made["tracker"], settings=local_settings,
@@ -171,6 +172,7 @@ def test_documents_serve_their_kind_and_explicit_data_review_reference(local_set
     reqs = completeness(ev, load_policy(DEFAULT_POLICY).tier("high").required_evidence)
     assert reqs["risk_assessment"].status == "present" and reqs["risk_assessment"].satisfied_by == ["documents/risk_assessment/risk.md"]
     assert "lineage: data_review parameter" in ev.data_reviews[0].found_via
+    assert "lineage: model-version tag training_data" in ev.data_reviews[0].found_via  # a record URI inside any tag value
     with pytest.raises(InputError, match="no-such.pdf does not exist"):
         gather(made["model_uri"], store=made["store"], tracker=made["tracker"], settings=local_settings,
                documents={"risk_assessment": [str(tmp_path / "no-such.pdf")]})  # fmt: skip
@@ -421,7 +423,9 @@ def test_annex_iv_index_names_the_file_for_each_item_or_none(local_settings, loc
     reqs = completeness(ev, load_policy(DEFAULT_POLICY).tier("high").required_evidence, "policy/default.yaml")
     rows = {r["ref"]: r for r in map_documentation(reqs)}
     dr = ev.data_reviews[0].record_id
-    assert rows["eu-ai-act:Annex IV(2)(d)"]["status"] == "served"
+    assert rows["eu-ai-act:Annex IV(2)(d)"]["status"] == "served"  # datasheet, data review, data quality: all here
+    assert rows["eu-ai-act:Annex IV(1)"]["status"] == "partly served"  # the model card; no inventory entry
+    assert rows["eu-ai-act:Annex IV(1)"]["unserved_kinds"] == ["inventory"]
     assert f"records/data-review/{dr}/datasheet.md" in [f for s in rows["eu-ai-act:Annex IV(2)(d)"]["served_by"] for f in s["files"]]
     assert rows["eu-ai-act:Annex IV(5)"]["status"] == "none"  # risk management: no risk assessment given
     assert rows["eu-ai-act:Annex IV(5)"]["unserved_kinds"] == ["risk_assessment"]
@@ -436,4 +440,3 @@ def test_verify_reports_a_missing_package_clearly(local_settings):
     store = open_store(local_settings)
     report = verify_package(store.uri("evidence/m/1/launch-evidence/nope/package.json"), local_settings)
     assert not report.ok and "package.json is missing" in report.problems[0] and "the folder is empty" in report.problems[0]
-    assert os.fspath(store.root)  # the store was not created by verification beyond its root
