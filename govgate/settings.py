@@ -68,6 +68,9 @@ class Settings(BaseSettings):
 
     # policy and signing
     policy: Path = Field(DEFAULT_POLICY, description="policy-as-code file")
+    retention_rules: Path = Field(
+        REPO_ROOT / "policies" / "retention.yaml", description="retention rules for the retention-purge flow"
+    )
     signing_key: SecretStr | None = Field(None, description="Ed25519 private key (PEM) or path to it, for evidence packages")
     pseudonym_salt: SecretStr | None = Field(
         None, description="salt of stable pseudonyms in anonymized copies; default: a random salt kept in <home>/pseudonym-salt"

@@ -52,6 +52,9 @@ class ObjectInfo:
     metadata: dict[str, str] = field(default_factory=dict)
     retention: Retention | None = None
     legal_hold: bool = False
+    # version listings only: whether this is the key's current version, and whether it is a delete marker
+    is_latest: bool = True
+    delete_marker: bool = False
 
 
 @dataclass
@@ -76,6 +79,8 @@ class ObjectStore(ABC):
     """What every backend offers. Keys are '/'-separated paths relative to the store's root."""
 
     url: str
+    # whether listings carry Object Lock state (the local store's sidecars do; S3 needs a HEAD per version)
+    lists_lock_state: bool = False
 
     @abstractmethod
     def uri(self, key: str) -> str: ...
@@ -106,7 +111,7 @@ class ObjectStore(ABC):
     def download(self, key: str, dest: str | Path) -> Path: ...
 
     @abstractmethod
-    def head(self, key: str) -> ObjectInfo | None:
+    def head(self, key: str, version_id: str | None = None) -> ObjectInfo | None:
         """Info with metadata, or None when the key does not exist."""
 
     @abstractmethod
@@ -117,8 +122,17 @@ class ObjectStore(ABC):
     def delete_many(self, keys: Iterable[str | tuple[str, str | None]]) -> DeleteReport:
         """Delete keys (or (key, version_id) pairs) in batches; locked objects are reported, not deleted."""
 
+    def list_version_pages(self, prefix: str = "", page_size: int = 1000) -> Iterator[list[ObjectInfo]]:
+        """Pages of every version and delete marker under ``prefix``, in key order and newest first within a
+        key. Stores without versioning list each object once as its own current version."""
+        return self.list_pages(prefix, page_size)
+
+    def versioning(self) -> str | None:
+        """'Enabled' or 'Suspended' when the store keeps object versions, else None."""
+        return None
+
     @abstractmethod
-    def get_tags(self, key: str) -> dict[str, str]: ...
+    def get_tags(self, key: str, version_id: str | None = None) -> dict[str, str]: ...
 
     @abstractmethod
     def set_tags(self, key: str, tags: dict[str, str]) -> None: ...
@@ -163,6 +177,7 @@ class LocalStore(ObjectStore):
 
     META = ".govgate-meta"
     TMP = ".govgate-tmp"
+    lists_lock_state = True
 
     def __init__(self, root: str | Path):
         self.root = Path(root).expanduser().resolve()
@@ -243,6 +258,10 @@ class LocalStore(ObjectStore):
             legal_hold=bool(meta.get("legal_hold", False)),
         )
 
+    def tags_from_listing(self, info: ObjectInfo) -> dict[str, str]:
+        """Tags without another read: the local listing already loaded each object's sidecar."""
+        return dict(self._read_meta(info.key).get("tags", {}))
+
     def get_bytes(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
@@ -263,7 +282,7 @@ class LocalStore(ObjectStore):
                 out.write(chunk)
         return dest
 
-    def head(self, key: str) -> ObjectInfo | None:
+    def head(self, key: str, version_id: str | None = None) -> ObjectInfo | None:
         path = self._path(key)
         try:
             st = path.stat()
@@ -322,7 +341,7 @@ class LocalStore(ObjectStore):
         report.calls = 1
         return report
 
-    def get_tags(self, key: str) -> dict[str, str]:
+    def get_tags(self, key: str, version_id: str | None = None) -> dict[str, str]:
         if not self._path(key).exists():
             raise StoreError(f"no object at {self.uri(key)}")
         return dict(self._read_meta(key).get("tags", {}))
@@ -545,11 +564,12 @@ class S3Store(ObjectStore):
             raise self._error(exc, "read", key) from None
         return dest
 
-    def head(self, key: str) -> ObjectInfo | None:
+    def head(self, key: str, version_id: str | None = None) -> ObjectInfo | None:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            r = self.client.head_object(Bucket=self.bucket, Key=self._k(key))
+            extra = {"VersionId": version_id} if version_id else {}
+            r = self.client.head_object(Bucket=self.bucket, Key=self._k(key), **extra)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
@@ -594,6 +614,41 @@ class S3Store(ObjectStore):
         except (ClientError, BotoCoreError) as exc:
             raise self._error(exc, "list", prefix or None) from None
 
+    def versioning(self) -> str | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            status = self.client.get_bucket_versioning(Bucket=self.bucket).get("Status")
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(exc, "read the versioning of") from None
+        return status if status in ("Enabled", "Suspended") else None
+
+    def list_version_pages(self, prefix="", page_size=1000):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        kwargs = dict(Bucket=self.bucket, Prefix=self.prefix + prefix, PaginationConfig={"PageSize": page_size})
+        try:
+            for page in self.client.get_paginator("list_object_versions").paginate(**kwargs):
+                items = [
+                    ObjectInfo(
+                        key=v["Key"][len(self.prefix):],
+                        size=v.get("Size", 0),
+                        last_modified=v["LastModified"],
+                        etag=(v.get("ETag") or "").strip('"') or None,
+                        version_id=v.get("VersionId"),
+                        is_latest=bool(v.get("IsLatest")),
+                        delete_marker=marker,
+                    )
+                    for marker, group in ((False, page.get("Versions", [])), (True, page.get("DeleteMarkers", [])))
+                    for v in group
+                ]
+                # S3 returns versions and delete markers in two lists: restore key order, newest first.
+                items.sort(key=lambda o: (o.key, -o.last_modified.timestamp()))
+                if items:
+                    yield items
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(exc, "list versions in", prefix or None) from None
+
     def delete_many(self, keys):
         from botocore.exceptions import BotoCoreError, ClientError
 
@@ -628,11 +683,12 @@ class S3Store(ObjectStore):
             flush()
         return report
 
-    def get_tags(self, key: str) -> dict[str, str]:
+    def get_tags(self, key: str, version_id: str | None = None) -> dict[str, str]:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            r = self.client.get_object_tagging(Bucket=self.bucket, Key=self._k(key))
+            extra = {"VersionId": version_id} if version_id else {}
+            r = self.client.get_object_tagging(Bucket=self.bucket, Key=self._k(key), **extra)
         except (ClientError, BotoCoreError) as exc:
             raise self._error(exc, "read tags of", key) from None
         return {t["Key"]: t["Value"] for t in r.get("TagSet", [])}
