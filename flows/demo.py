@@ -100,5 +100,18 @@ def run_demo(settings, echo: Callable[[str], None]) -> list[tuple[str, dict]]:
         report = verify_package(pkg["manifest_uri"], settings)
         echo(f"[{time.monotonic() - t0:5.0f}s] 7. verify-evidence {pkg['manifest_uri']}: {'OK' if report.ok else 'FAILED'} "
              f"({report.files_checked} files, signature {report.signature})")  # fmt: skip
+    from datetime import datetime, timedelta, timezone
+
+    from flows.retention_purge import retention_purge
+    from govgate.store import open_store
+
+    landed = open_store(settings)
+    landed.put("raw/demo/credit-applications.csv", data, tags={"data-class": "raw-personal", "source": "demo"})
+    landed.put("raw/demo/disputed-applications.csv", data, tags={"data-class": "raw-personal", "legal-hold": "true"})
+    look_ahead = datetime.now(timezone.utc) + timedelta(days=100)
+    purge = step("8. retention purge dry run as of 100 days from now (expected: the raw export would go, the copy on legal hold stays)",
+                 retention_purge, dry_run=True, as_of=look_ahead)  # fmt: skip
+    if purge.get("plan_uri"):
+        echo(f"        {purge.get('would_delete')} object(s) would go; the list: {purge['plan_uri']}")
     echo(f"[{time.monotonic() - t0:5.0f}s] done")
     return steps

@@ -30,7 +30,7 @@ def retention_purge(
     rules: str | None = None,
     as_of: datetime | None = None,
     batch_size: int = 1000,
-    checkpoint_every: int = 10,
+    checkpoint_every: int = 50,
 ) -> dict:
     """Purge objects past their retention from the evidence store's data prefixes, with a deletion record.
 
@@ -39,7 +39,7 @@ def retention_purge(
         rules: retention rule file (default: the GOVGATE_RETENTION_RULES setting, policies/retention.yaml).
         as_of: decide retention as of this time (default: now); an execute run refuses a future time.
         batch_size: keys per DeleteObjects call (at most 1,000).
-        checkpoint_every: batches between progress checkpoints in the audit prefix (for crash resume).
+        checkpoint_every: batches between progress checkpoints in the audit prefix (also one a minute), for crash resume.
     """
     logger = get_run_logger()
     started = utcnow()
@@ -49,7 +49,9 @@ def retention_purge(
     rules_path = rules or str(settings.retention_rules)
     params = {"dry_run": dry_run, "rules": rules_path, "as_of": as_of.isoformat() if as_of else None,
               "batch_size": batch_size, "checkpoint_every": checkpoint_every}  # fmt: skip
-    subject = Subject(kind=AssetKind.SYSTEM, id=f"store {store.url}", uris=[store.url], attributes={"mode": "dry-run" if dry_run else "execute"})
+    # The subject is the store being purged, named by its last path segment (evidence/<name>/<purge id>/...).
+    subject = Subject(kind=AssetKind.SYSTEM, id=store.url.rstrip("/").rsplit("/", 1)[-1] or "store", uris=[store.url],
+                      attributes={"store": store.url, "mode": "dry-run" if dry_run else "execute"})  # fmt: skip
     policy: Policy | None = None
     checks: list[Check] = []
     try:

@@ -585,16 +585,22 @@ def execute_plan(
     progress: Progress,
     *,
     batch_size: int = DELETE_BATCH,
-    checkpoint_every: int = 10,
+    checkpoint_every: int = 50,
+    checkpoint_seconds: float = 60.0,
     on_batch: Callable[[int], None] | None = None,
 ) -> Progress:
-    """Delete the plan's entries from ``progress.entries_done`` on, in batches, with checkpoints."""
+    """Delete the plan's entries from ``progress.entries_done`` on, in batches, with a checkpoint every
+    ``checkpoint_every`` batches or ``checkpoint_seconds``, whichever comes first. Checkpoints only save
+    work on resume: what follows the last one is re-checked against a fresh listing."""
+    import time
+
     if not 1 <= batch_size <= DELETE_BATCH:
         raise PurgeError(f"batch_size must be between 1 and {DELETE_BATCH}; got {batch_size}")
     header, entries = read_plan(plan_path)
     purge_id = header["purge_id"]
     since_checkpoint: dict[int, str] = {}
     batches_since = 0
+    last_checkpoint = time.monotonic()
     for batch in _batches(entries, progress.entries_done, batch_size):
         todo = [e for e in batch if e["i"] not in progress.status]
         if todo:
@@ -612,9 +618,9 @@ def execute_plan(
         batches_since += 1
         if on_batch is not None:
             on_batch(progress.batches)
-        if batches_since >= checkpoint_every:
+        if batches_since >= checkpoint_every or time.monotonic() - last_checkpoint >= checkpoint_seconds:
             write_checkpoint(primary, purge_id, progress, since_checkpoint)
-            since_checkpoint, batches_since = {}, 0
+            since_checkpoint, batches_since, last_checkpoint = {}, 0, time.monotonic()
     return progress
 
 
@@ -835,7 +841,7 @@ def run_purge(
     dry_run: bool = True,
     as_of: datetime | None = None,
     batch_size: int = DELETE_BATCH,
-    checkpoint_every: int = 10,
+    checkpoint_every: int = 50,
     open_store: Callable[[str], ObjectStore] | None = None,
     mlflow_client=None,
     on_batch: Callable[[int], None] | None = None,
@@ -846,9 +852,18 @@ def run_purge(
 
     An interrupted execute purge found in the audit prefix is finished first, instead of a new plan.
     """
+    if workdir is None:
+        import shutil
+
+        scratch = scratch_dir()  # plan files stream through here; removed when the purge ends
+        try:
+            return run_purge(primary, rules, dry_run=dry_run, as_of=as_of, batch_size=batch_size, checkpoint_every=checkpoint_every,
+                             open_store=open_store, mlflow_client=mlflow_client, on_batch=on_batch, workdir=scratch,
+                             sample_limit=sample_limit)  # fmt: skip
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     started = datetime.now(timezone.utc)
     as_of = _check_as_of(as_of, dry_run, started)
-    workdir = workdir or scratch_dir()
     opened: dict[str, ObjectStore] = {primary.url: primary}
 
     def store_at(url: str) -> ObjectStore:

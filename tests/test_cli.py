@@ -16,7 +16,7 @@ runner = CliRunner()
 
 COMMANDS = [
     [], ["config"], ["config", "show"], ["selftest"], ["schema"], ["report"], ["demo"], ["policy"],
-    ["policy", "validate"], ["serve"], ["review-data"], ["review-model"], ["package-evidence"], ["verify-evidence"], ["sign-off"], ["store"], ["store", "ls"], ["controls"], ["controls", "build"], ["controls", "for"],
+    ["policy", "validate"], ["serve"], ["review-data"], ["review-model"], ["package-evidence"], ["verify-evidence"], ["sign-off"], ["store"], ["store", "ls"], ["controls"], ["controls", "build"], ["controls", "for"], ["purge"],
 ]  # fmt: skip
 
 
@@ -101,3 +101,31 @@ def test_unreachable_prefect_server_is_a_clear_error(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "govgate.cli", "selftest"], env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert "the Prefect server at PREFECT_API_URL=http://127.0.0.1:9/api does not answer" in proc.stderr
+
+
+def test_purge_command_dry_run_then_execute(tmp_path):
+    """`govgate purge` lists without deleting; `--execute` deletes what is past retention and prints the plan."""
+    from govgate.store import LocalStore
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "GOVGATE_"))}
+    env["GOVGATE_HOME"] = str(tmp_path / "home")
+    env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
+    store = LocalStore(tmp_path / "home" / "store")
+    store.put("raw/logs/2020-01-01.log", b"x", tags={"collected-at": "2020-01-01"})
+    store.put("raw/logs/kept.log", b"x", tags={"collected-at": "2020-01-01", "legal-hold": "true"})
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("version: 1\nrules:\n  - {id: logs, prefix: raw/logs/, from: 'tag:collected-at', retain: 90d}\n")
+    cmd = [sys.executable, "-m", "govgate.cli", "purge", "--rules", str(rules)]
+
+    dry = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert dry.returncode == 0, dry.stdout[-3000:] + dry.stderr[-3000:]
+    assert "(dry-run): 1 object(s) would go" in dry.stdout and "plan-dry-run.jsonl" in dry.stdout
+    assert store.exists("raw/logs/2020-01-01.log")
+
+    done = subprocess.run([*cmd, "--execute"], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "(execute): 1 object(s) deleted" in done.stdout
+    assert not store.exists("raw/logs/2020-01-01.log") and store.exists("raw/logs/kept.log")
+
+    bad = subprocess.run([*cmd, "--as-of", "next tuesday"], env=env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and "--as-of 'next tuesday' is not an ISO date" in bad.stderr
