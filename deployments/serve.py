@@ -10,6 +10,7 @@ from prefect.deployments.runner import RunnerDeployment
 from flows.data_review import data_review
 from flows.launch_evidence import launch_evidence
 from flows.model_review import model_review
+from flows.retention_purge import retention_purge
 from flows.selftest import evidence_selftest
 
 TAGS = ["govgate"]
@@ -36,6 +37,12 @@ def gate_deployments() -> list[RunnerDeployment]:
             name="launch-evidence",
             tags=[*TAGS, "launch"],
             description="Gather a model version's evidence, wait for sign-off, seal a signed write-once package.",
+        ),
+        # Manual runs are dry runs (the flow's default); the daily schedule passes dry_run=False itself.
+        retention_purge.to_deployment(
+            name="retention-purge",
+            tags=[*TAGS, "retention"],
+            description="Delete raw data past its retention (never evidence or what is on legal hold), with a write-ahead plan and a certificate.",
         ),
     ]
 

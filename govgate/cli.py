@@ -258,6 +258,39 @@ def package_evidence(
     )  # fmt: skip
 
 
+@app.command()
+def purge(
+    execute: bool = typer.Option(False, "--execute/--dry-run", help="delete for real (default: a dry run that only lists)"),
+    rules: Optional[Path] = typer.Option(None, help="retention rule file (default: GOVGATE_RETENTION_RULES, policies/retention.yaml)"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="decide retention as of this ISO date/time (a dry run may look ahead)"),
+    batch_size: int = typer.Option(1000, min=1, max=1000, help="keys per DeleteObjects call"),
+) -> None:
+    """Run the retention-purge flow: list what is past its retention, write the plan, delete, certify."""
+    from datetime import datetime, timezone
+
+    when = None
+    if as_of:
+        try:
+            when = datetime.fromisoformat(as_of)
+        except ValueError:
+            _fail(f"--as-of {as_of!r} is not an ISO date or date-time like 2026-01-31 or 2026-01-31T12:00:00Z")
+        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    result = _run_gate(
+        "flows.retention_purge:retention_purge",
+        exit_on_decision=False,
+        dry_run=not execute,
+        rules=str(rules) if rules else None,
+        as_of=when,
+        batch_size=batch_size,
+    )
+    if result.get("plan_uri"):
+        typer.echo(f"plan:           {result['plan_uri']}")
+    typer.echo(f"purge:          {result['purge_id']} ({result['mode']}{', resumed' if result.get('resumed') else ''}): "
+               + (f"{result.get('would_delete')} object(s) would go" if not execute else f"{result.get('deleted')} object(s) deleted"))  # fmt: skip
+    if result["decision"] != "pass":
+        raise typer.Exit(3)
+
+
 @app.command("verify-evidence")
 def verify_evidence(
     uri: str = typer.Argument(..., help="the package's URI (its package.json or prefix)"),
