@@ -635,7 +635,8 @@ class S3Store(ObjectStore):
                         size=v.get("Size", 0),
                         last_modified=v["LastModified"],
                         etag=(v.get("ETag") or "").strip('"') or None,
-                        version_id=v.get("VersionId"),
+                        # an unversioned bucket lists its objects as version "null": treat them as plain keys
+                        version_id=None if v.get("VersionId") in (None, "null") else v["VersionId"],
                         is_latest=bool(v.get("IsLatest")),
                         delete_marker=marker,
                     )

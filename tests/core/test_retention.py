@@ -244,8 +244,9 @@ def test_killed_purge_resumes_and_certifies_every_entry_once(kind, make_bucket, 
     assert unfinished_purges(store) == []
 
 
-def test_resume_keeps_an_object_rewritten_since_the_plan(tmp_path):
-    store = LocalStore(tmp_path / "store")
+@pytest.mark.parametrize("kind", ["local", "s3-unversioned"])
+def test_resume_keeps_an_object_rewritten_since_the_plan(kind, tmp_path, make_bucket):
+    store = LocalStore(tmp_path / "store") if kind == "local" else make_bucket()
     for i in range(20):
         store.put(f"tmp/p{i:02d}", b"x")
     rules = load_rules(write_rules(tmp_path))
