@@ -16,7 +16,22 @@ from flows.selftest import evidence_selftest
 TAGS = ["govgate"]
 
 
-def gate_deployments() -> list[RunnerDeployment]:
+def purge_schedules(policy) -> list:
+    """The retention purge's schedule from policy; scheduled runs delete unless the policy says otherwise."""
+    from prefect.schedules import Cron
+
+    rule = policy.schedules.retention_purge
+    if rule is None:
+        return []
+    return [Cron(rule.cron, timezone=rule.timezone, active=rule.active, parameters={"dry_run": not rule.execute})]
+
+
+def gate_deployments(policy=None) -> list[RunnerDeployment]:
+    if policy is None:
+        from govgate.policy import load_policy
+        from govgate.settings import load_settings
+
+        policy = load_policy(load_settings().policy)
     return [
         evidence_selftest.to_deployment(
             name="evidence-selftest",
@@ -43,6 +58,7 @@ def gate_deployments() -> list[RunnerDeployment]:
             name="retention-purge",
             tags=[*TAGS, "retention"],
             description="Delete raw data past its retention (never evidence or what is on legal hold), with a write-ahead plan and a certificate.",
+            schedules=purge_schedules(policy),
         ),
     ]
 

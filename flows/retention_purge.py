@@ -35,7 +35,7 @@ def retention_purge(
     """Purge objects past their retention from the evidence store's data prefixes, with a deletion record.
 
     Args:
-        dry_run: only list what would be deleted (the default for manual runs); False deletes.
+        dry_run: a dry run only lists what would be deleted (the default for manual runs); False deletes.
         rules: retention rule file (default: the GOVGATE_RETENTION_RULES setting, policies/retention.yaml).
         as_of: decide retention as of this time (default: now); an execute run refuses a future time.
         batch_size: keys per DeleteObjects call (at most 1,000).

@@ -6,6 +6,7 @@ that names the file and the dotted key. The file's SHA-256 goes into every recor
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -70,9 +71,51 @@ class ReassessmentRules(_Strict):
     @field_validator("cron")
     @classmethod
     def _cron(cls, value: str) -> str:
-        if len(value.split()) != 5:
-            raise ValueError(f"{value!r} is not a 5-field cron expression (minute hour day month weekday)")
+        return check_cron(value)
+
+
+def check_cron(value: str) -> str:
+    """A 5-field cron expression that a scheduler can run (fields and ranges checked, not just counted)."""
+    from cronsim import CronSim, CronSimError
+
+    if len(value.split()) != 5:
+        raise ValueError(f"{value!r} is not a 5-field cron expression (minute hour day month weekday)")
+    try:
+        CronSim(value, datetime.now(timezone.utc))
+    except CronSimError as exc:
+        raise ValueError(f"{value!r} is not a valid cron expression: {exc}") from None
+    return value
+
+
+class ScheduleRule(_Strict):
+    cron: str = Field(..., description="5-field cron expression")
+    timezone: str = Field("UTC", description="IANA time zone of the cron expression")
+    active: bool = True
+
+    _cron = field_validator("cron")(classmethod(lambda cls, v: check_cron(v)))
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone like UTC or Asia/Ho_Chi_Minh") from None
         return value
+
+
+class PurgeSchedule(ScheduleRule):
+    execute: bool = Field(True, description="scheduled runs delete (manual runs stay dry runs)")
+
+
+class Schedules(_Strict):
+    """When the scheduled gates run. Reassessment runs per tier (tiers.<tier>.reassessment.cron)."""
+
+    retention_purge: PurgeSchedule | None = Field(
+        default_factory=lambda: PurgeSchedule(cron="0 2 * * *"), description="daily retention purge"
+    )
 
 
 class EvidenceRules(_Strict):
@@ -116,6 +159,7 @@ class Policy(_Strict):
     description: str = ""
     default_tier: str = "medium"
     tiers: dict[str, Tier]
+    schedules: Schedules = Field(default_factory=Schedules)
 
     # set by load_policy, not by the file
     path: str = Field("", exclude=True)

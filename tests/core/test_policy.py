@@ -92,3 +92,17 @@ def test_digest_changes_with_content(tmp_path):
     first = load_policy(path).sha256
     open(path, "a").write("\n# a comment changes the digest too\n")
     assert load_policy(path).sha256 != first
+
+
+def test_schedules_are_validated(tmp_path):
+    base = "name: p\nversion: '1'\ntiers:\n  low: {}\n  medium: {}\n  high: {}\n"
+    path = _write(tmp_path, base + "schedules:\n  retention_purge: {cron: '0 25 * * *'}\n")
+    with pytest.raises(PolicyError, match="schedules.retention_purge.cron: .*not a valid cron"):
+        load_policy(path)
+    path = _write(tmp_path, base + "schedules:\n  retention_purge: {cron: '0 2 * * *', timezone: Mars/Olympus}\n")
+    with pytest.raises(PolicyError, match="schedules.retention_purge.timezone: .*IANA time zone"):
+        load_policy(path)
+    path = _write(tmp_path, base + "schedules:\n  retention_purge: {cron: '0 2 * * *', exectue: true}\n")
+    with pytest.raises(PolicyError, match="schedules.retention_purge.exectue: unknown key"):
+        load_policy(path)
+    assert load_policy(DEFAULT_POLICY).schedules.retention_purge.cron == "0 2 * * *"
