@@ -80,7 +80,7 @@ def main() -> None:
     ap.add_argument("--objects", type=int, default=100_000)
     ap.add_argument("--eligible", type=float, default=0.30)
     ap.add_argument("--configs", default="prefix-rules,tag-holds,versioned")
-    ap.add_argument("--others", type=int, default=20_000, help="objects for the tag-holds and versioned runs")
+    ap.add_argument("--others", type=int, default=10_000, help="objects for the tag-holds and versioned runs and the plain loop")
     args = ap.parse_args()
 
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -114,11 +114,13 @@ def main() -> None:
         n_eligible = seed(store.client, name, n, args.eligible, versioned)
         return store, n_eligible, time.perf_counter() - t0
 
-    base, n_eligible, seconds = fresh("bench-plain", False, args.objects)
-    print(f"seeded {args.objects} objects in {seconds:.0f} s")
+    # The plain loop makes one call per expired object, so its cost is linear: measured on --others objects.
+    base, n_eligible, seconds = fresh("bench-plain", False, args.others)
+    print(f"seeded {args.others} objects in {seconds:.0f} s")
     deleted, base_calls, base_s = plain_loop(base.client, "bench-plain")
     assert deleted == n_eligible
-    print(f"baseline plain boto3 loop: {deleted} deleted in {base_s:.1f} s ({args.objects / base_s:,.0f} objects listed/s), {base_calls} API calls")
+    base_rate = args.others / base_s
+    print(f"baseline plain boto3 loop: {args.others} objects, {deleted} deleted in {base_s:.1f} s ({base_rate:,.0f} objects/s), {base_calls} API calls")
 
     for config in args.configs.split(","):
         holds = '{"legal-hold": ["true"]}' if config == "tag-holds" else "{}"
@@ -146,7 +148,7 @@ def main() -> None:
             f"govgate {config:<13} {n} objects, {n_eligible} deleted in {seconds:.1f} s ({n / seconds:,.0f} objects/s listed and decided), "
             f"{calls} API calls vs minimum {minimum} (+{(calls - minimum) / minimum:.1%}); "
             f"{cert['delete_calls']} DeleteObjects, {cert['checkpoints']} checkpoints; "
-            + (f"speed {base_s / seconds:.1f}x the plain loop, {base_calls / calls:.1f}x fewer calls" if n == args.objects else "")
+            + f"throughput {n / seconds / base_rate:.1f}x the plain loop's"
         )
     server.terminate()
 
