@@ -63,6 +63,17 @@ class Settings(BaseSettings):
     )
     prefect_server_port: int = Field(0, ge=0, le=65535, description="port of the local Prefect server (0 = a free one)")
 
+    # registration bridge (MLflow model-registry webhooks -> Prefect events)
+    bridge_host: str = Field("127.0.0.1", description="address the bridge listens on")
+    bridge_port: int = Field(8085, ge=1, le=65535, description="port the bridge listens on")
+    bridge_secret: SecretStr | None = Field(
+        None, description="shared HMAC secret of the MLflow webhook; the bridge refuses to start without one"
+    )
+    bridge_max_body_bytes: int = Field(256 * 1024, ge=1024, description="larger webhook bodies are refused (413)")
+    bridge_timestamp_tolerance: int = Field(
+        300, ge=10, le=3600, description="seconds a delivery's timestamp may differ from now (replay window)"
+    )
+
     # scale-out
     dask_address: str | None = Field(None, description="address of a Dask scheduler (tcp://host:8786); empty = threads")
 
