@@ -10,6 +10,7 @@ from prefect.deployments.runner import RunnerDeployment
 from flows.data_review import data_review
 from flows.launch_evidence import launch_evidence
 from flows.model_review import model_review
+from flows.model_review_poll import model_review_poll
 from flows.retention_purge import retention_purge
 from flows.selftest import evidence_selftest
 
@@ -24,6 +25,30 @@ def purge_schedules(policy) -> list:
     if rule is None:
         return []
     return [Cron(rule.cron, timezone=rule.timezone, active=rule.active, parameters={"dry_run": not rule.execute})]
+
+
+def poll_schedules(policy) -> list:
+    """The registration fallback's schedule from policy."""
+    from prefect.schedules import Cron
+
+    rule = policy.schedules.model_review_poll
+    return [] if rule is None else [Cron(rule.cron, timezone=rule.timezone, active=rule.active)]
+
+
+def registration_trigger():
+    """A model-review run for each ``mlflow.model_version.created`` event that ``govgate bridge`` emits.
+    The templated parameters are plain strings that always validate (FIELD-NOTES: a failing template
+    creates no run, only a ``prefect.automation.action.failed`` event, which the bridge reports)."""
+    from prefect.events import DeploymentEventTrigger
+
+    from govgate.bridge import REGISTRATION_EVENT
+
+    return DeploymentEventTrigger(
+        name="model-review-on-registration",
+        expect={REGISTRATION_EVENT},
+        match={"prefect.resource.id": "mlflow.model-version.*"},
+        parameters={"model_name": "{{ event.payload.name }}", "model_version": "{{ event.payload.version }}"},
+    )
 
 
 def gate_deployments(policy=None) -> list[RunnerDeployment]:
@@ -47,6 +72,13 @@ def gate_deployments(policy=None) -> list[RunnerDeployment]:
             name="model-review",
             tags=[*TAGS, "model"],
             description="Review a model version: performance, fairness with intervals, robustness, leakage, model card.",
+            triggers=[registration_trigger()],
+        ),
+        model_review_poll.to_deployment(
+            name="model-review-poll",
+            tags=[*TAGS, "model"],
+            description="Fallback for MLflow without webhooks: review registered versions that have no review yet.",
+            schedules=poll_schedules(policy),
         ),
         launch_evidence.to_deployment(
             name="launch-evidence",

@@ -87,13 +87,18 @@ def model_review(
     checks: list[Check] = []
     try:
         policy = load_policy(settings.policy)
-        if not data or not label:
-            raise InputError("model review needs evaluation data (data) and its label column (label)")
         if not model_uri and not prediction_column and not score_column:
             raise InputError("give a model URI, or a prediction_column/score_column of precomputed predictions")
         if task_type not in ("classification", "regression"):
             raise InputError(f"task_type {task_type!r}: expected classification or regression")
         model = load(model_uri) if model_uri else None
+        if model is not None and (not data or not label):
+            # A registration event carries only name and version: the rest comes from the registry's tags.
+            data, label, sensitive, pos_label = review_inputs_from_registry(model, data, label, sensitive, pos_label)
+            params.update(data=data, label=label, sensitive=sensitive, pos_label=pos_label)
+        if not data or not label:
+            raise InputError("model review needs evaluation data (data) and its label column (label); for a registered "
+                             "model, tag the version or the registered model with govgate.eval_data and govgate.label")  # fmt: skip
         if model is not None:
             subject = subject.model_copy(update={"version": model.version or subject.version})
         tier = tier or (model.registry.get("govgate.tier") if model else None) or policy.default_tier
@@ -132,6 +137,25 @@ def model_review(
         raise
     print(f"model review of {model_uri or data}: {result['decision']} ({result['report_uri']})")
     return result
+
+
+REGISTRY_INPUT_TAGS = {"data": "govgate.eval_data", "label": "govgate.label", "sensitive": "govgate.sensitive",
+                       "pos_label": "govgate.pos_label"}  # fmt: skip
+
+
+def review_inputs_from_registry(model, data: str, label: str, sensitive: list[str], pos_label: str):
+    """Fill what the caller left empty from the version's tags, else the registered model's tags."""
+
+    def tag(key: str) -> str | None:
+        name = REGISTRY_INPUT_TAGS[key]
+        return model.registry.get(name) or model.registry.get(f"model.{name}")
+
+    data = data or tag("data") or ""
+    label = label or tag("label") or ""
+    sensitive = sensitive or [s.strip() for s in (tag("sensitive") or "").split(",") if s.strip()]
+    if pos_label == "1":  # the parameter's default: the registry may name another favourable label
+        pos_label = tag("pos_label") or pos_label
+    return data, label, sensitive, pos_label
 
 
 def review_checks(frame, X, pred, model, ev, *, label, pos_label, threshold, task_type, score_column, rules, tier_name,

@@ -21,6 +21,8 @@ app.add_typer(config_app, name="config")
 app.add_typer(policy_app, name="policy")
 app.add_typer(store_app, name="store")
 app.add_typer(controls_app, name="controls")
+webhook_app = typer.Typer(help="MLflow model-registry webhooks that trigger reviews through the bridge.", no_args_is_help=True)
+app.add_typer(webhook_app, name="webhook")
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -330,6 +332,64 @@ def sign_off_cmd(
     except GovgateError as exc:
         _fail(str(exc))
     typer.echo(f"signed off {flow_run_id}: {decision} by {name} ({role})")
+
+
+@app.command()
+def bridge(
+    host: Optional[str] = typer.Option(None, help="address to listen on (default: GOVGATE_BRIDGE_HOST, 127.0.0.1)"),
+    port: Optional[int] = typer.Option(None, help="port to listen on (default: GOVGATE_BRIDGE_PORT, 8085)"),
+) -> None:
+    """Receive MLflow model-registry webhooks at POST /mlflow, verify them (HMAC signature, timestamp,
+    duplicates, size) and emit Prefect events that trigger the model-review deployment."""
+    settings = _settings()
+    from govgate.bridge import BridgeConfig, serve_bridge
+    from govgate.runtime import prepare_environment
+
+    prepare_environment(settings)
+    try:
+        config = BridgeConfig.from_settings(settings)
+    except GovgateError as exc:
+        _fail(str(exc))
+    host, port = host or settings.bridge_host, port or settings.bridge_port
+    typer.echo(f"govgate bridge on http://{host}:{port}/mlflow -> Prefect events at {config.prefect_api_url}")
+    serve_bridge(config, host, port)
+
+
+@webhook_app.command("install")
+def webhook_install(
+    url: str = typer.Option(..., help="the bridge's address as the MLflow server reaches it, e.g. http://127.0.0.1:8085/mlflow"),
+    tracking_uri: Optional[str] = typer.Option(None, help="MLflow server (default: GOVGATE_MLFLOW_TRACKING_URI)"),
+    name: str = typer.Option("govgate-bridge", help="webhook name (an existing one of that name is updated)"),
+    test: bool = typer.Option(True, "--test/--no-test", help="send MLflow's test delivery through the bridge"),
+) -> None:
+    """Register (or update) the model-registry webhook on an MLflow server, signed with GOVGATE_BRIDGE_SECRET."""
+    from govgate.webhooks import install_webhook
+
+    settings = _settings()
+    try:
+        result = install_webhook(settings, url=url, tracking_uri=tracking_uri, name=name, test=test)
+    except GovgateError as exc:
+        _fail(str(exc))
+    typer.echo(f"webhook {result['name']} ({result['webhook_id']}) {result['action']}: {result['events']} -> {url}")
+    if test:
+        typer.echo(f"test delivery: {'ok' if result['test_ok'] else 'FAILED'} {result['test_detail']}")
+        if not result["test_ok"]:
+            raise typer.Exit(1)
+
+
+@webhook_app.command("remove")
+def webhook_remove(
+    tracking_uri: Optional[str] = typer.Option(None, help="MLflow server (default: GOVGATE_MLFLOW_TRACKING_URI)"),
+    name: str = typer.Option("govgate-bridge", help="webhook name"),
+) -> None:
+    """Delete govgate's webhook from an MLflow server."""
+    from govgate.webhooks import remove_webhook
+
+    try:
+        removed = remove_webhook(_settings(), tracking_uri=tracking_uri, name=name)
+    except GovgateError as exc:
+        _fail(str(exc))
+    typer.echo(f"removed {removed} webhook(s) named {name}")
 
 
 @app.command()

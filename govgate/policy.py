@@ -116,6 +116,10 @@ class Schedules(_Strict):
     retention_purge: PurgeSchedule | None = Field(
         default_factory=lambda: PurgeSchedule(cron="0 2 * * *"), description="daily retention purge"
     )
+    model_review_poll: ScheduleRule | None = Field(
+        default_factory=lambda: ScheduleRule(cron="*/15 * * * *"),
+        description="the registration fallback: review model versions that no webhook event reviewed",
+    )
 
 
 class EvidenceRules(_Strict):

@@ -143,6 +143,28 @@ class Tracker:
             for key, value in tags.items():
                 self.client.set_model_version_tag(name, str(version), key, value)
 
+    def unreviewed_versions(self, gate: str, *, models: list[str] | None, created_after_ms: int,
+                            created_before_ms: int) -> list[tuple[str, str]]:  # fmt: skip
+        """(name, version) of registered versions created in the window that carry no ``govgate.<gate>.decision``
+        tag (publishing a review sets it, an error record included), oldest first."""
+        decision_tag = f"govgate.{gate.replace('-', '_')}.decision"
+        quoted = [m.replace("'", "''") for m in models or []]
+        filters = [f"name = '{m}'" for m in quoted] or [""]
+        found: list[tuple[int, str, str]] = []
+        with self._errors("search model versions"):
+            for filter_string in filters:
+                token = None
+                while True:
+                    page = self.client.search_model_versions(filter_string or None, max_results=200, page_token=token)
+                    for mv in page:
+                        created = int(mv.creation_timestamp or 0)
+                        if created_after_ms <= created < created_before_ms and decision_tag not in (mv.tags or {}):
+                            found.append((created, mv.name, str(mv.version)))
+                    token = page.token
+                    if not token:
+                        break
+        return [(name, version) for _, name, version in sorted(found)]
+
     def run_url(self, experiment_id: str, run_id: str) -> str | None:
         if self.tracking_uri.startswith(("http://", "https://")):
             return f"{self.tracking_uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
