@@ -17,6 +17,7 @@ runner = CliRunner()
 COMMANDS = [
     [], ["config"], ["config", "show"], ["selftest"], ["schema"], ["report"], ["demo"], ["policy"],
     ["policy", "validate"], ["serve"], ["review-data"], ["review-model"], ["package-evidence"], ["verify-evidence"], ["sign-off"], ["store"], ["store", "ls"], ["controls"], ["controls", "build"], ["controls", "for"], ["purge"],
+    ["bridge"], ["webhook"], ["webhook", "install"], ["webhook", "remove"],
 ]  # fmt: skip
 
 
@@ -129,3 +130,14 @@ def test_purge_command_dry_run_then_execute(tmp_path):
 
     bad = subprocess.run([*cmd, "--as-of", "next tuesday"], env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "--as-of 'next tuesday' is not an ISO date" in bad.stderr
+
+
+def test_bridge_and_webhook_refuse_unsafe_or_impossible_setups(monkeypatch, local_settings):
+    result = runner.invoke(app, ["bridge"])
+    assert result.exit_code == 1 and "GOVGATE_BRIDGE_SECRET" in result.output
+    monkeypatch.setenv("GOVGATE_BRIDGE_SECRET", "x")
+    result = runner.invoke(app, ["webhook", "install", "--url", "http://127.0.0.1:8085/mlflow"])
+    assert result.exit_code == 1 and "only from an MLflow tracking server" in result.output and "model-review-poll" in result.output
+    result = runner.invoke(app, ["webhook", "install", "--url", "ftp://x", "--tracking-uri", "http://127.0.0.1:1"])
+    assert result.exit_code == 1 and "--url 'ftp://x'" in result.output
+
