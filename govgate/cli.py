@@ -145,26 +145,39 @@ def store_ls(
 
 @app.command()
 def report(
-    record: str = typer.Argument(..., help="record id, or a record's URI/prefix in the store"),
+    record: str = typer.Argument(..., help="record id, Prefect flow-run id, MLflow run id, or a record's URI/prefix in the store"),
     html: bool = typer.Option(False, "--html", help="print the HTML report's location instead of Markdown"),
+    open_: bool = typer.Option(False, "--open", help="open the HTML report in a browser (local store)"),
 ) -> None:
-    """Print the report of one gate run."""
+    """Print (or open) the report of one gate run."""
     from govgate.publish import find_record, load_record
     from govgate.render import render_markdown
     from govgate.store import open_store
+    from govgate.tracking import Tracker
 
     try:
-        store = open_store(_settings())
+        settings = _settings()
+        store = open_store(settings)
         key = record
         if "://" in record:
             key = record.split(store.url.rstrip("/") + "/", 1)[-1] if record.startswith(store.url) else None
             if key is None:
                 _fail(f"{record} is not in the configured store {store.url}")
         elif "/" not in record:
-            key = find_record(store, record)
+            # A run id (Prefect or MLflow) leads to its record id through the MLflow run's tags.
+            record_id = Tracker.from_settings(settings).record_id_for_run(record) or record
+            key = find_record(store, record_id)
         rec = load_record(store, key)
         prefix = rec.evidence_prefix()
-        if html:
+        if open_:
+            import webbrowser
+
+            location = store.uri(prefix + "report.html")
+            if not location.startswith("file://"):
+                _fail(f"--open needs a local store; the report is at {location} (use --html to print it)")
+            webbrowser.open(location)
+            typer.echo(location)
+        elif html:
             typer.echo(store.uri(prefix + "report.html"))
         else:
             typer.echo(render_markdown(rec, {"evidence record": store.uri(prefix + "record.json")}))

@@ -165,6 +165,25 @@ class Tracker:
                         break
         return [(name, version) for _, name, version in sorted(found)]
 
+    def record_id_for_run(self, run_ref: str) -> str | None:
+        """The record id of a gate run, given its Prefect flow-run id (UUID) or its MLflow run id (32 hex)."""
+        ref = run_ref.strip().lower()
+        with self._errors(f"find the gate run {run_ref}"):
+            if re.fullmatch(r"[0-9a-f]{32}", ref):
+                from mlflow.exceptions import MlflowException
+
+                try:
+                    return self.client.get_run(ref).data.tags.get("govgate.record_id")
+                except MlflowException:
+                    return None
+            if re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", ref):
+                experiments = [e.experiment_id for e in self.client.search_experiments(filter_string=f"name LIKE '{self.experiment_prefix}/%'")]
+                if not experiments:
+                    return None
+                runs = self.client.search_runs(experiments, filter_string=f"tags.`govgate.prefect_flow_run_id` = '{ref}'", max_results=1)
+                return runs[0].data.tags.get("govgate.record_id") if runs else None
+        return None
+
     def run_url(self, experiment_id: str, run_id: str) -> str | None:
         if self.tracking_uri.startswith(("http://", "https://")):
             return f"{self.tracking_uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -89,6 +90,13 @@ def test_selftest_command_starts_and_stops_its_own_prefect_server(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "# selftest: **PASS**" in result.stdout and "store.write_once" in result.stdout
+    # ... and by the run ids an auditor is handed: the Prefect flow run's and the MLflow run's
+    record_json = json.loads((Path(report_line.split()[-1].removeprefix("file://")).parent / "record.json").read_text())
+    mlflow_run = next(line for line in proc.stdout.splitlines() if line.startswith("MLflow run:")).split()[2]
+    for run_ref in (record_json["provenance"]["prefect_flow_run_id"], mlflow_run):
+        by_run = subprocess.run([sys.executable, "-m", "govgate.cli", "report", "--html", run_ref], env=env, capture_output=True, text=True, timeout=60)
+        assert by_run.returncode == 0, by_run.stderr
+        assert by_run.stdout.strip() == report_line.split()[-1]
 
     missing = subprocess.run(
         [sys.executable, "-m", "govgate.cli", "report", "20200101T000000Z-deadbeef"], env=env, capture_output=True, text=True
