@@ -209,7 +209,7 @@ def resolve_overlaps(results: list) -> list:
 # these recognizers needs the character class named here (checked against the installed Presidio's
 # patterns; phonenumbers needs Unicode digits); entities not listed (NER, custom) are always looked for.
 # Only used with the no-op NLP engine, where each recognizer sees nothing but the matched text.
-_DIGIT, _AT, _COLON, _DASH, _DOT, _DOT_LETTER, _DIGITS3 = 1, 2, 4, 8, 16, 32, 64
+_DIGIT, _AT, _COLON, _DASH, _DOT, _DOT_LETTER, _DIGITS3, _PHONE_RUN = 1, 2, 4, 8, 16, 32, 64, 128
 _NEEDS = {
     "EMAIL_ADDRESS": _AT,
     "URL": _DOT_LETTER,
@@ -217,9 +217,12 @@ _NEEDS = {
     "MAC_ADDRESS": _DIGIT | _COLON | _DASH | _DOT,
     "UUID": _DIGIT | _DASH,
     **dict.fromkeys(["CRYPTO", "DATE_TIME", "IBAN_CODE", "US_DRIVER_LICENSE"], _DIGIT),
-    # at least 3 digits: every pattern has 7 or more; a valid phone number has more than 2
+    # libphonenumber only parses candidates made of digit blocks joined by at most 4 punctuation
+    # characters, and no valid number in its metadata has fewer national digits than _min_phone_digits()
+    "PHONE_NUMBER": _PHONE_RUN,
+    # at least 3 digits: every pattern has 7 or more
     **dict.fromkeys(
-        ["PHONE_NUMBER", "CREDIT_CARD", "MEDICAL_LICENSE", "UK_NHS", "US_BANK_NUMBER", "US_ITIN", "US_PASSPORT",
+        ["CREDIT_CARD", "MEDICAL_LICENSE", "UK_NHS", "US_BANK_NUMBER", "US_ITIN", "US_PASSPORT",
          "US_SSN", "VN_CCCD", "VN_CMND", "VN_PHONE", "VN_TAX_CODE"],
         _DIGITS3,
     ),
@@ -229,10 +232,30 @@ _HAS_3_DIGITS = re.compile(r"\d\D*\d\D*\d")
 _HAS_DOT_LETTER = re.compile(r"\.[^\W\d_]")
 
 
+@lru_cache(maxsize=1)
+def _min_phone_digits() -> int:
+    """Fewest national digits of any valid number, over every region libphonenumber knows."""
+    import phonenumbers
+    from phonenumbers import PhoneMetadata
+
+    regions = [PhoneMetadata.metadata_for_region(r) for r in phonenumbers.SUPPORTED_REGIONS]
+    regions += [PhoneMetadata.metadata_for_nongeo_region(c) for c in phonenumbers.COUNTRY_CODES_FOR_NON_GEO_REGIONS]
+    return min(n for md in regions if md is not None for n in md.general_desc.possible_length if n > 0)
+
+
+@lru_cache(maxsize=1)
+def _phone_run() -> re.Pattern:
+    # Digits separated by up to 4 non-word characters (a superset of libphonenumber's punctuation; its
+    # 'x' and 'ー' are word characters, so they are allowed explicitly).
+    return re.compile(r"\d(?:(?:[^\w]|[xXー]){0,4}\d){%d}" % (_min_phone_digits() - 1))
+
+
 def _features(cell: str) -> int:
     mask = 0
     if _HAS_DIGIT.search(cell):
-        mask = _DIGIT | (_DIGITS3 if _HAS_3_DIGITS.search(cell) else 0)
+        mask = _DIGIT
+        if _HAS_3_DIGITS.search(cell):
+            mask |= _DIGITS3 | (_PHONE_RUN if _phone_run().search(cell) else 0)
     if "@" in cell:
         mask |= _AT
     if ":" in cell:
@@ -252,7 +275,7 @@ def _routes(analyzer: AnalyzerEngine) -> dict[int, tuple[str, ...]] | None:
     if not isinstance(analyzer.nlp_engine, NoOpNlpEngine):
         return None
     entities = sorted(analyzer.get_supported_entities(LANGUAGE))
-    return {m: tuple(e for e in entities if e not in _NEEDS or _NEEDS[e] & m) for m in range(128)}
+    return {m: tuple(e for e in entities if e not in _NEEDS or _NEEDS[e] & m) for m in range(256)}
 
 
 def analyze_cells(analyzer: AnalyzerEngine, cells: list[str], context: list[str] | None = None, *,
