@@ -21,6 +21,8 @@ app.add_typer(config_app, name="config")
 app.add_typer(policy_app, name="policy")
 app.add_typer(store_app, name="store")
 app.add_typer(controls_app, name="controls")
+from govgate.cli_stack import stack_app  # noqa: E402
+app.add_typer(stack_app, name="stack")
 webhook_app = typer.Typer(help="MLflow model-registry webhooks that trigger reviews through the bridge.", no_args_is_help=True)
 app.add_typer(webhook_app, name="webhook")
 

@@ -19,6 +19,7 @@ COMMANDS = [
     [], ["config"], ["config", "show"], ["selftest"], ["schema"], ["report"], ["demo"], ["policy"],
     ["policy", "validate"], ["serve"], ["review-data"], ["review-model"], ["package-evidence"], ["verify-evidence"], ["sign-off"], ["store"], ["store", "ls"], ["controls"], ["controls", "build"], ["controls", "for"], ["purge"],
     ["bridge"], ["webhook"], ["webhook", "install"], ["webhook", "remove"],
+    ["stack"], ["stack", "up"], ["stack", "down"], ["stack", "status"],
 ]  # fmt: skip
 
 
