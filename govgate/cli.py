@@ -86,8 +86,11 @@ def _where(result: dict, api_url: str, settings) -> None:
     typer.echo(f"decision:       {result['decision']}")
     typer.echo(f"evidence:       {result['record_uri']}")
     typer.echo(f"report:         {result['report_uri']}")
-    typer.echo(f"MLflow run:     {result.get('mlflow_run_url') or result['mlflow_run_id']}"
-               f" (browse: mlflow ui --backend-store-uri {settings.effective_mlflow_tracking_uri})")  # fmt: skip
+    if result.get("mlflow_run_url"):
+        typer.echo(f"MLflow run:     {result['mlflow_run_url']}")
+    else:
+        typer.echo(f"MLflow run:     {result['mlflow_run_id']}"
+                   f" (browse: mlflow ui --backend-store-uri {settings.effective_mlflow_tracking_uri})")  # fmt: skip
     typer.echo(f"Prefect:        {ui_url(api_url)}")
 
 
