@@ -454,6 +454,7 @@ class S3Store(ObjectStore):
         self.api_calls = 0  # every S3 API request made, for benchmarks and tests
         self.client.meta.events.register("before-call.s3", self._count_call)
         self._lock_support: bool | None = None
+        self._keeps_versions: bool | None = None
 
     def _count_call(self, **_kwargs) -> None:
         self.api_calls += 1
@@ -623,9 +624,20 @@ class S3Store(ObjectStore):
             raise self._error(exc, "read the versioning of") from None
         return status if status in ("Enabled", "Suspended") else None
 
+    def keeps_versions(self) -> bool:
+        """Whether the bucket has (or had) versioning; Object Lock implies it, which saves a request."""
+        if self._keeps_versions is None:
+            self._keeps_versions = self.supports_object_lock() or self.versioning() is not None
+        return self._keeps_versions
+
     def list_version_pages(self, prefix="", page_size=1000):
         from botocore.exceptions import BotoCoreError, ClientError
 
+        if not self.keeps_versions():
+            # A never-versioned bucket has one version per key: the plain listing says the same, and
+            # works on S3-compatible stores without ListObjectVersions (Cloudflare R2, some gateways).
+            yield from self.list_pages(prefix, page_size)
+            return
         kwargs = dict(Bucket=self.bucket, Prefix=self.prefix + prefix, PaginationConfig={"PageSize": page_size})
         try:
             for page in self.client.get_paginator("list_object_versions").paginate(**kwargs):

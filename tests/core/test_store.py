@@ -197,3 +197,19 @@ def test_transient_s3_errors_are_retried_a_bounded_number_of_times():
         assert len(hits) == 3
     finally:
         server.shutdown()
+
+
+def test_version_listing_follows_the_bucket_versioning(make_bucket):
+    plain = make_bucket()
+    plain.put("raw/a.csv", b"1")
+    plain.api_calls = 0
+    (page,) = list(plain.list_version_pages("raw/"))
+    assert [(o.key, o.version_id, o.is_latest) for o in page] == [("raw/a.csv", None, True)]
+    assert plain.api_calls == 3  # lock configuration, versioning, one ListObjectsV2 page
+
+    suspended = make_bucket(versioning=True)
+    suspended.put("raw/a.csv", b"1")
+    suspended.client.put_object(Bucket=suspended.bucket, Key="raw/a.csv", Body=b"2")
+    suspended.client.put_bucket_versioning(Bucket=suspended.bucket, VersioningConfiguration={"Status": "Suspended"})
+    (page,) = list(suspended.list_version_pages("raw/"))
+    assert len(page) == 2 and all(o.version_id for o in page) and [o.is_latest for o in page] == [True, False]
