@@ -71,7 +71,9 @@ def prefect_server(settings, timeout: float = 90.0) -> Iterator[str]:
     port = settings.prefect_server_port or _free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     log_path = home / "logs" / "prefect-server.log"
-    env = {**os.environ, "PREFECT_HOME": os.environ["PREFECT_HOME"], "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    # The UI otherwise calls 127.0.0.1:4200/api, whatever port the server is on.
+    env = {**os.environ, "PREFECT_HOME": os.environ["PREFECT_HOME"], "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_SERVER_UI_API_URL": api_url}  # fmt: skip
     env.pop("PREFECT_API_URL", None)
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(

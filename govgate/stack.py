@@ -299,6 +299,8 @@ class Stack:
             env.pop(key, None)
         if name == "prefect":
             env["PREFECT_HOME"] = str(self.home / "prefect")
+            # The UI otherwise calls 127.0.0.1:4200/api, whatever port the server is on.
+            env["PREFECT_SERVER_UI_API_URL"] = f"{url.rstrip('/')}/api"
         if name == "mlflow":
             env.update(
                 {
