@@ -250,6 +250,47 @@ def _phone_run() -> re.Pattern:
     return re.compile(r"\d(?:(?:[^\w]|[xXー]){0,4}\d){%d}" % (_min_phone_digits() - 1))
 
 
+# Token-local recognizers: every pattern of Presidio's UrlRecognizer and UsLicenseRecognizer matches no
+# whitespace and looks at most one character beyond its match (\b, none for URL), so each match lies inside
+# one whitespace-delimited token, and a token without the hint below cannot hold a match (a URL holds "." and
+# a top-level domain of two or more letters; every driver-licence alternative holds an ASCII digit). Blanking
+# the other tokens (same length, so offsets stay) leaves every match as it was, while these expensive
+# regexes skip most of a text. Same regex module and flags as Presidio.
+_PRESIDIO_FLAGS = re.DOTALL | re.MULTILINE | re.IGNORECASE
+_TOKEN = re.compile(r"\S+")
+_TOKEN_HINTS = {"URL": re.compile(r"\.[a-z]{2}", flags=_PRESIDIO_FLAGS), "US_DRIVER_LICENSE": re.compile(r"[0-9]")}
+
+
+@lru_cache(maxsize=8)
+def _token_local(analyzer: AnalyzerEngine) -> frozenset[str]:
+    """The entities of _TOKEN_HINTS whose recognizer is Presidio's own, with its default patterns and flags
+    (the argument above holds only for those)."""
+    from presidio_analyzer.predefined_recognizers import UrlRecognizer, UsLicenseRecognizer
+
+    classes = {"URL": UrlRecognizer, "US_DRIVER_LICENSE": UsLicenseRecognizer}
+    local = set()
+    for entity, cls in classes.items():
+        recognizers = [r for r in analyzer.registry.recognizers if entity in r.supported_entities]
+        if (len(recognizers) == 1 and type(recognizers[0]) is cls and recognizers[0].global_regex_flags == _PRESIDIO_FLAGS
+                and [p.regex for p in recognizers[0].patterns] == [p.regex for p in cls.PATTERNS]):  # fmt: skip
+            local.add(entity)
+    return frozenset(local)
+
+
+def candidate_tokens_only(text: str, entity: str) -> str:
+    """``text`` with every whitespace-delimited token that cannot hold an ``entity`` match replaced by spaces."""
+    hint = _TOKEN_HINTS[entity]
+    parts: list[str] = []
+    last = 0
+    for m in _TOKEN.finditer(text):
+        if not hint.search(m.group()):
+            parts.append(text[last:m.start()])
+            parts.append(" " * (m.end() - m.start()))
+            last = m.end()
+    parts.append(text[last:])
+    return "".join(parts)
+
+
 def _features(cell: str) -> int:
     mask = 0
     if _HAS_DIGIT.search(cell):
@@ -319,12 +360,18 @@ def _analyze_joined(analyzer: AnalyzerEngine, cells: list[str], members: list[in
             parts.append(part)
             pos += len(part) + len(sep)
         doc = sep.join(parts)
-        for r in analyzer.analyze(doc, language=LANGUAGE, entities=entities, context=context):
-            j = bisect_right(starts, r.start) - 1
-            if j < 0 or r.end > starts[j] + len(parts[j]):
-                continue  # crosses a separator
-            cell = members[k + j]
-            out[cell].append(RecognizerResult(r.entity_type, r.start - starts[j], r.end - starts[j], r.score))
+        runs: list[tuple[str, list[str] | None]] = [(doc, entities)]
+        local = [e for e in entities or [] if e in _token_local(analyzer)]
+        if local:
+            rest = [e for e in entities if e not in local]
+            runs = ([(doc, rest)] if rest else []) + [(candidate_tokens_only(doc, e), [e]) for e in local]
+        for text, wanted in runs:
+            for r in analyzer.analyze(text, language=LANGUAGE, entities=wanted, context=context):
+                j = bisect_right(starts, r.start) - 1
+                if j < 0 or r.end > starts[j] + len(parts[j]):
+                    continue  # crosses a separator
+                cell = members[k + j]
+                out[cell].append(RecognizerResult(r.entity_type, r.start - starts[j], r.end - starts[j], r.score))
         k += len(parts)
 
 

@@ -340,19 +340,38 @@ PHONE_EDGES = [
     "０９０－１２３４－５６７８", "電話 03ー1234ー5678", "+44 20 7946 0958", "12/34/56", "1 2 3 4", "ph: 555‐0199",
     "Nr. 089 / 12 34 56", "2014", "born 1980, moved 2014", "3 of 5 stars, 2 days",
 ]  # fmt: skip
+URL_EDGES = [
+    "visit www.example.com/x.html today", "see 'https://a.b.co/x?y=1' or \"shop.vn\"", "end..it", "e.g. this",
+    "foo.Bar baz", "x.com.", "(docs.python.org/3)", "mail a@b.co", "www1.site.io", "ſ.co and K.io", "no dots here",
+    "DL A1234567, B12-345, 123456789 and a1b2c; id 12AB34567", "x H12345678 X12345678 V123456 ab123456c",
+]  # fmt: skip
 
 
-def test_phone_routing_skips_only_cells_no_phone_can_match(analyzer, shared_data):
-    """Cells without a phone-like digit run never reach libphonenumber; on edge cases and real reviews the
-    routed scan finds exactly what Presidio finds cell by cell."""
+def test_phone_routing_and_url_blanking_change_no_finding(analyzer, shared_data):
+    """Cells without a phone-like digit run never reach libphonenumber, and the URL recognizer only sees
+    tokens that can hold a URL; on edge cases and real reviews the scan finds exactly what Presidio finds
+    cell by cell."""
     import pandas as pd
 
     from tasks.pii import _min_phone_digits, resolve_overlaps
 
     assert _min_phone_digits() == 4  # libphonenumber's metadata: a few regions have 4-digit numbers
     reviews = pd.read_csv(shared_data / "ecommerce" / "Musical_instruments_reviews.csv", header=None, usecols=[4], nrows=600)
-    cells = [*PHONE_EDGES, *reviews[4].fillna("").astype(str)]
+    cells = [*PHONE_EDGES, *URL_EDGES, *reviews[4].fillna("").astype(str)]
     key = lambda rs: sorted((r.entity_type, r.start, r.end) for r in rs)  # noqa: E731
     one_by_one = [key(resolve_overlaps(analyzer.analyze(c, language="en"))) for c in cells]
     assert [key(x) for x in analyze_cells(analyzer, cells)] == one_by_one
     assert sum("PHONE_NUMBER" in {e for e, _, _ in found} for found in one_by_one[: len(PHONE_EDGES)]) >= 5
+    urls = one_by_one[len(PHONE_EDGES): len(PHONE_EDGES) + len(URL_EDGES)]
+    assert sum("URL" in {e for e, _, _ in found} for found in urls) >= 6
+    from tasks.pii import _token_local, candidate_tokens_only
+
+    # weak licence patterns only pass the threshold with context words (a column named "driver license")
+    licences = [*URL_EDGES[-2:], "lic a1b2c here"]
+    ctx = ["driver", "license"]
+    by_cell = [key(resolve_overlaps(analyzer.analyze(c, language="en", context=ctx))) for c in licences]
+    assert [key(x) for x in analyze_cells(analyzer, licences, context=ctx)] == by_cell
+    assert sum(e == "US_DRIVER_LICENSE" for found in by_cell for e, _, _ in found) >= 8
+    assert _token_local(analyzer) == {"URL", "US_DRIVER_LICENSE"}
+    assert candidate_tokens_only("go to x.com now", "URL") == "      x.com    "
+    assert candidate_tokens_only("licence A1234567 ok", "US_DRIVER_LICENSE") == "        A1234567   "
