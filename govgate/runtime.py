@@ -42,13 +42,15 @@ def prepare_environment(settings) -> None:
         os.environ["PREFECT_API_URL"] = settings.prefect_api_url
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1 (for servers started here and in tests)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def _healthy(api_url: str) -> bool:
+def healthy(api_url: str) -> bool:
+    """Whether a Prefect API answers ``<api_url>/health``."""
     try:
         with urllib.request.urlopen(f"{api_url}/health", timeout=2) as r:
             return r.status == 200
@@ -62,13 +64,13 @@ def prefect_server(settings, timeout: float = 90.0) -> Iterator[str]:
     prepare_environment(settings)
     configured = os.environ.get("PREFECT_API_URL")
     if configured:
-        if not _healthy(configured):
+        if not healthy(configured):
             raise ConfigError(f"the Prefect server at PREFECT_API_URL={configured} does not answer {configured}/health")
         yield configured
         return
     home = settings.home_dir
     (home / "logs").mkdir(parents=True, exist_ok=True)
-    port = settings.prefect_server_port or _free_port()
+    port = settings.prefect_server_port or free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     log_path = home / "logs" / "prefect-server.log"
     # The UI otherwise calls 127.0.0.1:4200/api, whatever port the server is on.
@@ -83,7 +85,7 @@ def prefect_server(settings, timeout: float = 90.0) -> Iterator[str]:
         )  # fmt: skip
     try:
         deadline = time.monotonic() + timeout
-        while not _healthy(api_url):
+        while not healthy(api_url):
             if proc.poll() is not None:
                 raise ConfigError(f"the local Prefect server exited with code {proc.returncode}; see {log_path}")
             if time.monotonic() > deadline:
@@ -105,4 +107,4 @@ def ui_url(api_url: str) -> str:
     return api_url[: -len("/api")] if api_url.endswith("/api") else api_url
 
 
-__all__ = ["prefect_server", "prepare_environment", "ui_url"]
+__all__ = ["free_port", "healthy", "prefect_server", "prepare_environment", "ui_url"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 import time
 import uuid
@@ -14,14 +13,9 @@ import httpx
 import pytest
 
 from govgate.bridge import REGISTRATION_EVENT, TEST_EVENT, BridgeConfig, Rejected, create_app, event_id_for, sign, verify_delivery
+from govgate.runtime import free_port
 
 SECRET = "s3cret-for-tests"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _prefect_api_url() -> str:
@@ -33,7 +27,7 @@ def _prefect_api_url() -> str:
 def run_bridge(config: BridgeConfig):
     import uvicorn
 
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -160,7 +154,7 @@ def test_mlflow_test_delivery_is_not_a_registration(bridge):
 
 def test_delivery_is_released_when_prefect_is_down_so_the_retry_succeeds(prefect_harness, tmp_path):
     state = tmp_path / "bridge"
-    down = BridgeConfig(secret=SECRET, prefect_api_url=f"http://127.0.0.1:{_free_port()}/api", state_dir=state, watch_seconds=0)
+    down = BridgeConfig(secret=SECRET, prefect_api_url=f"http://127.0.0.1:{free_port()}/api", state_dir=state, watch_seconds=0)
     headers, body = delivery(version="11")
     server, thread, url = run_bridge(down)
     try:

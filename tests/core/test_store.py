@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from govgate import store as store_mod
-from govgate.errors import ObjectLockedError, StoreError, WriteOnceError
+from govgate.errors import StoreError, WriteOnceError
 from govgate.store import LocalStore, Retention, S3Store
 
 

@@ -6,7 +6,6 @@ import json
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from flows.model_review import model_review
 from govgate.store import open_store

@@ -5,7 +5,6 @@ without webhooks, through the model-review-poll fallback."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,14 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from govgate.runtime import free_port
+
 REPO = Path(__file__).resolve().parents[2]
 MODEL = "credit-scorer-e2e"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def eval_data(path: Path, n: int = 600) -> Path:
@@ -135,14 +130,14 @@ def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120
 def test_registration_on_a_real_mlflow_server_triggers_a_model_review(prefect_harness, tmp_path):
     from cryptography.fernet import Fernet
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName, FlowRunFilter
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterName
     from prefect.settings import PREFECT_API_URL
     from typer.testing import CliRunner
 
     from govgate.cli import app
 
     api_url = PREFECT_API_URL.value()
-    mlflow_port, bridge_port = _free_port(), _free_port()
+    mlflow_port, bridge_port = free_port(), free_port()
     tracking_uri = f"http://127.0.0.1:{mlflow_port}"
     secret = "e2e-webhook-secret"
     home = tmp_path / "home"

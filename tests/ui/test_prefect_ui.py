@@ -17,18 +17,17 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 import uuid
 import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+from govgate.runtime import free_port, healthy
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = REPO / ".govgate-test-artifacts"
@@ -101,20 +100,6 @@ def browser_context(tmp_path):
             context.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(api_url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api_url}/health", timeout=3) as r:
-            return r.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def _tail(path: Path, lines: int = 25) -> str:
     try:
         text = path.read_text(errors="replace").splitlines()
@@ -153,7 +138,7 @@ def _stop(proc: subprocess.Popen) -> None:
 @pytest.fixture
 def prefect_server(tmp_path):
     """A real Prefect server (API + UI) on a free port; yields its API URL."""
-    port = _free_port()
+    port = free_port()
     api_url = f"http://127.0.0.1:{port}/api"
     log = tmp_path / "prefect-server.log"
     env = {
@@ -178,7 +163,7 @@ def prefect_server(tmp_path):
     )
     try:
         deadline = time.monotonic() + SERVER_START_S
-        while not _healthy(api_url):
+        while not healthy(api_url):
             if proc.poll() is not None:
                 pytest.fail(f"the Prefect server exited with code {proc.returncode}; log {log}:\n{_tail(log)}", pytrace=False)
             if time.monotonic() > deadline:
