@@ -251,14 +251,17 @@ def _phone_run() -> re.Pattern:
 
 
 # Token-local recognizers: every pattern of Presidio's UrlRecognizer and UsLicenseRecognizer matches no
-# whitespace and looks at most one character beyond its match (\b, none for URL), so each match lies inside
-# one whitespace-delimited token, and a token without the hint below cannot hold a match (a URL holds "." and
-# a top-level domain of two or more letters; every driver-licence alternative holds an ASCII digit). Blanking
-# the other tokens (same length, so offsets stay) leaves every match as it was, while these expensive
-# regexes skip most of a text. Same regex module and flags as Presidio.
+# whitespace, has no anchors, and looks at most one character beyond its match (\b; nothing for URL), so
+# each match lies inside one whitespace-delimited token, and a token without the hint below cannot hold a
+# match (a URL holds "." and a top-level domain of two or more letters; every driver-licence alternative
+# holds an ASCII digit). Replacing the other tokens, and all whitespace, by spaces (same length, so offsets
+# stay) leaves every match as it was, while these expensive regexes skip most of a text. The hint patterns
+# match whole tokens only ((?<!\S) keeps them linear); same regex module and flags as Presidio.
 _PRESIDIO_FLAGS = re.DOTALL | re.MULTILINE | re.IGNORECASE
-_TOKEN = re.compile(r"\S+")
-_TOKEN_HINTS = {"URL": re.compile(r"\.[a-z]{2}", flags=_PRESIDIO_FLAGS), "US_DRIVER_LICENSE": re.compile(r"[0-9]")}
+_TOKEN_HINTS = {
+    "URL": re.compile(r"(?<!\S)\S*?\.[a-z]{2}\S*", flags=_PRESIDIO_FLAGS),
+    "US_DRIVER_LICENSE": re.compile(r"(?<!\S)\S*?[0-9]\S*"),
+}
 
 
 @lru_cache(maxsize=8)
@@ -278,16 +281,15 @@ def _token_local(analyzer: AnalyzerEngine) -> frozenset[str]:
 
 
 def candidate_tokens_only(text: str, entity: str) -> str:
-    """``text`` with every whitespace-delimited token that cannot hold an ``entity`` match replaced by spaces."""
-    hint = _TOKEN_HINTS[entity]
+    """``text`` with every whitespace-delimited token that cannot hold an ``entity`` match, and every
+    whitespace character, replaced by a space."""
     parts: list[str] = []
     last = 0
-    for m in _TOKEN.finditer(text):
-        if not hint.search(m.group()):
-            parts.append(text[last:m.start()])
-            parts.append(" " * (m.end() - m.start()))
-            last = m.end()
-    parts.append(text[last:])
+    for m in _TOKEN_HINTS[entity].finditer(text):
+        parts.append(" " * (m.start() - last))
+        parts.append(m.group())
+        last = m.end()
+    parts.append(" " * (len(text) - last))
     return "".join(parts)
 
 

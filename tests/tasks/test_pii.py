@@ -375,3 +375,6 @@ def test_phone_routing_and_url_blanking_change_no_finding(analyzer, shared_data)
     assert _token_local(analyzer) == {"URL", "US_DRIVER_LICENSE"}
     assert candidate_tokens_only("go to x.com now", "URL") == "      x.com    "
     assert candidate_tokens_only("licence A1234567 ok", "US_DRIVER_LICENSE") == "        A1234567   "
+    assert candidate_tokens_only("a\tb.co\n\u3000c", "URL") == "  b.co   "  # every whitespace becomes a space
+    long_token = "a" * 200_000  # one huge token without the hint: kept linear by the (?<!\S) anchor
+    assert candidate_tokens_only(long_token + " x.com", "URL") == " " * 200_001 + "x.com"
