@@ -15,6 +15,7 @@ any hit), for govgate on all rows and for govgate on the baseline's rows.
 
     python benchmarks/pii_scan.py --rows 100000
     python benchmarks/pii_scan.py                      # 1,000,000 rows, 2 processes
+    python benchmarks/pii_scan.py --rows 100000 --repeat 5   # medians of 5 interleaved runs (small files are noisy)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import argparse
 import os
 import platform
 import shlex
+import statistics
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -196,15 +198,22 @@ def run_table(name: str, df: pd.DataFrame, args) -> dict:
     plan = plan_columns(df.head(2000))
     print(f"\n== {name}: {len(df):,} rows x {df.shape[1]} columns; plan: {plan}")
     partition_rows = min(args.partition_rows, -(-len(df) // args.workers))  # every process gets work
-    result, seconds, partitions = govgate_scan(df, plan, partition_rows, args.sample_rows, args.workers)
+    base = df.head(args.baseline_rows)
+    # Both sides run --repeat times, interleaved (machine noise hits both alike); medians are reported.
+    gg_runs, base_runs = [], []
+    for _ in range(args.repeat):
+        result, seconds, partitions = govgate_scan(df, plan, partition_rows, args.sample_rows, args.workers)
+        gg_runs.append(seconds)
+        columns, base_seconds = plain_loop(base, plan)
+        base_runs.append(base_seconds)
+    seconds, base_seconds = statistics.median(gg_runs), statistics.median(base_runs)
+    spread = lambda runs: f" (median of {len(runs)}: {min(runs):.1f}..{max(runs):.1f} s)" if len(runs) > 1 else ""  # noqa: E731
     gg_rate = len(df) / seconds
     print(f"  govgate: {partitions} partition(s) of <= {partition_rows:,} rows, {args.workers} process(es), "
-          f"sample {args.sample_rows}/column/partition: {seconds:.1f} s wall, {gg_rate:,.0f} rows/s "
+          f"sample {args.sample_rows}/column/partition: {seconds:.1f} s wall{spread(gg_runs)}, {gg_rate:,.0f} rows/s "
           f"(scan CPU in workers {result.seconds:.1f} s)")  # fmt: skip
-    base = df.head(args.baseline_rows)
-    columns, base_seconds = plain_loop(base, plan)
     base_rate = len(base) / base_seconds
-    print(f"  plain Presidio loop: {len(base):,} rows x {df.shape[1]} cells, 1 process: {base_seconds:.1f} s, "
+    print(f"  plain Presidio loop: {len(base):,} rows x {df.shape[1]} cells, 1 process: {base_seconds:.1f} s{spread(base_runs)}, "
           f"{base_rate:,.1f} rows/s")  # fmt: skip
     print(f"  ratio: {gg_rate / base_rate:,.0f}x rows/s (govgate on {args.workers} process(es) vs the loop on 1; "
           f"per process {gg_rate / base_rate / args.workers:,.0f}x)")  # fmt: skip
@@ -230,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-prevalence", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-reviews", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each side (interleaved); medians are reported")
     args = parser.parse_args(argv)
 
     print("command:", shlex.join([sys.executable, *sys.argv]))
