@@ -8,15 +8,12 @@ that the event path is reviewing right now alone.
 
 from __future__ import annotations
 
-import time
-
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from flows.model_review import GATE as MODEL_REVIEW, model_review
 from govgate.errors import InputError
-from govgate.tracking import Tracker
-from tasks import context
+from tasks.model_review import find_unreviewed_versions
 
 
 @flow(name="model-review-poll", log_prints=True)
@@ -38,12 +35,7 @@ def model_review_poll(
     if since_days < 1 or grace_minutes < 0 or max_reviews < 1:
         raise InputError(f"since_days={since_days}, grace_minutes={grace_minutes}, max_reviews={max_reviews}: "
                          "expected since_days >= 1, grace_minutes >= 0, max_reviews >= 1")  # fmt: skip
-    now_ms = int(time.time() * 1000)
-    tracker = Tracker.from_settings(context.settings())
-    pending = tracker.unreviewed_versions(
-        MODEL_REVIEW, models=models, created_after_ms=now_ms - since_days * 86_400_000,
-        created_before_ms=now_ms - grace_minutes * 60_000,
-    )  # fmt: skip
+    pending = find_unreviewed_versions(MODEL_REVIEW, models, since_days, grace_minutes)
     logger.info("%d model version(s) without a review; reviewing %d now", len(pending), min(len(pending), max_reviews))
     rows = []
     for name, version in pending[:max_reviews]:

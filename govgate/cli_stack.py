@@ -32,7 +32,7 @@ def _stack():
 @stack_app.command("up")
 def stack_up(
     s3: bool = typer.Option(False, "--s3", help="also start a local S3 server (moto) with an Object Lock bucket as the evidence store"),
-    bridge: bool = typer.Option(True, "--bridge/--no-bridge", help="start the MLflow-to-Prefect bridge (when this govgate has it)"),
+    bridge: bool = typer.Option(True, "--bridge/--no-bridge", help="start the MLflow-to-Prefect bridge"),
     prefect_port: int = typer.Option(4200, "--prefect-port", help="Prefect server port"),
     mlflow_port: int = typer.Option(5000, "--mlflow-port", help="MLflow server port"),
     bridge_port: int = typer.Option(8085, "--bridge-port", help="bridge port"),

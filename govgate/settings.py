@@ -147,15 +147,9 @@ class Settings(BaseSettings):
         pseudonyms stay stable across runs and joins between anonymized tables survive."""
         if self.pseudonym_salt:
             return self.pseudonym_salt.get_secret_value()
-        path = self.home_dir / "pseudonym-salt"
-        if not path.exists():
-            import secrets
+        import secrets
 
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_hex(32))
-        return path.read_text().strip()
+        return kept_secret(self.home_dir / "pseudonym-salt", lambda: secrets.token_hex(32))
 
     def describe(self) -> dict[str, Any]:
         """Effective settings for display, with secrets and URL credentials masked."""
@@ -175,6 +169,19 @@ class Settings(BaseSettings):
         shown["prefect_api_url"] = self.prefect_api_url or os.environ.get("PREFECT_API_URL") or "(local server started by govgate)"
         shown["config_file"] = str(_config_file() or "(none)")
         return shown
+
+
+def kept_secret(path: Path, generate) -> str:
+    """Read a secret file, creating it first (mode 0600, never overwritten) when missing."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # created concurrently by another process
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as f:
+            f.write(generate() + "\n")
+    return path.read_text().strip()
 
 
 def mask_url(value: str) -> str:

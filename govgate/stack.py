@@ -25,6 +25,7 @@ from typing import Any
 
 from govgate.errors import GovgateError
 from govgate.runtime import QUIET_ENV
+from govgate.settings import kept_secret
 
 HOST = "127.0.0.1"
 SERVICES = ("s3", "prefect", "mlflow", "bridge")
@@ -43,7 +44,7 @@ class StackError(GovgateError):
 @dataclass
 class ServiceState:
     name: str
-    state: str  # healthy | unhealthy | stopped | not started | not available
+    state: str  # healthy | unhealthy | stopped | not started
     pid: int | None = None
     url: str | None = None
     log: str | None = None
@@ -58,7 +59,7 @@ class StackStatus:
     @property
     def ok(self) -> bool:
         """True when something was started and every started service is healthy."""
-        started = [s for s in self.services if s.state not in ("not started", "not available")]
+        started = [s for s in self.services if s.state != "not started"]
         return bool(started) and all(s.state == "healthy" for s in started)
 
     def to_dict(self) -> dict[str, Any]:
@@ -128,9 +129,6 @@ class Stack:
             if entry is None:
                 out.services.append(ServiceState(name, "not started"))
                 continue
-            if entry.get("available") is False:
-                out.services.append(ServiceState(name, "not available", detail=entry.get("detail", "")))
-                continue
             pid = self.running_pid(name)
             url = entry["url"]
             if pid is None:
@@ -174,8 +172,7 @@ class Stack:
                     f"run `govgate stack down` first; log tail of {self.log_file(name)}:\n{_tail(self.log_file(name))}"
                 )
         to_start = [n for n in wanted if n not in already]
-        bridge_reason = _bridge_unavailable() if bridge and "bridge" not in already else None
-        start_bridge = bridge and "bridge" not in already and bridge_reason is None
+        start_bridge = bridge and "bridge" not in already
         # Check every port before starting anything, so a taken port never leaves half a stack behind.
         for name in to_start + (["bridge"] if start_bridge else []):
             port = _port_of(urls[name])
@@ -207,10 +204,7 @@ class Stack:
                 echo(f"started {name} at {urls[name]}")
 
             bridge_entry: dict[str, Any] | None = None
-            if bridge_reason:
-                bridge_entry = {"available": False, "detail": bridge_reason}
-                echo(f"bridge not available: {bridge_reason}")
-            elif start_bridge:
+            if start_bridge:
                 # Last: it sends events to the Prefect server started above.
                 proc = self._spawn("bridge", urls["bridge"], extra_env=stack_env)
                 started.append(("bridge", proc))
@@ -350,7 +344,7 @@ class Stack:
 
             return Fernet.generate_key().decode()
 
-        return _kept_secret(self.dir / "webhook-encryption.key", fernet_key)
+        return kept_secret(self.dir / "webhook-encryption.key", fernet_key)
 
     def bridge_secret(self) -> str:
         """The webhook's shared HMAC secret: GOVGATE_BRIDGE_SECRET when set, else one generated once and
@@ -360,7 +354,7 @@ class Stack:
             return configured
         import secrets
 
-        return _kept_secret(self.dir / "bridge-secret", lambda: secrets.token_urlsafe(32))
+        return kept_secret(self.dir / "bridge-secret", lambda: secrets.token_urlsafe(32))
 
     # down -----------------------------------------------------------------------------------------
     def down(self, grace: float = 15.0, echo: Callable[[str], None] = lambda _msg: None) -> list[str]:
@@ -506,20 +500,6 @@ def _tail(path: Path, lines: int = 30) -> str:
     return "\n".join("    " + line for line in text.splitlines()[-lines:])
 
 
-def _bridge_unavailable() -> str | None:
-    """Why the bridge cannot be started here (None when ``govgate.cli bridge`` exists)."""
-    try:
-        result = subprocess.run(
-            [sys.executable, "-m", "govgate.cli", "bridge", "--help"],
-            capture_output=True, text=True, timeout=60, env={**os.environ, **QUIET_ENV},
-        )  # fmt: skip
-    except subprocess.TimeoutExpired:
-        return "`python -m govgate.cli bridge --help` did not answer within 60s"
-    if result.returncode != 0:
-        return "this govgate has no `bridge` command (`python -m govgate.cli bridge --help` failed)"
-    return None
-
-
 def _ensure_bucket(s3_url: str, bucket: str) -> None:
     """Create the evidence bucket with Object Lock (which also turns versioning on); keep an existing one."""
     import boto3
@@ -537,19 +517,6 @@ def _ensure_bucket(s3_url: str, bucket: str) -> None:
             raise StackError(f"could not create bucket {bucket!r} on {s3_url}: {exc}") from None
     except BotoCoreError as exc:
         raise StackError(f"could not create bucket {bucket!r} on {s3_url}: {exc}") from None
-
-
-def _kept_secret(path: Path, generate: Callable[[], str]) -> str:
-    """Read a secret file, creating it first (mode 0600, never overwritten) when missing."""
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # a concurrent `up` created it first
-            return path.read_text().strip()
-        with os.fdopen(fd, "w") as f:
-            f.write(generate() + "\n")
-    return path.read_text().strip()
 
 
 def _shell_quote(value: str) -> str:

@@ -138,3 +138,17 @@ def baseline_fairness(model: LoadedModel | None) -> tuple[str | None, dict | Non
     record = load_record(store, key)
     fairness = next((c.details.get("report") for c in record.checks if c.id == "fairness.report"), None)
     return f"{model.name}/{base.version} ({record.record_id})", fairness
+
+
+@task(name="find-unreviewed-versions", cache_policy=NO_CACHE)
+def find_unreviewed_versions(gate: str, models: list[str] | None, since_days: int, grace_minutes: int) -> list[tuple[str, str]]:
+    """Registered versions from the last ``since_days`` days, older than ``grace_minutes``, without a review."""
+    import time
+
+    from govgate.tracking import Tracker
+
+    now_ms = int(time.time() * 1000)
+    return Tracker.from_settings(context.settings()).unreviewed_versions(
+        gate, models=models, created_after_ms=now_ms - since_days * 86_400_000,
+        created_before_ms=now_ms - grace_minutes * 60_000,
+    )  # fmt: skip
