@@ -11,8 +11,10 @@ partition can be scanned on a Dask worker and the partials merged on the driver.
 - Speed: cells are never analysed one by one. Up to ``CELLS_PER_DOC`` distinct values are joined into
   one document (separated by a line holding ``recognizers_vn.CELL_BREAK``), analysed once, and the
   result spans are mapped back to the cells by offset; a span that crosses a separator is dropped.
-  With the no-op engine, cells are also routed by cheap character tests to the recognizers that can
-  match them at all (no digit: no phone, card or id recognizer; no "@": no e-mail recognizer ...).
+  With the no-op engine, each entity is looked for only in the cells holding its hint, a regex every
+  match of its recognizer contains (no "@": no e-mail recognizer; fewer than 8 digits in a row: no
+  bank-number recognizer ...), and the URL and driver-licence recognizers see only the tokens that can
+  hold a match. Each is proven to change no finding and tested against Presidio cell by cell.
 - Nothing returned holds raw PII: text examples are the cell around a hit with every detected entity
   replaced by ``<ENTITY_TYPE>`` and digit runs masked; structured examples are ``<ENTITY_TYPE>`` plus a
   short keyed SHA-256 (HMAC) prefix of the value.
@@ -172,7 +174,8 @@ def _build_analyzer(ner_model: str | None) -> tuple[AnalyzerEngine, bool]:
     except (OSError, ValueError, ImportError) as exc:
         raise InputError(f"NER model {ner_model!r} could not be loaded: {exc}") from exc
     analyzer = AnalyzerEngine(
-        nlp_engine=nlp_engine, supported_languages=[LANGUAGE], default_score_threshold=SCORE_THRESHOLD
+        nlp_engine=nlp_engine, supported_languages=[LANGUAGE], default_score_threshold=SCORE_THRESHOLD,
+        context_aware_enhancer=_context_enhancer(),
     )
     for recognizer in vn_recognizers(LANGUAGE):
         analyzer.registry.add_recognizer(recognizer)
@@ -181,6 +184,39 @@ def _build_analyzer(ner_model: str | None) -> tuple[AnalyzerEngine, bool]:
         pipeline = getattr(nlp_engine, "nlp", {}).get(LANGUAGE)
         ner = pipeline is not None and "ner" in getattr(pipeline, "pipe_names", [])
     return analyzer, ner
+
+
+def _context_enhancer():
+    """Presidio's default context enhancer (LemmaContextAwareEnhancer, default settings), skipped where it
+    cannot change a score: no tokens from the NLP engine (the no-op engine) and no recognizer context word
+    within the passed context. It would deep-copy every result first, a tenth of a text column's scan."""
+    from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer, LemmaContextAwareEnhancer
+
+    class SkippingContextEnhancer(ContextAwareEnhancer):
+        def __init__(self) -> None:
+            self.lemma = LemmaContextAwareEnhancer()
+            super().__init__(
+                context_similarity_factor=self.lemma.context_similarity_factor,
+                min_score_with_context_similarity=self.lemma.min_score_with_context_similarity,
+                context_prefix_count=self.lemma.context_prefix_count,
+                context_suffix_count=self.lemma.context_suffix_count,
+            )
+
+        def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
+            if nlp_artifacts is not None and not nlp_artifacts.tokens and not self._supported(recognizers, context):
+                return raw_results
+            return self.lemma.enhance_using_context(text, raw_results, nlp_artifacts, recognizers, context)
+
+        def _supported(self, recognizers, context) -> bool:
+            # Without tokens, the lemma enhancer's surrounding words are [""], to which it adds the passed
+            # context, and it raises a result's score only if a context word of the result's recognizer
+            # is in that list (as a substring, or equal in "whole_word" mode).
+            words = ["", *(str(w).lower() for w in context or [])]
+            whole = self.lemma.context_matching_mode == "whole_word"
+            return any((c.lower() == w) if whole else (c.lower() in w)
+                       for r in recognizers for c in (r.context or []) for w in words)  # fmt: skip
+
+    return SkippingContextEnhancer()
 
 
 def resolve_overlaps(results: list) -> list:
@@ -205,31 +241,56 @@ def resolve_overlaps(results: list) -> list:
     return sorted(kept, key=lambda r: (r.start, r.end, -r.score, r.entity_type))
 
 
-# Routing: which pattern entities can possibly match a cell, from cheap character tests. Every pattern of
-# these recognizers needs the character class named here (checked against the installed Presidio's
-# patterns; phonenumbers needs Unicode digits); entities not listed (NER, custom) are always looked for.
-# Only used with the no-op NLP engine, where each recognizer sees nothing but the matched text.
-_DIGIT, _AT, _COLON, _DASH, _DOT, _DOT_LETTER, _DIGITS3, _PHONE_RUN = 1, 2, 4, 8, 16, 32, 64, 128
-_NEEDS = {
-    "EMAIL_ADDRESS": _AT,
-    "URL": _DOT_LETTER,
-    "IP_ADDRESS": _DIGIT | _COLON,
-    "MAC_ADDRESS": _DIGIT | _COLON | _DASH | _DOT,
-    "UUID": _DIGIT | _DASH,
-    **dict.fromkeys(["CRYPTO", "DATE_TIME", "IBAN_CODE", "US_DRIVER_LICENSE"], _DIGIT),
-    # libphonenumber only parses candidates made of digit blocks joined by at most 4 punctuation
-    # characters, and no valid number in its metadata has fewer national digits than _min_phone_digits()
-    "PHONE_NUMBER": _PHONE_RUN,
-    # at least 3 digits: every pattern has 7 or more
-    **dict.fromkeys(
-        ["CREDIT_CARD", "MEDICAL_LICENSE", "UK_NHS", "US_BANK_NUMBER", "US_ITIN", "US_PASSPORT",
-         "US_SSN", "VN_CCCD", "VN_CMND", "VN_PHONE", "VN_TAX_CODE"],
-        _DIGITS3,
-    ),
-}  # fmt: skip
-_HAS_DIGIT = re.compile(r"\d")
-_HAS_3_DIGITS = re.compile(r"\d\D*\d\D*\d")
-_HAS_DOT_LETTER = re.compile(r"\.[^\W\d_]")
+# --------------------------------------------------------------------------------------------------------
+# routing
+#
+# With the no-op NLP engine a pattern recognizer sees nothing but the text its patterns match, so a cell
+# can skip every recognizer that cannot match it. Each entity below has a hint: a regex that every match of
+# its stock recognizer contains (read off the installed patterns; the comment says why). A cell without
+# the hint cannot hold the entity, so leaving it out changes no finding. Hints are trusted only while the
+# entity's one recognizer is the stock class with its default patterns (_is_stock); any other entity
+# (NER, custom recognizers) sees every cell.
+#
+# "near" hints hold a digit, start at most _BEFORE characters before one and end at most _AFTER after
+# their last (the crypto hint's 25), with at most 4 characters between their digits; so they are searched
+# only in windows reaching _BEFORE before and _AFTER after every run of digits, merged where they overlap
+# (a few percent of a review text). "anywhere" hints are searched in the whole text.
+# Compiled with the regex module, as Presidio's patterns are; a hint with letters ignores case ((?i), as
+# the patterns do), so its letter classes fold the same way ("ſ" is an "s", the Kelvin sign a "k").
+_PRESIDIO_FLAGS = re.DOTALL | re.MULTILINE | re.IGNORECASE
+_BEFORE, _AFTER = 2, 25
+_NEAR_HINTS = {
+    "IP_ADDRESS": r"[0-9]\.[0-9]",  # IPv4 octets: digit "." digit (IPv6 forms: ":" anywhere, below)
+    "CRYPTO": r"(?i)[13][a-z0-9]{25}",  # (bc1|[13]) then 25+ of [a-zA-HJ-NP-Z0-9]
+    "DATE_TIME": r"\d[-/.]|[-/.]\d",  # every date pattern joins a number to "-", "/" or "."
+    "IBAN_CODE": r"(?i)[a-z]{2}[0-9]{2}",  # country code and check digits open every IBAN
+    "US_DRIVER_LICENSE": r"[0-9]",  # every alternative holds a digit
+    "CREDIT_CARD": r"\d{4}[- ]?\d{3}",  # a 4-digit issuer block, then 3+ digits
+    "MEDICAL_LICENSE": r"\d{7}",  # both DEA forms end in 7 digits
+    "UK_NHS": r"[0-9]{3}[- ]?[0-9]{3}",
+    "US_BANK_NUMBER": r"[0-9]{8}",  # 8-17 digits
+    "US_ITIN": r"9\d{2}[- ]?\d{2}",  # 9, two digits, the two-digit group
+    "US_PASSPORT": r"[0-9]{8}",  # 9 digits, or a letter and 8
+    "US_SSN": r"[0-9]{3}[- .]?[0-9]{2}",  # all five forms start so
+    # ours (tasks.recognizers_vn), including the values that lost a leading zero in a named column
+    "VN_CCCD": r"\d{10}",  # 12 digits; 10-11 restored
+    "VN_CMND": r"\d{9}",
+    "VN_PHONE": r"\d(?:[ .-]?\d){8}",  # 10-11 digits, single separators; 9 restored
+    "VN_TAX_CODE": r"\d{9}",  # 10 digits; 9 restored
+}
+_ANYWHERE_HINTS = {
+    "EMAIL_ADDRESS": r"@",
+    "URL": r"\.[^\W\d_]",  # "." and a top-level domain made of letters
+    "IP_ADDRESS": r":",  # every IPv6 form
+    # hex pairs around a separator, written separator-first (a rarer first character: 4x faster); no
+    # character outside ASCII folds to a hex letter, so the explicit classes equal Presidio's under IGNORECASE
+    "MAC_ADDRESS": r"(?<=[0-9a-fA-F]{2})[-:.](?=[0-9a-fA-F]{2})",
+    "UUID": r"(?<=[0-9a-fA-F]{8})-(?=[0-9a-fA-F]{4})",
+}
+# Joins cells for the hint search: 7 non-word characters in a row, which no hint can match across (the
+# widest gap inside a hint is the phone run's 4 non-word characters; "\n" and NUL are in no other class).
+_HINT_SEP = "\n" + "\0" * 5 + "\n"
+_DIGIT_RUN = re.compile(r"\d+")
 
 
 @lru_cache(maxsize=1)
@@ -243,11 +304,125 @@ def _min_phone_digits() -> int:
     return min(n for md in regions if md is not None for n in md.general_desc.possible_length if n > 0)
 
 
-@lru_cache(maxsize=1)
-def _phone_run() -> re.Pattern:
-    # Digits separated by up to 4 non-word characters (a superset of libphonenumber's punctuation; its
-    # 'x' and 'ー' are word characters, so they are allowed explicitly).
-    return re.compile(r"\d(?:(?:[^\w]|[xXー]){0,4}\d){%d}" % (_min_phone_digits() - 1))
+def _phone_run() -> str:
+    # libphonenumber only takes candidates made of digit blocks joined by at most 4 punctuation characters
+    # (a subset of non-word characters; its 'x' and 'ー' are word characters, so they are allowed
+    # explicitly), and at leniency VALID no number has fewer national digits than _min_phone_digits().
+    return r"\d(?:(?:[^\w]|[xXー]){0,4}\d){%d}" % (_min_phone_digits() - 1)
+
+
+def _stock_classes() -> dict[str, type]:
+    from presidio_analyzer import predefined_recognizers as pr
+
+    from tasks import recognizers_vn as vn
+
+    return {
+        "EMAIL_ADDRESS": pr.EmailRecognizer, "URL": pr.UrlRecognizer, "IP_ADDRESS": pr.IpRecognizer,
+        "MAC_ADDRESS": pr.MacAddressRecognizer, "UUID": pr.UuidRecognizer, "CRYPTO": pr.CryptoRecognizer,
+        "DATE_TIME": pr.DateRecognizer, "IBAN_CODE": pr.IbanRecognizer, "US_DRIVER_LICENSE": pr.UsLicenseRecognizer,
+        "PHONE_NUMBER": pr.PhoneRecognizer, "CREDIT_CARD": pr.CreditCardRecognizer,
+        "MEDICAL_LICENSE": pr.MedicalLicenseRecognizer, "UK_NHS": pr.NhsRecognizer, "US_BANK_NUMBER": pr.UsBankRecognizer,
+        "US_ITIN": pr.UsItinRecognizer, "US_PASSPORT": pr.UsPassportRecognizer, "US_SSN": pr.UsSsnRecognizer,
+        "VN_CCCD": vn.VnCccdRecognizer, "VN_CMND": vn.VnCmndRecognizer, "VN_PHONE": vn.VnPhoneRecognizer,
+        "VN_TAX_CODE": vn.VnTaxCodeRecognizer,
+    }  # fmt: skip
+
+
+def _is_stock(recognizer, cls: type) -> bool:
+    """``recognizer`` is exactly ``cls`` with its default patterns and leniency (the phone hint assumes
+    VALID), and regex flags among IGNORECASE, MULTILINE and DOTALL (the hints ignore case themselves and
+    use no anchors or bare dots; Presidio's registry adds IGNORECASE to the IBAN recognizer)."""
+    if type(recognizer) is not cls:
+        return False
+    default = cls()
+    patterns = lambda r: [p.regex for p in getattr(r, "patterns", [])]  # noqa: E731
+    flags = getattr(recognizer, "global_regex_flags", None) or 0
+    return (patterns(recognizer) == patterns(default) and flags & ~_PRESIDIO_FLAGS == 0
+            and getattr(recognizer, "leniency", None) == getattr(default, "leniency", None))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Routing:
+    near: dict[str, re.Pattern]  # hinted entity -> its near-digit hint
+    anywhere: dict[str, re.Pattern]  # hinted entity -> its anywhere hint
+    hinted: frozenset[str]
+    units: tuple[tuple[str, ...], ...]  # entities analysed together (they share a recognizer)
+    token_local: frozenset[str]
+
+
+@lru_cache(maxsize=8)
+def _routing(analyzer: AnalyzerEngine) -> _Routing | None:
+    """How cells are routed to recognizers; None when every cell must see every recognizer (NER)."""
+    from presidio_analyzer.nlp_engine import NoOpNlpEngine
+
+    if not isinstance(analyzer.nlp_engine, NoOpNlpEngine):
+        return None
+    recognizers = analyzer.registry.get_recognizers(language=LANGUAGE, all_fields=True)
+    # units: entities joined by a shared recognizer, so that one call sees all of a recognizer's entities
+    unit_of: dict[str, set[str]] = {}
+    for r in recognizers:
+        merged = set(r.supported_entities).union(*(unit_of.get(e, set()) for e in r.supported_entities))
+        for e in merged:
+            unit_of[e] = merged
+    units = tuple(sorted({tuple(sorted(u)) for u in unit_of.values()}))
+    hinted = set()
+    for entity, cls in _stock_classes().items():
+        serving = [r for r in recognizers if entity in r.supported_entities]
+        if len(serving) == 1 and serving[0].supported_entities == [entity] and _is_stock(serving[0], cls):
+            hinted.add(entity)
+    near = {**_NEAR_HINTS, "PHONE_NUMBER": _phone_run()}
+    compile_ = lru_cache(maxsize=None)(re.compile)
+    return _Routing(
+        near={e: compile_(rx) for e, rx in near.items() if e in hinted},
+        anywhere={e: compile_(rx) for e, rx in _ANYWHERE_HINTS.items() if e in hinted},
+        hinted=frozenset(hinted),
+        units=units,
+        token_local=frozenset(_TOKEN_HINTS) & hinted,  # the argument below holds for the stock recognizers
+    )
+
+
+def _cells_with_hints(cells: list[str], routing: _Routing) -> dict[str, set[int]]:
+    """Hinted entity -> the cells (indexes) that hold its hint."""
+    doc = _HINT_SEP.join(cells)
+    starts, pos = [], 0
+    for cell in cells:
+        starts.append(pos)
+        pos += len(cell) + len(_HINT_SEP)
+    found: dict[str, set[int]] = {e: set() for e in routing.hinted}
+
+    def mark(rx: re.Pattern, text: str, to_doc, cells_found: set[int]) -> None:
+        for m in rx.finditer(text):
+            cells_found.add(bisect_right(starts, to_doc(m.start())) - 1)
+
+    # windows around digit runs, merged where they overlap, joined into one small document
+    windows: list[list[int]] = []
+    for m in _DIGIT_RUN.finditer(doc):
+        a, b = m.start() - _BEFORE, m.end() + _AFTER
+        if windows and a <= windows[-1][1]:  # so runs fewer than _AFTER apart share a window
+            windows[-1][1] = b
+        else:
+            windows.append([max(a, 0), b])
+    if windows and routing.near:
+        near_doc = _HINT_SEP.join(doc[a:b] for a, b in windows)
+        w_starts, pos = [], 0
+        for a, b in windows:
+            w_starts.append(pos)
+            pos += b - a + len(_HINT_SEP)
+
+        def to_doc(p: int) -> int:
+            w = bisect_right(w_starts, p) - 1
+            return windows[w][0] + p - w_starts[w]
+
+        by_rx: dict[re.Pattern, list[str]] = {}
+        for entity, rx in routing.near.items():
+            by_rx.setdefault(rx, []).append(entity)
+        for rx, entities in by_rx.items():
+            mark(rx, near_doc, to_doc, found[entities[0]])
+            for e in entities[1:]:
+                found[e] |= found[entities[0]]
+    for entity, rx in routing.anywhere.items():
+        mark(rx, doc, lambda p: p, found[entity])
+    return found
 
 
 # Token-local recognizers: every pattern of Presidio's UrlRecognizer and UsLicenseRecognizer matches no
@@ -257,27 +432,10 @@ def _phone_run() -> re.Pattern:
 # holds an ASCII digit). Replacing the other tokens, and all whitespace, by spaces (same length, so offsets
 # stay) leaves every match as it was, while these expensive regexes skip most of a text. The hint patterns
 # match whole tokens only ((?<!\S) keeps them linear); same regex module and flags as Presidio.
-_PRESIDIO_FLAGS = re.DOTALL | re.MULTILINE | re.IGNORECASE
 _TOKEN_HINTS = {
     "URL": re.compile(r"(?<!\S)\S*?\.[a-z]{2}\S*", flags=_PRESIDIO_FLAGS),
     "US_DRIVER_LICENSE": re.compile(r"(?<!\S)\S*?[0-9]\S*"),
 }
-
-
-@lru_cache(maxsize=8)
-def _token_local(analyzer: AnalyzerEngine) -> frozenset[str]:
-    """The entities of _TOKEN_HINTS whose recognizer is Presidio's own, with its default patterns and flags
-    (the argument above holds only for those)."""
-    from presidio_analyzer.predefined_recognizers import UrlRecognizer, UsLicenseRecognizer
-
-    classes = {"URL": UrlRecognizer, "US_DRIVER_LICENSE": UsLicenseRecognizer}
-    local = set()
-    for entity, cls in classes.items():
-        recognizers = [r for r in analyzer.registry.recognizers if entity in r.supported_entities]
-        if (len(recognizers) == 1 and type(recognizers[0]) is cls and recognizers[0].global_regex_flags == _PRESIDIO_FLAGS
-                and [p.regex for p in recognizers[0].patterns] == [p.regex for p in cls.PATTERNS]):  # fmt: skip
-            local.add(entity)
-    return frozenset(local)
 
 
 def candidate_tokens_only(text: str, entity: str) -> str:
@@ -293,80 +451,55 @@ def candidate_tokens_only(text: str, entity: str) -> str:
     return "".join(parts)
 
 
-def _features(cell: str) -> int:
-    mask = 0
-    if _HAS_DIGIT.search(cell):
-        mask = _DIGIT
-        if _HAS_3_DIGITS.search(cell):
-            mask |= _DIGITS3 | (_PHONE_RUN if _phone_run().search(cell) else 0)
-    if "@" in cell:
-        mask |= _AT
-    if ":" in cell:
-        mask |= _COLON
-    if "-" in cell:
-        mask |= _DASH
-    if "." in cell:
-        mask |= _DOT | (_DOT_LETTER if _HAS_DOT_LETTER.search(cell) else 0)
-    return mask
-
-
-@lru_cache(maxsize=8)
-def _routes(analyzer: AnalyzerEngine) -> dict[int, tuple[str, ...]] | None:
-    """features -> entities to look for; None when every cell must see every recognizer (NER)."""
-    from presidio_analyzer.nlp_engine import NoOpNlpEngine
-
-    if not isinstance(analyzer.nlp_engine, NoOpNlpEngine):
-        return None
-    entities = sorted(analyzer.get_supported_entities(LANGUAGE))
-    return {m: tuple(e for e in entities if e not in _NEEDS or _NEEDS[e] & m) for m in range(256)}
-
-
 def analyze_cells(analyzer: AnalyzerEngine, cells: list[str], context: list[str] | None = None, *,
                   route: bool = True) -> list[list]:  # fmt: skip
     """Results for each cell, computed by joining cells into few documents (never one call per cell).
 
-    With ``route`` (and the no-op NLP engine), cells are grouped by the entities that can possibly match
-    them, and a cell no recognizer can match is not analysed at all. Spans come back relative to their
+    With ``route`` (and the no-op NLP engine), each entity is looked for only in the cells that hold its
+    hint, and a cell no recognizer can match is not analysed at all. Spans come back relative to their
     cell; spans that cross a separator are dropped.
     """
-    routes = _routes(analyzer) if route else None
-    groups: dict[tuple[str, ...] | None, list[int]] = {}
-    if routes is None:
-        groups[None] = list(range(len(cells)))
+    from tasks.recognizers_vn import CELL_BREAK
+
+    texts = [cell.replace(CELL_BREAK, " ") for cell in cells]  # the separator must stay unambiguous
+    routing = _routing(analyzer) if route else None
+    out: list[list] = [[] for _ in texts]
+    if routing is None:
+        _analyze_joined(analyzer, texts, list(range(len(texts))), context, None, frozenset(), out)
     else:
-        for i, cell in enumerate(cells):
-            entities = routes[_features(cell)]
-            if entities:
-                groups.setdefault(entities, []).append(i)
-    out: list[list] = [[] for _ in cells]
-    for entities, members in groups.items():
-        _analyze_joined(analyzer, cells, members, context, list(entities) if entities else None, out)
+        hits = _cells_with_hints(texts, routing)
+        groups: dict[tuple[int, ...], list[str]] = {}  # the same cells -> one set of documents
+        for unit in routing.units:
+            if all(e in routing.hinted for e in unit):
+                members = tuple(sorted(set().union(*(hits[e] for e in unit))))
+            else:
+                members = tuple(range(len(texts)))
+            if members:
+                groups.setdefault(members, []).extend(unit)
+        for members, entities in groups.items():
+            _analyze_joined(analyzer, texts, list(members), context, entities, routing.token_local, out)
     return [resolve_overlaps(rs) if len(rs) > 1 else rs for rs in out]
 
 
-def _analyze_joined(analyzer: AnalyzerEngine, cells: list[str], members: list[int], context: list[str] | None,
-                    entities: list[str] | None, out: list[list]) -> None:  # fmt: skip
+def _analyze_joined(analyzer: AnalyzerEngine, texts: list[str], members: list[int], context: list[str] | None,
+                    entities: list[str] | None, token_local: frozenset[str], out: list[list]) -> None:  # fmt: skip
     from presidio_analyzer import RecognizerResult
 
-    from tasks.recognizers_vn import CELL_BREAK
-
     sep = _separator()
+    local = [e for e in entities or [] if e in token_local]
+    rest = [e for e in entities or [] if e not in token_local] if entities else None
     k = 0
     while k < len(members):
         parts: list[str] = []
         starts: list[int] = []
         pos = 0
         while k + len(parts) < len(members) and len(parts) < CELLS_PER_DOC and (not parts or pos < CHARS_PER_DOC):
-            part = cells[members[k + len(parts)]].replace(CELL_BREAK, " ")
+            part = texts[members[k + len(parts)]]
             starts.append(pos)
             parts.append(part)
             pos += len(part) + len(sep)
         doc = sep.join(parts)
-        runs: list[tuple[str, list[str] | None]] = [(doc, entities)]
-        local = [e for e in entities or [] if e in _token_local(analyzer)]
-        if local:
-            rest = [e for e in entities if e not in local]
-            runs = ([(doc, rest)] if rest else []) + [(candidate_tokens_only(doc, e), [e]) for e in local]
+        runs = ([(doc, rest)] if rest is None or rest else []) + [(candidate_tokens_only(doc, e), [e]) for e in local]
         for text, wanted in runs:
             for r in analyzer.analyze(text, language=LANGUAGE, entities=wanted, context=context):
                 j = bisect_right(starts, r.start) - 1
