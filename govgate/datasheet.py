@@ -8,6 +8,7 @@ the key), so that a typo never silently drops a declaration.
 
 from __future__ import annotations
 
+import difflib
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -82,7 +83,19 @@ class Datasheet(BaseModel):
     @classmethod
     def _basis(cls, value: str | None) -> str | None:
         if value is not None and value not in LEGAL_BASES:
-            raise ValueError(f"{value!r} is not one of {list(LEGAL_BASES)}")
+            # A legal basis is a legal claim: suggest, never correct.
+            close = difflib.get_close_matches(re.sub(r"[\s-]+", "_", str(value).lower()), LEGAL_BASES, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"{value!r} is not one of {list(LEGAL_BASES)}{hint}")
+        return value
+
+    @field_validator("columns", mode="before")
+    @classmethod
+    def _columns_by_name(cls, value: Any) -> Any:
+        # Also accept the mapping form, column name -> its spec (the spec may be empty).
+        if isinstance(value, dict):
+            return [{"name": str(name), **(spec if isinstance(spec, dict) else {"description": spec or ""})}
+                    for name, spec in value.items()]  # fmt: skip
         return value
 
     @field_validator("retention")
@@ -116,6 +129,16 @@ def parse_retention(text: str) -> timedelta:
     raise ValueError(f"{text!r} is not a retention period like P2Y, P90D, 90d or 2y")
 
 
+# the expected form, added to a "wrong type" error of these keys
+_EXPECTED = {
+    "consent": " (expected a mapping: obtained, mechanism, evidence, withdrawal_process)",
+    "columns": " (expected a list of {name, type, description, ...} or a mapping column name -> {type, description, ...})",
+    "format": " (expected a mapping: type, header, delimiter, encoding)",
+    "sensitive_attributes": " (expected a list of column names)",
+    "expectation_suites": " (expected a list of suite names)",
+}
+
+
 def load_datasheet(path: str | Path | None) -> Datasheet:
     """Read a datasheet YAML; ``None`` gives an empty datasheet (every required field then missing)."""
     if path is None:
@@ -139,9 +162,18 @@ def load_datasheet(path: str | Path | None) -> Datasheet:
         sheet = Datasheet.model_validate(data)
     except ValidationError as exc:
         problems = []
+        names = list(data["columns"]) if isinstance(data.get("columns"), dict) else None
         for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"])
-            problems.append(f"{key}: unknown key" if err["type"] == "extra_forbidden" else f"{key}: {err['msg']}")
+            loc = list(err["loc"])
+            if names and len(loc) > 1 and loc[0] == "columns" and isinstance(loc[1], int):
+                loc[1] = names[loc[1]]  # the mapping form: name the column, not its position
+            key = ".".join(str(p) for p in loc)
+            if err["type"] == "extra_forbidden":
+                problems.append(f"{key}: unknown key")
+                continue
+            msg = err["msg"].removeprefix("Value error, ")
+            expected = _EXPECTED.get(key, "") if err["type"].endswith("_type") else ""
+            problems.append(f"{key}: {msg}{expected}")
         raise InputError(f"datasheet {path}: " + "; ".join(problems)) from None
     sheet.path = str(path)
     return sheet

@@ -128,6 +128,35 @@ def test_datasheet_errors_name_file_and_key(tmp_path):
         assert part in text
 
 
+def test_datasheet_forms_a_user_writes(tmp_path):
+    """Columns as a mapping name -> spec; a near-miss legal basis is named with a suggestion (never
+    corrected: it is a legal claim); a field of the wrong shape says which shape is expected."""
+    path = tmp_path / "sheet.yaml"
+    path.write_text("columns:\n  email: {type: string, pii: true}\n  note: free text\n  rating:\n")
+    sheet = load_datasheet(path)
+    assert [(c.name, c.type, c.pii, c.description) for c in sheet.columns] == [
+        ("email", "string", True, ""), ("note", None, None, "free text"), ("rating", None, None, "")]
+    path.write_text("legal_basis: legitimate interest\nconsent: yes\ncolumns:\n  when: {tpye: date}\n")
+    with pytest.raises(InputError) as err:
+        load_datasheet(path)
+    text = str(err.value)
+    assert "did you mean 'legitimate_interests'?" in text
+    assert "consent: Input should be a valid dictionary" in text and "(expected a mapping: obtained, mechanism" in text
+    assert "columns.when.tpye: unknown key" in text  # the column by name, not by position
+
+
+def test_headerless_file_without_header_false_names_the_fix_not_the_data(shared_data, local_settings):
+    path = str(shared_data / "ecommerce" / "Musical_instruments_reviews.csv")
+    sheet = _sheet(columns=[ColumnSpec(name=c) for c in REVIEW_COLUMNS])
+    with pytest.raises(InputError) as err:
+        inspect_dataset(path, sheet, local_settings)
+    text = str(err.value)
+    assert "none of the 9 column(s) named in the datasheet is in the file's first row (9 fields)" in text
+    assert "format: {header: false}" in text
+    first_row = pd.read_csv(path, header=None, nrows=1).iloc[0].astype(str)
+    assert not any(value in text for value in first_row)  # a reviewer's id and name are data, not column names
+
+
 def test_datasheet_missing_fields_are_listed_not_raised(tmp_path):
     path = tmp_path / "sheet.yaml"
     path.write_text("owner: data-team\n")
