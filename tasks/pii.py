@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import math
 import os
 import secrets
@@ -104,6 +105,7 @@ class ColumnPii:
     with_pii: int = 0  # analysed values with at least one entity
     counts: dict[str, int] = field(default_factory=dict)  # entity -> analysed values containing it
     examples: dict[str, list[str]] = field(default_factory=dict)  # entity -> redacted examples
+    unix_times: int = 0  # analysed values that read as Unix times (structured and numeric columns)
 
     @property
     def sampled(self) -> bool:
@@ -173,10 +175,18 @@ def _build_analyzer(ner_model: str | None) -> tuple[AnalyzerEngine, bool]:
         nlp_engine = NlpEngineProvider(nlp_configuration=config).create_engine()
     except (OSError, ValueError, ImportError) as exc:
         raise InputError(f"NER model {ner_model!r} could not be loaded: {exc}") from exc
-    analyzer = AnalyzerEngine(
-        nlp_engine=nlp_engine, supported_languages=[LANGUAGE], default_score_threshold=SCORE_THRESHOLD,
-        context_aware_enhancer=_context_enhancer(),
-    )
+    # Presidio's predefined-recognizer list also names Spanish, Italian and Polish recognizers and logs a
+    # warning for each one an English registry skips: expected, and eleven lines of noise per process.
+    presidio_log = logging.getLogger("presidio-analyzer")
+    level = presidio_log.level
+    presidio_log.setLevel(logging.ERROR)
+    try:
+        analyzer = AnalyzerEngine(
+            nlp_engine=nlp_engine, supported_languages=[LANGUAGE], default_score_threshold=SCORE_THRESHOLD,
+            context_aware_enhancer=_context_enhancer(),
+        )
+    finally:
+        presidio_log.setLevel(level)
     for recognizer in vn_recognizers(LANGUAGE):
         analyzer.registry.add_recognizer(recognizer)
     ner = False
@@ -638,6 +648,22 @@ def _analyze_column(analyzer: AnalyzerEngine, name: str, kind: str, distinct: li
     return results
 
 
+# Unix times in seconds or milliseconds from 2001-09-09 to 2039-09-19: 10 or 13 digits, a range that
+# Vietnamese phone numbers read as numbers (9 digits) and North American ones (2..9 x 10^9) leave out.
+_UNIX_TIME = re.compile(r"1\d{9}(?:\d{3})?|2[01]\d{8}(?:\d{3})?")
+# a column name that says "time": reviewTime, created_at, eventTs, last_updated, dob_date ...
+_TIME_WORDS = re.compile(r"time|date|epoch|created|updated|modified|(?:^|_)ts(?:_|$)|_at$")
+
+
+def _is_unix_time(value: str) -> bool:
+    return _UNIX_TIME.fullmatch(value) is not None
+
+
+def _named_as_time(column: str) -> bool:
+    words = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", column).lower().replace("-", "_").replace(" ", "_")
+    return _TIME_WORDS.search(words) is not None
+
+
 def _distinct(values: list[str]) -> tuple[list[str], list[int]]:
     index: dict[str, int] = {}
     inverse = [index.setdefault(v, len(index)) for v in values]
@@ -682,6 +708,8 @@ def scan_pii_partition(
             picks = np.sort(rng.choice(len(values), size=sample_rows, replace=False))
             values = [values[i] for i in picks]
         stats.scanned = len(values)
+        if kind != "text":
+            stats.unix_times = sum(1 for v in values if _is_unix_time(v))
         distinct, inverse = _distinct(values)
         results = _analyze_column(analyzer, name, kind, distinct)
         examples_of: dict[int, dict[str, str]] = {}
@@ -718,6 +746,7 @@ def merge_pii(partials: list[PiiPartial]) -> PiiResult:
             into.values += col.values
             into.scanned += col.scanned
             into.with_pii += col.with_pii
+            into.unix_times += col.unix_times
             for entity, count in col.counts.items():
                 into.counts[entity] = into.counts.get(entity, 0) + count
             for entity, examples in col.examples.items():
@@ -785,8 +814,17 @@ def pii_checks(
             metrics += [Metric(name=f"{entity}.count", value=k, n=n), prevalence]
             (flagged if k > 0 and (text or share >= min_prevalence) else below)[entity] = info
         unit = "rows" if text else ("sampled values" if col.sampled else "values")
+        explained: dict[str, dict[str, Any]] = {}
+        if not text and n and col.unix_times == n and flagged and _named_as_time(name):
+            # Every value is a Unix time and the column is named as a time: the number patterns match
+            # their digits by coincidence. Recorded (counts above, details.explained), not counted as PII.
+            explained, flagged = flagged, {}
         if n == 0:
             outcome, message = Outcome.PASS, "no non-null values"
+        elif explained:
+            outcome = Outcome.PASS
+            message = (f"all {n} {unit} are Unix times (2001-2039) in a column named as a time: "
+                       f"{', '.join(explained)} match their digits by coincidence and are not counted as PII")
         elif flagged:
             outcome = Outcome.WARN
             parts = []
@@ -797,6 +835,8 @@ def pii_checks(
         else:
             outcome = Outcome.PASS
             message = f"no PII in {n} {unit}" + (f" (below {_pct(min_prevalence)}: {', '.join(below)})" if below else "")
+        if not text:
+            metrics.append(Metric(name="unix_time_values", value=col.unix_times, n=n))
         if text:
             metrics.append(Metric(name="values_with_pii", value=col.with_pii, n=n))
             threshold = Threshold(metric="values_with_pii", op="==", value=0)
@@ -808,6 +848,7 @@ def pii_checks(
             id=check_id, title=f"PII in column {name}", category="privacy", outcome=outcome, message=message,
             metrics=metrics, threshold=threshold, evidence_kind="pii_scan",
             details={"column": name, "kind": col.kind, "entities": flagged, "below_threshold": below,
+                     **({"explained": explained, "explanation": "unix_time"} if explained else {}),
                      "sampled": col.sampled, "values": col.values, "scanned": n, "min_prevalence": min_prevalence},
         ))  # fmt: skip
         if outcome != Outcome.WARN:

@@ -510,3 +510,23 @@ def test_customised_recognizers_see_every_cell(analyzer):
     one_by_one = [key(resolve_overlaps(custom.analyze(c, language="en"))) for c in cells]
     assert [key(x) for x in analyze_cells(custom, cells)] == one_by_one
     assert ("US_BANK_NUMBER", 0, 9) in one_by_one[0] and ("CREDIT_CARD", 5, 9) in one_by_one[1]
+
+
+def test_unix_times_in_a_time_column_are_explained_not_counted(shared_data):
+    """Unix times match phone, tax-code and NHS patterns by their digits; in a column named as a time where
+    every value is one, the check passes with the counts kept and the reason given. The same numbers under
+    another name, or phone numbers under a time name, still warn."""
+    reviews = pd.read_csv(shared_data / "ecommerce" / "Musical_instruments_reviews.csv", header=None, usecols=[7], nrows=800)
+    times = reviews[7]
+    phones = pd.Series([vn_phone(random.Random(i)) for i in range(len(times))])
+    df = pd.DataFrame({"unixReviewTime": times, "customer_ref": times, "contact_time": phones})
+    part = scan_pii_partition(df, plan_columns(df), sample_rows=400, ner_model=None)
+    checks, findings = pii_checks(merge_pii([part]), min_prevalence=0.05, ner_available=False)
+    by_id = {c.id: c for c in checks}
+    explained = by_id["data.pii.column.unixReviewTime"]
+    assert explained.outcome == Outcome.PASS and "are Unix times" in explained.message
+    assert "PHONE_NUMBER" in explained.details["explained"] and explained.details["entities"] == {}
+    assert any(m.name == "PHONE_NUMBER.count" and m.value > 100 for m in explained.metrics)
+    assert by_id["data.pii.column.customer_ref"].outcome == Outcome.WARN
+    assert by_id["data.pii.column.contact_time"].outcome == Outcome.WARN
+    assert {f.location["column"] for f in findings} == {"customer_ref", "contact_time"}
