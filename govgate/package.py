@@ -763,35 +763,13 @@ def _put_once(store: ObjectStore, key: str, data: bytes | Path, retention: Reten
     """Write once; when the key already holds the very same bytes (a retried upload of this package),
     accept it; anything else is refused, so a package is never a mix of two runs."""
     try:
-        return _confirm_large(store, key, store.put(key, data, write_once=True, retention=retention, content_type=content_type), retention)
+        return store.put(key, data, write_once=True, retention=retention, content_type=content_type)
     except WriteOnceError:
         info = store.head(key)
         want = sha256_file(data)[0] if isinstance(data, Path) else sha256_bytes(data)
         if info is not None and info.sha256 == want:
             return info
         raise PackageError(f"{store.uri(key)} already exists with different content: refusing to mix two package runs") from None
-
-
-def _confirm_large(store: ObjectStore, key: str, info, retention: Retention | None):
-    """A multipart upload to S3 returns no version id, and some S3-compatible servers (moto) ignore the
-    Object Lock headers of CreateMultipartUpload: read the version back and set the retention explicitly
-    when it is missing, so that every file of a package is locked alike."""
-    if not isinstance(store, S3Store) or info.size <= SINGLE_PUT_LIMIT:
-        return info
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    head = store.head(key)
-    if head is None:
-        raise PackageError(f"{store.uri(key)} is missing right after its upload")
-    if retention is not None and head.retention is None:
-        try:
-            store.client.put_object_retention(Bucket=store.bucket, Key=store._k(key), VersionId=head.version_id,
-                                              Retention={"Mode": retention.mode, "RetainUntilDate": retention.until})  # fmt: skip
-        except (ClientError, BotoCoreError) as exc:
-            raise store._error(exc, "set Object Lock retention on", key) from None
-        head = store.head(key) or head
-    info.version_id, info.retention = head.version_id, head.retention
-    return info
 
 
 def _materialize(src: Source, tmp: Path) -> tuple[bytes | Path, str | None]:

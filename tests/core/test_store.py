@@ -213,3 +213,23 @@ def test_version_listing_follows_the_bucket_versioning(make_bucket):
     suspended.client.put_bucket_versioning(Bucket=suspended.bucket, VersioningConfiguration={"Status": "Suspended"})
     (page,) = list(suspended.list_version_pages("raw/"))
     assert len(page) == 2 and all(o.version_id for o in page) and [o.is_latest for o in page] == [True, False]
+
+
+def test_multipart_upload_is_locked_like_a_single_put(locking_store, tmp_path, monkeypatch):
+    """Evidence larger than the single-PUT limit goes multipart; it must come back with its version id
+    and under the same retention and legal hold (moto, like some S3-compatible servers, ignores the lock
+    headers of CreateMultipartUpload), so nobody can delete it."""
+    monkeypatch.setattr(store_mod, "SINGLE_PUT_LIMIT", 1024 * 1024)
+    path = tmp_path / "large.bin"
+    path.write_bytes(bytes(range(256)) * 20_000)  # ~5 MB
+    until = datetime.now(timezone.utc) + timedelta(days=1)
+    info = locking_store.put("evidence/big/model.bin", path, write_once=True, retention=Retention("GOVERNANCE", until),
+                             legal_hold=True)  # fmt: skip
+    head = locking_store.head("evidence/big/model.bin")
+    assert head.retention is not None and head.retention.mode == "GOVERNANCE" and head.legal_hold
+    assert abs((head.retention.until - until).total_seconds()) < 1
+    if isinstance(locking_store, S3Store):
+        assert info.version_id and info.version_id == head.version_id
+    report = locking_store.delete_many([("evidence/big/model.bin", head.version_id)])
+    assert report.errors and not report.deleted
+    assert locking_store.head("evidence/big/model.bin").sha256 == info.sha256
