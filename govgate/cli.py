@@ -80,10 +80,19 @@ def _run_gate(target: str, *, exit_on_decision: bool = True, **params) -> dict:
     return result
 
 
+MAX_REASONS = 5  # reasons printed under a decision that is not pass; the report has them all
+
+
 def _where(result: dict, api_url: str, settings) -> None:
     from govgate.runtime import ui_url
 
     typer.echo(f"decision:       {result['decision']}")
+    if result["decision"] != "pass":
+        reasons = result.get("reasons") or []
+        for reason in reasons[:MAX_REASONS]:
+            typer.echo(f"  why:          {reason if len(reason) <= 200 else reason[:197] + '...'}")
+        if len(reasons) > MAX_REASONS:
+            typer.echo(f"  why:          ... and {len(reasons) - MAX_REASONS} more (see the report)")
     typer.echo(f"evidence:       {result['record_uri']}")
     typer.echo(f"report:         {result['report_uri']}")
     if result.get("mlflow_run_url"):

@@ -47,6 +47,7 @@ def publish_evidence(
     )
     return {
         "decision": record.decision.outcome.value,
+        "reasons": list(record.decision.reasons),
         "record_id": record.record_id,
         "record_uri": published.record_uri,
         "report_uri": published.report_uri,

@@ -150,3 +150,17 @@ def test_bridge_and_webhook_refuse_unsafe_or_impossible_setups(monkeypatch, loca
     result = runner.invoke(app, ["webhook", "install", "--url", "ftp://x", "--tracking-uri", "http://127.0.0.1:1"])
     assert result.exit_code == 1 and "--url 'ftp://x'" in result.output
 
+
+
+def test_review_data_prints_why_a_review_did_not_pass(prefect_harness, local_settings, tmp_path):
+    """A decision that is not pass comes with its reasons on the console (exit 3), not only in the report."""
+    data = tmp_path / "shop.csv"
+    data.write_text("email,amount\n" + "".join(f"khach{i}@example.vn,{i}\n" for i in range(40)))
+    result = runner.invoke(app, ["review-data", str(data)])
+    assert result.exit_code == 3, result.output
+    lines = result.output.splitlines()
+    decision = next(i for i, line in enumerate(lines) if line.startswith("decision:"))
+    assert lines[decision].split()[-1] in ("fail", "needs-review")
+    why = [line for line in lines[decision + 1 :] if line.startswith("  why:")]
+    assert why and any("data.legal_basis.direct_identifiers" in line for line in why), result.output
+    assert "khach1@example.vn" not in result.output
