@@ -407,7 +407,7 @@ def _cells_with_hints(cells: list[str], routing: _Routing) -> dict[str, set[int]
     # windows around digit runs, merged where they overlap, joined into one small document
     windows: list[list[int]] = []
     for m in _DIGIT_RUN.finditer(doc):
-        a, b = m.start() - _BEFORE, m.end() + _AFTER
+        a, b = m.start() - _BEFORE, min(m.end() + _AFTER, len(doc))
         if windows and a <= windows[-1][1]:  # so runs fewer than _AFTER apart share a window
             windows[-1][1] = b
         else:
