@@ -386,7 +386,10 @@ def _unique_partial(frame: pd.DataFrame, columns: list[str], ignore_row_if: str)
 
 
 def _gx():
-    """Import GX once (seconds), with an ephemeral context, a pandas data source and progress bars off."""
+    """Import GX once (seconds), with an ephemeral context, a pandas data source and progress bars off.
+    Every use of GX calls this first, so that its first import happens once, under the lock: threads that
+    import different parts of GX at once can deadlock on its circular imports or see a half-initialised
+    module (measured with 8 threads importing great_expectations and great_expectations.core)."""
     with _gx_lock:
         if "batch_definition" not in _gx_state:
             import great_expectations as gx
@@ -401,6 +404,7 @@ def _gx():
 
 
 def _run_gx(frame: pd.DataFrame, specs: list[dict]) -> dict[int, ExpectationPartial]:
+    _gx()  # first, like every GX entry point (see _gx)
     from great_expectations.core import ExpectationSuite
 
     expectations = [

@@ -269,6 +269,7 @@ def _vowel_share(text: str) -> float:
 
 
 def _is_sequential(text: str) -> bool:
+    _import_detect_secrets()
     from detect_secrets.filters.heuristic import is_sequential_string
 
     return is_sequential_string(text)
@@ -415,6 +416,24 @@ class SecretsResult:
 # detect-secrets session
 
 _DS_LOCK = threading.RLock()
+_DS_IMPORTED = False
+
+
+def _import_detect_secrets() -> None:
+    """Import detect-secrets whole, once, under the lock. Its modules import each other in a cycle, and
+    threads importing different parts of it at once can get a half-initialised module ("cannot import name
+    'Plugin' from partially initialized module"), as parallel scan tasks of a served flow did."""
+    global _DS_IMPORTED
+    if _DS_IMPORTED:
+        return
+    with _DS_LOCK:
+        import detect_secrets  # noqa: F401  (the package first: it loads core, plugins and settings in order)
+        import detect_secrets.core.plugins.util  # noqa: F401
+        import detect_secrets.core.scan  # noqa: F401
+        import detect_secrets.filters.heuristic  # noqa: F401
+        import detect_secrets.settings  # noqa: F401
+
+        _DS_IMPORTED = True
 
 
 def _ds_config() -> dict[str, Any]:
@@ -505,6 +524,7 @@ class _Scanner:
 
 @contextmanager
 def _scanner(prefilter: bool = True) -> Iterator[_Scanner]:
+    _import_detect_secrets()
     from detect_secrets.settings import transient_settings
 
     with _DS_LOCK, transient_settings(_ds_config()):

@@ -372,3 +372,38 @@ def test_long_single_line_is_scanned_in_windows_with_bounded_memory(tmp_path):
 def test_missing_file_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="cannot read"):
         scan_text_file(tmp_path / "absent.txt")
+
+
+def test_first_use_from_many_threads_at_once(tmp_path):
+    """detect-secrets' modules import each other in a cycle: threads that import parts of it at once in a
+    fresh process got half-initialised modules (a served flow's parallel scan tasks failed so). Fresh
+    interpreter, 8 threads released together, half opening a scanner, half using a filter."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = tmp_path / "race.py"
+    script.write_text(
+        "import sys, threading\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
+        "import tasks.secrets as S\n"
+        "errors, barrier = [], threading.Barrier(8)\n"
+        "def work(i):\n"
+        "    barrier.wait()\n"
+        "    try:\n"
+        "        if i % 2:\n"
+        "            S._is_sequential('abcdef')\n"
+        "        else:\n"
+        "            with S._scanner():\n"
+        "                pass\n"
+        "    except Exception as exc:\n"
+        "        errors.append(repr(exc))\n"
+        "threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "print(errors)\n"
+        "sys.exit(1 if errors else 0)\n"
+    )
+    for _ in range(3):
+        proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
