@@ -92,7 +92,8 @@ def data_review(
             for p in plan.partitions
         ]
         scans = [f.result() for f in futures]
-        scan_checks, findings = merge_scans(scans, rules, confidence, ner_model)
+        declared_pii = {c.name: c.pii for c in sheet.columns if c.pii is not None}
+        scan_checks, findings = merge_scans(scans, rules, confidence, ner_model, declared_pii)
         sheet_checks, sheet_findings = datasheet_checks(sheet, rules)
         sens_checks, sens_findings = sensitive_attributes(plan.columns, plan.sample, sheet, rules)
         checks = [*sheet_checks, *scan_checks, *sens_checks]
@@ -108,7 +109,7 @@ def data_review(
             dest = f"anonymized/{slug(subject.id)}/{record_id}/{slug(Path(dataset).stem)}.anonymized.parquet"
             pii_columns = [c.id.removeprefix("data.pii.column.") for c in scan_checks
                            if c.id.startswith("data.pii.column.") and c.outcome == Outcome.WARN]  # fmt: skip
-            ref = anonymized_copy(plan, dest, ner_model, pii_columns)
+            ref = anonymized_copy(plan, dest, ner_model, pii_columns, [c for c, pii in declared_pii.items() if pii])
             record.artifacts.append(ref)
             record.checks.append(Check(id="data.anonymized_copy", title="Anonymized copy written", category="privacy",
                                        outcome=Outcome.PASS, message=f"{ref.uri} sha256 {ref.sha256[:12]}",

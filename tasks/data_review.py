@@ -109,7 +109,8 @@ def scan_partition(
 
 
 @task(name="merge-scans", cache_policy=NO_CACHE)
-def merge_scans(scans: list[PartitionScan], rules: DataReviewRules, confidence: float, ner_model: str | None) -> tuple[list[Check], list[Finding]]:
+def merge_scans(scans: list[PartitionScan], rules: DataReviewRules, confidence: float, ner_model: str | None,
+                declared_pii: dict[str, bool] | None = None) -> tuple[list[Check], list[Finding]]:  # fmt: skip
     from tasks.pii import build_analyzer, merge_pii, pii_checks
     from tasks.quality import merge_quality, quality_checks
     from tasks.secrets import merge_secrets, secrets_checks
@@ -119,7 +120,8 @@ def merge_scans(scans: list[PartitionScan], rules: DataReviewRules, confidence: 
     checks: list[Check] = []
     findings: list[Finding] = []
     for c, f in (
-        pii_checks(merge_pii([s.pii for s in scans]), min_prevalence=rules.pii_min_prevalence, confidence=confidence, ner_available=ner_available),
+        pii_checks(merge_pii([s.pii for s in scans]), min_prevalence=rules.pii_min_prevalence, confidence=confidence,
+                   ner_available=ner_available, declared=declared_pii),
         secrets_checks(merge_secrets([s.secrets for s in scans]), max_findings=rules.max_secret_findings),
         quality_checks(merge_quality([s.quality for s in scans]), max_null_fraction=rules.max_null_fraction,
                        max_duplicate_row_fraction=rules.max_duplicate_row_fraction),
@@ -199,6 +201,7 @@ def legal_basis_check(pii: list[Check], sheet: Datasheet, rules: DataReviewRules
 
     columns = {
         c.id.removeprefix("data.pii.column."): sorted(set(c.details.get("entities", {})) & DIRECT_IDENTIFIERS)
+        + (["declared personal data"] if c.details.get("declared_pii") else [])
         for c in pii
         if c.id.startswith("data.pii.column.") and c.outcome == Outcome.WARN
     }
@@ -223,10 +226,12 @@ def legal_basis_check(pii: list[Check], sheet: Datasheet, rules: DataReviewRules
 
 
 @task(name="anonymized-copy", cache_policy=NO_CACHE)
-def anonymized_copy(plan: PartitionPlan, dest_key: str, ner_model: str | None, pii_columns: list[str]) -> ArtifactRef:
+def anonymized_copy(plan: PartitionPlan, dest_key: str, ner_model: str | None, pii_columns: list[str],
+                    declared_pii: list[str] | None = None) -> ArtifactRef:  # fmt: skip
     """One Parquet file with PII replaced by stable salted pseudonyms, written once to ``dest_key``.
     Only the columns the review found PII in, and free-text columns, are rewritten; a stray pattern hit
-    in a numeric column below the policy's prevalence threshold does not turn it into text."""
+    in a numeric column below the policy's prevalence threshold does not turn it into text. Columns the
+    datasheet declares personal data are replaced whole (free text: entity by entity, as always)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -243,7 +248,7 @@ def anonymized_copy(plan: PartitionPlan, dest_key: str, ner_model: str | None, p
             for part in plan.partitions:
                 df = parquet_to_frame(store.get_bytes(part.key))
                 kinds = {c: k for c, k in plan.column_kinds.items() if c in pii_columns or k == "text"}
-                anon = anonymize_frame(df, kinds, salt=salt, ner_model=ner_model)
+                anon = anonymize_frame(df, kinds, salt=salt, ner_model=ner_model, whole=set(declared_pii or []))
                 anon, _ = redact_secrets_frame(anon, [c for c in plan.string_columns if c in anon.columns])
                 for col in df.columns:  # columns with nothing replaced keep their original type
                     if (anon[col].astype(str) == df[col].astype(str)).all():

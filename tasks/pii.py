@@ -783,7 +783,8 @@ def _pct(x: float) -> str:
 
 
 def pii_checks(
-    result: PiiResult, *, min_prevalence: float, confidence: float = 0.95, ner_available: bool
+    result: PiiResult, *, min_prevalence: float, confidence: float = 0.95, ner_available: bool,
+    declared: dict[str, bool] | None = None,
 ) -> tuple[list[Check], list[Finding]]:
     """One check ``data.pii.column.<column>`` per column, one finding per column holding PII, and the
     ``data.pii.ner`` check (inconclusive without an NER model).
@@ -791,6 +792,9 @@ def pii_checks(
     A structured or numeric column holds PII when an entity type is in at least ``min_prevalence`` of
     its analysed values; a text column when any row has a hit. ``details.entities`` lists only the
     entity types that made the column PII; the others are in ``details.below_threshold``.
+    ``declared`` holds the datasheet's ``pii`` flags: a column declared personal data is one whatever the
+    scan finds (``details.declared_pii``); a column declared not to be keeps what the scan finds, and the
+    message says the two disagree.
     """
     checks: list[Check] = []
     findings: list[Finding] = []
@@ -815,7 +819,8 @@ def pii_checks(
             (flagged if k > 0 and (text or share >= min_prevalence) else below)[entity] = info
         unit = "rows" if text else ("sampled values" if col.sampled else "values")
         explained: dict[str, dict[str, Any]] = {}
-        if not text and n and col.unix_times == n and flagged and _named_as_time(name):
+        says = (declared or {}).get(name)
+        if not text and n and col.unix_times == n and flagged and _named_as_time(name) and says is not True:
             # Every value is a Unix time and the column is named as a time: the number patterns match
             # their digits by coincidence. Recorded (counts above, details.explained), not counted as PII.
             explained, flagged = flagged, {}
@@ -832,6 +837,13 @@ def pii_checks(
                 ci = f" ({int(confidence * 100)}% CI {_pct(info['lower'])}-{_pct(info['upper'])})" if "lower" in info else ""
                 parts.append(f"{entity} in {info['count']} ({_pct(info['prevalence'])}{ci})")
             message = f"{', '.join(parts)} of {n} {unit}"
+            if says is True:
+                message = f"declared personal data in the datasheet; {message}"
+            elif says is False:
+                message += " (the datasheet declares it not personal data)"
+        elif says is True:
+            outcome = Outcome.WARN
+            message = f"declared personal data in the datasheet (the scan found no identifier pattern in {n} {unit})"
         else:
             outcome = Outcome.PASS
             message = f"no PII in {n} {unit}" + (f" (below {_pct(min_prevalence)}: {', '.join(below)})" if below else "")
@@ -849,12 +861,14 @@ def pii_checks(
             metrics=metrics, threshold=threshold, evidence_kind="pii_scan",
             details={"column": name, "kind": col.kind, "entities": flagged, "below_threshold": below,
                      **({"explained": explained, "explanation": "unix_time"} if explained else {}),
+                     **({"declared_pii": says} if says is not None else {}),
                      "sampled": col.sampled, "values": col.values, "scanned": n, "min_prevalence": min_prevalence},
         ))  # fmt: skip
         if outcome != Outcome.WARN:
             continue
         direct = sorted(e for e in flagged if e in DIRECT_IDENTIFIERS)
         examples = [x for e in flagged for x in col.examples.get(e, [])][: 3 * EXAMPLES_PER_ENTITY]
+        holds = f"holds {', '.join(flagged)}" if flagged else "holds no identifier pattern the scan knows"
         if text:
             remediation = ("redact the identifiers in this free text before use (the anonymized copy replaces them "
                            "with salted pseudonyms) or drop the column")  # fmt: skip
@@ -862,9 +876,9 @@ def pii_checks(
             remediation = ("drop the column or replace its values with salted pseudonyms (anonymized copy), and "
                            "record the legal basis for processing it")  # fmt: skip
         findings.append(Finding(
-            id=f"pii.column.{name}", severity=Severity.HIGH if direct else Severity.MEDIUM, category="privacy",
+            id=f"pii.column.{name}", severity=Severity.HIGH if direct or says else Severity.MEDIUM, category="privacy",
             check_id=check_id, location={"column": name}, count=col.with_pii, examples=examples,
-            message=(f"column {name!r} ({col.kind}) holds {', '.join(flagged)}"
+            message=(f"column {name!r} ({col.kind}) " + ("is declared personal data and " if says else "") + holds
                      + (f"; direct identifiers: {', '.join(direct)}" if direct else "")),
             remediation=remediation,
         ))  # fmt: skip
@@ -918,32 +932,39 @@ def pseudonymizer(salt: str):
     return pseudonym
 
 
-def anonymize_frame(df: pd.DataFrame, plan: dict[str, str], *, salt: str, ner_model: str | None = None) -> pd.DataFrame:
+def anonymize_frame(df: pd.DataFrame, plan: dict[str, str], *, salt: str, ner_model: str | None = None,
+                    whole: frozenset[str] | set[str] = frozenset()) -> pd.DataFrame:  # fmt: skip
     """A copy of ``df`` in which every detected entity in every cell of the planned columns is replaced
     through Presidio's AnonymizerEngine by a stable salted pseudonym (:func:`pseudonymizer`, as a
-    ``custom`` operator). A numeric column in which something is found becomes a column of strings."""
+    ``custom`` operator); in the ``whole`` columns (declared personal data) every value that is not free
+    text is replaced whole.
+    A numeric column in which something is replaced becomes a column of strings."""
     from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
 
-    operators = {"DEFAULT": OperatorConfig("custom", {"lambda": pseudonymizer(salt)})}
+    pseudonym = pseudonymizer(salt)
+    operators = {"DEFAULT": OperatorConfig("custom", {"lambda": pseudonym})}
     analyzer, _ = build_analyzer(ner_model)
     engine = _anonymizer()
     out = df.copy()
     for col in df.columns:
         name = str(col)
-        if name not in plan:  # columns outside the plan are left as they are
+        if name not in plan and name not in whole:  # columns outside the plan are left as they are
             continue
         series = df[col]
         values = _cell_strings(series)
         distinct, inverse = _distinct(values)
-        kind = plan[name]
+        kind = plan.get(name, "structured")
         if kind not in KINDS:
             raise InputError(f"column {name!r}: unknown plan kind {kind!r} (expected one of {list(KINDS)})")
-        results = _analyze_column(analyzer, name, kind, distinct)
-        replaced = {
-            u: engine.anonymize(distinct[u], [RecognizerResult(r.entity_type, r.start, r.end, r.score) for r in rs],
-                                operators).text
-            for u, rs in enumerate(results) if rs
-        }  # fmt: skip
+        if name in whole and kind != "text":  # free text keeps its words: entities are replaced, as always
+            replaced = {u: pseudonym(value) for u, value in enumerate(distinct)}
+        else:
+            results = _analyze_column(analyzer, name, kind, distinct)
+            replaced = {
+                u: engine.anonymize(distinct[u], [RecognizerResult(r.entity_type, r.start, r.end, r.score) for r in rs],
+                                    operators).text
+                for u, rs in enumerate(results) if rs
+            }  # fmt: skip
         if not replaced:
             continue
         positions = np.flatnonzero(series.notna().to_numpy())

@@ -37,6 +37,7 @@ def test_planted_secret_and_pii_fail_the_review_without_leaking(prefect_harness,
     for column, entity in [("email", "EMAIL_ADDRESS"), ("phone", "VN_PHONE"), ("national_id", "VN_CCCD")]:
         check = next(c for c in record["checks"] if c["id"] == f"data.pii.column.{column}")
         assert check["outcome"] == "warn" and entity in check["details"]["entities"], check
+        assert check["details"]["declared_pii"] is True  # the datasheet's pii: true reaches the record
     assert outcomes["data.pii.column.monthly_income"] == "pass"
     assert outcomes["data.pii.ner"] == "inconclusive"  # no NER model configured: said, not silently passed
     assert outcomes["data.legal_basis.direct_identifiers"] == "pass"  # legal basis 'contract' is recorded

@@ -530,3 +530,32 @@ def test_unix_times_in_a_time_column_are_explained_not_counted(shared_data):
     assert by_id["data.pii.column.customer_ref"].outcome == Outcome.WARN
     assert by_id["data.pii.column.contact_time"].outcome == Outcome.WARN
     assert {f.location["column"] for f in findings} == {"customer_ref", "contact_time"}
+
+
+def test_datasheet_pii_declarations(shared_data):
+    """A column declared personal data is one whatever the scan finds (and a Unix-time column declared so is
+    not explained away); a column declared not personal data keeps what the scan finds, flagged as a
+    disagreement; the anonymized copy replaces a declared column's values whole."""
+    reviews = pd.read_csv(shared_data / "ecommerce" / "Musical_instruments_reviews.csv", header=None, usecols=[0, 7], nrows=300)
+    df = pd.DataFrame({"customer_ref": reviews[0], "event_time": reviews[7],
+                       "email": [f"khach{i}@example.vn" for i in range(len(reviews))],
+                       "note": ["the order arrived late but works well"] * len(reviews)})  # fmt: skip
+    part = scan_pii_partition(df, plan_columns(df), sample_rows=300, ner_model=None)
+    declared = {"customer_ref": True, "event_time": True, "email": False, "note": False}
+    checks, findings = pii_checks(merge_pii([part]), min_prevalence=0.05, ner_available=False, declared=declared)
+    by_id = {c.id.removeprefix("data.pii.column."): c for c in checks}
+    assert by_id["customer_ref"].outcome == Outcome.WARN and by_id["customer_ref"].details["declared_pii"] is True
+    assert "declared personal data in the datasheet" in by_id["customer_ref"].message
+    assert by_id["event_time"].outcome == Outcome.WARN and "explained" not in by_id["event_time"].details
+    assert by_id["email"].outcome == Outcome.WARN and "declares it not personal data" in by_id["email"].message
+    assert by_id["note"].outcome == Outcome.PASS
+    severity = {f.location["column"]: f.severity for f in findings}
+    assert severity["customer_ref"] == Severity.HIGH and "is declared personal data" in next(
+        f.message for f in findings if f.location["column"] == "customer_ref")
+    without = pii_checks(merge_pii([part]), min_prevalence=0.05, ner_available=False)[0]
+    assert next(c for c in without if c.id.endswith(".customer_ref")).outcome == Outcome.PASS
+
+    anon = anonymize_frame(df, plan_columns(df), salt=SALT, whole={"customer_ref", "note"})
+    assert not set(anon["customer_ref"]) & set(df["customer_ref"])
+    assert anon["customer_ref"].nunique() == df["customer_ref"].nunique()  # stable: joins survive
+    assert anon["note"].tolist() == df["note"].tolist()  # free text is never replaced whole
