@@ -54,6 +54,7 @@ def test_planted_secret_and_pii_fail_the_review_without_leaking(prefect_harness,
     for value in list(frame["email"][:50]) + list(frame["national_id"][:50]) + list(frame["phone"][:50]):
         assert str(value) not in everything
     assert "## Personal data (measured)" in everything  # the generated datasheet is among the evidence
+    assert "| national_id | string | CCCD citizen ID | True |   | yes |" in everything  # declared, beside measured
     # temporary partitions are gone
     assert list(store.list("tmp/")) == []
 
