@@ -109,9 +109,10 @@ def inspect_dataset(uri: str, sheet: Datasheet, settings, *, max_line_bytes: int
     fmt_opts = sheet.format
     info = DatasetInfo(uri, str(path), fmt, digest, size, [], fmt_opts.header, fmt_opts.delimiter, fmt_opts.encoding, longest)
     info.columns = _columns(info, sheet)
-    missing = [c.name for c in sheet.columns if c.name not in info.columns]
+    declared = [c.name for c in sheet.columns]
+    missing = [name for name in declared if name not in info.columns]
     if missing:
-        if len(missing) == len(sheet.columns) and info.format == "csv" and info.header:
+        if len(missing) == len(declared) and info.format == "csv" and info.header:
             # Not one declared name in the first row: it is most likely data (a file without a header),
             # and data must not reach the error record or the logs.
             raise InputError(
@@ -119,7 +120,7 @@ def inspect_dataset(uri: str, sheet: Datasheet, settings, *, max_line_bytes: int
                 f"row ({len(info.columns)} fields); if the file has no header row, set format: {{header: false}} "
                 "in the datasheet (columns are then taken in the datasheet's order)"
             )
-        extra = [c if len(c) <= 40 else c[:37] + "..." for c in info.columns if c not in {s.name for s in sheet.columns}]
+        extra = [c if len(c) <= 40 else c[:37] + "..." for c in info.columns if c not in declared]
         raise InputError(
             f"dataset {uri}: column(s) {missing} named in the datasheet do not exist; the file also has {extra[:20]}"
         )
