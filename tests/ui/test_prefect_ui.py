@@ -115,24 +115,19 @@ def _start(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
 
 def _stop(proc: subprocess.Popen) -> None:
     """Stop a child started here and everything in its own session (flow-run subprocesses included)."""
-    if proc.poll() is None:
+    for sig, grace in ((signal.SIGTERM, 30), (signal.SIGKILL, 10)):
+        if sig == signal.SIGTERM and proc.poll() is not None:
+            continue  # the leader is gone: still kill what is left of its session
         try:
-            os.killpg(proc.pid, signal.SIGTERM)
+            os.killpg(proc.pid, sig)
         except ProcessLookupError:
             return
         try:
-            proc.wait(timeout=30)
-            return
+            proc.wait(timeout=grace)
+            if sig == signal.SIGTERM:
+                return
         except subprocess.TimeoutExpired:
             pass
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 @pytest.fixture
