@@ -3,7 +3,7 @@ PY ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install demo test test-all bench lock clean
+.PHONY: install demo test test-all bench lock clean fmt
 
 # A fresh virtual environment with the locked set, then govgate itself (editable, no other deps).
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -19,6 +19,8 @@ demo: install
 	$(BIN)/govgate demo
 
 test: install
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 # Slow and heavy tests too (benchmarks stay out).
@@ -32,3 +34,8 @@ lock: install
 
 clean:
 	rm -rf $(VENV) .govgate .pytest_cache
+
+# Format and lint fixes (ruff, configured in pyproject.toml).
+fmt: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .

@@ -72,7 +72,9 @@ def openssl_dgst(files: list[Path]) -> float | None:
         return None
     t = time.perf_counter()
     for i in range(0, len(files), 1000):
-        subprocess.run(["openssl", "dgst", "-sha256", *map(str, files[i : i + 1000])], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["openssl", "dgst", "-sha256", *map(str, files[i : i + 1000])], check=True, stdout=subprocess.DEVNULL
+        )
     return time.perf_counter() - t
 
 
@@ -143,7 +145,9 @@ def start_moto(tmp: Path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     log = open(tmp / "moto.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log
+    )
     endpoint = f"http://127.0.0.1:{port}"
     for _ in range(200):
         try:
@@ -151,7 +155,7 @@ def start_moto(tmp: Path):
             return proc, endpoint
         except OSError:
             if proc.poll() is not None:
-                raise SystemExit(f"moto server exited; see {tmp / 'moto.log'}")
+                raise SystemExit(f"moto server exited; see {tmp / 'moto.log'}") from None
             time.sleep(0.1)
     proc.terminate()
     raise SystemExit("moto server did not start in 20 s")
@@ -163,10 +167,21 @@ def run_package(store, files: list[Path], root: Path, retention, key, workers: i
 
     package_id = new_record_id()
     prefix = package_prefix("bench-model", "1", package_id)
-    fields = {"package_id": package_id, "subject": {"model_uri": "models:/bench-model/1"}, "decision": {"outcome": "pass", "reasons": []}}
+    fields = {
+        "package_id": package_id,
+        "subject": {"model_uri": "models:/bench-model/1"},
+        "decision": {"outcome": "pass", "reasons": []},
+    }
     t = time.perf_counter()
-    sealed = write_package(store, prefix, {f"artifacts/{p.relative_to(root)}": p for p in files}, fields, key,
-                           retention=retention, workers=workers)  # fmt: skip
+    sealed = write_package(
+        store,
+        prefix,
+        {f"artifacts/{p.relative_to(root)}": p for p in files},
+        fields,
+        key,
+        retention=retention,
+        workers=workers,
+    )
     t_pack = time.perf_counter() - t
     report = verify_package(sealed.folder_uri, None, key.public, store=store, workers=workers)
     if not report.ok:
@@ -176,8 +191,14 @@ def run_package(store, files: list[Path], root: Path, retention, key, workers: i
 
 def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="govgate-bench-evidence-", dir=os.environ.get("GOVGATE_BENCH_TMP") or None))
-    os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-                       "GOVGATE_HOME": str(tmp / "home")})  # fmt: skip
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "GOVGATE_HOME": str(tmp / "home"),
+        }
+    )
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", default="2G", help="total artifact bytes (e.g. 2G, 300M)")
     parser.add_argument("--small-fraction", type=float, default=0.25, help="share of the bytes in small files")
@@ -189,12 +210,13 @@ def main() -> int:
     args = parser.parse_args()
     total, small = parse_size(args.size), parse_size(args.small_file_size)
 
+    from datetime import timedelta
+
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from govgate.package import SigningKey
-    from govgate.store import LocalStore, Retention, S3Store
     from govgate.record import utcnow
-    from datetime import timedelta
+    from govgate.store import LocalStore, Retention, S3Store
 
     try:
         t = time.perf_counter()
@@ -202,10 +224,14 @@ def main() -> int:
         files = generate(src, total, args.small_fraction, small, args.large_files)
         n_small = sum(1 for p in files if p.parent.parent.name == "small")
         large = [p.stat().st_size for p in files if p.parent.name == "large"]
-        print(f"command: python benchmarks/evidence.py --size {args.size} --small-fraction {args.small_fraction} "
-              f"--small-file-size {args.small_file_size} --large-files {args.large_files} --workers {args.workers}")  # fmt: skip
-        print(f"data: {total / 1e6:,.0f} MB in {len(files)} files: {n_small} x {small >> 10} KiB + {len(large)} large "
-              f"({', '.join(f'{s / 1e6:.0f} MB' for s in large)}); generated in {time.perf_counter() - t:.1f} s; cores: {os.cpu_count()}")  # fmt: skip
+        print(
+            f"command: python benchmarks/evidence.py --size {args.size} --small-fraction {args.small_fraction} "
+            f"--small-file-size {args.small_file_size} --large-files {args.large_files} --workers {args.workers}"
+        )
+        print(
+            f"data: {total / 1e6:,.0f} MB in {len(files)} files: {n_small} x {small >> 10} KiB + {len(large)} large "
+            f"({', '.join(f'{s / 1e6:.0f} MB' for s in large)}); generated in {time.perf_counter() - t:.1f} s; cores: {os.cpu_count()}"
+        )
         mb = total / 1e6
 
         def rate(seconds: float) -> float:
@@ -221,7 +247,9 @@ def main() -> int:
         if t_ossl:
             print(f"openssl dgst -sha256 (1 process):          {rate(t_ossl):8.0f} MB/s ({t_ossl:.2f} s)")
         print(f"govgate sha256 (hashlib, 1 thread):       {rate(t1):8.0f} MB/s = {rate(t1) / ref:.0%} of sha256sum")
-        print(f"govgate sha256 ({args.workers} threads):               {rate(tn):8.0f} MB/s = {rate(tn) / ref:.0%} of sha256sum")
+        print(
+            f"govgate sha256 ({args.workers} threads):               {rate(tn):8.0f} MB/s = {rate(tn) / ref:.0%} of sha256sum"
+        )
 
         key = SigningKey(Ed25519PrivateKey.generate(), "benchmark")
         retention = Retention("GOVERNANCE", utcnow() + timedelta(days=1))
@@ -244,17 +272,25 @@ def main() -> int:
                 server.wait(timeout=30)
         print(f"\n{'store':22} {'package MB/s':>13} {'verify MB/s':>12} {'verify vs sha256sum':>20}  files  lock")
         for name, tp, tv, rep in rows:
-            lock = rep.object_lock.split(" until ")[0] + (" on every file" if rep.object_lock.endswith("every file") else "")
+            lock = rep.object_lock.split(" until ")[0] + (
+                " on every file" if rep.object_lock.endswith("every file") else ""
+            )
             print(f"{name:22} {rate(tp):13.0f} {rate(tv):12.0f} {rate(tv) / ref:20.0%}  {rep.files_checked:5d}  {lock}")
-        print("  package = write every file once (hash while writing; local: copy + fsync), render, sign, seal;"
-              "\n  verify = read back every file and recompute its SHA-256, check signature and Object Lock")  # fmt: skip
+        print(
+            "  package = write every file once (hash while writing; local: copy + fsync), render, sign, seal;"
+            "\n  verify = read back every file and recompute its SHA-256, check signature and Object Lock"
+        )
         if not args.skip_s3:
-            print(f"  S3 server ceiling: plain GET of the same objects without hashing, {args.workers} threads: {rate(t_raw):.0f} MB/s "
-                  f"(verify reaches {rate(rows[-1][2]) / rate(t_raw):.0%} of it)")
+            print(
+                f"  S3 server ceiling: plain GET of the same objects without hashing, {args.workers} threads: {rate(t_raw):.0f} MB/s "
+                f"(verify reaches {rate(rows[-1][2]) / rate(t_raw):.0%} of it)"
+            )
             big = sum(1 for s in large if s > 64 << 20)
-            print(f"\nS3 uploads: {counter.puts} single PUTs (files <= 64 MiB), {counter.multipart} multipart uploads "
-                  f"for {big} file(s) > 64 MiB, {counter.parts} parts of 16 MiB, at most {counter.max_inflight} parts in flight at once "
-                  f"-> multipart: {'yes' if counter.multipart >= big and big else 'no'}, concurrent: {'yes' if counter.max_inflight > 1 else 'no'}")  # fmt: skip
+            print(
+                f"\nS3 uploads: {counter.puts} single PUTs (files <= 64 MiB), {counter.multipart} multipart uploads "
+                f"for {big} file(s) > 64 MiB, {counter.parts} parts of 16 MiB, at most {counter.max_inflight} parts in flight at once "
+                f"-> multipart: {'yes' if counter.multipart >= big and big else 'no'}, concurrent: {'yes' if counter.max_inflight > 1 else 'no'}"
+            )
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)

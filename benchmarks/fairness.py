@@ -3,7 +3,7 @@
 Data: N generated rows (numpy, int8), 2 sensitive features (sex: 2 levels, age band: 4 levels; 8
 intersectional cells) with a planted selection-rate gap against women and a smaller one by age.
 
-govgate: tasks.fairness.fairness_report (sex, age band and the intersection; 7 group metrics and 7
+govgate: govgate.checks.fairness.fairness_report (sex, age band and the intersection; 7 group metrics and 7
 disparities, each with a 1,000-resample bootstrap interval) + fairness_checks against the policy's
 high-tier rules. Baseline, in the same run: Fairlearn MetricFrame on the raw rows, one pass, no intervals
 (selection rate, TPR, FPR, accuracy by the two features). The point estimates of the 8 cells must agree
@@ -29,9 +29,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from govgate.checks.fairness import fairness_checks, fairness_report  # noqa: E402
 from govgate.policy import load_policy  # noqa: E402
 from govgate.settings import DEFAULT_POLICY  # noqa: E402
-from tasks.fairness import fairness_checks, fairness_report  # noqa: E402
 
 SEXES = ["female", "male"]
 AGES = ["<25", "25-39", "40-59", "60+"]
@@ -47,14 +47,17 @@ def generate(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, pd.DataFram
     p = np.float32(0.35) + np.float32(0.25) * y + np.float32(0.12) * sex - np.float32(0.04) * (age == 0)
     d = (rng.random(n, dtype=np.float32) < p).astype(np.int8)
     del p
-    sens = pd.DataFrame({"sex": pd.Categorical.from_codes(sex, SEXES), "age_band": pd.Categorical.from_codes(age, AGES)})
+    sens = pd.DataFrame(
+        {"sex": pd.Categorical.from_codes(sex, SEXES), "age_band": pd.Categorical.from_codes(age, AGES)}
+    )
     return y, d, sens
 
 
 def run_govgate(y, d, sens, rules, n_boot):
     t = time.perf_counter()
-    report = fairness_report(y, d, sens, min_group_size=rules.min_group_size, n_boot=n_boot,
-                             confidence=rules.confidence_level, seed=0)  # fmt: skip
+    report = fairness_report(
+        y, d, sens, min_group_size=rules.min_group_size, n_boot=n_boot, confidence=rules.confidence_level, seed=0
+    )
     checks, findings = fairness_checks(report, rules)
     return time.perf_counter() - t, report, checks, findings
 
@@ -64,9 +67,17 @@ def run_fairlearn(y, d, sens):
     from sklearn.metrics import accuracy_score
 
     t = time.perf_counter()
-    mf = MetricFrame(metrics={"selection_rate": selection_rate, "true_positive_rate": true_positive_rate,
-                              "false_positive_rate": false_positive_rate, "accuracy": accuracy_score},
-                     y_true=y, y_pred=d, sensitive_features=sens)  # fmt: skip
+    mf = MetricFrame(
+        metrics={
+            "selection_rate": selection_rate,
+            "true_positive_rate": true_positive_rate,
+            "false_positive_rate": false_positive_rate,
+            "accuracy": accuracy_score,
+        },
+        y_true=y,
+        y_pred=d,
+        sensitive_features=sens,
+    )
     by_group = mf.by_group
     return time.perf_counter() - t, by_group
 
@@ -84,10 +95,14 @@ def main() -> int:
 
     rules = load_policy(DEFAULT_POLICY).tier(args.tier).model_review
     print(f"command: python {shlex.join(['benchmarks/fairness.py', *sys.argv[1:]])}")
-    print(f"machine: {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}, "
-          f"numpy {np.__version__}, pandas {pd.__version__}, fairlearn {fairlearn.__version__}, scikit-learn {sklearn.__version__}")  # fmt: skip
-    print(f"govgate: {args.boot} bootstrap resamples, confidence {rules.confidence_level}, min_group_size {rules.min_group_size} "
-          f"({args.tier} tier); Fairlearn: MetricFrame on raw rows, 4 metrics, one pass, no intervals")  # fmt: skip
+    print(
+        f"machine: {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}, "
+        f"numpy {np.__version__}, pandas {pd.__version__}, fairlearn {fairlearn.__version__}, scikit-learn {sklearn.__version__}"
+    )
+    print(
+        f"govgate: {args.boot} bootstrap resamples, confidence {rules.confidence_level}, min_group_size {rules.min_group_size} "
+        f"({args.tier} tier); Fairlearn: MetricFrame on raw rows, 4 metrics, one pass, no intervals"
+    )
     run_govgate(*generate(1000), rules, 10)  # warm-up: imports (scipy.special), first-call overheads
     failures = 0
     for n in args.rows:
@@ -114,13 +129,19 @@ def main() -> int:
         for c in checks:
             outcomes[c.outcome.value] = outcomes.get(c.outcome.value, 0) + 1
         print(f"rows={n:,}  (generated in {gen:.2f} s)")
-        print(f"  govgate full check set with intervals: {ours:7.3f} s  (best of {len(times)}: {', '.join(f'{x:.3f}' for x in times)}; "
-              f"{len(checks)} checks {outcomes}, {len(findings)} findings)")  # fmt: skip
+        print(
+            f"  govgate full check set with intervals: {ours:7.3f} s  (best of {len(times)}: {', '.join(f'{x:.3f}' for x in times)}; "
+            f"{len(checks)} checks {outcomes}, {len(findings)} findings)"
+        )
         print(f"  Fairlearn MetricFrame, one pass:       {plain:7.3f} s")
         print(f"  ratio (Fairlearn / govgate):           {plain / ours:7.1f}x")
-        print(f"  point estimates of the 8 cells x 4 metrics: max |difference| {worst:.1e} -> {'identical' if same else 'DIFFERENT'}")
-        print(f"  planted gap found: demographic parity difference by sex {dp.value:.4f} "
-              f"({report.confidence * 100:g}% interval {dp.lower:.4f}..{dp.upper:.4f})")  # fmt: skip
+        print(
+            f"  point estimates of the 8 cells x 4 metrics: max |difference| {worst:.1e} -> {'identical' if same else 'DIFFERENT'}"
+        )
+        print(
+            f"  planted gap found: demographic parity difference by sex {dp.value:.4f} "
+            f"({report.confidence * 100:g}% interval {dp.lower:.4f}..{dp.upper:.4f})"
+        )
         del y, d, sens, report, by_group
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory (RSS, whole process incl. Fairlearn): {peak:,.0f} MB")

@@ -39,7 +39,7 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from tasks.pii import (  # noqa: E402
+from govgate.checks.pii import (  # noqa: E402
     SCORE_THRESHOLD,
     ColumnPii,
     PiiPartial,
@@ -51,8 +51,17 @@ from tasks.pii import (  # noqa: E402
 )
 
 REVIEWS = REPO.parent / "shared" / "data" / "ecommerce" / "Musical_instruments_reviews.csv"
-REVIEW_COLUMNS = ["reviewerID", "asin", "reviewerName", "helpful", "reviewText", "overall", "summary",
-                  "unixReviewTime", "reviewTime"]  # fmt: skip
+REVIEW_COLUMNS = [
+    "reviewerID",
+    "asin",
+    "reviewerName",
+    "helpful",
+    "reviewText",
+    "overall",
+    "summary",
+    "unixReviewTime",
+    "reviewTime",
+]
 
 WORDS = (
     "giao hàng nhanh sản phẩm tốt đóng gói cẩn thận shop tư vấn nhiệt tình sẽ ủng hộ lần sau "
@@ -60,13 +69,90 @@ WORDS = (
     "màu sắc đẹp chất lượng ổn giá hợp lý great value would recommend to friends and family "
     "hơi chậm một chút nhưng vẫn hài lòng customer service answered all my questions"
 ).split()
-MOBILE = ["090", "091", "093", "094", "096", "097", "098", "099", "032", "033", "034", "035", "036", "037",
-          "038", "039", "070", "076", "077", "078", "079", "081", "082", "083", "084", "085", "086", "088", "089"]  # fmt: skip
-PROVINCES = ["001", "002", "004", "008", "010", "022", "024", "031", "036", "038", "040", "046", "048", "056",
-             "074", "075", "079", "080", "082", "087", "089", "092", "094", "096"]  # fmt: skip
+MOBILE = [
+    "090",
+    "091",
+    "093",
+    "094",
+    "096",
+    "097",
+    "098",
+    "099",
+    "032",
+    "033",
+    "034",
+    "035",
+    "036",
+    "037",
+    "038",
+    "039",
+    "070",
+    "076",
+    "077",
+    "078",
+    "079",
+    "081",
+    "082",
+    "083",
+    "084",
+    "085",
+    "086",
+    "088",
+    "089",
+]
+PROVINCES = [
+    "001",
+    "002",
+    "004",
+    "008",
+    "010",
+    "022",
+    "024",
+    "031",
+    "036",
+    "038",
+    "040",
+    "046",
+    "048",
+    "056",
+    "074",
+    "075",
+    "079",
+    "080",
+    "082",
+    "087",
+    "089",
+    "092",
+    "094",
+    "096",
+]
 FAMILY = ["nguyen", "tran", "le", "pham", "hoang", "huynh", "phan", "vu", "vo", "dang", "bui", "do", "ho", "ngo"]
-GIVEN = ["an", "binh", "chi", "dung", "giang", "ha", "hai", "hoa", "hung", "khanh", "lan", "linh", "minh", "nam",
-         "ngoc", "phuong", "quang", "son", "thao", "trang", "tuan", "viet", "xuan", "yen"]  # fmt: skip
+GIVEN = [
+    "an",
+    "binh",
+    "chi",
+    "dung",
+    "giang",
+    "ha",
+    "hai",
+    "hoa",
+    "hung",
+    "khanh",
+    "lan",
+    "linh",
+    "minh",
+    "nam",
+    "ngoc",
+    "phuong",
+    "quang",
+    "son",
+    "thao",
+    "trang",
+    "tuan",
+    "viet",
+    "xuan",
+    "yen",
+]
 CATEGORIES = ["electronics", "fashion", "home", "books", "beauty", "sports", "toys", "grocery"]
 
 
@@ -106,24 +192,28 @@ def generate(rows: int, seed: int) -> pd.DataFrame:
     words = np.asarray(WORDS, dtype=object)[rng.integers(0, len(WORDS), (rows, 20))]
     # one to three sentences: "w w w. w w w w. w w."
     cut = rng.integers(3, 8, rows)
-    comment = [" ".join(w[:c]) + ". " + " ".join(w[c:k]) + "." if k > c + 2 else " ".join(w[:k]) + "."
-               for w, c, k in zip(words, cut, lengths)]  # fmt: skip
+    comment = [
+        " ".join(w[:c]) + ". " + " ".join(w[c:k]) + "." if k > c + 2 else " ".join(w[:k]) + "."
+        for w, c, k in zip(words, cut, lengths)
+    ]
     planted = np.flatnonzero(rng.random(rows) < 0.02)
     for i in planted:
         comment[i] += f", liên hệ {email[i]}" if i % 2 else f", gọi em số {phone[i]} nhé"
     with_number = np.flatnonzero(rng.random(rows) < 0.05)
     for i in with_number:
         comment[i] += f" mua {int(lengths[i])} cái"
-    return pd.DataFrame({
-        "email": email.astype(str),
-        "phone": phone.astype(str),
-        "cccd": cccd.astype(str),
-        "card_number": _luhn_cards(rng, rows),
-        "customer_handle": handle.astype(str),
-        "amount": np.round(rng.gamma(2.0, 150_000, rows), -2),
-        "category": _pick(rng, CATEGORIES, rows).astype(str),
-        "comment": comment,
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "email": email.astype(str),
+            "phone": phone.astype(str),
+            "cccd": cccd.astype(str),
+            "card_number": _luhn_cards(rng, rows),
+            "customer_handle": handle.astype(str),
+            "amount": np.round(rng.gamma(2.0, 150_000, rows), -2),
+            "category": _pick(rng, CATEGORIES, rows).astype(str),
+            "comment": comment,
+        }
+    )
 
 
 def load_reviews() -> pd.DataFrame | None:
@@ -145,8 +235,9 @@ def _warm() -> None:
 
 
 def govgate_scan(df: pd.DataFrame, plan: dict[str, str], partition_rows: int, sample_rows: int, workers: int):
-    parts = [(df.iloc[i : i + partition_rows], plan, sample_rows, k)
-             for k, i in enumerate(range(0, len(df), partition_rows))]  # fmt: skip
+    parts = [
+        (df.iloc[i : i + partition_rows], plan, sample_rows, k) for k, i in enumerate(range(0, len(df), partition_rows))
+    ]
     started = time.perf_counter()
     if workers > 1:
         with ProcessPoolExecutor(max_workers=workers, initializer=_warm) as pool:
@@ -162,8 +253,12 @@ def plain_analyzer():
     from presidio_analyzer import AnalyzerEngine
 
     ours, _ = build_analyzer(None)
-    return AnalyzerEngine(registry=ours.registry, nlp_engine=ours.nlp_engine, supported_languages=["en"],
-                          default_score_threshold=SCORE_THRESHOLD)  # fmt: skip
+    return AnalyzerEngine(
+        registry=ours.registry,
+        nlp_engine=ours.nlp_engine,
+        supported_languages=["en"],
+        default_score_threshold=SCORE_THRESHOLD,
+    )
 
 
 def plain_loop(df: pd.DataFrame, plan: dict[str, str]):
@@ -220,14 +315,20 @@ def run_table(name: str, df: pd.DataFrame, args) -> dict:
     seconds, base_seconds = statistics.median(gg_runs), statistics.median(base_runs)
     spread = lambda runs: f" (median of {len(runs)}: {min(runs):.1f}..{max(runs):.1f} s)" if len(runs) > 1 else ""  # noqa: E731
     gg_rate = len(df) / seconds
-    print(f"  govgate: {partitions} partition(s) of <= {partition_rows:,} rows, {args.workers} process(es), "
-          f"sample {args.sample_rows}/column/partition: {seconds:.1f} s wall{spread(gg_runs)}, {gg_rate:,.0f} rows/s "
-          f"(scan CPU in workers {result.seconds:.1f} s)")  # fmt: skip
+    print(
+        f"  govgate: {partitions} partition(s) of <= {partition_rows:,} rows, {args.workers} process(es), "
+        f"sample {args.sample_rows}/column/partition: {seconds:.1f} s wall{spread(gg_runs)}, {gg_rate:,.0f} rows/s "
+        f"(scan CPU in workers {result.seconds:.1f} s)"
+    )
     base_rate = len(base) / base_seconds
-    print(f"  plain Presidio loop: {len(base):,} rows x {df.shape[1]} cells, 1 process: {base_seconds:.1f} s{spread(base_runs)}, "
-          f"{base_rate:,.1f} rows/s")  # fmt: skip
-    print(f"  ratio: {gg_rate / base_rate:,.0f}x rows/s (govgate on {args.workers} process(es) vs the loop on 1; "
-          f"per process {gg_rate / base_rate / args.workers:,.0f}x)")  # fmt: skip
+    print(
+        f"  plain Presidio loop: {len(base):,} rows x {df.shape[1]} cells, 1 process: {base_seconds:.1f} s{spread(base_runs)}, "
+        f"{base_rate:,.1f} rows/s"
+    )
+    print(
+        f"  ratio: {gg_rate / base_rate:,.0f}x rows/s (govgate on {args.workers} process(es) vs the loop on 1; "
+        f"per process {gg_rate / base_rate / args.workers:,.0f}x)"
+    )
     same, lines = agreement(result.columns, columns, args.min_prevalence)
     print(f"  agreement, govgate on all {len(df):,} rows vs plain loop on {len(base):,}: {same}/{len(columns)} columns")
     print("\n".join(lines))
@@ -244,8 +345,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the generated table")
     parser.add_argument("--partition-rows", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2, help="processes scanning partitions")
-    parser.add_argument("--sample-rows", type=int, default=500,
-                        help="values sampled per structured column and partition (the flow uses pii_sample_rows // 4)")
+    parser.add_argument(
+        "--sample-rows",
+        type=int,
+        default=500,
+        help="values sampled per structured column and partition (the flow uses pii_sample_rows // 4)",
+    )
     parser.add_argument("--baseline-rows", type=int, default=2000, help="rows the plain loop analyses")
     parser.add_argument("--min-prevalence", type=float, default=0.05)
     parser.add_argument("--seed", type=int, default=0)
@@ -268,9 +373,11 @@ def main(argv: list[str] | None = None) -> int:
     elif not args.skip_reviews:
         print(f"\n(reviews file {REVIEWS} not found: skipped)")
     g = summary["generated"]
-    print(f"\nsummary: {g['rows']:,} x 8 scanned in {g['seconds']:.1f} s on {args.workers} process(es) "
-          f"({g['rate']:,.0f} rows/s) vs plain loop {g['base_rate']:,.1f} rows/s = {g['rate'] / g['base_rate']:,.0f}x; "
-          f"targets: >= 20x and < 120 s for 1M x 8")  # fmt: skip
+    print(
+        f"\nsummary: {g['rows']:,} x 8 scanned in {g['seconds']:.1f} s on {args.workers} process(es) "
+        f"({g['rate']:,.0f} rows/s) vs plain loop {g['base_rate']:,.1f} rows/s = {g['rate'] / g['base_rate']:,.0f}x; "
+        f"targets: >= 20x and < 120 s for 1M x 8"
+    )
     return 0
 
 

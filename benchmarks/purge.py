@@ -57,7 +57,7 @@ def seed(client, bucket: str, n: int, eligible_share: float, versioned: bool, wo
 
     step = math.ceil(len(keys) / workers)
     with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(put, [keys[i:i + step] for i in range(0, len(keys), step)]))
+        list(pool.map(put, [keys[i : i + step] for i in range(0, len(keys), step)]))
     return n_eligible
 
 
@@ -80,7 +80,9 @@ def main() -> None:
     ap.add_argument("--objects", type=int, default=100_000)
     ap.add_argument("--eligible", type=float, default=0.30)
     ap.add_argument("--configs", default="prefix-rules,tag-holds,versioned")
-    ap.add_argument("--others", type=int, default=10_000, help="objects for the tag-holds and versioned runs and the plain loop")
+    ap.add_argument(
+        "--others", type=int, default=10_000, help="objects for the tag-holds and versioned runs and the plain loop"
+    )
     args = ap.parse_args()
 
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
@@ -92,8 +94,11 @@ def main() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = subprocess.Popen([str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     endpoint = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
@@ -120,7 +125,9 @@ def main() -> None:
     deleted, base_calls, base_s = plain_loop(base.client, "bench-plain")
     assert deleted == n_eligible
     base_rate = args.others / base_s
-    print(f"baseline plain boto3 loop: {args.others} objects, {deleted} deleted in {base_s:.1f} s ({base_rate:,.0f} objects/s), {base_calls} API calls")
+    print(
+        f"baseline plain boto3 loop: {args.others} objects, {deleted} deleted in {base_s:.1f} s ({base_rate:,.0f} objects/s), {base_calls} API calls"
+    )
 
     for config in args.configs.split(","):
         holds = '{"legal-hold": ["true"]}' if config == "tag-holds" else "{}"
@@ -139,7 +146,9 @@ def main() -> None:
         remaining = sum(len(p) for p in store.list_pages(""))
         audit = sum(len(p) for p in store.list_pages("audit/"))
         assert remaining - audit == n - n_eligible
-        list_pages = math.ceil(n * args.eligible / 1000) + math.ceil(n * (1 - args.eligible) / 1000)  # one listing per rule prefix
+        list_pages = math.ceil(n * args.eligible / 1000) + math.ceil(
+            n * (1 - args.eligible) / 1000
+        )  # one listing per rule prefix
         minimum = list_pages + math.ceil(n_eligible / 1000)
         if config == "tag-holds":
             minimum += n_eligible  # one tag read per expired object: listings carry no tags

@@ -15,14 +15,25 @@ from govgate.datasheet import Datasheet, load_datasheet
 from govgate.errors import GovgateError
 from govgate.gate import build_record, error_record, input_digest, unloaded_policy_ref
 from govgate.policy import Policy, load_policy
-from govgate.record import AssetKind, Check, Decision, DecisionOutcome, InputDigest, Outcome, Subject, new_record_id, slug, utcnow
+from govgate.record import (
+    AssetKind,
+    Check,
+    Decision,
+    DecisionOutcome,
+    InputDigest,
+    Outcome,
+    Subject,
+    new_record_id,
+    slug,
+    utcnow,
+)
 from govgate.render import render_datasheet
 from tasks import context
 from tasks.data_review import (
     anonymized_copy,
     build_expectations,
-    datasheet_checks,
     dataset_version,
+    datasheet_checks,
     inspect,
     legal_basis_check,
     merge_scans,
@@ -63,8 +74,15 @@ def data_review(
     started = utcnow()
     record_id = new_record_id(started)
     settings = context.settings()
-    params = {"dataset": dataset, "datasheet": datasheet, "tier": tier, "redact": redact, "suites": suites or [],
-              "ner_model": ner_model, "chunk_rows": chunk_rows}  # fmt: skip
+    params = {
+        "dataset": dataset,
+        "datasheet": datasheet,
+        "tier": tier,
+        "redact": redact,
+        "suites": suites or [],
+        "ner_model": ner_model,
+        "chunk_rows": chunk_rows,
+    }
     subject = Subject(kind=AssetKind.DATASET, id=Path(dataset).stem or dataset, uris=[dataset])
     policy: Policy | None = None
     sheet = Datasheet()
@@ -75,20 +93,29 @@ def data_review(
         sheet = load_datasheet(datasheet)
         tier = tier or sheet.tier or policy.default_tier
         rules = policy.tier(tier).data_review
-        subject = Subject(kind=AssetKind.DATASET, id=sheet.name or subject.id, version=sheet.version, uris=[dataset],
-                          inputs=[input_digest(datasheet, "datasheet")] if datasheet else [])  # fmt: skip
+        subject = Subject(
+            kind=AssetKind.DATASET,
+            id=sheet.name or subject.id,
+            version=sheet.version,
+            uris=[dataset],
+            inputs=[input_digest(datasheet, "datasheet")] if datasheet else [],
+        )
         info = inspect(dataset, sheet, max_line_bytes)
-        subject = subject.model_copy(update={
-            "version": dataset_version(sheet, info),
-            "inputs": [InputDigest(uri=dataset, sha256=info.sha256, size=info.size, role="data"), *subject.inputs],
-            "attributes": {"format": info.format, "columns": len(info.columns)},
-        })  # fmt: skip
+        subject = subject.model_copy(
+            update={
+                "version": dataset_version(sheet, info),
+                "inputs": [InputDigest(uri=dataset, sha256=info.sha256, size=info.size, role="data"), *subject.inputs],
+                "attributes": {"format": info.format, "columns": len(info.columns)},
+            }
+        )
         plan = partition_dataset(info, sheet, chunk_rows, partition_prefix)
         subject.attributes["rows"] = plan.rows
         expectations = build_expectations(sheet, plan.columns, suites or [])
         confidence = policy.tier(tier).model_review.confidence_level
         futures = [
-            scan_partition.submit(p, plan.column_kinds, plan.string_columns, expectations, rules.pii_sample_rows, ner_model)
+            scan_partition.submit(
+                p, plan.column_kinds, plan.string_columns, expectations, rules.pii_sample_rows, ner_model
+            )
             for p in plan.partitions
         ]
         scans = [f.result() for f in futures]
@@ -99,27 +126,64 @@ def data_review(
         checks = [*sheet_checks, *scan_checks, *sens_checks]
         checks.append(legal_basis_check([c for c in scan_checks if c.id.startswith("data.pii.")], sheet, rules))
         findings = [*sheet_findings, *findings, *sens_findings]
-        checks.append(Check(id="data.review.rows", title="Rows and partitions reviewed", category="scale",
-                            outcome=Outcome.PASS, message=f"{plan.rows} rows in {len(plan.partitions)} partition(s)"))  # fmt: skip
+        checks.append(
+            Check(
+                id="data.review.rows",
+                title="Rows and partitions reviewed",
+                category="scale",
+                outcome=Outcome.PASS,
+                message=f"{plan.rows} rows in {len(plan.partitions)} partition(s)",
+            )
+        )
         decision = decide(checks, policy.tier(tier).inconclusive_blocks)
-        record = build_record(gate=GATE, subject=subject, policy=policy, tier=tier, started_at=started, checks=checks,
-                              findings=findings, decision=decision, parameters=params, runtime=context.run_ids(),
-                              record_id=record_id)  # fmt: skip
+        record = build_record(
+            gate=GATE,
+            subject=subject,
+            policy=policy,
+            tier=tier,
+            started_at=started,
+            checks=checks,
+            findings=findings,
+            decision=decision,
+            parameters=params,
+            runtime=context.run_ids(),
+            record_id=record_id,
+        )
         if redact:
             dest = f"anonymized/{slug(subject.id)}/{record_id}/{slug(Path(dataset).stem)}.anonymized.parquet"
-            pii_columns = [c.id.removeprefix("data.pii.column.") for c in scan_checks
-                           if c.id.startswith("data.pii.column.") and c.outcome == Outcome.WARN]  # fmt: skip
+            pii_columns = [
+                c.id.removeprefix("data.pii.column.")
+                for c in scan_checks
+                if c.id.startswith("data.pii.column.") and c.outcome == Outcome.WARN
+            ]
             ref = anonymized_copy(plan, dest, ner_model, pii_columns, [c for c, pii in declared_pii.items() if pii])
             record.artifacts.append(ref)
-            record.checks.append(Check(id="data.anonymized_copy", title="Anonymized copy written", category="privacy",
-                                       outcome=Outcome.PASS, message=f"{ref.uri} sha256 {ref.sha256[:12]}",
-                                       details={"uri": ref.uri, "sha256": ref.sha256}, evidence_kind="pii_scan"))  # fmt: skip
+            record.checks.append(
+                Check(
+                    id="data.anonymized_copy",
+                    title="Anonymized copy written",
+                    category="privacy",
+                    outcome=Outcome.PASS,
+                    message=f"{ref.uri} sha256 {ref.sha256[:12]}",
+                    details={"uri": ref.uri, "sha256": ref.sha256},
+                    evidence_kind="pii_scan",
+                )
+            )
         result = publish_evidence(record, extra_files={"datasheet.md": render_datasheet(record).encode()})
     except GovgateError as exc:
         logger.error("data review could not finish: %s", exc)
-        failed = error_record(gate=GATE, subject=subject, policy=policy or unloaded_policy_ref(settings.policy, tier),
-                              tier=tier, started_at=started, error=exc, checks=checks, parameters=params,
-                              runtime=context.run_ids(), record_id=record_id)  # fmt: skip
+        failed = error_record(
+            gate=GATE,
+            subject=subject,
+            policy=policy or unloaded_policy_ref(settings.policy, tier),
+            tier=tier,
+            started_at=started,
+            error=exc,
+            checks=checks,
+            parameters=params,
+            runtime=context.run_ids(),
+            record_id=record_id,
+        )
         try:
             publish_evidence(failed)
         except GovgateError as publish_exc:
@@ -149,4 +213,7 @@ def decide(checks: list[Check], inconclusive_blocks: bool) -> Decision:
     if inconclusive_blocks and (unsure := by(Outcome.INCONCLUSIVE)):
         return Decision(outcome=DecisionOutcome.NEEDS_REVIEW, reasons=[f"{c.id}: {c.message}" for c in unsure])
     warned = by(Outcome.WARN)
-    return Decision(outcome=DecisionOutcome.PASS, reasons=[f"{len(checks)} checks: none failed"] + [f"warning: {c.id}: {c.message}" for c in warned][:10])
+    return Decision(
+        outcome=DecisionOutcome.PASS,
+        reasons=[f"{len(checks)} checks: none failed"] + [f"warning: {c.id}: {c.message}" for c in warned][:10],
+    )

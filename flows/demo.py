@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC
 
 import yaml
 
@@ -12,7 +13,9 @@ from govgate import demo_data
 FEATURES = ["age", "monthly_income", "credit_amount", "duration_months"]
 
 
-def register_demo_model(df, tracking_uri: str, artifact_root: str, training_data: str = "", name: str = "demo-credit-scorer") -> str:
+def register_demo_model(
+    df, tracking_uri: str, artifact_root: str, training_data: str = "", name: str = "demo-credit-scorer"
+) -> str:
     """Train a plain logistic regression on the applications and register it; returns the version."""
     import mlflow
     from mlflow.models import infer_signature
@@ -26,11 +29,21 @@ def register_demo_model(df, tracking_uri: str, artifact_root: str, training_data
     mlflow.set_registry_uri(tracking_uri)
     from govgate.tracking import ensure_experiment
 
-    mlflow.set_experiment(experiment_id=ensure_experiment(mlflow.MlflowClient(tracking_uri), "demo-training", f"{artifact_root}/demo-training"))
+    mlflow.set_experiment(
+        experiment_id=ensure_experiment(
+            mlflow.MlflowClient(tracking_uri), "demo-training", f"{artifact_root}/demo-training"
+        )
+    )
     with mlflow.start_run(run_name="train-demo-credit-scorer"):
         mlflow.log_params({"model": "logistic_regression", "features": ",".join(X.columns)})
-        mlflow.sklearn.log_model(model, name="model", pip_requirements=["scikit-learn"], serialization_format="cloudpickle",
-                                 signature=infer_signature(X, model.predict(X)), registered_model_name=name)  # fmt: skip
+        mlflow.sklearn.log_model(
+            model,
+            name="model",
+            pip_requirements=["scikit-learn"],
+            serialization_format="cloudpickle",
+            signature=infer_signature(X, model.predict(X)),
+            registered_model_name=name,
+        )
     client = mlflow.MlflowClient()
     version = str(max(int(v.version) for v in client.search_model_versions(f"name = '{name}'")))
     for key, value in {
@@ -64,15 +77,30 @@ def run_demo(settings, echo: Callable[[str], None]) -> list[tuple[str, dict]]:
     folder = settings.home_dir / "demo"
     data, sheet = demo_data.write_demo_inputs(folder)
     echo(f"generated {data} (2,000 applications with planted PII, a leaked key and a fairness gap)")
-    step("1. data review of the raw export (expected: fail on the leaked key)", data_review, dataset=str(data), datasheet=str(sheet))
-    redacted = step("2. data review again, writing an anonymized copy", data_review, dataset=str(data), datasheet=str(sheet), redact=True)
+    step(
+        "1. data review of the raw export (expected: fail on the leaked key)",
+        data_review,
+        dataset=str(data),
+        datasheet=str(sheet),
+    )
+    redacted = step(
+        "2. data review again, writing an anonymized copy",
+        data_review,
+        dataset=str(data),
+        datasheet=str(sheet),
+        redact=True,
+    )
     anon_sheet = yaml.safe_load(sheet.read_text()) | {"name": "demo-credit-applications-anonymized", "tier": "low"}
     anon_sheet_path = folder / "anonymized.datasheet.yaml"
     anon_sheet_path.write_text(yaml.safe_dump(anon_sheet, sort_keys=False))
     anon_review: dict = {}
     if redacted.get("anonymized_copy"):
-        anon_review = step("3. data review of the anonymized copy (expected: pass)", data_review,
-                           dataset=redacted["anonymized_copy"], datasheet=str(anon_sheet_path))  # fmt: skip
+        anon_review = step(
+            "3. data review of the anonymized copy (expected: pass)",
+            data_review,
+            dataset=redacted["anonymized_copy"],
+            datasheet=str(anon_sheet_path),
+        )
     import pandas as pd
 
     from govgate.store import store_for_uri
@@ -81,26 +109,48 @@ def run_demo(settings, echo: Callable[[str], None]) -> list[tuple[str, dict]]:
     if redacted.get("anonymized_copy"):  # train on the copy that passed review
         store, key = store_for_uri(redacted["anonymized_copy"], settings)
         training = pd.read_parquet(store.download(key, folder / "anonymized.parquet"))
-    echo(f"[{time.monotonic() - t0:5.0f}s] 4. training demo-credit-scorer on the anonymized copy, registering it in MLflow ...")
-    lineage = f"{redacted.get('anonymized_copy')} (data-review record {anon_review.get('record_uri')})" if anon_review else str(data)
-    version = register_demo_model(training, settings.effective_mlflow_tracking_uri, settings.effective_mlflow_artifact_location, lineage)
+    echo(
+        f"[{time.monotonic() - t0:5.0f}s] 4. training demo-credit-scorer on the anonymized copy, registering it in MLflow ..."
+    )
+    lineage = (
+        f"{redacted.get('anonymized_copy')} (data-review record {anon_review.get('record_uri')})"
+        if anon_review
+        else str(data)
+    )
+    version = register_demo_model(
+        training, settings.effective_mlflow_tracking_uri, settings.effective_mlflow_artifact_location, lineage
+    )
     eval_path = folder / "evaluation.csv"
     ev = pd.read_csv(data)
-    ev.assign(is_female=(ev["sex"] == "female").astype(int))[[*FEATURES, "is_female", "sex", "good_credit"]].to_csv(eval_path, index=False)
-    step(f"5. model review of models:/demo-credit-scorer/{version} (expected: flags the fairness gap)", model_review,
-         model_uri=f"models:/demo-credit-scorer/{version}", data=str(eval_path), label="good_credit", sensitive=["sex", "age>=25"])  # fmt: skip
+    ev.assign(is_female=(ev["sex"] == "female").astype(int))[[*FEATURES, "is_female", "sex", "good_credit"]].to_csv(
+        eval_path, index=False
+    )
+    step(
+        f"5. model review of models:/demo-credit-scorer/{version} (expected: flags the fairness gap)",
+        model_review,
+        model_uri=f"models:/demo-credit-scorer/{version}",
+        data=str(eval_path),
+        label="good_credit",
+        sensitive=["sex", "age>=25"],
+    )
     from flows.launch_evidence import demo_signoffs, launch_evidence
     from govgate.package import verify_package
     from govgate.policy import load_policy
 
     signoffs = demo_signoffs(load_policy(settings.policy), "high")
-    pkg = step("6. launch evidence package with automatic demo sign-offs (expected: not launchable, evidence sealed)",
-               launch_evidence, model_uri=f"models:/demo-credit-scorer/{version}", signoffs=signoffs)  # fmt: skip
+    pkg = step(
+        "6. launch evidence package with automatic demo sign-offs (expected: not launchable, evidence sealed)",
+        launch_evidence,
+        model_uri=f"models:/demo-credit-scorer/{version}",
+        signoffs=signoffs,
+    )
     if pkg.get("manifest_uri"):
         report = verify_package(pkg["manifest_uri"], settings)
-        echo(f"[{time.monotonic() - t0:5.0f}s] 7. verify-evidence {pkg['manifest_uri']}: {'OK' if report.ok else 'FAILED'} "
-             f"({report.files_checked} files, signature {report.signature})")  # fmt: skip
-    from datetime import datetime, timedelta, timezone
+        echo(
+            f"[{time.monotonic() - t0:5.0f}s] 7. verify-evidence {pkg['manifest_uri']}: {'OK' if report.ok else 'FAILED'} "
+            f"({report.files_checked} files, signature {report.signature})"
+        )
+    from datetime import datetime, timedelta
 
     from flows.retention_purge import retention_purge
     from govgate.store import open_store
@@ -108,9 +158,13 @@ def run_demo(settings, echo: Callable[[str], None]) -> list[tuple[str, dict]]:
     landed = open_store(settings)
     landed.put("raw/demo/credit-applications.csv", data, tags={"data-class": "raw-personal", "source": "demo"})
     landed.put("raw/demo/disputed-applications.csv", data, tags={"data-class": "raw-personal", "legal-hold": "true"})
-    look_ahead = datetime.now(timezone.utc) + timedelta(days=100)
-    purge = step("8. retention purge dry run as of 100 days from now (expected: the raw export would go, the copy on legal hold stays)",
-                 retention_purge, dry_run=True, as_of=look_ahead)  # fmt: skip
+    look_ahead = datetime.now(UTC) + timedelta(days=100)
+    purge = step(
+        "8. retention purge dry run as of 100 days from now (expected: the raw export would go, the copy on legal hold stays)",
+        retention_purge,
+        dry_run=True,
+        as_of=look_ahead,
+    )
     if purge.get("plan_uri"):
         echo(f"        {purge.get('would_delete')} object(s) would go; the list: {purge['plan_uri']}")
     echo(f"[{time.monotonic() - t0:5.0f}s] done")

@@ -106,12 +106,23 @@ def launch_evidence(
     settings = context.settings()
     if not model_uri and model_name and model_version:
         model_uri = f"models:/{model_name}/{model_version}"
-    params = {"model_uri": model_uri, "tier": tier, "risk_assessment": risk_assessment, "data_review": data_review or [],
-              "documents": json.dumps(documents or {}, sort_keys=True), "artifacts": artifacts or [],
-              "signoffs": "headless" if signoffs is not None else "prefect-pause",
-              "signoff_timeout_seconds": signoff_timeout_seconds}  # fmt: skip
+    params = {
+        "model_uri": model_uri,
+        "tier": tier,
+        "risk_assessment": risk_assessment,
+        "data_review": data_review or [],
+        "documents": json.dumps(documents or {}, sort_keys=True),
+        "artifacts": artifacts or [],
+        "signoffs": "headless" if signoffs is not None else "prefect-pause",
+        "signoff_timeout_seconds": signoff_timeout_seconds,
+    }
     name, version, _ = parse_model_uri(model_uri or "")
-    subject = Subject(kind=AssetKind.MODEL, id=name or model_uri or "(no model)", version=version, uris=[model_uri] if model_uri else [])
+    subject = Subject(
+        kind=AssetKind.MODEL,
+        id=name or model_uri or "(no model)",
+        version=version,
+        uris=[model_uri] if model_uri else [],
+    )
     policy: Policy | None = None
     checks: list[Check] = []
     try:
@@ -124,8 +135,13 @@ def launch_evidence(
         headless = parse_signoffs(signoffs)  # fail early on a bad sign-off file
         ev = gather_evidence(model_uri, data_review or [], docs)
         name, version = ev.model_name, ev.model_version
-        subject = Subject(kind=AssetKind.MODEL, id=name, version=version, uris=[ev.model_uri, *([ev.source] if ev.source else [])],
-                          attributes={"training_run_id": ev.run_id, "records": len(ev.records), "data_reviews": len(ev.data_reviews)})  # fmt: skip
+        subject = Subject(
+            kind=AssetKind.MODEL,
+            id=name,
+            version=version,
+            uris=[ev.model_uri, *([ev.source] if ev.source else [])],
+            attributes={"training_run_id": ev.run_id, "records": len(ev.records), "data_reviews": len(ev.data_reviews)},
+        )
         tier = tier or ev.version_tags.get("govgate.tier") or policy.default_tier
         tier_rules = policy.tier(tier)
         rules = tier_rules.launch
@@ -138,14 +154,20 @@ def launch_evidence(
         if blocking:
             collected = headless or []
             so_outcome = "skipped"
-            so_message = "not requested: the required evidence is incomplete (" + ", ".join(f"{r.kind} {r.status}" for r in blocking) + ")"
+            so_message = (
+                "not requested: the required evidence is incomplete ("
+                + ", ".join(f"{r.kind} {r.status}" for r in blocking)
+                + ")"
+            )
         else:
             if headless is not None:
                 collected = headless
             else:
                 timeout = signoff_timeout_seconds or int(rules.signoff_timeout_hours * 3600)
                 summary = _summary_markdown(ev.model_uri, tier, reqs)
-                collected, timed_out = request_signoffs(rules, summary=summary, timeout=timeout, poll=signoff_poll_seconds)
+                collected, timed_out = request_signoffs(
+                    rules, summary=summary, timeout=timeout, poll=signoff_poll_seconds
+                )
             so_outcome, so_message = assess_signoffs(collected, rules, timed_out=timed_out)
         _set_signoff(reqs["signoff"], so_outcome, so_message, rules)
         logger.info("sign-off: %s: %s", so_outcome, so_message)
@@ -153,7 +175,9 @@ def launch_evidence(
         checks, findings = _checks(reqs, so_outcome, so_message, ev, tier)
         decision = decide_from_checks([c for c in checks if c.outcome != Outcome.SKIPPED], inconclusive_blocks=True)
         if blocking:
-            decision.reasons.insert(0, "launch stopped: required evidence " + ", ".join(f"{r.kind} ({r.status})" for r in blocking))
+            decision.reasons.insert(
+                0, "launch stopped: required evidence " + ", ".join(f"{r.kind} ({r.status})" for r in blocking)
+            )
         elif timed_out:
             decision.reasons.insert(0, f"launch needs review: {timed_out}")
         decision.sign_offs = collected
@@ -168,7 +192,9 @@ def launch_evidence(
         for kind_files in ev.documents.values():
             files.update(dict(kind_files))
         files[policy_name] = policy_path
-        files[SIGNOFFS_NAME] = _json({"status": {"outcome": so_outcome, "message": so_message}, "signoffs": _signoff_dicts(collected)})
+        files[SIGNOFFS_NAME] = _json(
+            {"status": {"outcome": so_outcome, "message": so_message}, "signoffs": _signoff_dicts(collected)}
+        )
         files[LINEAGE_NAME] = _json(ev.lineage)
         files[PUBLIC_KEY_NAME] = key.public_pem()
         files.update(_artifact_files(artifacts or []))
@@ -179,7 +205,14 @@ def launch_evidence(
             "created_at": started.isoformat(),
             "govgate_version": __version__,
             "prefect_flow_run_id": run_ids.get("prefect_flow_run_id"),
-            "subject": {"kind": "model", "model_uri": ev.model_uri, "name": name, "version": version, "source": ev.source, "run_id": ev.run_id},
+            "subject": {
+                "kind": "model",
+                "model_uri": ev.model_uri,
+                "name": name,
+                "version": version,
+                "source": ev.source,
+                "run_id": ev.run_id,
+            },
             "policy": {**policy.ref(tier).model_dump(), "file": policy_name},
             "decision": {"outcome": decision.outcome.value, "reasons": decision.reasons},
             "records": [r.summary() for r in ev.all_records()],
@@ -192,31 +225,84 @@ def launch_evidence(
         }
         retention = launch_retention(rules, store)
         if retention is None and rules.object_lock_mode and rules.object_lock_days > 0:
-            fields["object_lock_note"] = f"the store {store.url} has no Object Lock; the tier asks {rules.object_lock_mode} for {rules.object_lock_days} days"
+            fields["object_lock_note"] = (
+                f"the store {store.url} has no Object Lock; the tier asks {rules.object_lock_mode} for {rules.object_lock_days} days"
+            )
         sealed = seal_package(store, prefix, files, fields, reqs, key, retention)
 
-        checks.append(Check(id="launch.package.sealed", title="Evidence package sealed (signed manifest, write-once)",
-                            category="evidence", outcome=Outcome.PASS, evidence_kind="evidence_package",
-                            message=f"{len(sealed.files)} files, manifest sha256 {sealed.manifest_sha256[:16]}, "
-                                    f"{'Object Lock ' + retention.mode + ' until ' + retention.until.date().isoformat() if retention else 'no Object Lock'}",
-                            details={"package_uri": sealed.folder_uri, "manifest_sha256": sealed.manifest_sha256,
-                                     "signer": key.fingerprint, "files": len(sealed.files), "bytes": sealed.bytes_written}))  # fmt: skip
-        record = build_record(gate=GATE, subject=subject, policy=policy, tier=tier, started_at=started, checks=checks,
-                              findings=findings, decision=decision, parameters=params, runtime=run_ids, record_id=package_id)  # fmt: skip
+        checks.append(
+            Check(
+                id="launch.package.sealed",
+                title="Evidence package sealed (signed manifest, write-once)",
+                category="evidence",
+                outcome=Outcome.PASS,
+                evidence_kind="evidence_package",
+                message=f"{len(sealed.files)} files, manifest sha256 {sealed.manifest_sha256[:16]}, "
+                f"{'Object Lock ' + retention.mode + ' until ' + retention.until.date().isoformat() if retention else 'no Object Lock'}",
+                details={
+                    "package_uri": sealed.folder_uri,
+                    "manifest_sha256": sealed.manifest_sha256,
+                    "signer": key.fingerprint,
+                    "files": len(sealed.files),
+                    "bytes": sealed.bytes_written,
+                },
+            )
+        )
+        record = build_record(
+            gate=GATE,
+            subject=subject,
+            policy=policy,
+            tier=tier,
+            started_at=started,
+            checks=checks,
+            findings=findings,
+            decision=decision,
+            parameters=params,
+            runtime=run_ids,
+            record_id=package_id,
+        )
         record.artifacts += [
-            ArtifactRef(name=MANIFEST_NAME, uri=sealed.uri, sha256=sealed.manifest_sha256, size=len(json.dumps(sealed.manifest, indent=2, sort_keys=True, default=str).encode()), media_type="application/json"),
-            ArtifactRef(name="annex-iv.html", uri=sealed.index_uri, sha256=sealed.files["annex-iv.html"]["sha256"], size=sealed.files["annex-iv.html"]["size"], media_type="text/html; charset=utf-8"),
-        ]  # fmt: skip
+            ArtifactRef(
+                name=MANIFEST_NAME,
+                uri=sealed.uri,
+                sha256=sealed.manifest_sha256,
+                size=len(json.dumps(sealed.manifest, indent=2, sort_keys=True, default=str).encode()),
+                media_type="application/json",
+            ),
+            ArtifactRef(
+                name="annex-iv.html",
+                uri=sealed.index_uri,
+                sha256=sealed.files["annex-iv.html"]["sha256"],
+                size=sealed.files["annex-iv.html"]["size"],
+                media_type="text/html; charset=utf-8",
+            ),
+        ]
         result = publish_evidence(record, model_version=(name, version))
-        context.tracker(settings).set_model_version_tags(name, version, {
-            "govgate.launch.decision": decision.outcome.value, "govgate.launch.package_uri": sealed.folder_uri,
-            "govgate.launch.package_id": package_id, "govgate.launch.manifest_sha256": sealed.manifest_sha256})  # fmt: skip
+        context.tracker(settings).set_model_version_tags(
+            name,
+            version,
+            {
+                "govgate.launch.decision": decision.outcome.value,
+                "govgate.launch.package_uri": sealed.folder_uri,
+                "govgate.launch.package_id": package_id,
+                "govgate.launch.manifest_sha256": sealed.manifest_sha256,
+            },
+        )
         publish_package_artifacts(sealed, reqs, decision.outcome.value)
     except GovgateError as exc:
         logger.error("launch evidence could not finish: %s", exc)
-        failed = error_record(gate=GATE, subject=subject, policy=policy or unloaded_policy_ref(settings.policy, tier), tier=tier,
-                              started_at=started, error=exc, checks=checks, parameters=params, runtime=context.run_ids(),
-                              record_id=package_id)  # fmt: skip
+        failed = error_record(
+            gate=GATE,
+            subject=subject,
+            policy=policy or unloaded_policy_ref(settings.policy, tier),
+            tier=tier,
+            started_at=started,
+            error=exc,
+            checks=checks,
+            parameters=params,
+            runtime=context.run_ids(),
+            record_id=package_id,
+        )
         try:
             publish_evidence(failed, model_version=(name, version) if name and version else None)
         except GovgateError as publish_exc:
@@ -234,8 +320,11 @@ def launch_evidence(
         "missing": missing,
         "signoffs": len(collected),
     }
-    print(f"launch evidence for {ev.model_uri}: {decision.outcome.value}" + (f" (missing or not passing: {', '.join(missing)})" if missing else "")
-          + f"; package {sealed.folder_uri}")  # fmt: skip
+    print(
+        f"launch evidence for {ev.model_uri}: {decision.outcome.value}"
+        + (f" (missing or not passing: {', '.join(missing)})" if missing else "")
+        + f"; package {sealed.folder_uri}"
+    )
     return out
 
 
@@ -247,7 +336,9 @@ def _set_signoff(req: Requirement, outcome: str, message: str, rules) -> None:
         req.status = {"pass": "present", "fail": "not-passing", "skipped": "not-requested"}.get(outcome, "missing")
 
 
-def _checks(reqs: dict[str, Requirement], so_outcome: str, so_message: str, ev, tier: str) -> tuple[list[Check], list[Finding]]:
+def _checks(
+    reqs: dict[str, Requirement], so_outcome: str, so_message: str, ev, tier: str
+) -> tuple[list[Check], list[Finding]]:
     checks: list[Check] = []
     findings: list[Finding] = []
     for r in reqs.values():
@@ -260,25 +351,67 @@ def _checks(reqs: dict[str, Requirement], so_outcome: str, so_message: str, ev, 
         msg = r.detail if r.ok or not r.required else f"{r.status}: {r.detail}"
         if not r.required and outcome == Outcome.SKIPPED:
             msg = f"not required at tier {tier}; {r.status}: {r.detail}"
-        checks.append(Check(id=f"launch.evidence.{r.kind}", title=f"{'Required' if r.required else 'Optional'} evidence: {r.kind}",
-                            category="evidence", outcome=outcome, message=msg, evidence_kind=r.kind,
-                            details={"status": r.status, "required": r.required, "satisfied_by": r.satisfied_by}))  # fmt: skip
+        checks.append(
+            Check(
+                id=f"launch.evidence.{r.kind}",
+                title=f"{'Required' if r.required else 'Optional'} evidence: {r.kind}",
+                category="evidence",
+                outcome=outcome,
+                message=msg,
+                evidence_kind=r.kind,
+                details={"status": r.status, "required": r.required, "satisfied_by": r.satisfied_by},
+            )
+        )
         if r.required and not r.ok:
-            findings.append(Finding(id=f"launch.evidence.{r.kind}.{r.status}", severity=Severity.HIGH, category="evidence",
-                                    check_id=f"launch.evidence.{r.kind}", message=f"required evidence {r.kind} is {r.status}: {r.detail}",
-                                    remediation=_remedy(r.kind)))  # fmt: skip
-    so = {"pass": Outcome.PASS, "fail": Outcome.FAIL, "inconclusive": Outcome.INCONCLUSIVE, "skipped": Outcome.SKIPPED}[so_outcome]
-    checks.append(Check(id="launch.signoff", title="Accountable people signed off", category="signoff", outcome=so, message=so_message,
-                        evidence_kind="signoff", details={"signoffs": reqs["signoff"].satisfied_by}))  # fmt: skip
+            findings.append(
+                Finding(
+                    id=f"launch.evidence.{r.kind}.{r.status}",
+                    severity=Severity.HIGH,
+                    category="evidence",
+                    check_id=f"launch.evidence.{r.kind}",
+                    message=f"required evidence {r.kind} is {r.status}: {r.detail}",
+                    remediation=_remedy(r.kind),
+                )
+            )
+    so = {"pass": Outcome.PASS, "fail": Outcome.FAIL, "inconclusive": Outcome.INCONCLUSIVE, "skipped": Outcome.SKIPPED}[
+        so_outcome
+    ]
+    checks.append(
+        Check(
+            id="launch.signoff",
+            title="Accountable people signed off",
+            category="signoff",
+            outcome=so,
+            message=so_message,
+            evidence_kind="signoff",
+            details={"signoffs": reqs["signoff"].satisfied_by},
+        )
+    )
     if so in (Outcome.FAIL, Outcome.INCONCLUSIVE):
-        findings.append(Finding(id=f"launch.signoff.{so.value}", severity=Severity.HIGH, category="signoff", check_id="launch.signoff",
-                                message=so_message))  # fmt: skip
+        findings.append(
+            Finding(
+                id=f"launch.signoff.{so.value}",
+                severity=Severity.HIGH,
+                category="signoff",
+                check_id="launch.signoff",
+                message=so_message,
+            )
+        )
     lineage_ok = bool(ev.data_reviews)
-    checks.append(Check(id="launch.lineage", title="Lineage from the training run to reviewed data", category="lineage",
-                        outcome=Outcome.PASS if lineage_ok else Outcome.WARN,
-                        message=(f"{len(ev.data_reviews)} data review(s) via " + "; ".join(f["via"] for f in ev.lineage.get("found", [])))
-                        if lineage_ok else "; ".join(ev.notes)[:1000] or "no lineage found",
-                        details={"training_run": ev.lineage.get("training_run"), "datasets": ev.lineage.get("datasets", [])}))  # fmt: skip
+    checks.append(
+        Check(
+            id="launch.lineage",
+            title="Lineage from the training run to reviewed data",
+            category="lineage",
+            outcome=Outcome.PASS if lineage_ok else Outcome.WARN,
+            message=(
+                f"{len(ev.data_reviews)} data review(s) via " + "; ".join(f["via"] for f in ev.lineage.get("found", []))
+            )
+            if lineage_ok
+            else "; ".join(ev.notes)[:1000] or "no lineage found",
+            details={"training_run": ev.lineage.get("training_run"), "datasets": ev.lineage.get("datasets", [])},
+        )
+    )
     return checks, findings
 
 
@@ -293,8 +426,11 @@ def _remedy(kind: str) -> str:
 
 
 def _summary_markdown(model_uri: str, tier: str, reqs: dict[str, Requirement]) -> str:
-    rows = "\n".join(f"| {r.kind} | {'yes' if r.required else 'no'} | {r.status} | {r.detail[:120]} |"
-                     for r in reqs.values() if r.kind not in LATE_KINDS and (r.required or r.status != "missing"))  # fmt: skip
+    rows = "\n".join(
+        f"| {r.kind} | {'yes' if r.required else 'no'} | {r.status} | {r.detail[:120]} |"
+        for r in reqs.values()
+        if r.kind not in LATE_KINDS and (r.required or r.status != "missing")
+    )
     return f"Model version `{model_uri}`, tier **{tier}**.\n\n| evidence | required | status | detail |\n|---|---|---|---|\n{rows}"
 
 
@@ -329,7 +465,14 @@ def _artifact_files(sources: list[str]) -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------
 
 
-def sign_off(flow_run_id: str | UUID, name: str, role: str, decision: str, comment: str = "", accepted_risks: list[str] | None = None) -> None:
+def sign_off(
+    flow_run_id: str | UUID,
+    name: str,
+    role: str,
+    decision: str,
+    comment: str = "",
+    accepted_risks: list[str] | None = None,
+) -> None:
     """Resume a launch-evidence run that waits for a sign-off, with this person's decision (the same
     form the Prefect UI shows). Needs the Prefect API the run uses (PREFECT_API_URL)."""
     from prefect.exceptions import NotPausedError, ObjectNotFound
@@ -343,7 +486,13 @@ def sign_off(flow_run_id: str | UUID, name: str, role: str, decision: str, comme
         run_id = UUID(str(flow_run_id))
     except ValueError:
         raise InputError(f"{flow_run_id!r} is not a flow run id") from None
-    run_input = {"name": name, "role": role, "decision": decision, "comment": comment, "accepted_risks": list(accepted_risks or [])}
+    run_input = {
+        "name": name,
+        "role": role,
+        "decision": decision,
+        "comment": comment,
+        "accepted_risks": list(accepted_risks or []),
+    }
     try:
         resume_flow_run(run_id, run_input=run_input)
     except NotPausedError:
@@ -357,21 +506,37 @@ def sign_off(flow_run_id: str | UUID, name: str, role: str, decision: str, comme
 def waiting_for_signoff() -> list[dict[str, Any]]:
     """launch-evidence runs paused for a sign-off: id, model URI, since when, which sign-off."""
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+    from prefect.client.schemas.filters import (
+        FlowFilter,
+        FlowFilterName,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
     from prefect.client.schemas.objects import StateType
 
     with get_client(sync_client=True) as client:
         runs = client.read_flow_runs(
             flow_filter=FlowFilter(name=FlowFilterName(any_=["launch-evidence"])),
-            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))),
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))
+            ),
         )
     return [
-        {"flow_run_id": str(r.id), "flow_run_name": r.name, "model_uri": (r.parameters or {}).get("model_uri")
-         or (f"models:/{r.parameters.get('model_name')}/{r.parameters.get('model_version')}" if (r.parameters or {}).get("model_name") else None),
-         "paused_since": r.state.timestamp.isoformat() if r.state and r.state.timestamp else None,
-         "pause_key": r.state.state_details.pause_key if r.state else None}
+        {
+            "flow_run_id": str(r.id),
+            "flow_run_name": r.name,
+            "model_uri": (r.parameters or {}).get("model_uri")
+            or (
+                f"models:/{r.parameters.get('model_name')}/{r.parameters.get('model_version')}"
+                if (r.parameters or {}).get("model_name")
+                else None
+            ),
+            "paused_since": r.state.timestamp.isoformat() if r.state and r.state.timestamp else None,
+            "pause_key": r.state.state_details.pause_key if r.state else None,
+        }
         for r in runs
-    ]  # fmt: skip
+    ]
 
 
 def demo_signoffs(policy: Policy, tier: str | None = None) -> list[dict[str, Any]]:
@@ -381,9 +546,16 @@ def demo_signoffs(policy: Policy, tier: str | None = None) -> list[dict[str, Any
     roles = list(rules.signoff_roles) or ["model_owner"]
     while len(roles) < rules.required_signoffs:
         roles.append(f"approver_{len(roles) + 1}")
-    return [{"name": f"demo approver {i + 1} (automatic)", "role": role, "decision": "approve",
-             "comment": "automatic demo sign-off: not a human decision", "accepted_risks": []}
-            for i, role in enumerate(roles[: max(rules.required_signoffs, len(rules.signoff_roles))])]  # fmt: skip
+    return [
+        {
+            "name": f"demo approver {i + 1} (automatic)",
+            "role": role,
+            "decision": "approve",
+            "comment": "automatic demo sign-off: not a human decision",
+            "accepted_risks": [],
+        }
+        for i, role in enumerate(roles[: max(rules.required_signoffs, len(rules.signoff_roles))])
+    ]
 
 
 __all__ = ["demo_signoffs", "launch_evidence", "sign_off", "waiting_for_signoff"]

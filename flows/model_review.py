@@ -31,8 +31,16 @@ from tasks.model_review import (
 )
 
 GATE = "model-review"
-CARD_FIELDS = ("intended_use", "out_of_scope_use", "limitations", "training_data", "evaluation_data",
-               "ethical_considerations", "owners", "description")  # fmt: skip
+CARD_FIELDS = (
+    "intended_use",
+    "out_of_scope_use",
+    "limitations",
+    "training_data",
+    "evaluation_data",
+    "ethical_considerations",
+    "owners",
+    "description",
+)
 
 
 @flow(name="model-review", log_prints=True)
@@ -79,10 +87,25 @@ def model_review(
     if not model_uri and model_name and model_version:
         model_uri = f"models:/{model_name}/{model_version}"
     sensitive = [s for item in (sensitive or []) for s in str(item).split(",") if s.strip()]
-    params = {"model_uri": model_uri, "data": data, "label": label, "sensitive": sensitive, "prediction_column": prediction_column,
-              "score_column": score_column, "pos_label": pos_label, "threshold": threshold, "task_type": task_type, "tier": tier}  # fmt: skip
+    params = {
+        "model_uri": model_uri,
+        "data": data,
+        "label": label,
+        "sensitive": sensitive,
+        "prediction_column": prediction_column,
+        "score_column": score_column,
+        "pos_label": pos_label,
+        "threshold": threshold,
+        "task_type": task_type,
+        "tier": tier,
+    }
     name, version, _ = parse_model_uri(model_uri or "")
-    subject = Subject(kind=AssetKind.MODEL, id=name or model_uri or f"predictions:{data}", version=version, uris=[u for u in (model_uri, data) if u])
+    subject = Subject(
+        kind=AssetKind.MODEL,
+        id=name or model_uri or f"predictions:{data}",
+        version=version,
+        uris=[u for u in (model_uri, data) if u],
+    )
     policy: Policy | None = None
     checks: list[Check] = []
     try:
@@ -97,8 +120,10 @@ def model_review(
             data, label, sensitive, pos_label = review_inputs_from_registry(model, data, label, sensitive, pos_label)
             params.update(data=data, label=label, sensitive=sensitive, pos_label=pos_label)
         if not data or not label:
-            raise InputError("model review needs evaluation data (data) and its label column (label); for a registered "
-                             "model, tag the version or the registered model with govgate.eval_data and govgate.label")  # fmt: skip
+            raise InputError(
+                "model review needs evaluation data (data) and its label column (label); for a registered "
+                "model, tag the version or the registered model with govgate.eval_data and govgate.label"
+            )
         if model is not None:
             subject = subject.model_copy(update={"version": model.version or subject.version})
         tier = tier or (model.registry.get("govgate.tier") if model else None) or policy.default_tier
@@ -106,8 +131,15 @@ def model_review(
         ev = load_eval_data(data, label, sensitive, [c for c in (prediction_column, score_column) if c])
         frame = ev.frame
         inputs = [ev.digest] + ([InputDigest(uri=model.uri, sha256=model.sha256, role="model")] if model else [])
-        subject = subject.model_copy(update={"inputs": inputs, "attributes": {
-            "rows": len(frame), **({f"registry.{k}": v for k, v in model.registry.items()} if model else {})}})  # fmt: skip
+        subject = subject.model_copy(
+            update={
+                "inputs": inputs,
+                "attributes": {
+                    "rows": len(frame),
+                    **({f"registry.{k}": v for k, v in model.registry.items()} if model else {}),
+                },
+            }
+        )
         exclude = {label, *(c for c in (prediction_column, score_column) if c)}
         X = frame[model_features(model, frame, exclude, features)] if model else frame.drop(columns=list(exclude))
         if model is not None:
@@ -115,20 +147,60 @@ def model_review(
             pred = out["prediction"]
         else:
             pred = frame[prediction_column] if prediction_column else frame[score_column]
-        checks = review_checks(frame, X, pred, model, ev, label=label, pos_label=pos_label, threshold=threshold,
-                               task_type=task_type, score_column=score_column, rules=rules, tier_name=tier,
-                               compare_baseline=compare_baseline, logger=logger)  # fmt: skip
+        checks = review_checks(
+            frame,
+            X,
+            pred,
+            model,
+            ev,
+            label=label,
+            pos_label=pos_label,
+            threshold=threshold,
+            task_type=task_type,
+            score_column=score_column,
+            rules=rules,
+            tier_name=tier,
+            compare_baseline=compare_baseline,
+            logger=logger,
+        )
         checks.append(card_check(card, model))
-        decision = decide_from_checks([c for c in checks if c.outcome != Outcome.SKIPPED], inconclusive_blocks=policy.tier(tier).inconclusive_blocks)
-        record = build_record(gate=GATE, subject=subject, policy=policy, tier=tier, started_at=started, checks=checks,
-                              decision=decision, parameters=params, runtime=context.run_ids(), record_id=record_id)  # fmt: skip
-        extra = {"model_card.md": render_model_card(record, "md").encode(), "model_card.html": render_model_card(record, "html").encode()}
-        result = publish_evidence(record, extra_files=extra, model_version=(model.name, model.version) if model and model.name else None)
+        decision = decide_from_checks(
+            [c for c in checks if c.outcome != Outcome.SKIPPED],
+            inconclusive_blocks=policy.tier(tier).inconclusive_blocks,
+        )
+        record = build_record(
+            gate=GATE,
+            subject=subject,
+            policy=policy,
+            tier=tier,
+            started_at=started,
+            checks=checks,
+            decision=decision,
+            parameters=params,
+            runtime=context.run_ids(),
+            record_id=record_id,
+        )
+        extra = {
+            "model_card.md": render_model_card(record, "md").encode(),
+            "model_card.html": render_model_card(record, "html").encode(),
+        }
+        result = publish_evidence(
+            record, extra_files=extra, model_version=(model.name, model.version) if model and model.name else None
+        )
     except GovgateError as exc:
         logger.error("model review could not finish: %s", exc)
-        failed = error_record(gate=GATE, subject=subject, policy=policy or unloaded_policy_ref(settings.policy, tier), tier=tier,
-                              started_at=started, error=exc, checks=checks, parameters=params, runtime=context.run_ids(),
-                              record_id=record_id)  # fmt: skip
+        failed = error_record(
+            gate=GATE,
+            subject=subject,
+            policy=policy or unloaded_policy_ref(settings.policy, tier),
+            tier=tier,
+            started_at=started,
+            error=exc,
+            checks=checks,
+            parameters=params,
+            runtime=context.run_ids(),
+            record_id=record_id,
+        )
         try:
             mv = (name, version) if name and version else None
             publish_evidence(failed, model_version=mv)  # the version's tag says error, never a pass not computed
@@ -139,8 +211,12 @@ def model_review(
     return result
 
 
-REGISTRY_INPUT_TAGS = {"data": "govgate.eval_data", "label": "govgate.label", "sensitive": "govgate.sensitive",
-                       "pos_label": "govgate.pos_label"}  # fmt: skip
+REGISTRY_INPUT_TAGS = {
+    "data": "govgate.eval_data",
+    "label": "govgate.label",
+    "sensitive": "govgate.sensitive",
+    "pos_label": "govgate.pos_label",
+}
 
 
 def review_inputs_from_registry(model, data: str, label: str, sensitive: list[str], pos_label: str):
@@ -158,16 +234,37 @@ def review_inputs_from_registry(model, data: str, label: str, sensitive: list[st
     return data, label, sensitive, pos_label
 
 
-def review_checks(frame, X, pred, model, ev, *, label, pos_label, threshold, task_type, score_column, rules, tier_name,
-                  compare_baseline, logger) -> list[Check]:  # fmt: skip
-    from tasks.fairness import baseline_checks, fairness_checks, fairness_report
-    from tasks.performance import binary_labels, classification_checks, decisions_and_scores, group_performance_checks, regression_checks
+def review_checks(
+    frame,
+    X,
+    pred,
+    model,
+    ev,
+    *,
+    label,
+    pos_label,
+    threshold,
+    task_type,
+    score_column,
+    rules,
+    tier_name,
+    compare_baseline,
+    logger,
+) -> list[Check]:
+    from govgate.checks.fairness import baseline_checks, fairness_checks, fairness_report
+    from govgate.checks.performance import (
+        binary_labels,
+        classification_checks,
+        decisions_and_scores,
+        group_performance_checks,
+        regression_checks,
+    )
 
     checks: list[Check] = []
     for note in ev.notes:
         logger.info(note)
     if model is not None and is_text_output(pred):
-        from tasks.leakage import leakage_checks
+        from govgate.checks.leakage import leakage_checks
 
         return leakage_checks(model, frame)
     if task_type == "regression":
@@ -187,54 +284,117 @@ def review_checks(frame, X, pred, model, ev, *, label, pos_label, threshold, tas
     else:
         d, scores = decisions_and_scores(pred.reset_index(drop=True), _typed(pos_label, pred), threshold)
         nan_scores = 0
-    checks += classification_checks(y, d, scores, rules=rules, n_boot=rules.bootstrap_resamples,
-                                    confidence=rules.confidence_level, nan_scores=nan_scores)  # fmt: skip
-    checks += group_performance_checks(y, d, ev.sensitive, min_group_size=rules.min_group_size,
-                                       n_boot=min(rules.bootstrap_resamples, 300), confidence=rules.confidence_level)  # fmt: skip
-    report = fairness_report(y, d, ev.sensitive, min_group_size=rules.min_group_size, n_boot=rules.bootstrap_resamples,
-                             confidence=rules.confidence_level)  # fmt: skip
+    checks += classification_checks(
+        y,
+        d,
+        scores,
+        rules=rules,
+        n_boot=rules.bootstrap_resamples,
+        confidence=rules.confidence_level,
+        nan_scores=nan_scores,
+    )
+    checks += group_performance_checks(
+        y,
+        d,
+        ev.sensitive,
+        min_group_size=rules.min_group_size,
+        n_boot=min(rules.bootstrap_resamples, 300),
+        confidence=rules.confidence_level,
+    )
+    report = fairness_report(
+        y,
+        d,
+        ev.sensitive,
+        min_group_size=rules.min_group_size,
+        n_boot=rules.bootstrap_resamples,
+        confidence=rules.confidence_level,
+    )
     fchecks, _ = fairness_checks(report, rules)
     checks += fchecks
-    checks.append(Check(id="fairness.report", title="Fairness report (kept for baseline comparison)", category="fairness",
-                        outcome=Outcome.PASS, message=f"{len(ev.sensitive.columns)} sensitive feature(s)",
-                        details={"report": report.to_dict()}, evidence_kind="fairness_eval"))  # fmt: skip
+    checks.append(
+        Check(
+            id="fairness.report",
+            title="Fairness report (kept for baseline comparison)",
+            category="fairness",
+            outcome=Outcome.PASS,
+            message=f"{len(ev.sensitive.columns)} sensitive feature(s)",
+            details={"report": report.to_dict()},
+            evidence_kind="fairness_eval",
+        )
+    )
     if compare_baseline:
         base_name, base = baseline_fairness(model)
         if base is not None:
             checks += baseline_checks(report, base, rules.baseline_tolerance)
         else:
-            checks.append(Check(id="fairness.vs_baseline", title="No worse than the last approved version", category="fairness",
-                                outcome=Outcome.SKIPPED, evidence_kind="fairness_eval",
-                                message=f"no fairness report found for {base_name}" if base_name else "no earlier approved version of this model"))  # fmt: skip
+            checks.append(
+                Check(
+                    id="fairness.vs_baseline",
+                    title="No worse than the last approved version",
+                    category="fairness",
+                    outcome=Outcome.SKIPPED,
+                    evidence_kind="fairness_eval",
+                    message=f"no fairness report found for {base_name}"
+                    if base_name
+                    else "no earlier approved version of this model",
+                )
+            )
     if model is not None:
         checks += robustness_and_explainability(model, X, y, ev, rules, pos_label, threshold)
     else:
-        checks.append(Check(id="robustness.perturbation", title="Prediction stability", category="robustness", outcome=Outcome.SKIPPED,
-                            message="precomputed predictions: no model to perturb", evidence_kind="robustness_eval"))  # fmt: skip
-    checks.append(Check(id="leakage.probe", title="Leakage probe", category="leakage", outcome=Outcome.SKIPPED,
-                        message="tabular model: the leakage probe applies to generative models that return text"))  # fmt: skip
+        checks.append(
+            Check(
+                id="robustness.perturbation",
+                title="Prediction stability",
+                category="robustness",
+                outcome=Outcome.SKIPPED,
+                message="precomputed predictions: no model to perturb",
+                evidence_kind="robustness_eval",
+            )
+        )
+    checks.append(
+        Check(
+            id="leakage.probe",
+            title="Leakage probe",
+            category="leakage",
+            outcome=Outcome.SKIPPED,
+            message="tabular model: the leakage probe applies to generative models that return text",
+        )
+    )
     checks.append(reference_check(X, scores if scores is not None else d, report.to_dict()))
     return checks
 
 
 def robustness_and_explainability(model, X, y, ev, rules, pos_label, threshold) -> list[Check]:
-    from tasks.performance import decisions_and_scores
-    from tasks.robustness import explainability_checks, perturbation_stability, permutation_importance_report, robustness_checks
+    from govgate.checks.performance import decisions_and_scores
+    from govgate.checks.robustness import (
+        explainability_checks,
+        permutation_importance_report,
+        perturbation_stability,
+        robustness_checks,
+    )
 
     def decide(p):
-        return decisions_and_scores(pd.Series(np.asarray(p).ravel()), _typed(pos_label, pd.Series(np.asarray(p).ravel())), threshold)[0]
+        return decisions_and_scores(
+            pd.Series(np.asarray(p).ravel()), _typed(pos_label, pd.Series(np.asarray(p).ravel())), threshold
+        )[0]
 
     def predict_fn(frame):
         out = model.model.predict(frame)
-        return out["prediction"].to_numpy() if isinstance(out, pd.DataFrame) and "prediction" in out else np.asarray(out)
+        return (
+            out["prediction"].to_numpy() if isinstance(out, pd.DataFrame) and "prediction" in out else np.asarray(out)
+        )
 
     sens = ev.sensitive.set_index(X.index)
     report = perturbation_stability(predict_fn, X, sensitive=sens, decide=decide, min_group_size=rules.min_group_size)
     rchecks, _ = robustness_checks(report, rules)
     imp = permutation_importance_report(predict_fn, X, y, decide=decide)
-    echecks, _ = explainability_checks(imp, sensitive=[c for c in ev.sensitive_columns if c in X.columns] or ev.sensitive_columns,
-                                       X=X.assign(**{c: ev.frame[c] for c in ev.sensitive_columns if c not in X.columns}),
-                                       top_k=rules.sensitive_importance_top_k)  # fmt: skip
+    echecks, _ = explainability_checks(
+        imp,
+        sensitive=[c for c in ev.sensitive_columns if c in X.columns] or ev.sensitive_columns,
+        X=X.assign(**{c: ev.frame[c] for c in ev.sensitive_columns if c not in X.columns}),
+        top_k=rules.sensitive_importance_top_k,
+    )
     return rchecks + echecks
 
 
@@ -259,10 +419,15 @@ def card_check(card: str | None, model) -> Check:
         fields["description"] = fields.get("description") or reg.get("model.description")
         fields = {k: v for k, v in fields.items() if v}
     missing = [k for k in ("intended_use", "out_of_scope_use", "limitations") if not fields.get(k)]
-    return Check(id="model_card.documentation", title="Intended use, out-of-scope use and limitations are documented",
-                 category="documentation", outcome=Outcome.WARN if missing else Outcome.PASS,
-                 message=f"missing: {', '.join(missing)}" if missing else "documented",
-                 details={"card": fields}, evidence_kind="model_card")  # fmt: skip
+    return Check(
+        id="model_card.documentation",
+        title="Intended use, out-of-scope use and limitations are documented",
+        category="documentation",
+        outcome=Outcome.WARN if missing else Outcome.PASS,
+        message=f"missing: {', '.join(missing)}" if missing else "documented",
+        details={"card": fields},
+        evidence_kind="model_card",
+    )
 
 
 def _typed(pos_label: str, values: pd.Series):

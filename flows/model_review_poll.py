@@ -11,7 +11,8 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
-from flows.model_review import GATE as MODEL_REVIEW, model_review
+from flows.model_review import GATE as MODEL_REVIEW
+from flows.model_review import model_review
 from govgate.errors import InputError
 from tasks.model_review import find_unreviewed_versions
 
@@ -33,8 +34,10 @@ def model_review_poll(
     """
     logger = get_run_logger()
     if since_days < 1 or grace_minutes < 0 or max_reviews < 1:
-        raise InputError(f"since_days={since_days}, grace_minutes={grace_minutes}, max_reviews={max_reviews}: "
-                         "expected since_days >= 1, grace_minutes >= 0, max_reviews >= 1")  # fmt: skip
+        raise InputError(
+            f"since_days={since_days}, grace_minutes={grace_minutes}, max_reviews={max_reviews}: "
+            "expected since_days >= 1, grace_minutes >= 0, max_reviews >= 1"
+        )
     pending = find_unreviewed_versions(MODEL_REVIEW, models, since_days, grace_minutes)
     logger.info("%d model version(s) without a review; reviewing %d now", len(pending), min(len(pending), max_reviews))
     rows = []
@@ -42,8 +45,14 @@ def model_review_poll(
         state = model_review(model_name=name, model_version=version, return_state=True)
         result = state.result(raise_on_failure=False)
         decision = result.get("decision") if isinstance(result, dict) else "error"
-        rows.append({"model": name, "version": version, "decision": decision,
-                     "report": result.get("report_uri", "") if isinstance(result, dict) else str(state.message)})  # fmt: skip
+        rows.append(
+            {
+                "model": name,
+                "version": version,
+                "decision": decision,
+                "report": result.get("report_uri", "") if isinstance(result, dict) else str(state.message),
+            }
+        )
     create_table_artifact(
         key="model-review-poll",
         table=rows or [{"model": "", "version": "", "decision": "nothing to review", "report": ""}],

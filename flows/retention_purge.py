@@ -47,11 +47,20 @@ def retention_purge(
     settings = context.settings()
     store = context.store(settings)
     rules_path = rules or str(settings.retention_rules)
-    params = {"dry_run": dry_run, "rules": rules_path, "as_of": as_of.isoformat() if as_of else None,
-              "batch_size": batch_size, "checkpoint_every": checkpoint_every}  # fmt: skip
+    params = {
+        "dry_run": dry_run,
+        "rules": rules_path,
+        "as_of": as_of.isoformat() if as_of else None,
+        "batch_size": batch_size,
+        "checkpoint_every": checkpoint_every,
+    }
     # The subject is the store being purged, named by its last path segment (evidence/<name>/<purge id>/...).
-    subject = Subject(kind=AssetKind.SYSTEM, id=store.url.rstrip("/").rsplit("/", 1)[-1] or "store", uris=[store.url],
-                      attributes={"store": store.url, "mode": "dry-run" if dry_run else "execute"})  # fmt: skip
+    subject = Subject(
+        kind=AssetKind.SYSTEM,
+        id=store.url.rstrip("/").rsplit("/", 1)[-1] or "store",
+        uris=[store.url],
+        attributes={"store": store.url, "mode": "dry-run" if dry_run else "execute"},
+    )
     policy: Policy | None = None
     checks: list[Check] = []
     try:
@@ -59,10 +68,24 @@ def retention_purge(
         loaded: RetentionRules = load_rules(rules_path)  # errors stop here, before anything is listed
         result = purge_store(loaded, dry_run, as_of, batch_size, checkpoint_every)
         checks = purge_checks(result, loaded)
-        subject = subject.model_copy(update={"version": result.purge_id, "attributes": {**subject.attributes, "purge_id": result.purge_id, "resumed": result.resumed}})
-        record = build_record(gate=GATE, subject=subject, policy=policy, tier=None, started_at=started, checks=checks,
-                              decision=decide_from_checks(checks, inconclusive_blocks=True), parameters=params,
-                              runtime=context.run_ids(), record_id=record_id)  # fmt: skip
+        subject = subject.model_copy(
+            update={
+                "version": result.purge_id,
+                "attributes": {**subject.attributes, "purge_id": result.purge_id, "resumed": result.resumed},
+            }
+        )
+        record = build_record(
+            gate=GATE,
+            subject=subject,
+            policy=policy,
+            tier=None,
+            started_at=started,
+            checks=checks,
+            decision=decide_from_checks(checks, inconclusive_blocks=True),
+            parameters=params,
+            runtime=context.run_ids(),
+            record_id=record_id,
+        )
         extra = {}
         if result.certificate is not None:
             extra["certificate.json"] = json.dumps(result.certificate, indent=2, sort_keys=True).encode()
@@ -71,16 +94,35 @@ def retention_purge(
         publish_purge_artifacts(result, plan_uri)
     except GovgateError as exc:
         logger.error("retention purge could not finish: %s", exc)
-        failed = error_record(gate=GATE, subject=subject, policy=policy or unloaded_policy_ref(settings.policy, None),
-                              tier=None, started_at=started, error=exc, checks=checks, parameters=params,
-                              runtime=context.run_ids(), record_id=record_id)  # fmt: skip
+        failed = error_record(
+            gate=GATE,
+            subject=subject,
+            policy=policy or unloaded_policy_ref(settings.policy, None),
+            tier=None,
+            started_at=started,
+            error=exc,
+            checks=checks,
+            parameters=params,
+            runtime=context.run_ids(),
+            record_id=record_id,
+        )
         try:
             publish_evidence(failed)
         except GovgateError as publish_exc:
             logger.error("the error record could not be published either: %s", publish_exc)
         raise
-    published.update({"purge_id": result.purge_id, "mode": result.mode, "resumed": result.resumed, "plan_uri": plan_uri,
-                      "would_delete" if dry_run else "deleted": (result.plan.eligible.objects if result.plan and dry_run else
-                                                                   (result.certificate or {}).get("deleted", {}).get("objects"))})  # fmt: skip
+    published.update(
+        {
+            "purge_id": result.purge_id,
+            "mode": result.mode,
+            "resumed": result.resumed,
+            "plan_uri": plan_uri,
+            "would_delete" if dry_run else "deleted": (
+                result.plan.eligible.objects
+                if result.plan and dry_run
+                else (result.certificate or {}).get("deleted", {}).get("objects")
+            ),
+        }
+    )
     print(f"retention purge {result.purge_id} ({result.mode}): {published['decision']} ({published['report_uri']})")
     return published

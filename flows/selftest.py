@@ -26,7 +26,12 @@ def evidence_selftest(tier: str | None = None) -> dict:
     started = utcnow()
     settings = context.settings()
     store = context.store(settings)
-    subject = Subject(kind=AssetKind.SYSTEM, id="govgate", version=__version__, uris=[store.url, settings.effective_mlflow_tracking_uri])
+    subject = Subject(
+        kind=AssetKind.SYSTEM,
+        id="govgate",
+        version=__version__,
+        uris=[store.url, settings.effective_mlflow_tracking_uri],
+    )
     policy, checks = check_policy(str(settings.policy), tier)
     checks += check_store(store, f"selftest/{new_record_id(started)}/")
     checks += check_mlflow(context.tracker(settings))
@@ -48,6 +53,8 @@ def evidence_selftest(tier: str | None = None) -> dict:
         raise GovgateError("selftest cannot publish evidence: " + "; ".join(decision.reasons))
     result = publish_evidence(record)
     if decision.outcome.value in ("error", "fail"):
-        raise GovgateError(f"selftest {decision.outcome.value}: " + "; ".join(decision.reasons) + f" (record {result['record_uri']})")
+        raise GovgateError(
+            f"selftest {decision.outcome.value}: " + "; ".join(decision.reasons) + f" (record {result['record_uri']})"
+        )
     print(f"selftest {result['decision']}: {result['report_uri']}")
     return result

@@ -36,7 +36,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,12 @@ REGISTRATION_EVENT = "mlflow.model_version.created"
 TEST_EVENT = "govgate.bridge.test"
 FAILED_ACTION_EVENT = "prefect.automation.action.failed"
 # MLflow's test_webhook() sends its documented example payload; it proves the path, it is no registration.
-MLFLOW_EXAMPLE_VERSION = {"name": "example_model", "version": "1", "source": "models:/123", "run_id": "abcd1234abcd5678"}
+MLFLOW_EXAMPLE_VERSION = {
+    "name": "example_model",
+    "version": "1",
+    "source": "models:/123",
+    "run_id": "abcd1234abcd5678",
+}
 
 
 class Rejected(Exception):
@@ -89,7 +94,9 @@ def verify_delivery(secret: str, headers: dict[str, str], body: bytes, *, now: f
     if not stamp.isdigit():
         raise Rejected(400, f"{TIMESTAMP_HEADER} header {stamp[:32]!r} is not a Unix timestamp")
     if abs(now - int(stamp)) > tolerance:
-        raise Rejected(401, f"timestamp {stamp} is {int(now - int(stamp))} s from now, outside the {tolerance} s window")
+        raise Rejected(
+            401, f"timestamp {stamp} is {int(now - int(stamp))} s from now, outside the {tolerance} s window"
+        )
     given = headers.get(SIGNATURE_HEADER, "")
     if not given:
         raise Rejected(401, f"missing {SIGNATURE_HEADER} header (the webhook must be created with a secret)")
@@ -126,13 +133,24 @@ def prefect_event(delivery: Delivery, tracking_uri: str | None = None) -> dict[s
         labels["mlflow.tracking_uri"] = tracking_uri
     return {
         "id": event_id_for(delivery.delivery_id),
-        "occurred": datetime.fromtimestamp(delivery.timestamp, timezone.utc).isoformat(),
+        "occurred": datetime.fromtimestamp(delivery.timestamp, UTC).isoformat(),
         "event": TEST_EVENT if is_test else REGISTRATION_EVENT,
-        "resource": {"prefect.resource.id": f"mlflow.model-version.{name}.{version}", "prefect.resource.name": f"{name} v{version}", **labels},
-        "related": [{"prefect.resource.id": f"mlflow.registered-model.{name}", "prefect.resource.role": "registered-model"}],
+        "resource": {
+            "prefect.resource.id": f"mlflow.model-version.{name}.{version}",
+            "prefect.resource.name": f"{name} v{version}",
+            **labels,
+        },
+        "related": [
+            {"prefect.resource.id": f"mlflow.registered-model.{name}", "prefect.resource.role": "registered-model"}
+        ],
         # Only what a trigger needs: tags and descriptions may hold anything and events are kept 7 days.
-        "payload": {"name": name, "version": version, "run_id": data.get("run_id"), "source": data.get("source"),
-                    "delivery_id": delivery.delivery_id},  # fmt: skip
+        "payload": {
+            "name": name,
+            "version": version,
+            "run_id": data.get("run_id"),
+            "source": data.get("source"),
+            "delivery_id": delivery.delivery_id,
+        },
     }
 
 
@@ -155,7 +173,8 @@ class DeliveryLedger:
         """True when the id is new (and now taken); False for a duplicate."""
         with self._lock:
             cur = self._db.execute(
-                "INSERT OR IGNORE INTO deliveries VALUES (?, ?, ?, ?, ?)", (delivery_id, event_id, model, version, time.time())
+                "INSERT OR IGNORE INTO deliveries VALUES (?, ?, ?, ?, ?)",
+                (delivery_id, event_id, model, version, time.time()),
             )
             return cur.rowcount == 1
 
@@ -165,7 +184,9 @@ class DeliveryLedger:
 
     def by_event(self, event_id: str) -> tuple[str, str, str] | None:
         with self._lock:
-            row = self._db.execute("SELECT delivery_id, model, version FROM deliveries WHERE event_id = ?", (event_id,)).fetchone()
+            row = self._db.execute(
+                "SELECT delivery_id, model, version FROM deliveries WHERE event_id = ?", (event_id,)
+            ).fetchone()
         return tuple(row) if row else None
 
     def close(self) -> None:
@@ -184,7 +205,7 @@ class BridgeConfig:
     prefect_auth: str | None = field(default_factory=lambda: os.environ.get("PREFECT_API_AUTH_STRING"))
 
     @classmethod
-    def from_settings(cls, settings, **overrides) -> "BridgeConfig":
+    def from_settings(cls, settings, **overrides) -> BridgeConfig:
         if settings.bridge_secret is None or not settings.bridge_secret.get_secret_value():
             raise ConfigError(
                 "the bridge needs the webhook's shared secret: set GOVGATE_BRIDGE_SECRET (the same secret "
@@ -192,7 +213,9 @@ class BridgeConfig:
             )
         api = settings.prefect_api_url or os.environ.get("PREFECT_API_URL")
         if not api:
-            raise ConfigError("the bridge posts events to a Prefect server: set GOVGATE_PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)")
+            raise ConfigError(
+                "the bridge posts events to a Prefect server: set GOVGATE_PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)"
+            )
         values = dict(
             secret=settings.bridge_secret.get_secret_value(),
             prefect_api_url=api.rstrip("/"),
@@ -206,7 +229,7 @@ class BridgeConfig:
 
 @dataclass
 class BridgeStats:
-    started: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat())
+    started: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     accepted: int = 0
     emitted: int = 0
     ignored: int = 0
@@ -280,7 +303,14 @@ def create_app(config: BridgeConfig):
             stats.tests += 1
         else:
             stats.emitted += 1
-        log.info("delivery %s: %s for %s v%s emitted as event %s", delivery.delivery_id, event["event"], name, version, event["id"])
+        log.info(
+            "delivery %s: %s for %s v%s emitted as event %s",
+            delivery.delivery_id,
+            event["event"],
+            name,
+            version,
+            event["id"],
+        )
         return JSONResponse({"event": event["event"], "event_id": event["id"]}, status_code=200)
 
     async def health(request: Request) -> JSONResponse:
@@ -293,11 +323,14 @@ def create_app(config: BridgeConfig):
     async def watch_failed_triggers() -> None:
         """Report every automation action that failed (e.g. trigger parameters that did not validate),
         naming the model version when the triggering event came from this bridge."""
-        since = datetime.now(timezone.utc) - timedelta(minutes=1)
+        since = datetime.now(UTC) - timedelta(minutes=1)
         seen: set[str] = set()
         while True:
             try:
-                body = {"filter": {"event": {"name": [FAILED_ACTION_EVENT]}, "occurred": {"since": since.isoformat()}}, "limit": 50}
+                body = {
+                    "filter": {"event": {"name": [FAILED_ACTION_EVENT]}, "occurred": {"since": since.isoformat()}},
+                    "limit": 50,
+                }
                 response = await client.post("/events/filter", json=body)
                 response.raise_for_status()
                 for ev in response.json().get("events", []):
@@ -309,7 +342,12 @@ def create_app(config: BridgeConfig):
                     stats.last_failure = report
                     with failures_path.open("a") as f:
                         f.write(json.dumps(report) + "\n")
-                    log.error("trigger failed: automation %r for %s: %s", report["automation"], report["subject"], report["reason"])
+                    log.error(
+                        "trigger failed: automation %r for %s: %s",
+                        report["automation"],
+                        report["subject"],
+                        report["reason"],
+                    )
             except (httpx.HTTPError, ValueError, KeyError) as exc:
                 log.warning("could not read failed automation actions from Prefect: %s", exc)
             await asyncio.sleep(config.watch_seconds)
@@ -334,8 +372,13 @@ def create_app(config: BridgeConfig):
 def failure_report(event: dict[str, Any], ledger: DeliveryLedger) -> dict[str, Any]:
     resource = event.get("resource", {})
     triggering = next(
-        (r["prefect.resource.id"].removeprefix("prefect.event.") for r in event.get("related", [])
-         if r.get("prefect.resource.role") == "triggering-event"), None)  # fmt: skip
+        (
+            r["prefect.resource.id"].removeprefix("prefect.event.")
+            for r in event.get("related", [])
+            if r.get("prefect.resource.role") == "triggering-event"
+        ),
+        None,
+    )
     known = ledger.by_event(triggering) if triggering else None
     return {
         "occurred": event.get("occurred"),

@@ -18,11 +18,27 @@ INDEX_PATH = Path(__file__).parent / "data" / "controls.json"
 
 # The catalog's evidence vocabulary: what a check or record can say it is evidence of.
 EVIDENCE_KINDS = (
-    "data_review", "pii_scan", "data_quality", "datasheet", "model_review", "fairness_eval",
-    "robustness_eval", "explainability", "model_card", "evidence_package", "signoff", "reassessment",
-    "drift_monitoring", "retention_purge", "inventory", "incident_record", "third_party_review",
-    "risk_assessment", "audit_log", "policy",
-)  # fmt: skip
+    "data_review",
+    "pii_scan",
+    "data_quality",
+    "datasheet",
+    "model_review",
+    "fairness_eval",
+    "robustness_eval",
+    "explainability",
+    "model_card",
+    "evidence_package",
+    "signoff",
+    "reassessment",
+    "drift_monitoring",
+    "retention_purge",
+    "inventory",
+    "incident_record",
+    "third_party_review",
+    "risk_assessment",
+    "audit_log",
+    "policy",
+)
 
 
 def build_index(catalog_path: str | Path) -> dict[str, Any]:
@@ -43,7 +59,10 @@ def build_index(catalog_path: str | Path) -> dict[str, Any]:
             for kind in ctl.get("evidence_kinds") or []:
                 by_kind.setdefault(kind, []).append(ref)
     return {
-        "source": {"title": catalog["meta"]["title"], "dated_up_to": str(catalog["meta"]["compiled_from_sources_dated_up_to"])},
+        "source": {
+            "title": catalog["meta"]["title"],
+            "dated_up_to": str(catalog["meta"]["compiled_from_sources_dated_up_to"]),
+        },
         "frameworks": frameworks,
         "controls": controls,
         "by_evidence_kind": by_kind,

@@ -23,8 +23,34 @@ from govgate.errors import GovgateError, InputError
 
 FORMATS = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # Text files (source code, configs, logs) are reviewed line by line as a one-column table "line".
-TEXT_SUFFIXES = {".txt", ".log", ".md", ".py", ".js", ".ts", ".java", ".go", ".rb", ".sh", ".env", ".ini", ".cfg",
-                 ".conf", ".toml", ".yaml", ".yml", ".json", ".xml", ".sql", ".ipynb", ".c", ".h", ".cpp", ".rs", ".php"}  # fmt: skip
+TEXT_SUFFIXES = {
+    ".txt",
+    ".log",
+    ".md",
+    ".py",
+    ".js",
+    ".ts",
+    ".java",
+    ".go",
+    ".rb",
+    ".sh",
+    ".env",
+    ".ini",
+    ".cfg",
+    ".conf",
+    ".toml",
+    ".yaml",
+    ".yml",
+    ".json",
+    ".xml",
+    ".sql",
+    ".ipynb",
+    ".c",
+    ".h",
+    ".cpp",
+    ".rs",
+    ".php",
+}
 DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
 
 
@@ -59,7 +85,7 @@ def fetch(uri: str, settings, cache_dir: Path) -> Path:
             raise InputError(f"dataset {uri} cannot be read: {exc}") from None
     if "://" in uri and not uri.startswith("file://"):
         raise InputError(f"dataset {uri}: unsupported location; expected a local path or s3://bucket/key")
-    path = Path(uri[len("file://"):] if uri.startswith("file://") else uri).expanduser()
+    path = Path(uri[len("file://") :] if uri.startswith("file://") else uri).expanduser()
     if not path.exists():
         raise InputError(f"dataset {path} does not exist")
     if not path.is_file():
@@ -74,7 +100,9 @@ def detect_format(path: Path, sheet: Datasheet) -> str:
     last = suffixes[-1] if suffixes else ""
     fmt = FORMATS.get(last) or ("text" if last in TEXT_SUFFIXES else None)
     if fmt is None:
-        raise InputError(f"dataset {path}: cannot tell the format from the name; set format.type (csv, parquet, jsonl or text) in the datasheet")
+        raise InputError(
+            f"dataset {path}: cannot tell the format from the name; set format.type (csv, parquet, jsonl or text) in the datasheet"
+        )
     return fmt
 
 
@@ -95,7 +123,9 @@ def scan_bytes(path: Path) -> tuple[str, int, int]:
     return h.hexdigest(), size, max(longest, current)
 
 
-def inspect_dataset(uri: str, sheet: Datasheet, settings, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES) -> DatasetInfo:
+def inspect_dataset(
+    uri: str, sheet: Datasheet, settings, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+) -> DatasetInfo:
     path = fetch(uri, settings, settings.home_dir / "cache" / "datasets")
     fmt = detect_format(path, sheet)
     digest, size, longest = scan_bytes(path)
@@ -107,7 +137,9 @@ def inspect_dataset(uri: str, sheet: Datasheet, settings, *, max_line_bytes: int
             f"this does not look like {fmt.upper()} with one record per line"
         )
     fmt_opts = sheet.format
-    info = DatasetInfo(uri, str(path), fmt, digest, size, [], fmt_opts.header, fmt_opts.delimiter, fmt_opts.encoding, longest)
+    info = DatasetInfo(
+        uri, str(path), fmt, digest, size, [], fmt_opts.header, fmt_opts.delimiter, fmt_opts.encoding, longest
+    )
     info.columns = _columns(info, sheet)
     declared = [c.name for c in sheet.columns]
     missing = [name for name in declared if name not in info.columns]
@@ -155,7 +187,9 @@ def _columns(info: DatasetInfo, sheet: Datasheet) -> list[str]:
     except UnicodeDecodeError as exc:
         raise InputError(_encoding_message(info, exc)) from None
     except LookupError:
-        raise InputError(f"dataset {info.uri}: unknown encoding {info.encoding!r} (format.encoding in the datasheet)") from None
+        raise InputError(
+            f"dataset {info.uri}: unknown encoding {info.encoding!r} (format.encoding in the datasheet)"
+        ) from None
     fields = next(csv.reader([first_line], delimiter=info.delimiter), [])
     if not info.header:
         if not sheet.columns:
@@ -258,7 +292,9 @@ def frame_to_parquet(df: pd.DataFrame) -> bytes:
         fixed = df.copy()
         for col in fixed.columns:
             if fixed[col].dtype == object:
-                fixed[col] = fixed[col].map(lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v))
+                fixed[col] = fixed[col].map(
+                    lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v)
+                )
         fixed.to_parquet(buf, index=False)
     return buf.getvalue()
 

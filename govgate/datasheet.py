@@ -20,9 +20,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from govgate.errors import InputError
 
 LEGAL_BASES = (
-    "consent", "contract", "legal_obligation", "vital_interests", "public_task", "legitimate_interests",
-    "research_exemption", "none",
-)  # fmt: skip
+    "consent",
+    "contract",
+    "legal_obligation",
+    "vital_interests",
+    "public_task",
+    "legitimate_interests",
+    "research_exemption",
+    "none",
+)
 
 
 class ColumnSpec(BaseModel):
@@ -30,7 +36,9 @@ class ColumnSpec(BaseModel):
 
     name: str = Field(..., min_length=1)
     description: str = ""
-    type: Literal["string", "text", "integer", "float", "number", "boolean", "date", "datetime", "category", "id"] | None = None
+    type: (
+        Literal["string", "text", "integer", "float", "number", "boolean", "date", "datetime", "category", "id"] | None
+    ) = None
     nullable: bool = True
     min: float | None = None
     max: float | None = None
@@ -42,7 +50,9 @@ class ColumnSpec(BaseModel):
 class FileFormat(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    type: Literal["csv", "parquet", "jsonl", "text"] | None = Field(None, description="default: from the file extension")
+    type: Literal["csv", "parquet", "jsonl", "text"] | None = Field(
+        None, description="default: from the file extension"
+    )
     header: bool = True
     delimiter: str = Field(",", min_length=1, max_length=1)
     encoding: str = "utf-8"
@@ -94,8 +104,10 @@ class Datasheet(BaseModel):
     def _columns_by_name(cls, value: Any) -> Any:
         # Also accept the mapping form, column name -> its spec (the spec may be empty).
         if isinstance(value, dict):
-            return [{"name": str(name), **(spec if isinstance(spec, dict) else {"description": spec or ""})}
-                    for name, spec in value.items()]  # fmt: skip
+            return [
+                {"name": str(name), **(spec if isinstance(spec, dict) else {"description": spec or ""})}
+                for name, spec in value.items()
+            ]
         return value
 
     @field_validator("retention")
@@ -157,7 +169,9 @@ def load_datasheet(path: str | Path | None) -> Datasheet:
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise InputError(f"datasheet {path}: expected a mapping of fields (owner, source, ...), got {type(data).__name__}")
+        raise InputError(
+            f"datasheet {path}: expected a mapping of fields (owner, source, ...), got {type(data).__name__}"
+        )
     try:
         sheet = Datasheet.model_validate(data)
     except ValidationError as exc:

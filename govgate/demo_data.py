@@ -13,7 +13,23 @@ import yaml
 _FAKE_KEY_ID = "AKIA" + "Q3EGOVGATE" + "DEMO12"
 _FAKE_SECRET = "wJalrXUtnFEMI" + "/K7MDENG/bPxRfiCY" + "GOVGATEDEMOKEY"
 
-FIRST = ["Anh", "Binh", "Chi", "Dung", "Giang", "Hanh", "Khanh", "Lan", "Minh", "Ngoc", "Phuong", "Quang", "Thao", "Tuan", "Vy"]
+FIRST = [
+    "Anh",
+    "Binh",
+    "Chi",
+    "Dung",
+    "Giang",
+    "Hanh",
+    "Khanh",
+    "Lan",
+    "Minh",
+    "Ngoc",
+    "Phuong",
+    "Quang",
+    "Thao",
+    "Tuan",
+    "Vy",
+]
 PROVINCES = ["001", "079", "048", "031", "092", "038", "075", "052"]
 MOBILE = ["32", "33", "34", "70", "76", "77", "81", "83", "86", "90", "91", "96", "97", "98"]
 NOTES = [
@@ -39,17 +55,31 @@ def credit_applications(n: int = 2000, seed: int = 7) -> pd.DataFrame:
     names = [f"{rng.choice(FIRST)} {rng.choice(FIRST)}" for _ in range(n)]
     emails = [f"{nm.lower().replace(' ', '.')}{i}@example.vn" for i, nm in enumerate(names)]
     phones = [f"0{rng.choice(MOBILE)}{rng.integers(1000000, 9999999)}" for _ in range(n)]
-    cccd = [f"{rng.choice(PROVINCES)}{rng.choice(['0', '1', '2', '3'])}{rng.integers(10, 99)}{rng.integers(100000, 999999)}" for _ in range(n)]
+    cccd = [
+        f"{rng.choice(PROVINCES)}{rng.choice(['0', '1', '2', '3'])}{rng.integers(10, 99)}{rng.integers(100000, 999999)}"
+        for _ in range(n)
+    ]
     notes = [str(rng.choice(NOTES)) for _ in range(n)]
     for i in rng.choice(n, size=max(1, n // 50), replace=False):
         notes[i] = f"Please email the contract to {emails[i]} or call {phones[i]}."
-    notes[n // 3] = f"Debug dump from the scoring job: aws_access_key_id={_FAKE_KEY_ID} aws_secret_access_key={_FAKE_SECRET}"
-    return pd.DataFrame({
-        "application_id": [f"APP-{i:06d}" for i in range(n)],
-        "email": emails, "phone": phones, "national_id": cccd,
-        "age": age, "sex": sex, "monthly_income": income, "credit_amount": amount, "duration_months": duration,
-        "officer_notes": notes, "good_credit": good,
-    })  # fmt: skip
+    notes[n // 3] = (
+        f"Debug dump from the scoring job: aws_access_key_id={_FAKE_KEY_ID} aws_secret_access_key={_FAKE_SECRET}"
+    )
+    return pd.DataFrame(
+        {
+            "application_id": [f"APP-{i:06d}" for i in range(n)],
+            "email": emails,
+            "phone": phones,
+            "national_id": cccd,
+            "age": age,
+            "sex": sex,
+            "monthly_income": income,
+            "credit_amount": amount,
+            "duration_months": duration,
+            "officer_notes": notes,
+            "good_credit": good,
+        }
+    )
 
 
 def datasheet(name: str = "demo-credit-applications") -> dict:

@@ -54,7 +54,9 @@ def load_model(uri: str, tracking_uri: str) -> LoadedModel:
     from mlflow.tracking import MlflowClient
 
     if not MODEL_URI.match(uri):
-        raise InputError(f"model URI {uri!r} is not models:/NAME/VERSION, models:/NAME@ALIAS, runs:/RUN_ID/PATH or a path")
+        raise InputError(
+            f"model URI {uri!r} is not models:/NAME/VERSION, models:/NAME@ALIAS, runs:/RUN_ID/PATH or a path"
+        )
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     name, version, alias = parse_model_uri(uri)
     registry: dict[str, str] = {}
@@ -74,13 +76,17 @@ def load_model(uri: str, tracking_uri: str) -> LoadedModel:
             # Resolve through this client (no process-wide registry URI), then download by location.
             source = client.get_model_version_download_uri(name, version)
     except Exception as exc:
-        raise InputError(f"model {uri} does not exist in the MLflow registry at {tracking_uri}: {_first(exc)}") from None
+        raise InputError(
+            f"model {uri} does not exist in the MLflow registry at {tracking_uri}: {_first(exc)}"
+        ) from None
     try:
         local = Path(download_artifacts(artifact_uri=source, tracking_uri=tracking_uri, dst_path=_scratch()))
         model = mlflow.pyfunc.load_model(str(local))
     except Exception as exc:
         raise InputError(f"model {uri} cannot be loaded with MLflow's pyfunc flavor: {_first(exc)}") from None
-    return LoadedModel(uri=uri, model=model, sha256=tree_digest(local), name=name, version=version, run_id=run_id, registry=registry)
+    return LoadedModel(
+        uri=uri, model=model, sha256=tree_digest(local), name=name, version=version, run_id=run_id, registry=registry
+    )
 
 
 def predict(model: LoadedModel, X: pd.DataFrame) -> pd.DataFrame:
@@ -88,13 +94,21 @@ def predict(model: LoadedModel, X: pd.DataFrame) -> pd.DataFrame:
     try:
         out = model.model.predict(X)
     except Exception as exc:
-        raise InputError(f"model {model.uri} failed to predict on the evaluation data ({len(X)} rows, columns {list(X.columns)[:12]}): {_first(exc)}") from None
+        raise InputError(
+            f"model {model.uri} failed to predict on the evaluation data ({len(X)} rows, columns {list(X.columns)[:12]}): {_first(exc)}"
+        ) from None
     if isinstance(out, pd.DataFrame):
         frame = out.reset_index(drop=True)
         if "prediction" not in frame.columns:
             frame = frame.rename(columns={frame.columns[0]: "prediction"})
         return frame
-    series = pd.Series(list(out) if not hasattr(out, "shape") else out.reshape(len(X), -1)[:, -1] if getattr(out, "ndim", 1) > 1 else out)
+    series = pd.Series(
+        list(out)
+        if not hasattr(out, "shape")
+        else out.reshape(len(X), -1)[:, -1]
+        if getattr(out, "ndim", 1) > 1
+        else out
+    )
     return pd.DataFrame({"prediction": series.reset_index(drop=True)})
 
 

@@ -35,7 +35,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,16 @@ from govgate.controls import EVIDENCE_KINDS, load_index
 from govgate.digest import BLOCK, sha256_bytes, sha256_file
 from govgate.errors import ConfigError, GovgateError, InputError, StoreError, WriteOnceError
 from govgate.record import GateResult, SignOff, slug, utcnow
-from govgate.store import SINGLE_PUT_LIMIT, LocalStore, ObjectInfo, ObjectStore, Retention, S3Store, open_store, store_for_uri
+from govgate.store import (
+    SINGLE_PUT_LIMIT,
+    LocalStore,
+    ObjectInfo,
+    ObjectStore,
+    Retention,
+    S3Store,
+    open_store,
+    store_for_uri,
+)
 
 GATE = "launch-evidence"
 SCHEMA = "govgate.launch-package/1"
@@ -61,11 +70,28 @@ RESERVED = (MANIFEST_NAME, SIGNATURE_NAME, *RECORD_FILES)
 KEY_FILE = "launch-signing-ed25519.pem"
 
 # Evidence kinds a package can hold (what the completeness table knows how to find).
-PACKAGE_KINDS = ("data_review", "pii_scan", "data_quality", "datasheet", "model_review", "fairness_eval",
-                 "robustness_eval", "explainability", "model_card", "risk_assessment", "signoff",
-                 "evidence_package", "policy")  # fmt: skip
-CHECK_KINDS = {"pii_scan": "data-review", "data_quality": "data-review", "fairness_eval": "model-review",
-               "robustness_eval": "model-review", "explainability": "model-review"}  # fmt: skip
+PACKAGE_KINDS = (
+    "data_review",
+    "pii_scan",
+    "data_quality",
+    "datasheet",
+    "model_review",
+    "fairness_eval",
+    "robustness_eval",
+    "explainability",
+    "model_card",
+    "risk_assessment",
+    "signoff",
+    "evidence_package",
+    "policy",
+)
+CHECK_KINDS = {
+    "pii_scan": "data-review",
+    "data_quality": "data-review",
+    "fairness_eval": "model-review",
+    "robustness_eval": "model-review",
+    "explainability": "model-review",
+}
 GOOD = ("pass", "warn")
 
 
@@ -119,11 +145,15 @@ def _private_from_pem(pem: bytes, where: str):
     try:
         key = serialization.load_pem_private_key(pem, password=None)
     except TypeError:
-        raise ConfigError(f"signing key {where} is encrypted; govgate needs an unencrypted Ed25519 PEM (keep it in a secret store)") from None
+        raise ConfigError(
+            f"signing key {where} is encrypted; govgate needs an unencrypted Ed25519 PEM (keep it in a secret store)"
+        ) from None
     except ValueError as exc:
         raise ConfigError(f"signing key {where} is not a PEM private key: {exc}") from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise ConfigError(f"signing key {where} is a {type(key).__name__.lstrip('_')}; evidence packages are signed with Ed25519")
+        raise ConfigError(
+            f"signing key {where} is a {type(key).__name__.lstrip('_')}; evidence packages are signed with Ed25519"
+        )
     return key
 
 
@@ -133,14 +163,21 @@ def load_signing_key(settings) -> SigningKey:
     if settings.signing_key is not None and settings.signing_key.get_secret_value().strip():
         value = settings.signing_key.get_secret_value().strip()
         if value.startswith("-----BEGIN"):
-            return SigningKey(_private_from_pem(value.encode(), "from GOVGATE_SIGNING_KEY"), "settings.signing_key (PEM)")
+            return SigningKey(
+                _private_from_pem(value.encode(), "from GOVGATE_SIGNING_KEY"), "settings.signing_key (PEM)"
+            )
         path = Path(value).expanduser()
         try:
             pem = path.read_bytes()
         except OSError as exc:
-            raise ConfigError(f"signing_key (GOVGATE_SIGNING_KEY) points at {path}, which cannot be read: {exc.strerror or exc}") from None
+            raise ConfigError(
+                f"signing_key (GOVGATE_SIGNING_KEY) points at {path}, which cannot be read: {exc.strerror or exc}"
+            ) from None
         return SigningKey(_private_from_pem(pem, str(path)), str(path))
-    return SigningKey(_private_from_pem(_default_key_file(settings).read_bytes(), "in the home folder"), str(_default_key_file(settings)))
+    return SigningKey(
+        _private_from_pem(_default_key_file(settings).read_bytes(), "in the home folder"),
+        str(_default_key_file(settings)),
+    )
 
 
 def _default_key_file(settings) -> Path:
@@ -230,9 +267,16 @@ class FoundRecord:
 
     def summary(self) -> dict[str, Any]:
         s = self.record.subject
-        return {"gate": self.gate, "record_id": self.record_id, "decision": self.decision, "uri": self.uri,
-                "subject": s.id, "subject_version": s.version, "found_via": self.found_via,
-                "package_folder": f"records/{self.gate}/{self.record_id}/"}  # fmt: skip
+        return {
+            "gate": self.gate,
+            "record_id": self.record_id,
+            "decision": self.decision,
+            "uri": self.uri,
+            "subject": s.id,
+            "subject_version": s.version,
+            "found_via": self.found_via,
+            "package_folder": f"records/{self.gate}/{self.record_id}/",
+        }
 
 
 @dataclass
@@ -277,7 +321,9 @@ def read_record(store: ObjectStore, prefix: str, found_via: str) -> FoundRecord:
     try:
         record = GateResult.model_validate_json(store.get_bytes(prefix + "record.json"))
     except ValueError as exc:
-        raise PackageError(f"{store.uri(prefix + 'record.json')} is not a valid evidence record: {str(exc).splitlines()[0]}") from None
+        raise PackageError(
+            f"{store.uri(prefix + 'record.json')} is not a valid evidence record: {str(exc).splitlines()[0]}"
+        ) from None
     files = {name: entry.get("sha256") for name, entry in (manifest.get("files") or {}).items()}
     return FoundRecord(record.gate, record.record_id, store, prefix, record, files, [found_via])
 
@@ -292,17 +338,19 @@ def locate(uri: str, store: ObjectStore | None, settings) -> tuple[ObjectStore, 
     if store is not None:
         base = store.url.rstrip("/") + "/"
         if uri.startswith(base):
-            return store, unquote(uri[len(base):])
+            return store, unquote(uri[len(base) :])
     if uri.startswith("file://"):
         path = unquote(urlparse(uri).path)
         roots = [path[:i] for i in range(len(path)) if path.startswith("/evidence/", i)]
         if roots:
             root = next((r for r in roots if Path(r or "/", LocalStore.META).is_dir()), roots[0])
-            return LocalStore(root or "/"), path[len(root) + 1:]
+            return LocalStore(root or "/"), path[len(root) + 1 :]
         p = Path(path)
         return LocalStore(p.parent), p.name
     if settings is None:
-        raise PackageError(f"{uri} is outside the store{' ' + store.url if store else ''} and no settings were given to open its store")
+        raise PackageError(
+            f"{uri} is outside the store{' ' + store.url if store else ''} and no settings were given to open its store"
+        )
     return store_for_uri(uri, settings)
 
 
@@ -329,7 +377,9 @@ def gather(
 
     name, version, alias = parse_model_uri(model_uri)
     if not name:
-        raise InputError(f"{model_uri!r} is not a model version URI: expected models:/NAME/VERSION or models:/NAME@ALIAS")
+        raise InputError(
+            f"{model_uri!r} is not a model version URI: expected models:/NAME/VERSION or models:/NAME@ALIAS"
+        )
     client = tracker.client
     try:
         mv = client.get_model_version_by_alias(name, alias) if alias else client.get_model_version(name, version)
@@ -337,8 +387,14 @@ def gather(
         detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"model version {model_uri} not found in MLflow at {tracker.tracking_uri}: {detail}") from None
     version = str(mv.version)
-    ev = Evidence(model_name=name, model_version=version, model_uri=f"models:/{name}/{version}", version_tags=dict(mv.tags or {}),
-                  source=getattr(mv, "source", None), run_id=getattr(mv, "run_id", None) or None)  # fmt: skip
+    ev = Evidence(
+        model_name=name,
+        model_version=version,
+        model_uri=f"models:/{name}/{version}",
+        version_tags=dict(mv.tags or {}),
+        source=getattr(mv, "source", None),
+        run_id=getattr(mv, "run_id", None) or None,
+    )
 
     found: dict[str, FoundRecord] = {}  # record_id -> record
 
@@ -361,7 +417,7 @@ def gather(
     tagged: dict[str, str] = {}
     for key, value in sorted(ev.version_tags.items()):
         if key.startswith("govgate.") and key.endswith(".record_uri"):
-            gate = key[len("govgate."): -len(".record_uri")].replace("_", "-")
+            gate = key[len("govgate.") : -len(".record_uri")].replace("_", "-")
             if gate in (GATE, "launch"):
                 continue
             rec = from_uri(value, f"model-version tag {key}")
@@ -371,7 +427,7 @@ def gather(
     # 2. the store layout: evidence/<asset>/<version>/<gate>/<record_id>/manifest.json
     base = f"evidence/{slug(name)}/{slug(version)}/"
     for info in store.list(base):
-        parts = info.key[len(base):].split("/")
+        parts = info.key[len(base) :].split("/")
         if len(parts) == 3 and parts[2] == RECORD_MANIFEST and parts[0] != GATE:
             via = f"store layout {store.uri(base + parts[0] + '/')}"
             if parts[1] in found:
@@ -393,18 +449,29 @@ def gather(
 
     # 3. lineage: training run -> data-review records
     ev.lineage = _lineage(ev, client, store, settings, list(data_review_refs), from_uri, scan_limit)
-    ev.data_reviews = [r for r in found.values() if r.gate == "data-review" and any(v.startswith(LINEAGE_VIA) for v in r.found_via)]
+    ev.data_reviews = [
+        r for r in found.values() if r.gate == "data-review" and any(v.startswith(LINEAGE_VIA) for v in r.found_via)
+    ]
     ev.lineage["data_reviews"] = [
-        {**r.summary(), "dataset": r.record.subject.id, "dataset_version": r.record.subject.version,
-         "inputs": [i.model_dump() for i in r.record.subject.inputs]}
+        {
+            **r.summary(),
+            "dataset": r.record.subject.id,
+            "dataset_version": r.record.subject.version,
+            "inputs": [i.model_dump() for i in r.record.subject.inputs],
+        }
         for r in ev.data_reviews
-    ]  # fmt: skip
+    ]
     if mr := ev.records.get("model-review"):
-        ev.lineage["model_review"] = {"record_id": mr.record_id, "decision": mr.decision,
-                                      "inputs": [i.model_dump() for i in mr.record.subject.inputs]}  # fmt: skip
+        ev.lineage["model_review"] = {
+            "record_id": mr.record_id,
+            "decision": mr.decision,
+            "inputs": [i.model_dump() for i in mr.record.subject.inputs],
+        }
     if not ev.data_reviews:
-        ev.notes.append("lineage: no data-review record of the training data was found (tag the training run with "
-                        "govgate.data_review.record_uri, or pass data_review=[record URI or id])")  # fmt: skip
+        ev.notes.append(
+            "lineage: no data-review record of the training data was found (tag the training run with "
+            "govgate.data_review.record_uri, or pass data_review=[record URI or id])"
+        )
     ev.lineage["notes"] = list(ev.notes)
 
     # 4. documents given to the flow
@@ -464,12 +531,18 @@ def _lineage(ev: Evidence, client, store, settings, refs: list[str], from_uri, s
         try:
             run = client.get_run(ev.run_id)
         except Exception as exc:
-            ev.notes.append(f"training run {ev.run_id} could not be read: {str(exc).splitlines()[0] if str(exc) else exc}")
+            ev.notes.append(
+                f"training run {ev.run_id} could not be read: {str(exc).splitlines()[0] if str(exc) else exc}"
+            )
             run = None
         if run is not None:
             tags, params = dict(run.data.tags), dict(run.data.params)
-            lineage["training_run"] = {"run_id": ev.run_id, "experiment_id": run.info.experiment_id,
-                                       "run_name": run.info.run_name, "status": run.info.status}  # fmt: skip
+            lineage["training_run"] = {
+                "run_id": ev.run_id,
+                "experiment_id": run.info.experiment_id,
+                "run_name": run.info.run_name,
+                "status": run.info.status,
+            }
             for kind, entries in (("tag", tags), ("param", params)):
                 for key, value in sorted(entries.items()):
                     if "data_review" in key.replace("-", "_") and "record" in key:
@@ -506,13 +579,18 @@ def _match_datasets(datasets, store, from_uri, lineage, scan_limit, ev) -> None:
                 ev.notes.append(f"lineage: stopped matching dataset sources after {scan_limit} data-review records")
                 return
             try:
-                record = GateResult.model_validate_json(store.get_bytes(info.key[: -len(RECORD_MANIFEST)] + "record.json"))
+                record = GateResult.model_validate_json(
+                    store.get_bytes(info.key[: -len(RECORD_MANIFEST)] + "record.json")
+                )
             except (GovgateError, ValueError):
                 continue
             uris = set(record.subject.uris) | {i.uri for i in record.subject.inputs}
             hit = sources & uris
             if hit:
-                rec = from_uri(store.uri(info.key[: -len(RECORD_MANIFEST)] + "record.json"), LINEAGE_VIA + f"training dataset {sorted(hit)[0]}")
+                rec = from_uri(
+                    store.uri(info.key[: -len(RECORD_MANIFEST)] + "record.json"),
+                    LINEAGE_VIA + f"training dataset {sorted(hit)[0]}",
+                )
                 if rec is not None:
                     lineage["found"].append({"via": f"training dataset {sorted(hit)[0]}", "record_id": rec.record_id})
 
@@ -530,7 +608,10 @@ def _document_files(kind: str, src: str, store: ObjectStore, settings) -> list[t
         files = sorted(p for p in path.rglob("*") if p.is_file())
         if not files:
             raise InputError(f"{kind} document folder {path} is empty")
-        return [(f"documents/{kind}/{slug(path.name)}/" + "/".join(slug(x) for x in p.relative_to(path).parts), p) for p in files]
+        return [
+            (f"documents/{kind}/{slug(path.name)}/" + "/".join(slug(x) for x in p.relative_to(path).parts), p)
+            for p in files
+        ]
     raise InputError(f"{kind} document {path} does not exist")
 
 
@@ -552,7 +633,13 @@ class Requirement:
         return self.status in ("present", "not-required")
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "required": self.required, "status": self.status, "satisfied_by": self.satisfied_by, "detail": self.detail}
+        return {
+            "kind": self.kind,
+            "required": self.required,
+            "status": self.status,
+            "satisfied_by": self.satisfied_by,
+            "detail": self.detail,
+        }
 
 
 def _checks_of_kind(records: list[FoundRecord], kind: str):
@@ -563,9 +650,13 @@ def assess_kind(kind: str, ev: Evidence, policy_name: str | None = None) -> Requ
     """What in the gathered evidence serves one evidence kind, and whether it is in good standing."""
     docs = [name for name, _ in ev.documents.get(kind, [])]
     if kind == "evidence_package":
-        return Requirement(kind, False, "present", [MANIFEST_NAME, INDEX_NAME], "this package (signed manifest and index)")
+        return Requirement(
+            kind, False, "present", [MANIFEST_NAME, INDEX_NAME], "this package (signed manifest and index)"
+        )
     if kind == "policy":
-        return Requirement(kind, False, "present", [policy_name] if policy_name else [], "the policy file the decision used")
+        return Requirement(
+            kind, False, "present", [policy_name] if policy_name else [], "the policy file the decision used"
+        )
     if kind == "signoff":
         return Requirement(kind, False, "pending", [SIGNOFFS_NAME], "decided after the evidence is complete")
     if kind == "data_review":
@@ -575,20 +666,36 @@ def assess_kind(kind: str, ev: Evidence, policy_name: str | None = None) -> Requ
         bad = [r for r in recs if r.decision != "pass"]
         files = [r.package_name(n) for r in recs for n in ("record.json", "report.html")]
         if bad:
-            return Requirement(kind, False, "not-passing", files, "; ".join(f"data review {r.record_id} of {r.record.subject.id} decided {r.decision}" for r in bad))
-        return Requirement(kind, False, "present", files, ", ".join(f"{r.record.subject.id} ({r.record_id}): pass" for r in recs))
+            return Requirement(
+                kind,
+                False,
+                "not-passing",
+                files,
+                "; ".join(f"data review {r.record_id} of {r.record.subject.id} decided {r.decision}" for r in bad),
+            )
+        return Requirement(
+            kind, False, "present", files, ", ".join(f"{r.record.subject.id} ({r.record_id}): pass" for r in recs)
+        )
     if kind == "datasheet":
         files = [r.package_name("datasheet.md") for r in ev.data_reviews if "datasheet.md" in r.files]
         if files or docs:
             return Requirement(kind, False, "present", files + docs, f"{len(files + docs)} datasheet(s)")
-        return Requirement(kind, False, "missing", [], "no datasheet: none of the training data's reviews wrote datasheet.md")
+        return Requirement(
+            kind, False, "missing", [], "no datasheet: none of the training data's reviews wrote datasheet.md"
+        )
     if kind == "model_review":
         rec = ev.records.get("model-review")
         if rec is None:
             return _doc_or_missing(kind, docs, f"no model-review record for {ev.model_uri}")
         files = [rec.package_name("record.json"), rec.package_name("report.html")]
         if rec.decision != "pass":
-            return Requirement(kind, False, "not-passing", files, f"model review {rec.record_id} decided {rec.decision}: " + "; ".join(rec.record.decision.reasons)[:500])
+            return Requirement(
+                kind,
+                False,
+                "not-passing",
+                files,
+                f"model review {rec.record_id} decided {rec.decision}: " + "; ".join(rec.record.decision.reasons)[:500],
+            )
         return Requirement(kind, False, "present", files, f"model review {rec.record_id}: pass")
     if kind == "model_card":
         rec = ev.records.get("model-review")
@@ -604,8 +711,16 @@ def assess_kind(kind: str, ev: Evidence, policy_name: str | None = None) -> Requ
                 pass
         return Requirement(kind, False, "present", files + docs, detail)
     gate = CHECK_KINDS.get(kind)
-    records = ev.data_reviews if gate == "data-review" else ([ev.records[gate]] if gate in ev.records else []) if gate else ev.all_records()
-    if gate is None and (rec := ev.records.get(kind.replace("_", "-"))):  # a gate named after the kind (reassessment, ...)
+    records = (
+        ev.data_reviews
+        if gate == "data-review"
+        else ([ev.records[gate]] if gate in ev.records else [])
+        if gate
+        else ev.all_records()
+    )
+    if gate is None and (
+        rec := ev.records.get(kind.replace("_", "-"))
+    ):  # a gate named after the kind (reassessment, ...)
         files = [rec.package_name("record.json"), rec.package_name("report.html")]
         status = "present" if rec.decision == "pass" else "not-passing"
         return Requirement(kind, False, status, files + docs, f"{rec.gate} {rec.record_id}: {rec.decision}")
@@ -614,14 +729,28 @@ def assess_kind(kind: str, ev: Evidence, policy_name: str | None = None) -> Requ
         files = sorted({r.package_name("record.json") for r, _ in hits}) + docs
         bad = [c for _, c in hits if c.outcome.value not in GOOD]
         if bad:
-            return Requirement(kind, False, "not-passing", files, "; ".join(f"{c.id}: {c.outcome.value} {c.message}".strip() for c in bad)[:500])
+            return Requirement(
+                kind,
+                False,
+                "not-passing",
+                files,
+                "; ".join(f"{c.id}: {c.outcome.value} {c.message}".strip() for c in bad)[:500],
+            )
         return Requirement(kind, False, "present", files, f"{len(hits)} check(s) passed or warned")
     if docs:
         return Requirement(kind, False, "present", docs, f"{len(docs)} document(s) given")
     skipped = [c for _, c in _checks_of_kind(records, kind)]
     if skipped:
-        return Requirement(kind, False, "missing", [], "only skipped checks: " + "; ".join(f"{c.id}: {c.message}" for c in skipped)[:300])
-    where = {"data-review": "the training data's review", "model-review": "the model review"}.get(gate or "", "any record")
+        return Requirement(
+            kind,
+            False,
+            "missing",
+            [],
+            "only skipped checks: " + "; ".join(f"{c.id}: {c.message}" for c in skipped)[:300],
+        )
+    where = {"data-review": "the training data's review", "model-review": "the model review"}.get(
+        gate or "", "any record"
+    )
     hint = " (give it as a document, e.g. risk_assessment=PATH)" if kind == "risk_assessment" else ""
     return Requirement(kind, False, "missing", [], f"no {kind} evidence in {where}{hint}")
 
@@ -665,7 +794,9 @@ def parse_signoffs(value: list[dict] | str | Path | None) -> list[SignOff] | Non
             raise InputError(f"sign-off file {value} is not valid YAML/JSON: {exc}") from None
         value = data.get("signoffs") if isinstance(data, dict) else data
     if not isinstance(value, list):
-        raise InputError(f"{where}: expected a list of sign-offs (name, role, decision approve/reject, comment, accepted_risks)")
+        raise InputError(
+            f"{where}: expected a list of sign-offs (name, role, decision approve/reject, comment, accepted_risks)"
+        )
     out = []
     for i, item in enumerate(value):
         if not isinstance(item, dict):
@@ -694,7 +825,9 @@ def assess_signoffs(signoffs: list[SignOff], rules, *, timed_out: str | None = N
         return "pass", "the tier requires no sign-off"
     rejects = [s for s in signoffs if s.decision == "reject"]
     if rejects:
-        return "fail", "; ".join(f"rejected by {s.name} ({s.role})" + (f": {s.comment}" if s.comment else "") for s in rejects)
+        return "fail", "; ".join(
+            f"rejected by {s.name} ({s.role})" + (f": {s.comment}" if s.comment else "") for s in rejects
+        )
     approvers = {s.name.strip().lower(): s for s in signoffs if s.decision == "approve"}
     roles = {s.role for s in approvers.values()}
     problems = []
@@ -769,7 +902,9 @@ def _put_once(store: ObjectStore, key: str, data: bytes | Path, retention: Reten
         want = sha256_file(data)[0] if isinstance(data, Path) else sha256_bytes(data)
         if info is not None and info.sha256 == want:
             return info
-        raise PackageError(f"{store.uri(key)} already exists with different content: refusing to mix two package runs") from None
+        raise PackageError(
+            f"{store.uri(key)} already exists with different content: refusing to mix two package runs"
+        ) from None
 
 
 def _materialize(src: Source, tmp: Path) -> tuple[bytes | Path, str | None]:
@@ -837,7 +972,11 @@ def write_package(
     if index is not None:
         body = index(dict(written))
         info = _put_once(store, prefix + INDEX_NAME, body, retention, media_type(INDEX_NAME))
-        written[INDEX_NAME] = {"sha256": info.sha256, "size": info.size, **({"version_id": info.version_id} if info.version_id else {})}
+        written[INDEX_NAME] = {
+            "sha256": info.sha256,
+            "size": info.size,
+            **({"version_id": info.version_id} if info.version_id else {}),
+        }
     manifest = {
         "schema": SCHEMA,
         **fields,
@@ -845,8 +984,13 @@ def write_package(
         "store": store.url,
         "sealed_at": utcnow().isoformat(),
         "object_lock": {"mode": retention.mode, "until": retention.until.isoformat()} if retention else None,
-        "signing": {"algorithm": "Ed25519", "public_key_fingerprint": key.fingerprint, "public_key_file": PUBLIC_KEY_NAME,
-                    "signature_file": SIGNATURE_NAME, "signed_bytes": MANIFEST_NAME},  # fmt: skip
+        "signing": {
+            "algorithm": "Ed25519",
+            "public_key_fingerprint": key.fingerprint,
+            "public_key_file": PUBLIC_KEY_NAME,
+            "signature_file": SIGNATURE_NAME,
+            "signed_bytes": MANIFEST_NAME,
+        },
         "files": dict(sorted(written.items())),
     }
     body = json.dumps(manifest, indent=2, sort_keys=True, default=str).encode()
@@ -902,7 +1046,16 @@ def documentation_items(served_kinds: Iterable[str] = ()) -> list[dict[str, Any]
         kinds = sorted(_kinds_by_control().get(ref, []))
         annex = ctl["framework"] == "eu-ai-act" and (ctl["id"].startswith("Annex IV") or ctl["id"] == "Art. 11")
         if annex or set(kinds) & can_serve:
-            items.append({"ref": ref, "framework": ctl["framework"], "id": ctl["id"], "title": ctl["title"], "kinds": kinds, "annex_iv": annex})
+            items.append(
+                {
+                    "ref": ref,
+                    "framework": ctl["framework"],
+                    "id": ctl["id"],
+                    "title": ctl["title"],
+                    "kinds": kinds,
+                    "annex_iv": annex,
+                }
+            )
     return sorted(items, key=lambda i: (FRAMEWORKS.index(i["framework"]), not i["annex_iv"], _natural(i["id"])))
 
 
@@ -918,10 +1071,18 @@ def map_documentation(requirements: dict[str, Requirement]) -> list[dict[str, An
     served = {k: r for k, r in requirements.items() if r.satisfied_by and r.status not in ("missing",)}
     rows = []
     for item in documentation_items(served):
-        serving = [{"kind": k, "files": served[k].satisfied_by, "status": served[k].status} for k in item["kinds"] if k in served]
+        serving = [
+            {"kind": k, "files": served[k].satisfied_by, "status": served[k].status}
+            for k in item["kinds"]
+            if k in served
+        ]
         unserved = [k for k in item["kinds"] if k not in served]
         present = [s for s in serving if s["status"] == "present"]
-        status = ("served" if not unserved and len(present) == len(serving) else "partly served") if present else ("not passing" if serving else "none")
+        status = (
+            ("served" if not unserved and len(present) == len(serving) else "partly served")
+            if present
+            else ("not passing" if serving else "none")
+        )
         rows.append({**item, "served_by": serving, "unserved_kinds": unserved, "status": status})
     return rows
 
@@ -939,18 +1100,33 @@ def _template_env():
     )
 
 
-def render_index(fields: dict[str, Any], requirements: dict[str, Requirement], files: dict[str, dict[str, Any]]) -> bytes:
+def render_index(
+    fields: dict[str, Any], requirements: dict[str, Requirement], files: dict[str, dict[str, Any]]
+) -> bytes:
     rows = map_documentation(requirements)
     frameworks = load_index()["frameworks"]
     groups = [
-        {"framework": fw, "name": frameworks.get(fw, {}).get("name", fw), "rows": [r for r in rows if r["framework"] == fw]}
+        {
+            "framework": fw,
+            "name": frameworks.get(fw, {}).get("name", fw),
+            "rows": [r for r in rows if r["framework"] == fw],
+        }
         for fw in FRAMEWORKS
     ]
-    html = _template_env().get_template("annex_iv.html.j2").render(
-        p=fields, requirements=list(requirements.values()), groups=groups, files=sorted(files.items()),
-        manifest=MANIFEST_NAME, signature=SIGNATURE_NAME, public_key=PUBLIC_KEY_NAME,
-        catalog=load_index()["source"],
-    )  # fmt: skip
+    html = (
+        _template_env()
+        .get_template("annex_iv.html.j2")
+        .render(
+            p=fields,
+            requirements=list(requirements.values()),
+            groups=groups,
+            files=sorted(files.items()),
+            manifest=MANIFEST_NAME,
+            signature=SIGNATURE_NAME,
+            public_key=PUBLIC_KEY_NAME,
+            catalog=load_index()["source"],
+        )
+    )
     return html.encode()
 
 
@@ -981,8 +1157,11 @@ class VerifyReport:
         out = [head]
         if self.subject:
             out.append(f"  subject: {self.subject}; decision: {self.decision}")
-        out += [f"  signature: {self.signature}", f"  object lock: {self.object_lock}",
-                f"  files: {self.files_checked} checked, {self.bytes_checked:,} bytes in {self.seconds:.1f} s"]  # fmt: skip
+        out += [
+            f"  signature: {self.signature}",
+            f"  object lock: {self.object_lock}",
+            f"  files: {self.files_checked} checked, {self.bytes_checked:,} bytes in {self.seconds:.1f} s",
+        ]
         out += [f"  PROBLEM: {p}" for p in self.problems]
         out += [f"  note: {n}" for n in self.notes]
         return out
@@ -1005,10 +1184,14 @@ def locate_package(uri: str, settings=None, store: ObjectStore | None = None) ->
         try:
             mv = client.get_model_version_by_alias(name, alias) if alias else client.get_model_version(name, version)
         except Exception as exc:
-            raise PackageError(f"model version {uri} not found: {str(exc).splitlines()[0] if str(exc) else exc}") from None
+            raise PackageError(
+                f"model version {uri} not found: {str(exc).splitlines()[0] if str(exc) else exc}"
+            ) from None
         tagged = (mv.tags or {}).get("govgate.launch.package_uri")
         if not tagged:
-            raise PackageError(f"model version {uri} has no govgate.launch.package_uri tag: no package was sealed for it")
+            raise PackageError(
+                f"model version {uri} has no govgate.launch.package_uri tag: no package was sealed for it"
+            )
         uri = tagged
     if store is None and settings is not None:
         store = open_store(settings)
@@ -1050,8 +1233,14 @@ def _read_and_hash(store: ObjectStore, key: str) -> tuple[ObjectInfo | None, str
         except BotoCoreError as exc:
             raise store._error(exc, "read", key) from None
         retention = Retention(r["ObjectLockMode"], r["ObjectLockRetainUntilDate"]) if r.get("ObjectLockMode") else None
-        info = ObjectInfo(key=key, size=r["ContentLength"], last_modified=r["LastModified"], version_id=r.get("VersionId"),
-                          retention=retention, legal_hold=r.get("ObjectLockLegalHoldStatus") == "ON")  # fmt: skip
+        info = ObjectInfo(
+            key=key,
+            size=r["ContentLength"],
+            last_modified=r["LastModified"],
+            version_id=r.get("VersionId"),
+            retention=retention,
+            legal_hold=r.get("ObjectLockLegalHoldStatus") == "ON",
+        )
         stream = r["Body"]
     else:
         info = store.head(key)
@@ -1065,7 +1254,9 @@ def _read_and_hash(store: ObjectStore, key: str) -> tuple[ObjectInfo | None, str
     return info, h.hexdigest(), size
 
 
-def verify_package(uri: str, settings=None, public_key=None, *, store: ObjectStore | None = None, workers: int = 4) -> VerifyReport:
+def verify_package(
+    uri: str, settings=None, public_key=None, *, store: ObjectStore | None = None, workers: int = 4
+) -> VerifyReport:
     """Recompute every file's SHA-256 and size, check the Ed25519 signature of ``package.json`` and each
     object's Object Lock state. Every problem names the file. ``public_key``: PEM text/bytes, a path, or a
     key; default: the configured signing key (or the local one under ``<home>/keys/``); without any, the
@@ -1081,9 +1272,15 @@ def verify_package(uri: str, settings=None, public_key=None, *, store: ObjectSto
         return report
     report.uri = store.uri(prefix + MANIFEST_NAME)[: -len(MANIFEST_NAME)]
     if not store.exists(prefix + MANIFEST_NAME):
-        present = [i.key[len(prefix):] for i in store.list(prefix)][:5]
-        what = f"the folder holds {', '.join(present)}{' ...' if len(present) == 5 else ''}" if present else "the folder is empty"
-        report.problems.append(f"{MANIFEST_NAME} is missing at {report.uri}: the package was never sealed (incomplete) or does not exist; {what}")
+        present = [i.key[len(prefix) :] for i in store.list(prefix)][:5]
+        what = (
+            f"the folder holds {', '.join(present)}{' ...' if len(present) == 5 else ''}"
+            if present
+            else "the folder is empty"
+        )
+        report.problems.append(
+            f"{MANIFEST_NAME} is missing at {report.uri}: the package was never sealed (incomplete) or does not exist; {what}"
+        )
         report.seconds = time.perf_counter() - t0
         return report
     body = store.get_bytes(prefix + MANIFEST_NAME)
@@ -1105,7 +1302,9 @@ def verify_package(uri: str, settings=None, public_key=None, *, store: ObjectSto
         try:
             pub = load_public_key(store.get_bytes(prefix + PUBLIC_KEY_NAME))[0]
             trusted = (pub, f"the key inside the package ({PUBLIC_KEY_NAME})")
-            report.notes.append(f"no trusted public key given: checked against {PUBLIC_KEY_NAME} inside the package, which proves integrity, not origin")
+            report.notes.append(
+                f"no trusted public key given: checked against {PUBLIC_KEY_NAME} inside the package, which proves integrity, not origin"
+            )
         except GovgateError as exc:
             report.problems.append(f"{PUBLIC_KEY_NAME}: {exc}")
     else:
@@ -1125,15 +1324,24 @@ def verify_package(uri: str, settings=None, public_key=None, *, store: ObjectSto
                 pub.verify(sig, body)
                 report.signature = f"valid Ed25519 signature of {MANIFEST_NAME} by {fp}"
             except InvalidSignature:
-                why = (f"; {MANIFEST_NAME} says it was signed by {claimed}" if claimed != fp else
-                       f"; {MANIFEST_NAME} or {SIGNATURE_NAME} was changed or swapped")  # fmt: skip
+                why = (
+                    f"; {MANIFEST_NAME} says it was signed by {claimed}"
+                    if claimed != fp
+                    else f"; {MANIFEST_NAME} or {SIGNATURE_NAME} was changed or swapped"
+                )
                 report.signature = "INVALID"
-                report.problems.append(f"{MANIFEST_NAME}: the signature in {SIGNATURE_NAME} does not verify with key {fp} ({source}){why}")
+                report.problems.append(
+                    f"{MANIFEST_NAME}: the signature in {SIGNATURE_NAME} does not verify with key {fp} ({source}){why}"
+                )
     if manifest.get("prefix") and not prefix.endswith(manifest["prefix"]):
-        report.problems.append(f"{MANIFEST_NAME} belongs to package {manifest.get('package_id')} at {manifest['prefix']}, "
-                               f"not to this folder {prefix}: a swapped manifest")  # fmt: skip
+        report.problems.append(
+            f"{MANIFEST_NAME} belongs to package {manifest.get('package_id')} at {manifest['prefix']}, "
+            f"not to this folder {prefix}: a swapped manifest"
+        )
     elif report.package_id and not prefix.rstrip("/").endswith(report.package_id):
-        report.problems.append(f"{MANIFEST_NAME} names package {report.package_id}, but the folder is {prefix}: a swapped manifest")
+        report.problems.append(
+            f"{MANIFEST_NAME} names package {report.package_id}, but the folder is {prefix}: a swapped manifest"
+        )
 
     # files
     lock = manifest.get("object_lock")
@@ -1145,23 +1353,33 @@ def verify_package(uri: str, settings=None, public_key=None, *, store: ObjectSto
         until = datetime.fromisoformat(lock["until"])
         r = info.retention
         if r is None:
-            lock_problems.append(f"{name}: not under Object Lock retention (sealed with {lock['mode']} until {lock['until']})")
+            lock_problems.append(
+                f"{name}: not under Object Lock retention (sealed with {lock['mode']} until {lock['until']})"
+            )
         elif r.mode != lock["mode"]:
             lock_problems.append(f"{name}: Object Lock mode {r.mode}, sealed with {lock['mode']}")
         elif _aware(r.until) < until - timedelta(seconds=1):
-            lock_problems.append(f"{name}: retained until {_aware(r.until).isoformat()}, earlier than the sealed {lock['until']}")
+            lock_problems.append(
+                f"{name}: retained until {_aware(r.until).isoformat()}, earlier than the sealed {lock['until']}"
+            )
 
     def check(item: tuple[str, dict]) -> tuple[list[str], int]:
         name, entry = item
         info, digest, size = _read_and_hash(store, prefix + name)
         if info is None:
-            return [f"missing file {name} (listed in {MANIFEST_NAME} with sha256 {entry.get('sha256', '?')[:16]}...)"], 0
+            return [
+                f"missing file {name} (listed in {MANIFEST_NAME} with sha256 {entry.get('sha256', '?')[:16]}...)"
+            ], 0
         problems = []
         check_lock(name, info)
         if entry.get("version_id") and info.version_id and info.version_id != entry["version_id"]:
-            problems.append(f"{name}: replaced after sealing (current version {info.version_id}, sealed version {entry['version_id']})")
+            problems.append(
+                f"{name}: replaced after sealing (current version {info.version_id}, sealed version {entry['version_id']})"
+            )
         if digest != entry.get("sha256"):
-            problems.append(f"{name}: content changed (sha256 {digest[:16]}..., sealed {str(entry.get('sha256'))[:16]}...)")
+            problems.append(
+                f"{name}: content changed (sha256 {digest[:16]}..., sealed {str(entry.get('sha256'))[:16]}...)"
+            )
         elif size != entry.get("size"):
             problems.append(f"{name}: size {size}, sealed {entry.get('size')}")
         return problems, size
@@ -1175,21 +1393,28 @@ def verify_package(uri: str, settings=None, public_key=None, *, store: ObjectSto
         if (info := store.head(prefix + name)) is not None:
             check_lock(name, info)
     listed = set(files) | set(RESERVED)
-    extra = [i.key[len(prefix):] for i in store.list(prefix) if i.key[len(prefix):] not in listed]
-    report.problems += [f"{name}: in the package folder but not in {MANIFEST_NAME} (added after sealing)" for name in extra]
+    extra = [i.key[len(prefix) :] for i in store.list(prefix) if i.key[len(prefix) :] not in listed]
+    report.problems += [
+        f"{name}: in the package folder but not in {MANIFEST_NAME} (added after sealing)" for name in extra
+    ]
     report.problems += lock_problems
     if lock:
-        report.object_lock = (f"{lock['mode']} until {lock['until']}: " +
-                              ("every file" if not lock_problems else f"{len(lock_problems)} problem(s)"))  # fmt: skip
+        report.object_lock = f"{lock['mode']} until {lock['until']}: " + (
+            "every file" if not lock_problems else f"{len(lock_problems)} problem(s)"
+        )
     else:
-        report.object_lock = "none (" + (manifest.get("object_lock_note") or "the package was sealed without Object Lock; write-once only") + ")"
+        report.object_lock = (
+            "none ("
+            + (manifest.get("object_lock_note") or "the package was sealed without Object Lock; write-once only")
+            + ")"
+        )
     report.ok = not report.problems
     report.seconds = time.perf_counter() - t0
     return report
 
 
 def _aware(dt: datetime) -> datetime:
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 __all__ = [

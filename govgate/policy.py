@@ -6,7 +6,7 @@ that names the file and the dotted key. The file's SHA-256 goes into every recor
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -81,7 +81,7 @@ def check_cron(value: str) -> str:
     if len(value.split()) != 5:
         raise ValueError(f"{value!r} is not a 5-field cron expression (minute hour day month weekday)")
     try:
-        CronSim(value, datetime.now(timezone.utc))
+        CronSim(value, datetime.now(UTC))
     except CronSimError as exc:
         raise ValueError(f"{value!r} is not a valid cron expression: {exc}") from None
     return value
@@ -170,7 +170,7 @@ class Policy(_Strict):
     sha256: str = Field("", exclude=True)
 
     @model_validator(mode="after")
-    def _tiers(self) -> "Policy":
+    def _tiers(self) -> Policy:
         missing = [t for t in REQUIRED_TIERS if t not in self.tiers]
         if missing:
             raise ValueError(f"tiers: missing tier(s) {missing}; a policy defines at least {list(REQUIRED_TIERS)}")

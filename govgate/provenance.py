@@ -56,7 +56,9 @@ def git_commit() -> str | None:
     commit = out.stdout.strip()
     dirty = subprocess.run(
         ["git", "-C", str(REPO_ROOT), "status", "--porcelain", "--untracked-files=no"],
-        capture_output=True, text=True, timeout=5,
+        capture_output=True,
+        text=True,
+        timeout=5,
     ).stdout.strip()
     return commit + ("-dirty" if dirty else "") if commit else None
 

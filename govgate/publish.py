@@ -76,9 +76,17 @@ def publish(
     try:
         files: dict[str, str] = {}
         for name, content in (extra_files or {}).items():
-            info = store.put(prefix + name, content, write_once=True, content_type=media_type(name), retention=retention)
+            info = store.put(
+                prefix + name, content, write_once=True, content_type=media_type(name), retention=retention
+            )
             record.artifacts.append(
-                ArtifactRef(name=name, uri=store.uri(prefix + name), sha256=info.sha256, size=info.size, media_type=media_type(name))
+                ArtifactRef(
+                    name=name,
+                    uri=store.uri(prefix + name),
+                    sha256=info.sha256,
+                    size=info.size,
+                    media_type=media_type(name),
+                )
             )
             files[name] = info.sha256
         record_uri = store.uri(prefix + "record.json")
@@ -102,17 +110,27 @@ def publish(
             "complete": True,
             "files": {name: {"sha256": digest} for name, digest in sorted(files.items())},
         }
-        store.put(prefix + MANIFEST, json.dumps(manifest, indent=2).encode(), write_once=True,
-                  content_type="application/json", retention=retention)  # fmt: skip
-        tracker.log_result(run_id, record, record_uri, {k: rendered[k] for k in ("record.json", "report.md", "report.html")})
+        store.put(
+            prefix + MANIFEST,
+            json.dumps(manifest, indent=2).encode(),
+            write_once=True,
+            content_type="application/json",
+            retention=retention,
+        )
+        tracker.log_result(
+            run_id, record, record_uri, {k: rendered[k] for k in ("record.json", "report.md", "report.html")}
+        )
         if model_version is not None:
             name, version = model_version
             gate_tag = f"govgate.{record.gate.replace('-', '_')}"
             tracker.set_model_version_tags(
                 name,
                 version,
-                {f"{gate_tag}.decision": record.decision.outcome.value, f"{gate_tag}.record_uri": record_uri,
-                 f"{gate_tag}.record_id": record.record_id},
+                {
+                    f"{gate_tag}.decision": record.decision.outcome.value,
+                    f"{gate_tag}.record_uri": record_uri,
+                    f"{gate_tag}.record_id": record.record_id,
+                },
             )
         ok = True
         return Published(
@@ -151,7 +169,11 @@ def _safe_uri(uri: str) -> str:
 
 def load_record(store: ObjectStore, prefix_or_key: str) -> GateResult:
     """Read a complete record (its manifest must exist) from a prefix or a record.json key."""
-    prefix = prefix_or_key[: -len("record.json")] if prefix_or_key.endswith("record.json") else prefix_or_key.rstrip("/") + "/"
+    prefix = (
+        prefix_or_key[: -len("record.json")]
+        if prefix_or_key.endswith("record.json")
+        else prefix_or_key.rstrip("/") + "/"
+    )
     if not store.exists(prefix + MANIFEST):
         raise StoreError(f"{store.uri(prefix)} has no {MANIFEST}: the record is incomplete or does not exist")
     return GateResult.model_validate_json(store.get_bytes(prefix + "record.json"))

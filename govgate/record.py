@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Literal
 
@@ -129,7 +129,7 @@ class Check(_Model):
     details: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _controls_from_evidence_kind(self) -> "Check":
+    def _controls_from_evidence_kind(self) -> Check:
         # A check that names its evidence kind serves the catalog's controls for that kind.
         if self.evidence_kind and not self.controls:
             from govgate.controls import controls_for
@@ -222,7 +222,7 @@ def new_record_id(now: datetime | None = None) -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def decide_from_checks(checks: list[Check], *, inconclusive_blocks: bool = True) -> Decision:

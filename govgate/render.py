@@ -57,7 +57,13 @@ def format_threshold(check: Check) -> str:
 def _context(record: GateResult, links: dict[str, str] | None) -> dict[str, Any]:
     checks = sorted(record.checks, key=lambda c: (OUTCOME_ORDER.get(c.outcome.value, 9), c.id))
     controls = sorted({ref for c in record.checks for ref in c.controls})
-    return {"r": record, "checks": checks, "counts": record.outcome_counts(), "controls": controls, "links": links or {}}
+    return {
+        "r": record,
+        "checks": checks,
+        "counts": record.outcome_counts(),
+        "controls": controls,
+        "links": links or {},
+    }
 
 
 def render_markdown(record: GateResult, links: dict[str, str] | None = None) -> str:
@@ -93,16 +99,22 @@ def render_datasheet(record: GateResult) -> str:
     def group(prefix: str) -> list[Check]:
         return [c for c in record.checks if c.id.startswith(prefix)]
 
-    return _env().get_template("datasheet.md.j2").render(
-        r=record,
-        sheet=declared.get("datasheet", {}),
-        columns=declared.get("columns", []),
-        pii=group("data.pii.column."),
-        ner=group("data.pii.ner"),
-        secrets=[c for c in group("data.secrets.") if c.id != "data.secrets.detectors"],
-        quality=group("data.quality."),
-        sensitive=group("data.sensitive."),
-        other=[c for c in record.checks if c.id.startswith(("data.datasheet.", "data.legal_basis", "data.anonymized"))],
+    return (
+        _env()
+        .get_template("datasheet.md.j2")
+        .render(
+            r=record,
+            sheet=declared.get("datasheet", {}),
+            columns=declared.get("columns", []),
+            pii=group("data.pii.column."),
+            ner=group("data.pii.ner"),
+            secrets=[c for c in group("data.secrets.") if c.id != "data.secrets.detectors"],
+            quality=group("data.quality."),
+            sensitive=group("data.sensitive."),
+            other=[
+                c for c in record.checks if c.id.startswith(("data.datasheet.", "data.legal_basis", "data.anonymized"))
+            ],
+        )
     )
 
 
@@ -130,7 +142,10 @@ def group_bar_svg(record: GateResult, metric: str = "selection_rate") -> dict[st
             continue
         labels = [r[0] for r in rows]
         values = [r[1] for r in rows]
-        err = [[max(v - (lo if lo is not None else v), 0) for _, v, lo, _ in rows], [max((hi if hi is not None else v) - v, 0) for _, v, _, hi in rows]]
+        err = [
+            [max(v - (lo if lo is not None else v), 0) for _, v, lo, _ in rows],
+            [max((hi if hi is not None else v) - v, 0) for _, v, _, hi in rows],
+        ]
         fig, ax = plt.subplots(figsize=(6, 0.45 * len(rows) + 1.2))
         ax.barh(labels, values, xerr=err, color="#4C78A8", ecolor="#333", capsize=3)
         ax.set_xlabel(f"{metric.replace('_', ' ')} (bars: point estimate; whiskers: bootstrap interval)")
@@ -141,7 +156,7 @@ def group_bar_svg(record: GateResult, metric: str = "selection_rate") -> dict[st
         fig.savefig(buf, format="svg")
         plt.close(fig)
         svg = buf.getvalue()
-        plots[check.id.removeprefix("fairness.groups.")] = svg[svg.find("<svg"):]
+        plots[check.id.removeprefix("fairness.groups.")] = svg[svg.find("<svg") :]
     return plots
 
 

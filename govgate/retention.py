@@ -29,7 +29,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Literal
@@ -152,7 +152,9 @@ class LegalHoldRules(_Strict):
 class RetentionRules(_Strict):
     version: Literal[1] = 1
     description: str = ""
-    protected_prefixes: list[str] = Field(default_factory=list, description="never eligible, besides evidence/ and audit/")
+    protected_prefixes: list[str] = Field(
+        default_factory=list, description="never eligible, besides evidence/ and audit/"
+    )
     legal_hold: LegalHoldRules = Field(default_factory=LegalHoldRules)
     class_tag: str = Field("data-class", description="object tag that names an object's data class")
     rules: list[PrefixRule] = Field(default_factory=list)
@@ -170,7 +172,7 @@ class RetentionRules(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _consistent(self) -> "RetentionRules":
+    def _consistent(self) -> RetentionRules:
         if not self.rules and not self.mlflow_artifacts:
             raise ValueError("no rules: give at least one entry under 'rules' or 'mlflow_artifacts'")
         ids = [r.id for r in self.rules] + [r.id for r in self.mlflow_artifacts]
@@ -256,7 +258,7 @@ def parse_tag_date(text: str | None) -> datetime | None:
             value = datetime.combine(date.fromisoformat(text.strip()), datetime.min.time())
         except ValueError:
             return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -298,7 +300,7 @@ class Evaluator:
         self.check_locks = check_locks
         self.tag_reads = 0
         self.lock_reads = 0
-        self.now = datetime.now(timezone.utc)
+        self.now = datetime.now(UTC)
 
     def _tags(self, info: ObjectInfo) -> dict[str, str]:
         if info.delete_marker:
@@ -353,7 +355,12 @@ class Evaluator:
                 start = parse_tag_date(tags.get(rule.date_tag))
                 if start is None:
                     shown = tags.get(rule.date_tag)
-                    return Verdict(False, "undated", rule.id, detail=f"tag {rule.date_tag}={shown!r}" if shown else f"no tag {rule.date_tag}")
+                    return Verdict(
+                        False,
+                        "undated",
+                        rule.id,
+                        detail=f"tag {rule.date_tag}={shown!r}" if shown else f"no tag {rule.date_tag}",
+                    )
             expiry = start + rule.period
             if expiry > self.as_of:
                 return Verdict(False, "not-expired", rule.id)
@@ -444,7 +451,7 @@ class Plan:
 
 
 def new_purge_id(now: datetime | None = None) -> str:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     return now.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
 
 
@@ -480,7 +487,9 @@ class Planner:
         self._out = open(plan.local_path, "w", encoding="utf-8")
         self._out.write(json.dumps(plan.header(), sort_keys=True) + "\n")
 
-    def add_section(self, section: Section, store: ObjectStore, decide: Callable[[str, list[ObjectInfo]], Verdict]) -> None:
+    def add_section(
+        self, section: Section, store: ObjectStore, decide: Callable[[str, list[ObjectInfo]], Verdict]
+    ) -> None:
         plan = self.plan
         index = len(plan.sections)
         plan.sections.append(section)
@@ -491,7 +500,10 @@ class Planner:
                 plan.kept[verdict.reason] += 1
                 if verdict.rule:
                     plan.kept_by_rule[verdict.rule][verdict.reason] += 1
-                if verdict.reason in ("undated", "held-tag", "held-lock") and len(plan.kept_examples[verdict.reason]) < EXAMPLES_PER_REASON:
+                if (
+                    verdict.reason in ("undated", "held-tag", "held-lock")
+                    and len(plan.kept_examples[verdict.reason]) < EXAMPLES_PER_REASON
+                ):
                     plan.kept_examples[verdict.reason].append(f"{key}: {verdict.detail}")
                 continue
             nbytes = sum(v.size for v in group if not v.delete_marker)
@@ -626,7 +638,12 @@ def execute_plan(
 
 def write_checkpoint(primary: ObjectStore, purge_id: str, progress: Progress, statuses: dict[int, str]) -> None:
     body = {"entries_done": progress.entries_done, "status": {str(i): s for i, s in statuses.items()}}
-    primary.put(audit_key(purge_id, f"progress-{progress.entries_done:010d}.json"), json.dumps(body, sort_keys=True), write_once=True, content_type="application/json")
+    primary.put(
+        audit_key(purge_id, f"progress-{progress.entries_done:010d}.json"),
+        json.dumps(body, sort_keys=True),
+        write_once=True,
+        content_type="application/json",
+    )
     progress.checkpoints += 1
 
 
@@ -644,7 +661,7 @@ def unfinished_purges(primary: ObjectStore) -> list[tuple[str, list[str]]]:
     """(purge id, object names) of execute plans without a certificate, oldest first."""
     names: dict[str, list[str]] = defaultdict(list)
     for info in primary.list(AUDIT_PREFIX):
-        rest = info.key[len(AUDIT_PREFIX):]
+        rest = info.key[len(AUDIT_PREFIX) :]
         if "/" in rest:
             purge_id, name = rest.split("/", 1)
             names[purge_id].append(name)
@@ -683,7 +700,11 @@ def revalidate(
                 info = live.get(e["version_id"])
                 if info is None:
                     progress.status[e["i"]] = "gone"
-                elif e["version_id"] is None and (info.etag != e["etag"] or info.size != e["size"] or info.last_modified.isoformat() != e["last_modified"]):
+                elif e["version_id"] is None and (
+                    info.etag != e["etag"]
+                    or info.size != e["size"]
+                    or info.last_modified.isoformat() != e["last_modified"]
+                ):
                     progress.status[e["i"]] = "changed"
                 else:
                     present.append(e)
@@ -717,7 +738,11 @@ def certify(
     deleted_digest = hashlib.sha256()
     seen_keys: set[tuple[int, str]] = set()
     for e in entries:
-        status = progress.status.get(e["i"], "deleted") if e["i"] < progress.entries_done else progress.status.get(e["i"], "not-attempted")
+        status = (
+            progress.status.get(e["i"], "deleted")
+            if e["i"] < progress.entries_done
+            else progress.status.get(e["i"], "not-attempted")
+        )
         kind = status.split(":", 1)[0]
         statuses[kind] += 1
         by_rule[e["rule"]][kind] += 1
@@ -743,10 +768,19 @@ def certify(
         "status": "complete" if statuses.get("not-attempted", 0) == 0 else "incomplete",
         "as_of": header["as_of"],
         "started_at": started_at.isoformat(),
-        "finished_at": datetime.now(timezone.utc).isoformat(),
+        "finished_at": datetime.now(UTC).isoformat(),
         "rules": {"path": rules.path, "sha256": header["rules_sha256"]},
-        "plan": {"key": audit_key(header["purge_id"], "plan-execute.jsonl"), "sha256": sha256_file(plan_path)[0], "entries": total},
-        "deleted": {"objects": deleted.objects, "versions": deleted.versions, "bytes": deleted.bytes, "list_sha256": deleted_digest.hexdigest()},
+        "plan": {
+            "key": audit_key(header["purge_id"], "plan-execute.jsonl"),
+            "sha256": sha256_file(plan_path)[0],
+            "entries": total,
+        },
+        "deleted": {
+            "objects": deleted.objects,
+            "versions": deleted.versions,
+            "bytes": deleted.bytes,
+            "list_sha256": deleted_digest.hexdigest(),
+        },
         "statuses": dict(statuses),
         "accounted": total,
         "by_rule": {k: dict(v) for k, v in sorted(by_rule.items())},
@@ -813,7 +847,9 @@ def expired_runs(client, rule: MlflowArtifactRule, as_of: datetime, notes: list[
     cutoff_ms = int((as_of - rule.period).timestamp() * 1000)
     token = None
     while True:
-        runs = client.search_runs(ids, filter_string=f"attributes.start_time < {cutoff_ms}", max_results=1000, page_token=token)
+        runs = client.search_runs(
+            ids, filter_string=f"attributes.start_time < {cutoff_ms}", max_results=1000, page_token=token
+        )
         for run in runs:
             if f"{PURGED_RUN_TAG}.{rule.id}" not in run.data.tags:
                 yield run
@@ -825,7 +861,7 @@ def expired_runs(client, rule: MlflowArtifactRule, as_of: datetime, notes: list[
 def _check_as_of(as_of: datetime | None, dry_run: bool, now: datetime) -> datetime:
     as_of = as_of or now
     if as_of.tzinfo is None:
-        as_of = as_of.replace(tzinfo=timezone.utc)
+        as_of = as_of.replace(tzinfo=UTC)
     if not dry_run and as_of > now + timedelta(minutes=1):
         raise PurgeError(
             f"as_of {as_of.isoformat()} is in the future: an execute run may only delete what has already "
@@ -857,12 +893,22 @@ def run_purge(
 
         scratch = scratch_dir()  # plan files stream through here; removed when the purge ends
         try:
-            return run_purge(primary, rules, dry_run=dry_run, as_of=as_of, batch_size=batch_size, checkpoint_every=checkpoint_every,
-                             open_store=open_store, mlflow_client=mlflow_client, on_batch=on_batch, workdir=scratch,
-                             sample_limit=sample_limit)  # fmt: skip
+            return run_purge(
+                primary,
+                rules,
+                dry_run=dry_run,
+                as_of=as_of,
+                batch_size=batch_size,
+                checkpoint_every=checkpoint_every,
+                open_store=open_store,
+                mlflow_client=mlflow_client,
+                on_batch=on_batch,
+                workdir=scratch,
+                sample_limit=sample_limit,
+            )
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     as_of = _check_as_of(as_of, dry_run, started)
     opened: dict[str, ObjectStore] = {primary.url: primary}
 
@@ -874,7 +920,19 @@ def run_purge(
         return opened[url]
 
     if not dry_run and (pending := unfinished_purges(primary)):
-        return _resume(primary, rules, pending[0], store_at, opened, started, workdir, batch_size, checkpoint_every, mlflow_client, on_batch)
+        return _resume(
+            primary,
+            rules,
+            pending[0],
+            store_at,
+            opened,
+            started,
+            workdir,
+            batch_size,
+            checkpoint_every,
+            mlflow_client,
+            on_batch,
+        )
 
     purge_id = new_purge_id(started)
     plan = Plan(
@@ -896,7 +954,9 @@ def run_purge(
             for rule in rules.mlflow_artifacts:
                 for run in expired_runs(mlflow_client, rule, as_of, result.notes):
                     store = store_at(run.info.artifact_uri)
-                    run_eval = Evaluator(rules, as_of, store, check_locks=store.supports_object_lock() and not store.lists_lock_state)
+                    run_eval = Evaluator(
+                        rules, as_of, store, check_locks=store.supports_object_lock() and not store.lists_lock_state
+                    )
                     planner.add_section(
                         Section(store.url, rule.artifact_path + "/", "mlflow-run", rule.id, run.info.run_id),
                         store,
@@ -914,10 +974,23 @@ def run_purge(
 
     stores_by_section = {i: store_at(s.store_url) for i, s in enumerate(plan.sections)}
     progress = execute_plan(
-        primary, plan.local_path, stores_by_section.__getitem__, Progress(),
-        batch_size=batch_size, checkpoint_every=checkpoint_every, on_batch=on_batch,
+        primary,
+        plan.local_path,
+        stores_by_section.__getitem__,
+        Progress(),
+        batch_size=batch_size,
+        checkpoint_every=checkpoint_every,
+        on_batch=on_batch,
     )
-    result.certificate = certify(primary, plan, plan.local_path, progress, started_at=started, rules=rules, extra={"resumed": False, "notes": result.notes})
+    result.certificate = certify(
+        primary,
+        plan,
+        plan.local_path,
+        progress,
+        started_at=started,
+        rules=rules,
+        extra={"resumed": False, "notes": result.notes},
+    )
     result.runs_tagged = _tag_purged_runs(mlflow_client, plan.header()["sections"], purge_id, progress, plan.local_path)
     result.api_calls = _api_calls(opened.values())
     return result
@@ -941,7 +1014,9 @@ def _tag_purged_runs(client, sections: list[dict], purge_id: str, progress: Prog
     return tagged
 
 
-def _resume(primary, rules, pending, store_at, opened, started, workdir, batch_size, checkpoint_every, mlflow_client, on_batch) -> PurgeResult:
+def _resume(
+    primary, rules, pending, store_at, opened, started, workdir, batch_size, checkpoint_every, mlflow_client, on_batch
+) -> PurgeResult:
     purge_id, names = pending
     plan_path = workdir / f"plan-{purge_id}.jsonl"
     primary.download(audit_key(purge_id, "plan-execute.jsonl"), plan_path)
@@ -950,7 +1025,9 @@ def _resume(primary, rules, pending, store_at, opened, started, workdir, batch_s
     result = PurgeResult(purge_id, "execute", as_of, None, resumed=True)
     result.rules_changed = header["rules_sha256"] != rules.sha256
     if result.rules_changed:
-        result.notes.append("the rules changed since this purge was planned: what is left was re-decided under the current rules")
+        result.notes.append(
+            "the rules changed since this purge was planned: what is left was re-decided under the current rules"
+        )
     progress = load_progress(primary, purge_id, names)
     progress.resumed_from = progress.entries_done
     progress.attempts = 2
@@ -973,12 +1050,27 @@ def _resume(primary, rules, pending, store_at, opened, started, workdir, batch_s
 
     result.revalidated = dict(revalidate(plan_path, progress, stores_by_section.__getitem__, decide))
     progress = execute_plan(
-        primary, plan_path, stores_by_section.__getitem__, progress,
-        batch_size=batch_size, checkpoint_every=checkpoint_every, on_batch=on_batch,
+        primary,
+        plan_path,
+        stores_by_section.__getitem__,
+        progress,
+        batch_size=batch_size,
+        checkpoint_every=checkpoint_every,
+        on_batch=on_batch,
     )
     result.certificate = certify(
-        primary, None, plan_path, progress, started_at=started, rules=rules,
-        extra={"resumed": True, "revalidated": result.revalidated, "rules_changed": result.rules_changed, "notes": result.notes},
+        primary,
+        None,
+        plan_path,
+        progress,
+        started_at=started,
+        rules=rules,
+        extra={
+            "resumed": True,
+            "revalidated": result.revalidated,
+            "rules_changed": result.rules_changed,
+            "notes": result.notes,
+        },
     )
     result.runs_tagged = _tag_purged_runs(mlflow_client, sections, purge_id, progress, plan_path)
     result.api_calls = _api_calls(opened.values())

@@ -74,15 +74,32 @@ def prefect_server(settings, timeout: float = 90.0) -> Iterator[str]:
     api_url = f"http://127.0.0.1:{port}/api"
     log_path = home / "logs" / "prefect-server.log"
     # The UI otherwise calls 127.0.0.1:4200/api, whatever port the server is on.
-    env = {**os.environ, "PREFECT_HOME": os.environ["PREFECT_HOME"], "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-           "PREFECT_SERVER_UI_API_URL": api_url}  # fmt: skip
+    env = {
+        **os.environ,
+        "PREFECT_HOME": os.environ["PREFECT_HOME"],
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_UI_API_URL": api_url,
+    }
     env.pop("PREFECT_API_URL", None)
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port),
-             "--no-background"],
-            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "prefect",
+                "server",
+                "start",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-background",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
     try:
         deadline = time.monotonic() + timeout
         while not healthy(api_url):

@@ -41,18 +41,23 @@ class Settings(BaseSettings):
     home: Path = Field(Path(".govgate"), description="working folder for local state (store, MLflow DB, logs)")
 
     # object store
-    store_url: str = Field("", description="local folder path, file:///path, or s3://bucket[/prefix]; default <home>/store")
+    store_url: str = Field(
+        "", description="local folder path, file:///path, or s3://bucket[/prefix]; default <home>/store"
+    )
     s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (MinIO, moto); empty = AWS")
     s3_region: str = Field("us-east-1", description="S3 region")
     s3_access_key_id: str | None = Field(None, description="S3 access key; empty = the boto3 credential chain")
     s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret key")
-    s3_max_attempts: int = Field(4, ge=1, le=20, description="attempts per S3 request, first one included (bounded retries)")
+    s3_max_attempts: int = Field(
+        4, ge=1, le=20, description="attempts per S3 request, first one included (bounded retries)"
+    )
     s3_connect_timeout: float = Field(5.0, gt=0, description="seconds to wait for an S3 connection")
 
     # MLflow
     mlflow_tracking_uri: str = Field("", description="MLflow tracking URI; default sqlite:///<home>/mlflow.db")
     mlflow_artifact_location: str | None = Field(
-        None, description="artifact root for new govgate experiments (e.g. s3://bucket/mlflow); default <home>/mlartifacts"
+        None,
+        description="artifact root for new govgate experiments (e.g. s3://bucket/mlflow); default <home>/mlartifacts",
     )
     mlflow_experiment_prefix: str = Field("govgate", description="experiments are named <prefix>/<gate>")
     mlflow_max_retries: int = Field(2, ge=0, le=10, description="bounded retries of MLflow HTTP calls")
@@ -82,9 +87,12 @@ class Settings(BaseSettings):
     retention_rules: Path = Field(
         REPO_ROOT / "policies" / "retention.yaml", description="retention rules for the retention-purge flow"
     )
-    signing_key: SecretStr | None = Field(None, description="Ed25519 private key (PEM) or path to it, for evidence packages")
+    signing_key: SecretStr | None = Field(
+        None, description="Ed25519 private key (PEM) or path to it, for evidence packages"
+    )
     pseudonym_salt: SecretStr | None = Field(
-        None, description="salt of stable pseudonyms in anonymized copies; default: a random salt kept in <home>/pseudonym-salt"
+        None,
+        description="salt of stable pseudonyms in anonymized copies; default: a random salt kept in <home>/pseudonym-salt",
     )
 
     @classmethod
@@ -166,7 +174,9 @@ class Settings(BaseSettings):
         shown["store_url"] = mask_url(self.effective_store_url)
         shown["mlflow_tracking_uri"] = mask_url(self.effective_mlflow_tracking_uri)
         shown["mlflow_artifact_location"] = mask_url(self.effective_mlflow_artifact_location)
-        shown["prefect_api_url"] = self.prefect_api_url or os.environ.get("PREFECT_API_URL") or "(local server started by govgate)"
+        shown["prefect_api_url"] = (
+            self.prefect_api_url or os.environ.get("PREFECT_API_URL") or "(local server started by govgate)"
+        )
         shown["config_file"] = str(_config_file() or "(none)")
         return shown
 

@@ -34,7 +34,7 @@ DEFAULT_BUCKET = "govgate"
 # Credentials for the local moto server, which accepts any; never used against a real endpoint.
 LOCAL_S3_KEY = "govgate-local"
 # Words expected in a service's command line: a recycled pid must never be mistaken for (or killed as) ours.
-_CMDLINE_MARK = {"prefect": "prefect", "mlflow": "mlflow", "bridge": "govgate.cli", "s3": "moto.server"}
+_CMDLINE_MARK = {"prefect": "prefect", "mlflow": "mlflow", "bridge": "cli.main", "s3": "moto.server"}
 
 
 class StackError(GovgateError):
@@ -98,7 +98,9 @@ class Stack:
         try:
             return json.loads(self.manifest_path.read_text())
         except (OSError, json.JSONDecodeError) as exc:
-            raise StackError(f"{self.manifest_path} is unreadable ({exc}); remove it and run `govgate stack up` again") from None
+            raise StackError(
+                f"{self.manifest_path} is unreadable ({exc}); remove it and run `govgate stack up` again"
+            ) from None
 
     def _write_manifest(self, manifest: dict[str, Any]) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -178,8 +180,10 @@ class Stack:
             port = _port_of(urls[name])
             if not _port_free(port):
                 hint = ", or use --no-bridge" if name == "bridge" else ""
-                raise StackError(f"port {port} for the {name} service on {HOST} is already in use by another process; "
-                                 f"free it or choose another port with --{name}-port{hint}")  # fmt: skip
+                raise StackError(
+                    f"port {port} for the {name} service on {HOST} is already in use by another process; "
+                    f"free it or choose another port with --{name}-port{hint}"
+                )
 
         stack_env = self._stack_env(urls, s3, bucket, bridge or "bridge" in already)
         started: list[tuple[str, subprocess.Popen]] = []
@@ -275,18 +279,38 @@ class Stack:
             return [py, "-m", "prefect", "server", "start", "--host", HOST, "--port", port, "--no-background"]
         if name == "mlflow":
             destination = f"s3://{bucket}/mlflow" if s3_url else str(self.dir / "mlartifacts")
-            return [py, "-m", "mlflow", "server", "--host", HOST, "--port", port,
-                    "--backend-store-uri", f"sqlite:///{self.dir / 'mlflow.db'}",
-                    "--artifacts-destination", destination, "--serve-artifacts",
-                    "--workers", "1"]  # fmt: skip  # one worker: a dev stack, and each worker costs memory
+            return [
+                py,
+                "-m",
+                "mlflow",
+                "server",
+                "--host",
+                HOST,
+                "--port",
+                port,
+                "--backend-store-uri",
+                f"sqlite:///{self.dir / 'mlflow.db'}",
+                "--artifacts-destination",
+                destination,
+                "--serve-artifacts",
+                "--workers",
+                "1",
+            ]  # one worker: a dev stack, and each worker costs memory
         if name == "bridge":
-            return [py, "-m", "govgate.cli", "bridge", "--host", HOST, "--port", port]
+            return [py, "-m", "cli.main", "bridge", "--host", HOST, "--port", port]
         if name == "s3":
             return [py, "-m", "moto.server", "-H", HOST, "-p", port]
         raise StackError(f"unknown stack service {name!r}; expected one of {', '.join(SERVICES)}")
 
-    def _spawn(self, name: str, url: str, *, s3_url: str | None = None, bucket: str = DEFAULT_BUCKET,
-               extra_env: dict[str, str] | None = None) -> subprocess.Popen:  # fmt: skip
+    def _spawn(
+        self,
+        name: str,
+        url: str,
+        *,
+        s3_url: str | None = None,
+        bucket: str = DEFAULT_BUCKET,
+        extra_env: dict[str, str] | None = None,
+    ) -> subprocess.Popen:
         env = {**os.environ, **QUIET_ENV}
         # A stack service must never talk to a server named by the caller's environment.
         for key in ("PREFECT_API_URL",):
@@ -306,8 +330,14 @@ class Stack:
                 }
             )
             if s3_url:
-                env.update({"MLFLOW_S3_ENDPOINT_URL": s3_url, "AWS_ACCESS_KEY_ID": LOCAL_S3_KEY,
-                            "AWS_SECRET_ACCESS_KEY": LOCAL_S3_KEY, "AWS_DEFAULT_REGION": "us-east-1"})  # fmt: skip
+                env.update(
+                    {
+                        "MLFLOW_S3_ENDPOINT_URL": s3_url,
+                        "AWS_ACCESS_KEY_ID": LOCAL_S3_KEY,
+                        "AWS_SECRET_ACCESS_KEY": LOCAL_S3_KEY,
+                        "AWS_DEFAULT_REGION": "us-east-1",
+                    }
+                )
         if name == "bridge":
             env.update(extra_env or {})
             env["PREFECT_API_URL"] = env["GOVGATE_PREFECT_API_URL"]
@@ -317,9 +347,14 @@ class Stack:
             log.write(f"\n=== {time.strftime('%Y-%m-%dT%H:%M:%S')} govgate stack up: {' '.join(cmd)}\n".encode())
             log.flush()
             proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                cwd=self.dir, start_new_session=True,
-            )  # fmt: skip
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=self.dir,
+                start_new_session=True,
+            )
         self.pid_file(name).write_text(f"{proc.pid}\n")
         return proc
 
@@ -328,11 +363,15 @@ class Stack:
         deadline = time.monotonic() + timeout
         while not _healthy(name, url):
             if proc.poll() is not None:
-                raise StackError(f"{name} exited with code {proc.returncode} before answering at {url}; "
-                                 f"log tail of {self.log_file(name)}:\n{_tail(self.log_file(name))}")  # fmt: skip
+                raise StackError(
+                    f"{name} exited with code {proc.returncode} before answering at {url}; "
+                    f"log tail of {self.log_file(name)}:\n{_tail(self.log_file(name))}"
+                )
             if time.monotonic() > deadline:
-                raise StackError(f"{name} did not become healthy at {url} within {timeout:.0f}s; "
-                                 f"log tail of {self.log_file(name)}:\n{_tail(self.log_file(name))}")  # fmt: skip
+                raise StackError(
+                    f"{name} did not become healthy at {url} within {timeout:.0f}s; "
+                    f"log tail of {self.log_file(name)}:\n{_tail(self.log_file(name))}"
+                )
             time.sleep(0.3)
 
     def webhook_key(self) -> str:
@@ -367,7 +406,9 @@ class Stack:
             if _alive(pid, _CMDLINE_MARK[name]):
                 how = _stop_group(pid, grace)
                 stopped.append(name)
-                echo(f"stopped {name} (pid {pid}{', killed after ' + str(int(grace)) + 's' if how == 'killed' else ''})")
+                echo(
+                    f"stopped {name} (pid {pid}{', killed after ' + str(int(grace)) + 's' if how == 'killed' else ''})"
+                )
             else:
                 echo(f"{name} (pid {pid}) was not running; removed its pid file")
             self.pid_file(name).unlink(missing_ok=True)
@@ -507,9 +548,13 @@ def _ensure_bucket(s3_url: str, bucket: str) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     client = boto3.client(
-        "s3", endpoint_url=s3_url, region_name="us-east-1", aws_access_key_id=LOCAL_S3_KEY,
-        aws_secret_access_key=LOCAL_S3_KEY, config=Config(retries={"max_attempts": 3}),
-    )  # fmt: skip
+        "s3",
+        endpoint_url=s3_url,
+        region_name="us-east-1",
+        aws_access_key_id=LOCAL_S3_KEY,
+        aws_secret_access_key=LOCAL_S3_KEY,
+        config=Config(retries={"max_attempts": 3}),
+    )
     try:
         client.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=True)
     except ClientError as exc:

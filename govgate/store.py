@@ -19,7 +19,7 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Literal
 from urllib.parse import unquote, urlencode, urlparse
@@ -115,7 +115,9 @@ class ObjectStore(ABC):
         """Info with metadata, or None when the key does not exist."""
 
     @abstractmethod
-    def list_pages(self, prefix: str = "", page_size: int = 1000, start_after: str | None = None) -> Iterator[list[ObjectInfo]]:
+    def list_pages(
+        self, prefix: str = "", page_size: int = 1000, start_after: str | None = None
+    ) -> Iterator[list[ObjectInfo]]:
         """Pages of objects under ``prefix`` in key order; memory is bounded by ``page_size``."""
 
     @abstractmethod
@@ -206,7 +208,18 @@ class LocalStore(ObjectStore):
         tmp.write_text(json.dumps(meta, sort_keys=True))
         os.replace(tmp, path)
 
-    def put(self, key, data, *, write_once=False, metadata=None, tags=None, content_type=None, retention=None, legal_hold=False):
+    def put(
+        self,
+        key,
+        data,
+        *,
+        write_once=False,
+        metadata=None,
+        tags=None,
+        content_type=None,
+        retention=None,
+        legal_hold=False,
+    ):
         dest = self._path(key)
         existing = self._read_meta(key) if dest.exists() else {}
         if existing and _locked_reason(_meta_retention(existing), existing.get("legal_hold", False)):
@@ -223,7 +236,7 @@ class LocalStore(ObjectStore):
                     f.write(body)
                     f.flush()
                     os.fsync(f.fileno())
-                digest, size = sha256_bytes(body), len(body)
+                digest = sha256_bytes(body)
             dest.parent.mkdir(parents=True, exist_ok=True)
             if write_once:
                 try:
@@ -251,7 +264,7 @@ class LocalStore(ObjectStore):
         return ObjectInfo(
             key=key,
             size=st.st_size,
-            last_modified=datetime.fromtimestamp(st.st_mtime, timezone.utc),
+            last_modified=datetime.fromtimestamp(st.st_mtime, UTC),
             sha256=meta.get("sha256"),
             metadata=meta.get("metadata", {}),
             retention=_meta_retention(meta),
@@ -407,7 +420,7 @@ def _locked_reason(retention: Retention | None, legal_hold: bool) -> str | None:
 
 
 def _utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -473,9 +486,13 @@ class S3Store(ObjectStore):
 
         target = self.uri(key) if key else f"s3://{self.bucket}"
         if isinstance(exc, EndpointConnectionError):
-            return StoreError(f"cannot reach the S3 endpoint {self.endpoint_url or '(AWS)'} to {action} {target}: {exc}")
+            return StoreError(
+                f"cannot reach the S3 endpoint {self.endpoint_url or '(AWS)'} to {action} {target}: {exc}"
+            )
         if isinstance(exc, NoCredentialsError):
-            return StoreError(f"no S3 credentials to {action} {target}: set GOVGATE_S3_ACCESS_KEY_ID/GOVGATE_S3_SECRET_ACCESS_KEY")
+            return StoreError(
+                f"no S3 credentials to {action} {target}: set GOVGATE_S3_ACCESS_KEY_ID/GOVGATE_S3_SECRET_ACCESS_KEY"
+            )
         if isinstance(exc, ClientError):
             code = exc.response.get("Error", {}).get("Code", "")
             if code in ("NoSuchBucket",):
@@ -486,7 +503,18 @@ class S3Store(ObjectStore):
             return StoreError(f"S3 refused to {action} {target}: {code} {msg}")
         return StoreError(f"S3 failed to {action} {target}: {exc}")
 
-    def put(self, key, data, *, write_once=False, metadata=None, tags=None, content_type=None, retention=None, legal_hold=False):
+    def put(
+        self,
+        key,
+        data,
+        *,
+        write_once=False,
+        metadata=None,
+        tags=None,
+        content_type=None,
+        retention=None,
+        legal_hold=False,
+    ):
         from botocore.exceptions import BotoCoreError, ClientError
 
         full = self._k(key)
@@ -520,7 +548,9 @@ class S3Store(ObjectStore):
 
                 if write_once and self.head(key) is not None:
                     raise WriteOnceError(f"refusing to overwrite write-once object {self.uri(key)}")
-                cfg = TransferConfig(multipart_threshold=SINGLE_PUT_LIMIT, multipart_chunksize=16 * 1024 * 1024, max_concurrency=8)
+                cfg = TransferConfig(
+                    multipart_threshold=SINGLE_PUT_LIMIT, multipart_chunksize=16 * 1024 * 1024, max_concurrency=8
+                )
                 self.client.upload_file(str(data), self.bucket, full, ExtraArgs=extra, Config=cfg)
                 resp = self._lock_uploaded(key, extra)
         except ClientError as exc:
@@ -549,10 +579,14 @@ class S3Store(ObjectStore):
         head = self.head(key)
         if head is None:
             raise StoreError(f"{self.uri(key)} is missing right after its upload")
-        where = dict(Bucket=self.bucket, Key=self._k(key), **({"VersionId": head.version_id} if head.version_id else {}))
+        where = dict(
+            Bucket=self.bucket, Key=self._k(key), **({"VersionId": head.version_id} if head.version_id else {})
+        )
         if "ObjectLockMode" in extra and head.retention is None:
-            self.client.put_object_retention(**where, Retention={"Mode": extra["ObjectLockMode"],
-                                                                 "RetainUntilDate": extra["ObjectLockRetainUntilDate"]})  # fmt: skip
+            self.client.put_object_retention(
+                **where,
+                Retention={"Mode": extra["ObjectLockMode"], "RetainUntilDate": extra["ObjectLockRetainUntilDate"]},
+            )
         if "ObjectLockLegalHoldStatus" in extra and not head.legal_hold:
             self.client.put_object_legal_hold(**where, LegalHold={"Status": "ON"})
         return {"VersionId": head.version_id, "ETag": head.etag}
@@ -618,7 +652,7 @@ class S3Store(ObjectStore):
             for page in self.client.get_paginator("list_objects_v2").paginate(**kwargs):
                 items = [
                     ObjectInfo(
-                        key=o["Key"][len(self.prefix):],
+                        key=o["Key"][len(self.prefix) :],
                         size=o["Size"],
                         last_modified=o["LastModified"],
                         etag=o.get("ETag", "").strip('"') or None,
@@ -658,7 +692,7 @@ class S3Store(ObjectStore):
             for page in self.client.get_paginator("list_object_versions").paginate(**kwargs):
                 items = [
                     ObjectInfo(
-                        key=v["Key"][len(self.prefix):],
+                        key=v["Key"][len(self.prefix) :],
                         size=v.get("Size", 0),
                         last_modified=v["LastModified"],
                         etag=(v.get("ETag") or "").strip('"') or None,
@@ -693,10 +727,10 @@ class S3Store(ObjectStore):
             # Some servers omit VersionId in errors: then the key's entries in this batch all failed.
             failed_any = {e["Key"] for e in r.get("Errors", []) if not e.get("VersionId")}
             for e in r.get("Errors", []):
-                report.errors.append((e["Key"][len(self.prefix):], f"{e.get('Code')}: {e.get('Message')}"))
+                report.errors.append((e["Key"][len(self.prefix) :], f"{e.get('Code')}: {e.get('Message')}"))
             for obj in batch:
                 if (obj["Key"], obj.get("VersionId")) not in failed and obj["Key"] not in failed_any:
-                    report.deleted.append((obj["Key"][len(self.prefix):], obj.get("VersionId")))
+                    report.deleted.append((obj["Key"][len(self.prefix) :], obj.get("VersionId")))
             batch.clear()
 
         for item in keys:
@@ -726,7 +760,9 @@ class S3Store(ObjectStore):
 
         try:
             self.client.put_object_tagging(
-                Bucket=self.bucket, Key=self._k(key), Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]}
+                Bucket=self.bucket,
+                Key=self._k(key),
+                Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]},
             )
         except (ClientError, BotoCoreError) as exc:
             raise self._error(exc, "tag", key) from None

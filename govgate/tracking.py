@@ -48,7 +48,7 @@ class Tracker:
         self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
 
     @classmethod
-    def from_settings(cls, settings) -> "Tracker":
+    def from_settings(cls, settings) -> Tracker:
         # MLflow reads its HTTP retry budget and S3 endpoint only from the environment.
         os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", str(settings.mlflow_max_retries))
         if settings.s3_endpoint_url:
@@ -57,7 +57,7 @@ class Tracker:
             os.environ.setdefault("AWS_ACCESS_KEY_ID", settings.s3_access_key_id)
             os.environ.setdefault("AWS_SECRET_ACCESS_KEY", settings.s3_secret_access_key.get_secret_value())
         if settings.effective_mlflow_tracking_uri.startswith("sqlite:///"):
-            Path(settings.effective_mlflow_tracking_uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+            Path(settings.effective_mlflow_tracking_uri[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
         return cls(
             settings.effective_mlflow_tracking_uri,
             settings.effective_mlflow_artifact_location,
@@ -86,7 +86,9 @@ class Tracker:
         """Create the MLflow run of a gate run; returns (experiment_id, run_id)."""
         exp_id = self.experiment_id(record.gate)
         with self._errors(f"create a run in experiment {self.experiment_name(record.gate)!r}"):
-            run = self.client.create_run(exp_id, run_name=f"{record.gate}-{record.record_id}", tags=self.subject_tags(record))
+            run = self.client.create_run(
+                exp_id, run_name=f"{record.gate}-{record.record_id}", tags=self.subject_tags(record)
+            )
         return exp_id, run.info.run_id
 
     @staticmethod
@@ -128,7 +130,9 @@ class Tracker:
         params = [Param(metric_key(f"param.{k}"), str(v)[:6000]) for k, v in sorted(record.parameters.items())]
         with self._errors(f"log results to run {run_id}"):
             for i in range(0, max(len(metrics), 1), 1000):
-                self.client.log_batch(run_id, metrics=metrics[i : i + 1000], tags=tags if i == 0 else [], params=params if i == 0 else [])
+                self.client.log_batch(
+                    run_id, metrics=metrics[i : i + 1000], tags=tags if i == 0 else [], params=params if i == 0 else []
+                )
             with tempfile.TemporaryDirectory(prefix="govgate-mlflow-") as tmp:
                 for name, content in files.items():
                     (Path(tmp) / name).write_bytes(content)
@@ -143,8 +147,9 @@ class Tracker:
             for key, value in tags.items():
                 self.client.set_model_version_tag(name, str(version), key, value)
 
-    def unreviewed_versions(self, gate: str, *, models: list[str] | None, created_after_ms: int,
-                            created_before_ms: int) -> list[tuple[str, str]]:  # fmt: skip
+    def unreviewed_versions(
+        self, gate: str, *, models: list[str] | None, created_after_ms: int, created_before_ms: int
+    ) -> list[tuple[str, str]]:
         """(name, version) of registered versions created in the window that carry no ``govgate.<gate>.decision``
         tag (publishing a review sets it, an error record included), oldest first."""
         decision_tag = f"govgate.{gate.replace('-', '_')}.decision"
@@ -177,10 +182,15 @@ class Tracker:
                 except MlflowException:
                     return None
             if re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", ref):
-                experiments = [e.experiment_id for e in self.client.search_experiments(filter_string=f"name LIKE '{self.experiment_prefix}/%'")]
+                experiments = [
+                    e.experiment_id
+                    for e in self.client.search_experiments(filter_string=f"name LIKE '{self.experiment_prefix}/%'")
+                ]
                 if not experiments:
                     return None
-                runs = self.client.search_runs(experiments, filter_string=f"tags.`govgate.prefect_flow_run_id` = '{ref}'", max_results=1)
+                runs = self.client.search_runs(
+                    experiments, filter_string=f"tags.`govgate.prefect_flow_run_id` = '{ref}'", max_results=1
+                )
                 return runs[0].data.tags.get("govgate.record_id") if runs else None
         return None
 

@@ -31,14 +31,17 @@ def _all_webhooks(client) -> list:
             return hooks
 
 
-def install_webhook(settings, *, url: str, tracking_uri: str | None = None, name: str = "govgate-bridge",
-                    test: bool = True) -> dict[str, Any]:  # fmt: skip
+def install_webhook(
+    settings, *, url: str, tracking_uri: str | None = None, name: str = "govgate-bridge", test: bool = True
+) -> dict[str, Any]:
     """Create the webhook, or update the one with this name (url, events, secret), then optionally send
     MLflow's test delivery, which the bridge verifies and forwards as a ``govgate.bridge.test`` event."""
     from mlflow.exceptions import MlflowException
 
     if settings.bridge_secret is None or not settings.bridge_secret.get_secret_value():
-        raise ConfigError("set GOVGATE_BRIDGE_SECRET first: the webhook is signed with it and the bridge refuses unsigned deliveries")
+        raise ConfigError(
+            "set GOVGATE_BRIDGE_SECRET first: the webhook is signed with it and the bridge refuses unsigned deliveries"
+        )
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"--url {url!r}: expected the bridge's http(s)://host:port/mlflow address")
     secret = settings.bridge_secret.get_secret_value()
@@ -49,14 +52,27 @@ def install_webhook(settings, *, url: str, tracking_uri: str | None = None, name
             hook = client.update_webhook(existing[0].webhook_id, url=url, events=EVENTS, secret=secret, status="ACTIVE")
             action = "updated"
         else:
-            hook = client.create_webhook(name=name, url=url, events=EVENTS, secret=secret,
-                                         description="govgate: model versions -> bridge -> model-review runs")  # fmt: skip
+            hook = client.create_webhook(
+                name=name,
+                url=url,
+                events=EVENTS,
+                secret=secret,
+                description="govgate: model versions -> bridge -> model-review runs",
+            )
             action = "created"
-        result: dict[str, Any] = {"name": name, "webhook_id": hook.webhook_id, "action": action, "events": EVENTS, "tracking_uri": uri}
+        result: dict[str, Any] = {
+            "name": name,
+            "webhook_id": hook.webhook_id,
+            "action": action,
+            "events": EVENTS,
+            "tracking_uri": uri,
+        }
         if test:
             outcome = client.test_webhook(hook.webhook_id)
             result["test_ok"] = bool(outcome.success)
-            result["test_detail"] = f"(HTTP {outcome.response_status}) {outcome.error_message or outcome.response_body or ''}".strip()
+            result["test_detail"] = (
+                f"(HTTP {outcome.response_status}) {outcome.error_message or outcome.response_body or ''}".strip()
+            )
         return result
     except MlflowException as exc:
         raise TrackingError(f"MLflow server {uri} refused the webhook: {exc.message}") from None

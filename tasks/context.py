@@ -24,4 +24,7 @@ def run_ids() -> dict[str, str | None]:
     from prefect import runtime
 
     run_id = runtime.flow_run.id
-    return {"prefect_flow_run_id": str(run_id) if run_id else None, "prefect_flow_name": runtime.flow_run.flow_name or None}
+    return {
+        "prefect_flow_run_id": str(run_id) if run_id else None,
+        "prefect_flow_name": runtime.flow_run.flow_name or None,
+    }

@@ -60,7 +60,7 @@ def inspect(dataset: str, sheet: Datasheet, max_line_bytes: int) -> DatasetInfo:
 @task(name="partition-dataset", cache_policy=NO_CACHE)
 def partition_dataset(info: DatasetInfo, sheet: Datasheet, chunk_rows: int, prefix: str) -> PartitionPlan:
     """Stream the dataset once, writing each chunk as a Parquet partition to the store."""
-    from tasks.pii import plan_columns
+    from govgate.checks.pii import plan_columns
 
     store = context.store()
     partitions: list[Partition] = []
@@ -94,38 +94,55 @@ def scan_partition(
     sample_rows: int,
     ner_model: str | None,
 ) -> PartitionScan:
-    from tasks.pii import scan_pii_partition
-    from tasks.quality import quality_partition
-    from tasks.secrets import scan_secrets_partition
+    from govgate.checks.pii import scan_pii_partition
+    from govgate.checks.quality import quality_partition
+    from govgate.checks.secrets import scan_secrets_partition
 
     df = parquet_to_frame(context.store().get_bytes(partition.key))
     per_partition_sample = max(10, sample_rows // 4)  # several partitions add up to the policy's sample size
     return PartitionScan(
         index=partition.index,
-        pii=scan_pii_partition(df, column_kinds, sample_rows=per_partition_sample, ner_model=ner_model, seed=partition.index),
-        secrets=scan_secrets_partition(df, [c for c in string_columns if c in df.columns], row_offset=partition.row_offset),
+        pii=scan_pii_partition(
+            df, column_kinds, sample_rows=per_partition_sample, ner_model=ner_model, seed=partition.index
+        ),
+        secrets=scan_secrets_partition(
+            df, [c for c in string_columns if c in df.columns], row_offset=partition.row_offset
+        ),
         quality=quality_partition(df, expectations, row_offset=partition.row_offset),
     )
 
 
 @task(name="merge-scans", cache_policy=NO_CACHE)
-def merge_scans(scans: list[PartitionScan], rules: DataReviewRules, confidence: float, ner_model: str | None,
-                declared_pii: dict[str, bool] | None = None) -> tuple[list[Check], list[Finding]]:  # fmt: skip
-    from tasks.pii import build_analyzer, merge_pii, pii_checks
-    from tasks.quality import merge_quality, quality_checks
-    from tasks.secrets import merge_secrets, secrets_checks
+def merge_scans(
+    scans: list[PartitionScan],
+    rules: DataReviewRules,
+    confidence: float,
+    ner_model: str | None,
+    declared_pii: dict[str, bool] | None = None,
+) -> tuple[list[Check], list[Finding]]:
+    from govgate.checks.pii import build_analyzer, merge_pii, pii_checks
+    from govgate.checks.quality import merge_quality, quality_checks
+    from govgate.checks.secrets import merge_secrets, secrets_checks
 
     scans = sorted(scans, key=lambda s: s.index)
     _, ner_available = build_analyzer(ner_model)
     checks: list[Check] = []
     findings: list[Finding] = []
     for c, f in (
-        pii_checks(merge_pii([s.pii for s in scans]), min_prevalence=rules.pii_min_prevalence, confidence=confidence,
-                   ner_available=ner_available, declared=declared_pii),
+        pii_checks(
+            merge_pii([s.pii for s in scans]),
+            min_prevalence=rules.pii_min_prevalence,
+            confidence=confidence,
+            ner_available=ner_available,
+            declared=declared_pii,
+        ),
         secrets_checks(merge_secrets([s.secrets for s in scans]), max_findings=rules.max_secret_findings),
-        quality_checks(merge_quality([s.quality for s in scans]), max_null_fraction=rules.max_null_fraction,
-                       max_duplicate_row_fraction=rules.max_duplicate_row_fraction),
-    ):  # fmt: skip
+        quality_checks(
+            merge_quality([s.quality for s in scans]),
+            max_null_fraction=rules.max_null_fraction,
+            max_duplicate_row_fraction=rules.max_duplicate_row_fraction,
+        ),
+    ):
         checks += c
         findings += f
     return checks, findings
@@ -133,7 +150,7 @@ def merge_scans(scans: list[PartitionScan], rules: DataReviewRules, confidence: 
 
 @task(name="expectations", cache_policy=NO_CACHE)
 def build_expectations(sheet: Datasheet, columns: list[str], suites: list[str]) -> list[dict]:
-    from tasks.quality import generic_expectations, load_suite
+    from govgate.checks.quality import generic_expectations, load_suite
 
     expectations = generic_expectations([c.model_dump(exclude_none=True) for c in sheet.columns], columns)
     for name in dict.fromkeys([*sheet.expectation_suites, *suites]):
@@ -142,10 +159,14 @@ def build_expectations(sheet: Datasheet, columns: list[str], suites: list[str]) 
 
 
 @task(name="sensitive-attributes", cache_policy=NO_CACHE)
-def sensitive_attributes(columns: list[str], sample: pd.DataFrame, sheet: Datasheet, rules: DataReviewRules) -> tuple[list[Check], list[Finding]]:
-    from tasks.sensitive import sensitive_attribute_checks
+def sensitive_attributes(
+    columns: list[str], sample: pd.DataFrame, sheet: Datasheet, rules: DataReviewRules
+) -> tuple[list[Check], list[Finding]]:
+    from govgate.checks.sensitive import sensitive_attribute_checks
 
-    return sensitive_attribute_checks(columns, sample, sheet.sensitive_attributes, undeclared_outcome=rules.undeclared_sensitive_attribute)
+    return sensitive_attribute_checks(
+        columns, sample, sheet.sensitive_attributes, undeclared_outcome=rules.undeclared_sensitive_attribute
+    )
 
 
 @task(name="datasheet-checks", cache_policy=NO_CACHE)
@@ -155,49 +176,84 @@ def datasheet_checks(sheet: Datasheet, rules: DataReviewRules) -> tuple[list[Che
     findings: list[Finding] = []
     missing = sheet.missing_fields(rules.required_datasheet_fields)
     where = {"file": sheet.path or "(no datasheet given)"}
-    checks.append(Check(
-        id="data.datasheet.required_fields", title="The datasheet has every field the policy requires",
-        category="datasheet", outcome=Outcome.FAIL if missing else Outcome.PASS,
-        message=f"missing: {', '.join(missing)}" if missing else f"all of {', '.join(rules.required_datasheet_fields)} present",
-        metrics=[Metric(name="missing_fields", value=len(missing))],
-        threshold=Threshold(metric="missing_fields", op="==", value=0), evidence_kind="datasheet",
-        details={"datasheet": sheet.model_dump(mode="json", exclude={"columns"}), "columns": [c.model_dump(mode="json", exclude_none=True) for c in sheet.columns]},
-    ))  # fmt: skip
+    checks.append(
+        Check(
+            id="data.datasheet.required_fields",
+            title="The datasheet has every field the policy requires",
+            category="datasheet",
+            outcome=Outcome.FAIL if missing else Outcome.PASS,
+            message=f"missing: {', '.join(missing)}"
+            if missing
+            else f"all of {', '.join(rules.required_datasheet_fields)} present",
+            metrics=[Metric(name="missing_fields", value=len(missing))],
+            threshold=Threshold(metric="missing_fields", op="==", value=0),
+            evidence_kind="datasheet",
+            details={
+                "datasheet": sheet.model_dump(mode="json", exclude={"columns"}),
+                "columns": [c.model_dump(mode="json", exclude_none=True) for c in sheet.columns],
+            },
+        )
+    )
     for name in missing:
-        findings.append(Finding(
-            id=f"datasheet.missing.{name}", severity=Severity.MEDIUM, category="datasheet", check_id="data.datasheet.required_fields",
-            message=f"the datasheet does not record '{name}'", location=where,
-            remediation=f"add '{name}' to the datasheet (who is accountable, where the data came from, why it may be used, how long it is kept)",
-        ))  # fmt: skip
+        findings.append(
+            Finding(
+                id=f"datasheet.missing.{name}",
+                severity=Severity.MEDIUM,
+                category="datasheet",
+                check_id="data.datasheet.required_fields",
+                message=f"the datasheet does not record '{name}'",
+                location=where,
+                remediation=f"add '{name}' to the datasheet (who is accountable, where the data came from, why it may be used, how long it is kept)",
+            )
+        )
     # consent: if consent is the legal basis, the consent itself must be recorded and obtained
     if sheet.legal_basis == "consent":
         ok = sheet.consent is not None and sheet.consent.obtained
-        checks.append(Check(
-            id="data.datasheet.consent", title="Consent is recorded when it is the legal basis", category="datasheet",
-            outcome=Outcome.PASS if ok else Outcome.FAIL,
-            message=f"consent obtained via {sheet.consent.mechanism or 'an unnamed mechanism'}" if ok else "legal_basis is consent but no obtained consent is recorded",
-            evidence_kind="data_review",
-        ))  # fmt: skip
+        checks.append(
+            Check(
+                id="data.datasheet.consent",
+                title="Consent is recorded when it is the legal basis",
+                category="datasheet",
+                outcome=Outcome.PASS if ok else Outcome.FAIL,
+                message=f"consent obtained via {sheet.consent.mechanism or 'an unnamed mechanism'}"
+                if ok
+                else "legal_basis is consent but no obtained consent is recorded",
+                evidence_kind="data_review",
+            )
+        )
     period = sheet.retention_period
-    checks.append(Check(
-        id="data.datasheet.retention", title="A retention period is recorded", category="datasheet",
-        outcome=Outcome.PASS if period else Outcome.FAIL,
-        message=f"{sheet.retention} ({period.days} days)" if period else "no retention period: raw data cannot be purged on time",
-        metrics=[Metric(name="retention_days", value=period.days if period else None)], evidence_kind="retention_purge",
-    ))  # fmt: skip
+    checks.append(
+        Check(
+            id="data.datasheet.retention",
+            title="A retention period is recorded",
+            category="datasheet",
+            outcome=Outcome.PASS if period else Outcome.FAIL,
+            message=f"{sheet.retention} ({period.days} days)"
+            if period
+            else "no retention period: raw data cannot be purged on time",
+            metrics=[Metric(name="retention_days", value=period.days if period else None)],
+            evidence_kind="retention_purge",
+        )
+    )
     provenance_ok = bool(sheet.source and sheet.collection_method)
-    checks.append(Check(
-        id="data.datasheet.provenance", title="Source and collection method are recorded", category="datasheet",
-        outcome=Outcome.PASS if provenance_ok else Outcome.WARN,
-        message=f"source: {sheet.source}; collected by: {sheet.collection_method}" if provenance_ok else "source or collection_method is missing",
-        evidence_kind="datasheet",
-    ))  # fmt: skip
+    checks.append(
+        Check(
+            id="data.datasheet.provenance",
+            title="Source and collection method are recorded",
+            category="datasheet",
+            outcome=Outcome.PASS if provenance_ok else Outcome.WARN,
+            message=f"source: {sheet.source}; collected by: {sheet.collection_method}"
+            if provenance_ok
+            else "source or collection_method is missing",
+            evidence_kind="datasheet",
+        )
+    )
     return checks, findings
 
 
 def legal_basis_check(pii: list[Check], sheet: Datasheet, rules: DataReviewRules) -> Check:
     """Direct identifiers may be used for training only on a recorded legal basis (policy rule)."""
-    from tasks.pii import DIRECT_IDENTIFIERS
+    from govgate.checks.pii import DIRECT_IDENTIFIERS
 
     columns = {
         c.id.removeprefix("data.pii.column."): sorted(set(c.details.get("entities", {})) & DIRECT_IDENTIFIERS)
@@ -211,23 +267,37 @@ def legal_basis_check(pii: list[Check], sheet: Datasheet, rules: DataReviewRules
     if not columns:
         outcome, message = Outcome.PASS, "no direct identifiers found"
     elif not rules.direct_identifiers_require_legal_basis:
-        outcome, message = Outcome.WARN, f"direct identifiers in {sorted(columns)}; the policy tier does not require a legal basis"
+        outcome, message = (
+            Outcome.WARN,
+            f"direct identifiers in {sorted(columns)}; the policy tier does not require a legal basis",
+        )
     elif basis is None or consent_missing:
         outcome = Outcome.FAIL
-        message = f"direct identifiers in {sorted(columns)} but " + ("consent is not recorded" if consent_missing else "no legal basis is recorded")
+        message = f"direct identifiers in {sorted(columns)} but " + (
+            "consent is not recorded" if consent_missing else "no legal basis is recorded"
+        )
     else:
         outcome, message = Outcome.PASS, f"direct identifiers in {sorted(columns)}, legal basis: {basis}"
     return Check(
-        id="data.legal_basis.direct_identifiers", title="Direct identifiers have a recorded legal basis",
-        category="privacy", outcome=outcome, message=message, evidence_kind="pii_scan",
+        id="data.legal_basis.direct_identifiers",
+        title="Direct identifiers have a recorded legal basis",
+        category="privacy",
+        outcome=outcome,
+        message=message,
+        evidence_kind="pii_scan",
         metrics=[Metric(name="columns_with_direct_identifiers", value=len(columns))],
         details={"columns": columns, "legal_basis": sheet.legal_basis},
-    )  # fmt: skip
+    )
 
 
 @task(name="anonymized-copy", cache_policy=NO_CACHE)
-def anonymized_copy(plan: PartitionPlan, dest_key: str, ner_model: str | None, pii_columns: list[str],
-                    declared_pii: list[str] | None = None) -> ArtifactRef:  # fmt: skip
+def anonymized_copy(
+    plan: PartitionPlan,
+    dest_key: str,
+    ner_model: str | None,
+    pii_columns: list[str],
+    declared_pii: list[str] | None = None,
+) -> ArtifactRef:
     """One Parquet file with PII replaced by stable salted pseudonyms, written once to ``dest_key``.
     Only the columns the review found PII in, and free-text columns, are rewritten; a stray pattern hit
     in a numeric column below the policy's prevalence threshold does not turn it into text. Columns the
@@ -235,8 +305,8 @@ def anonymized_copy(plan: PartitionPlan, dest_key: str, ner_model: str | None, p
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from tasks.pii import anonymize_frame
-    from tasks.secrets import redact_secrets_frame
+    from govgate.checks.pii import anonymize_frame
+    from govgate.checks.secrets import redact_secrets_frame
 
     settings = context.settings()
     store = context.store(settings)
@@ -253,17 +323,30 @@ def anonymized_copy(plan: PartitionPlan, dest_key: str, ner_model: str | None, p
                 for col in df.columns:  # columns with nothing replaced keep their original type
                     if (anon[col].astype(str) == df[col].astype(str)).all():
                         anon[col] = df[col]
-                table = pa.Table.from_pandas(anon.astype({c: "string" for c in anon.columns if str(anon[c].dtype) in _TEXTLIKE}), preserve_index=False)
+                table = pa.Table.from_pandas(
+                    anon.astype({c: "string" for c in anon.columns if str(anon[c].dtype) in _TEXTLIKE}),
+                    preserve_index=False,
+                )
                 if writer is None:
                     writer = pq.ParquetWriter(out, table.schema)
                 writer.write_table(table.cast(writer.schema))
         finally:
             if writer is not None:
                 writer.close()
-        info = store.put(dest_key, out, write_once=True, content_type="application/vnd.apache.parquet",
-                         tags={"govgate-kind": "anonymized-copy"})  # fmt: skip
-    return ArtifactRef(name="anonymized-copy", uri=store.uri(dest_key), sha256=info.sha256, size=info.size,
-                       media_type="application/vnd.apache.parquet")  # fmt: skip
+        info = store.put(
+            dest_key,
+            out,
+            write_once=True,
+            content_type="application/vnd.apache.parquet",
+            tags={"govgate-kind": "anonymized-copy"},
+        )
+    return ArtifactRef(
+        name="anonymized-copy",
+        uri=store.uri(dest_key),
+        sha256=info.sha256,
+        size=info.size,
+        media_type="application/vnd.apache.parquet",
+    )
 
 
 @task(name="remove-partitions", cache_policy=NO_CACHE)
@@ -280,5 +363,3 @@ def dataset_version(sheet: Datasheet, info: DatasetInfo | None) -> str:
 
 def content_id(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-

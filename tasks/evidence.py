@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 from prefect import get_run_logger, task
-from prefect.cache_policies import NO_CACHE
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import NO_CACHE
 
 from govgate.publish import Published, publish
 from govgate.record import GateResult
@@ -88,5 +88,9 @@ def publish_artifacts(published: Published) -> None:
         link=published.record_uri,
         link_text=f"evidence record {record.record_id}",
         description=f"HTML report: {published.report_uri}"
-        + (f"; MLflow run: {published.mlflow_run_url}" if published.mlflow_run_url else f"; MLflow run id {published.mlflow_run_id}"),
+        + (
+            f"; MLflow run: {published.mlflow_run_url}"
+            if published.mlflow_run_url
+            else f"; MLflow run id {published.mlflow_run_id}"
+        ),
     )

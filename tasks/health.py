@@ -61,7 +61,9 @@ def check_store(store: ObjectStore, probe_prefix: str) -> list[Check]:
         info = store.put(key, body, write_once=True, content_type="text/plain")
         back = store.get_bytes(key)
     except GovgateError as exc:
-        checks.append(_check("store.roundtrip", "Write, read back and digest an object", Outcome.ERROR, str(exc), "store"))
+        checks.append(
+            _check("store.roundtrip", "Write, read back and digest an object", Outcome.ERROR, str(exc), "store")
+        )
         return checks
     elapsed = time.perf_counter() - t0
     same = back == body and info.sha256 == sha256_bytes(body)
@@ -70,7 +72,9 @@ def check_store(store: ObjectStore, probe_prefix: str) -> list[Check]:
             "store.roundtrip",
             "Write, read back and digest an object",
             Outcome.PASS if same else Outcome.FAIL,
-            f"{store.uri(key)} sha256 {info.sha256[:12]}" if same else "the object read back differs from what was written",
+            f"{store.uri(key)} sha256 {info.sha256[:12]}"
+            if same
+            else "the object read back differs from what was written",
             "store",
             metrics=[Metric(name="seconds", value=round(elapsed, 4)), Metric(name="bytes", value=len(body))],
             evidence_kind="audit_log",
@@ -110,7 +114,9 @@ def check_store(store: ObjectStore, probe_prefix: str) -> list[Check]:
             "store.object_lock",
             "Evidence can be retention-locked",
             Outcome.PASS if lock else Outcome.WARN,
-            "Object Lock is enabled" if lock else "the bucket has no Object Lock: evidence is write-once by convention only",
+            "Object Lock is enabled"
+            if lock
+            else "the bucket has no Object Lock: evidence is write-once by convention only",
             "store",
             threshold=Threshold(metric="object_lock", op="==", value=True),
             metrics=[Metric(name="object_lock", value=lock)],

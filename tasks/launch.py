@@ -43,10 +43,22 @@ def gather_evidence(model_uri: str, data_review: list[str], documents: dict[str,
     and the given documents."""
     logger = get_run_logger()
     s = context.settings()
-    ev = gather(model_uri, store=context.store(s), tracker=context.tracker(s), settings=s, data_review_refs=data_review, documents=documents)
-    logger.info("found %d record(s) for %s (%s); %d data review(s) of the training data; %d document kind(s)",
-                len(ev.records), ev.model_uri, ", ".join(f"{g} {r.record_id}: {r.decision}" for g, r in ev.records.items()) or "none",
-                len(ev.data_reviews), len(ev.documents))  # fmt: skip
+    ev = gather(
+        model_uri,
+        store=context.store(s),
+        tracker=context.tracker(s),
+        settings=s,
+        data_review_refs=data_review,
+        documents=documents,
+    )
+    logger.info(
+        "found %d record(s) for %s (%s); %d data review(s) of the training data; %d document kind(s)",
+        len(ev.records),
+        ev.model_uri,
+        ", ".join(f"{g} {r.record_id}: {r.decision}" for g, r in ev.records.items()) or "none",
+        len(ev.data_reviews),
+        len(ev.documents),
+    )
     for note in ev.notes:
         logger.info("gathering: %s", note)
     return ev
@@ -64,10 +76,23 @@ def seal_package(
 ) -> SealedPackage:
     """Write every file once, the Annex IV index, the signature and, last, the signed manifest."""
     logger = get_run_logger()
-    sealed = write_package(store, prefix, files, fields, key, retention=retention,
-                           index=lambda written: render_index(fields, requirements, written))  # fmt: skip
-    logger.info("sealed package %s: %d files, %s bytes in %.1f s, manifest sha256 %s", sealed.uri, len(sealed.files),
-                f"{sealed.bytes_written:,}", sealed.seconds, sealed.manifest_sha256)  # fmt: skip
+    sealed = write_package(
+        store,
+        prefix,
+        files,
+        fields,
+        key,
+        retention=retention,
+        index=lambda written: render_index(fields, requirements, written),
+    )
+    logger.info(
+        "sealed package %s: %d files, %s bytes in %.1f s, manifest sha256 %s",
+        sealed.uri,
+        len(sealed.files),
+        f"{sealed.bytes_written:,}",
+        sealed.seconds,
+        sealed.manifest_sha256,
+    )
     return sealed
 
 
@@ -88,18 +113,34 @@ def request_signoffs(rules, *, summary: str, timeout: int, poll: int) -> tuple[l
     for i in range(needed):
         approved_roles = {s.role for s in got if s.decision == "approve"}
         open_roles = [r for r in rules.signoff_roles if r not in approved_roles]
-        desc = (f"## Launch sign-off {i + 1} of {needed}\n\n{summary}\n\n"
-                + (f"Roles still to approve: **{', '.join(open_roles)}**.\n" if open_roles else "")
-                + "Approve or reject; list the residual risks you accept.")  # fmt: skip
+        desc = (
+            f"## Launch sign-off {i + 1} of {needed}\n\n{summary}\n\n"
+            + (f"Roles still to approve: **{', '.join(open_roles)}**.\n" if open_roles else "")
+            + "Approve or reject; list the residual risks you accept."
+        )
         form = SignOffInput.with_initial_data(description=desc, **({"role": open_roles[0]} if open_roles else {}))
-        logger.info("waiting up to %d s for sign-off %d of %d (roles still open: %s)", timeout, i + 1, needed, ", ".join(open_roles) or "any")
+        logger.info(
+            "waiting up to %d s for sign-off %d of %d (roles still open: %s)",
+            timeout,
+            i + 1,
+            needed,
+            ", ".join(open_roles) or "any",
+        )
         try:
-            answer = pause_flow_run(wait_for_input=form, timeout=timeout, poll_interval=poll, key=f"launch-signoff-{i + 1}")
+            answer = pause_flow_run(
+                wait_for_input=form, timeout=timeout, poll_interval=poll, key=f"launch-signoff-{i + 1}"
+            )
         except FlowPauseTimeout:
             _back_to_running()
             return got, f"sign-off {i + 1} of {needed} timed out after {timeout} s"
-        signoff = SignOff(name=answer.name.strip(), role=answer.role.strip(), decision=answer.decision, comment=answer.comment,
-                          accepted_risks=[r for r in answer.accepted_risks if r.strip()], signed_at=utcnow())  # fmt: skip
+        signoff = SignOff(
+            name=answer.name.strip(),
+            role=answer.role.strip(),
+            decision=answer.decision,
+            comment=answer.comment,
+            accepted_risks=[r for r in answer.accepted_risks if r.strip()],
+            signed_at=utcnow(),
+        )
         logger.info("sign-off %d of %d: %s (%s) %s", i + 1, needed, signoff.name, signoff.role, signoff.decision)
         got.append(signoff)
         if signoff.decision == "reject":
@@ -123,8 +164,16 @@ def publish_package_artifacts(sealed: SealedPackage, requirements: dict[str, Req
 
     create_table_artifact(
         key="launch-evidence-completeness",
-        table=[{"evidence": r.kind, "required": "yes" if r.required else "no", "status": r.status,
-                "served by": ", ".join(r.satisfied_by) or "none", "detail": r.detail} for r in requirements.values()],  # fmt: skip
+        table=[
+            {
+                "evidence": r.kind,
+                "required": "yes" if r.required else "no",
+                "status": r.status,
+                "served by": ", ".join(r.satisfied_by) or "none",
+                "detail": r.detail,
+            }
+            for r in requirements.values()
+        ],
         description=f"Launch evidence {decision}: completeness of package {sealed.package_id}",
     )
     create_link_artifact(

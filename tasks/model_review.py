@@ -37,10 +37,17 @@ def load_eval_data(uri: str, label: str, sensitive: list[str], extra_columns: li
     frame = pd.concat(list(iter_chunks(info, 200_000)), ignore_index=True)
     for col in [label, *extra_columns]:
         if col and col not in frame.columns:
-            raise InputError(f"evaluation data {uri}: column '{col}' does not exist; columns are {list(frame.columns)[:20]}")
+            raise InputError(
+                f"evaluation data {uri}: column '{col}' does not exist; columns are {list(frame.columns)[:20]}"
+            )
     groups, raw, notes = sensitive_groups(frame, sensitive, uri)
-    return EvalData(frame=frame, digest=InputDigest(uri=uri, sha256=info.sha256, size=info.size, role="evaluation data"),
-                    sensitive=groups, sensitive_columns=raw, notes=notes)  # fmt: skip
+    return EvalData(
+        frame=frame,
+        digest=InputDigest(uri=uri, sha256=info.sha256, size=info.size, role="evaluation data"),
+        sensitive=groups,
+        sensitive_columns=raw,
+        notes=notes,
+    )
 
 
 def sensitive_groups(frame: pd.DataFrame, specs: list[str], uri: str) -> tuple[pd.DataFrame, list[str], list[str]]:
@@ -53,18 +60,24 @@ def sensitive_groups(frame: pd.DataFrame, specs: list[str], uri: str) -> tuple[p
         m = _EXPR.match(spec)
         col = m[1] if m else spec.strip()
         if col not in frame.columns:
-            raise InputError(f"evaluation data {uri}: sensitive feature '{col}' does not exist; columns are {list(frame.columns)[:20]}")
+            raise InputError(
+                f"evaluation data {uri}: sensitive feature '{col}' does not exist; columns are {list(frame.columns)[:20]}"
+            )
         raw.append(col)
         s = frame[col]
         if m:
             values = pd.to_numeric(s, errors="coerce")
             if values.isna().any():
                 raise InputError(f"sensitive feature '{spec}': column '{col}' has non-numeric or missing values")
-            cond = values.__getattribute__({">=": "__ge__", "<=": "__le__", ">": "__gt__", "<": "__lt__", "==": "__eq__"}[m[2]])(float(m[3]))
+            cond = values.__getattribute__(
+                {">=": "__ge__", "<=": "__le__", ">": "__gt__", "<": "__lt__", "==": "__eq__"}[m[2]]
+            )(float(m[3]))
             out[spec.replace(" ", "")] = np.where(cond, "yes", "no")  # groups read "age>=25=yes"
         elif pd.api.types.is_numeric_dtype(s) and s.nunique() > 20:
             out[col] = pd.qcut(s, 4, duplicates="drop").astype(str).to_numpy()
-            notes.append(f"'{col}' is continuous: grouped into quantile bins; name a split like '{col}>=25' to choose one")
+            notes.append(
+                f"'{col}' is continuous: grouped into quantile bins; name a split like '{col}>=25' to choose one"
+            )
         else:
             out[col] = s.astype(str).fillna("(missing)").to_numpy()
     return pd.DataFrame(out), raw, notes
@@ -80,7 +93,9 @@ def predict_task(model: LoadedModel, X: pd.DataFrame) -> pd.DataFrame:
     return predict(model, X)
 
 
-def model_features(model: LoadedModel | None, frame: pd.DataFrame, exclude: set[str], features: list[str] | None) -> list[str]:
+def model_features(
+    model: LoadedModel | None, frame: pd.DataFrame, exclude: set[str], features: list[str] | None
+) -> list[str]:
     """Columns fed to the model: explicit, else the model's input schema, else all but label/prediction."""
     if features:
         return features
@@ -102,14 +117,20 @@ def is_text_output(pred: pd.Series) -> bool:
 
 @task(name="reference-distributions", cache_policy=NO_CACHE)
 def reference_check(X: pd.DataFrame, predictions: np.ndarray, groups: dict) -> Check:
-    from tasks.performance import reference_distributions
+    from govgate.checks.performance import reference_distributions
 
     ref = reference_distributions(X, predictions)
     ref["group_metrics"] = groups
-    return Check(id="reference.distributions", title="Reference distributions for reassessment", category="reference",
-                 outcome=Outcome.PASS, message=f"binned summaries of {len(X.columns)} features and the predictions over {len(X)} rows",
-                 metrics=[Metric(name="rows", value=len(X)), Metric(name="features", value=len(X.columns))],
-                 details=ref, evidence_kind="reassessment")  # fmt: skip
+    return Check(
+        id="reference.distributions",
+        title="Reference distributions for reassessment",
+        category="reference",
+        outcome=Outcome.PASS,
+        message=f"binned summaries of {len(X.columns)} features and the predictions over {len(X)} rows",
+        metrics=[Metric(name="rows", value=len(X)), Metric(name="features", value=len(X.columns))],
+        details=ref,
+        evidence_kind="reassessment",
+    )
 
 
 @task(name="baseline-report", cache_policy=NO_CACHE)
@@ -125,7 +146,11 @@ def baseline_fairness(model: LoadedModel | None) -> tuple[str | None, dict | Non
     store = open_store(settings)
     versions = tracker.client.search_model_versions(f"name = '{model.name}'")
     approved = sorted(
-        (v for v in versions if v.tags.get("govgate.model_review.decision") == "pass" and int(v.version) < int(model.version or 0)),
+        (
+            v
+            for v in versions
+            if v.tags.get("govgate.model_review.decision") == "pass" and int(v.version) < int(model.version or 0)
+        ),
         key=lambda v: int(v.version),
     )
     if not approved:
@@ -141,7 +166,9 @@ def baseline_fairness(model: LoadedModel | None) -> tuple[str | None, dict | Non
 
 
 @task(name="find-unreviewed-versions", cache_policy=NO_CACHE)
-def find_unreviewed_versions(gate: str, models: list[str] | None, since_days: int, grace_minutes: int) -> list[tuple[str, str]]:
+def find_unreviewed_versions(
+    gate: str, models: list[str] | None, since_days: int, grace_minutes: int
+) -> list[tuple[str, str]]:
     """Registered versions from the last ``since_days`` days, older than ``grace_minutes``, without a review."""
     import time
 
@@ -149,6 +176,8 @@ def find_unreviewed_versions(gate: str, models: list[str] | None, since_days: in
 
     now_ms = int(time.time() * 1000)
     return Tracker.from_settings(context.settings()).unreviewed_versions(
-        gate, models=models, created_after_ms=now_ms - since_days * 86_400_000,
+        gate,
+        models=models,
+        created_after_ms=now_ms - since_days * 86_400_000,
         created_before_ms=now_ms - grace_minutes * 60_000,
-    )  # fmt: skip
+    )

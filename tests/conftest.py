@@ -42,7 +42,11 @@ os.environ.update(
     }
 )
 os.environ.pop("PREFECT_API_URL", None)
-for key in [k for k in os.environ if k.startswith("GOVGATE_") and k not in ("GOVGATE_HOME", "GOVGATE_TEST_TMP", "GOVGATE_SKIP_UI_TESTS")]:
+for key in [
+    k
+    for k in os.environ
+    if k.startswith("GOVGATE_") and k not in ("GOVGATE_HOME", "GOVGATE_TEST_TMP", "GOVGATE_SKIP_UI_TESTS")
+]:
     del os.environ[key]
 tempfile.tempdir = str(_TMP)
 

@@ -11,16 +11,41 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from govgate.cli import app
+from cli.main import app
 
 runner = CliRunner()
 
 COMMANDS = [
-    [], ["config"], ["config", "show"], ["selftest"], ["schema"], ["report"], ["demo"], ["policy"],
-    ["policy", "validate"], ["serve"], ["review-data"], ["review-model"], ["package-evidence"], ["verify-evidence"], ["sign-off"], ["store"], ["store", "ls"], ["controls"], ["controls", "build"], ["controls", "for"], ["purge"],
-    ["bridge"], ["webhook"], ["webhook", "install"], ["webhook", "remove"],
-    ["stack"], ["stack", "up"], ["stack", "down"], ["stack", "status"],
-]  # fmt: skip
+    [],
+    ["config"],
+    ["config", "show"],
+    ["selftest"],
+    ["schema"],
+    ["report"],
+    ["demo"],
+    ["policy"],
+    ["policy", "validate"],
+    ["serve"],
+    ["review-data"],
+    ["review-model"],
+    ["package-evidence"],
+    ["verify-evidence"],
+    ["sign-off"],
+    ["store"],
+    ["store", "ls"],
+    ["controls"],
+    ["controls", "build"],
+    ["controls", "for"],
+    ["purge"],
+    ["bridge"],
+    ["webhook"],
+    ["webhook", "install"],
+    ["webhook", "remove"],
+    ["stack"],
+    ["stack", "up"],
+    ["stack", "down"],
+    ["stack", "status"],
+]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "govgate")
@@ -74,7 +99,7 @@ def test_selftest_command_starts_and_stops_its_own_prefect_server(tmp_path):
     env["GOVGATE_HOME"] = str(tmp_path / "home")
     env["PREFECT_HOME"] = str(tmp_path / "prefect-home")
     proc = subprocess.run(
-        [sys.executable, "-m", "govgate.cli", "selftest"], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "cli.main", "selftest"], env=env, capture_output=True, text=True, timeout=300
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "decision:       pass" in proc.stdout
@@ -87,7 +112,7 @@ def test_selftest_command_starts_and_stops_its_own_prefect_server(tmp_path):
     # the report command finds the record again, by id
     record_id = report_line.split("/")[-2]
     result = subprocess.run(
-        [sys.executable, "-m", "govgate.cli", "report", record_id], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "cli.main", "report", record_id], env=env, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
     assert "# selftest: **PASS**" in result.stdout and "store.write_once" in result.stdout
@@ -95,12 +120,21 @@ def test_selftest_command_starts_and_stops_its_own_prefect_server(tmp_path):
     record_json = json.loads((Path(report_line.split()[-1].removeprefix("file://")).parent / "record.json").read_text())
     mlflow_run = next(line for line in proc.stdout.splitlines() if line.startswith("MLflow run:")).split()[2]
     for run_ref in (record_json["provenance"]["prefect_flow_run_id"], mlflow_run):
-        by_run = subprocess.run([sys.executable, "-m", "govgate.cli", "report", "--html", run_ref], env=env, capture_output=True, text=True, timeout=60)
+        by_run = subprocess.run(
+            [sys.executable, "-m", "cli.main", "report", "--html", run_ref],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert by_run.returncode == 0, by_run.stderr
         assert by_run.stdout.strip() == report_line.split()[-1]
 
     missing = subprocess.run(
-        [sys.executable, "-m", "govgate.cli", "report", "20200101T000000Z-deadbeef"], env=env, capture_output=True, text=True
+        [sys.executable, "-m", "cli.main", "report", "20200101T000000Z-deadbeef"],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert missing.returncode == 1 and "no complete record with id" in missing.stderr
 
@@ -108,7 +142,9 @@ def test_selftest_command_starts_and_stops_its_own_prefect_server(tmp_path):
 def test_unreachable_prefect_server_is_a_clear_error(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "GOVGATE_"))}
     env.update(GOVGATE_HOME=str(tmp_path / "home"), GOVGATE_PREFECT_API_URL="http://127.0.0.1:9/api")
-    proc = subprocess.run([sys.executable, "-m", "govgate.cli", "selftest"], env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli.main", "selftest"], env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 1
     assert "the Prefect server at PREFECT_API_URL=http://127.0.0.1:9/api does not answer" in proc.stderr
 
@@ -125,7 +161,7 @@ def test_purge_command_dry_run_then_execute(tmp_path):
     store.put("raw/logs/kept.log", b"x", tags={"collected-at": "2020-01-01", "legal-hold": "true"})
     rules = tmp_path / "rules.yaml"
     rules.write_text("version: 1\nrules:\n  - {id: logs, prefix: raw/logs/, from: 'tag:collected-at', retain: 90d}\n")
-    cmd = [sys.executable, "-m", "govgate.cli", "purge", "--rules", str(rules)]
+    cmd = [sys.executable, "-m", "cli.main", "purge", "--rules", str(rules)]
 
     dry = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert dry.returncode == 0, dry.stdout[-3000:] + dry.stderr[-3000:]
@@ -146,10 +182,13 @@ def test_bridge_and_webhook_refuse_unsafe_or_impossible_setups(monkeypatch, loca
     assert result.exit_code == 1 and "GOVGATE_BRIDGE_SECRET" in result.output
     monkeypatch.setenv("GOVGATE_BRIDGE_SECRET", "x")
     result = runner.invoke(app, ["webhook", "install", "--url", "http://127.0.0.1:8085/mlflow"])
-    assert result.exit_code == 1 and "only from an MLflow tracking server" in result.output and "model-review-poll" in result.output
+    assert (
+        result.exit_code == 1
+        and "only from an MLflow tracking server" in result.output
+        and "model-review-poll" in result.output
+    )
     result = runner.invoke(app, ["webhook", "install", "--url", "ftp://x", "--tracking-uri", "http://127.0.0.1:1"])
     assert result.exit_code == 1 and "--url 'ftp://x'" in result.output
-
 
 
 def test_review_data_prints_why_a_review_did_not_pass(prefect_harness, local_settings, tmp_path):

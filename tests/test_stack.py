@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from govgate.cli import app
+from cli.main import app
 from govgate.stack import Stack, StackError
 
 runner = CliRunner()
@@ -63,7 +63,10 @@ def test_stack_up_status_down_on_real_services(stack_home):
     assert result.exit_code == 0, result.output
     env_file = stack_home.resolve() / "stack" / "stack.env"
     assert f"source {env_file}" in result.output
-    assert f"http://127.0.0.1:{ports['prefect']}" in result.output and f"http://127.0.0.1:{ports['mlflow']}" in result.output
+    assert (
+        f"http://127.0.0.1:{ports['prefect']}" in result.output
+        and f"http://127.0.0.1:{ports['mlflow']}" in result.output
+    )
 
     code, status = _status(stack_home)
     assert code == 0 and status["ok"], status
@@ -75,7 +78,11 @@ def test_stack_up_status_down_on_real_services(stack_home):
     assert services["bridge"]["state"] == "healthy", services["bridge"]
 
     # stack.env points govgate at the stack
-    env = dict(line.removeprefix("export ").split("=", 1) for line in env_file.read_text().splitlines() if line.startswith("export "))
+    env = dict(
+        line.removeprefix("export ").split("=", 1)
+        for line in env_file.read_text().splitlines()
+        if line.startswith("export ")
+    )
     assert env["GOVGATE_PREFECT_API_URL"] == f"http://127.0.0.1:{ports['prefect']}/api"
     assert env["GOVGATE_MLFLOW_TRACKING_URI"] == f"http://127.0.0.1:{ports['mlflow']}"
     assert env["GOVGATE_STORE_URL"] == "s3://govgate/govgate"
@@ -90,9 +97,16 @@ def test_stack_up_status_down_on_real_services(stack_home):
     assert "Default" in {e.name for e in client.search_experiments()}
     import boto3
 
-    s3 = boto3.client("s3", endpoint_url=env["GOVGATE_S3_ENDPOINT_URL"], region_name="us-east-1",
-                      aws_access_key_id=env["GOVGATE_S3_ACCESS_KEY_ID"], aws_secret_access_key=env["GOVGATE_S3_SECRET_ACCESS_KEY"])  # fmt: skip
-    assert s3.get_object_lock_configuration(Bucket="govgate")["ObjectLockConfiguration"]["ObjectLockEnabled"] == "Enabled"
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=env["GOVGATE_S3_ENDPOINT_URL"],
+        region_name="us-east-1",
+        aws_access_key_id=env["GOVGATE_S3_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["GOVGATE_S3_SECRET_ACCESS_KEY"],
+    )
+    assert (
+        s3.get_object_lock_configuration(Bucket="govgate")["ObjectLockConfiguration"]["ObjectLockEnabled"] == "Enabled"
+    )
 
     # idempotent: a second `up` leaves the running services alone
     pids = {name: s["pid"] for name, s in services.items() if s["pid"]}
@@ -153,5 +167,5 @@ def test_core_stack_module_is_importable_without_prefect():
     import subprocess
     import sys
 
-    code = "import sys, govgate.stack, govgate.cli_stack; assert 'prefect' not in sys.modules"
+    code = "import sys, govgate.stack, cli.stack; assert 'prefect' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code], env={**os.environ}).returncode == 0

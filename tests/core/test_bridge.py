@@ -12,7 +12,16 @@ import uuid
 import httpx
 import pytest
 
-from govgate.bridge import REGISTRATION_EVENT, TEST_EVENT, BridgeConfig, Rejected, create_app, event_id_for, sign, verify_delivery
+from govgate.bridge import (
+    REGISTRATION_EVENT,
+    TEST_EVENT,
+    BridgeConfig,
+    Rejected,
+    create_app,
+    event_id_for,
+    sign,
+    verify_delivery,
+)
 from govgate.runtime import free_port
 
 SECRET = "s3cret-for-tests"
@@ -40,28 +49,59 @@ def run_bridge(config: BridgeConfig):
 
 @pytest.fixture
 def bridge(prefect_harness, tmp_path):
-    config = BridgeConfig(secret=SECRET, prefect_api_url=_prefect_api_url(), state_dir=tmp_path / "bridge",
-                          max_body_bytes=4096, tolerance=300, watch_seconds=0)  # fmt: skip
+    config = BridgeConfig(
+        secret=SECRET,
+        prefect_api_url=_prefect_api_url(),
+        state_dir=tmp_path / "bridge",
+        max_body_bytes=4096,
+        tolerance=300,
+        watch_seconds=0,
+    )
     server, thread, url = run_bridge(config)
     yield url, config
     server.should_exit = True
     thread.join(10)
 
 
-def delivery(name="credit-scorer", version="3", *, delivery_id=None, stamp=None, secret=SECRET, entity="model_version",
-             action="created", body=None):  # fmt: skip
+def delivery(
+    name="credit-scorer",
+    version="3",
+    *,
+    delivery_id=None,
+    stamp=None,
+    secret=SECRET,
+    entity="model_version",
+    action="created",
+    body=None,
+):
     delivery_id = delivery_id or str(uuid.uuid4())
     stamp = str(int(time.time()) if stamp is None else stamp)
     if body is None:
-        data = {"name": name, "version": version, "source": "models:/m-1", "run_id": None, "tags": {}, "description": None}
-        body = json.dumps({"entity": entity, "action": action, "timestamp": "2026-11-27T00:00:00+00:00", "data": data}).encode()
-    headers = {"Content-Type": "application/json", "X-MLflow-Delivery-Id": delivery_id, "X-MLflow-Timestamp": stamp,
-               "X-MLflow-Signature": sign(secret, delivery_id, stamp, body)}  # fmt: skip
+        data = {
+            "name": name,
+            "version": version,
+            "source": "models:/m-1",
+            "run_id": None,
+            "tags": {},
+            "description": None,
+        }
+        body = json.dumps(
+            {"entity": entity, "action": action, "timestamp": "2026-11-27T00:00:00+00:00", "data": data}
+        ).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-MLflow-Delivery-Id": delivery_id,
+        "X-MLflow-Timestamp": stamp,
+        "X-MLflow-Signature": sign(secret, delivery_id, stamp, body),
+    }
     return headers, body
 
 
 def events_named(name: str, since_id: str | None = None) -> list[dict]:
-    response = httpx.post(f"{_prefect_api_url()}/events/filter", json={"filter": {"event": {"name": [name]}, "occurred": {"since": "2020-01-01T00:00:00Z"}}, "limit": 50})
+    response = httpx.post(
+        f"{_prefect_api_url()}/events/filter",
+        json={"filter": {"event": {"name": [name]}, "occurred": {"since": "2020-01-01T00:00:00Z"}}, "limit": 50},
+    )
     response.raise_for_status()
     return response.json()["events"]
 
@@ -82,7 +122,15 @@ def test_verify_delivery_checks_each_header():
     parsed = verify_delivery(SECRET, lower, body, now=time.time(), tolerance=300)
     assert (parsed.entity, parsed.action, parsed.data["name"]) == ("model_version", "created", "credit-scorer")
     cases = [
-        ({**lower, "x-mlflow-signature": sign("other", lower["x-mlflow-delivery-id"], lower["x-mlflow-timestamp"], body)}, body, 401, "signature"),
+        (
+            {
+                **lower,
+                "x-mlflow-signature": sign("other", lower["x-mlflow-delivery-id"], lower["x-mlflow-timestamp"], body),
+            },
+            body,
+            401,
+            "signature",
+        ),
         (lower, body + b" ", 401, "signature"),
         ({k: v for k, v in lower.items() if k != "x-mlflow-signature"}, body, 401, "missing x-mlflow-signature"),
         ({k: v for k, v in lower.items() if k != "x-mlflow-delivery-id"}, body, 400, "delivery-id"),
@@ -122,10 +170,18 @@ def test_bridge_emits_one_event_per_delivery_and_rejects_the_rest(bridge, caplog
         "tampered": httpx.post(f"{url}/mlflow", content=body.replace(b'"7"', b'"8"'), headers=headers),
         "oversize": httpx.post(f"{url}/mlflow", content=big_b, headers=big_h),
         "junk": httpx.post(f"{url}/mlflow", content=junk_b, headers=junk_h),
-        "unsigned": httpx.post(f"{url}/mlflow", content=body, headers={k: v for k, v in delivery()[0].items() if k != "X-MLflow-Signature"}),
+        "unsigned": httpx.post(
+            f"{url}/mlflow", content=body, headers={k: v for k, v in delivery()[0].items() if k != "X-MLflow-Signature"}
+        ),
     }
     assert {k: r.status_code for k, r in responses.items()} == {
-        "stale": 401, "forged": 401, "tampered": 401, "oversize": 413, "junk": 400, "unsigned": 401}  # fmt: skip
+        "stale": 401,
+        "forged": 401,
+        "tampered": 401,
+        "oversize": 413,
+        "junk": 400,
+        "unsigned": 401,
+    }
     assert "outside the 300 s window" in responses["stale"].json()["error"]
     # every rejection is logged with its reason and delivery id, never with the body
     rejected = [r.getMessage() for r in caplog.records if r.getMessage().startswith("rejected delivery")]
@@ -138,14 +194,31 @@ def test_bridge_emits_one_event_per_delivery_and_rejects_the_rest(bridge, caplog
     health = httpx.get(f"{url}/health").json()
     assert health["emitted"] == 1 and health["ignored"] == 1
     assert health["rejected"] == {"409": 1, "401": 4, "413": 1, "400": 1}
-    mine = [e for e in events_named(REGISTRATION_EVENT) if e["payload"].get("delivery_id") == headers["X-MLflow-Delivery-Id"]]
+    mine = [
+        e
+        for e in events_named(REGISTRATION_EVENT)
+        if e["payload"].get("delivery_id") == headers["X-MLflow-Delivery-Id"]
+    ]
     assert len(mine) == 1
 
 
 def test_mlflow_test_delivery_is_not_a_registration(bridge):
     url, _ = bridge
-    body = json.dumps({"entity": "model_version", "action": "created", "timestamp": "x", "data": {
-        "name": "example_model", "version": "1", "source": "models:/123", "run_id": "abcd1234abcd5678", "tags": {}, "description": None}}).encode()  # fmt: skip
+    body = json.dumps(
+        {
+            "entity": "model_version",
+            "action": "created",
+            "timestamp": "x",
+            "data": {
+                "name": "example_model",
+                "version": "1",
+                "source": "models:/123",
+                "run_id": "abcd1234abcd5678",
+                "tags": {},
+                "description": None,
+            },
+        }
+    ).encode()
     headers, _ = delivery(body=body)
     response = httpx.post(f"{url}/mlflow", content=body, headers=headers)
     assert response.status_code == 200 and response.json()["event"] == TEST_EVENT
@@ -154,7 +227,9 @@ def test_mlflow_test_delivery_is_not_a_registration(bridge):
 
 def test_delivery_is_released_when_prefect_is_down_so_the_retry_succeeds(prefect_harness, tmp_path):
     state = tmp_path / "bridge"
-    down = BridgeConfig(secret=SECRET, prefect_api_url=f"http://127.0.0.1:{free_port()}/api", state_dir=state, watch_seconds=0)
+    down = BridgeConfig(
+        secret=SECRET, prefect_api_url=f"http://127.0.0.1:{free_port()}/api", state_dir=state, watch_seconds=0
+    )
     headers, body = delivery(version="11")
     server, thread, url = run_bridge(down)
     try:

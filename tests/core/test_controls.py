@@ -13,7 +13,9 @@ def test_shipped_index_matches_the_shared_catalog():
     if not catalog.is_file():
         pytest.skip("../shared/standards/catalog.yaml is not beside this clone")
     rebuilt = json.loads(json.dumps(build_index(catalog), sort_keys=True))
-    assert json.loads(INDEX_PATH.read_text()) == rebuilt, "run `govgate controls build --catalog ../shared/standards/catalog.yaml`"
+    assert json.loads(INDEX_PATH.read_text()) == rebuilt, (
+        "run `govgate controls build --catalog ../shared/standards/catalog.yaml`"
+    )
     assert set(rebuilt["by_evidence_kind"]) == set(EVIDENCE_KINDS)
 
 

@@ -9,7 +9,17 @@ from govgate.datasets import inspect_dataset, iter_chunks
 from govgate.datasheet import ColumnSpec, Datasheet, FileFormat, load_datasheet, parse_retention
 from govgate.errors import InputError
 
-REVIEW_COLUMNS = ["reviewerID", "asin", "reviewerName", "helpful", "reviewText", "overall", "summary", "unixReviewTime", "reviewTime"]
+REVIEW_COLUMNS = [
+    "reviewerID",
+    "asin",
+    "reviewerName",
+    "helpful",
+    "reviewText",
+    "overall",
+    "summary",
+    "unixReviewTime",
+    "reviewTime",
+]
 
 
 def _sheet(**kw) -> Datasheet:
@@ -65,7 +75,9 @@ def test_empty_file(tmp_path, local_settings):
 
 
 def test_bad_encoding(tmp_path, local_settings):
-    path = _write(tmp_path, "latin.csv", "name,city\nJosé,Hà Nội\n".encode("latin-1", errors="replace").replace(b"?", b"\xe0"))
+    path = _write(
+        tmp_path, "latin.csv", "name,city\nJosé,Hà Nội\n".encode("latin-1", errors="replace").replace(b"?", b"\xe0")
+    )
     with pytest.raises(InputError, match=r"latin.csv is not valid utf-8: byte 0x.. .*format.encoding"):
         info = inspect_dataset(path, _sheet(), local_settings)
         list(iter_chunks(info, 10))
@@ -119,7 +131,9 @@ def test_text_file_is_read_line_by_line(tmp_path, local_settings):
 
 def test_datasheet_errors_name_file_and_key(tmp_path):
     path = tmp_path / "sheet.yaml"
-    path.write_text("owner: a\nlegal_basis: because\nretention: forever\ncolumns: [{name: x, nulable: false}]\nownr: b\n")
+    path.write_text(
+        "owner: a\nlegal_basis: because\nretention: forever\ncolumns: [{name: x, nulable: false}]\nownr: b\n"
+    )
     with pytest.raises(InputError) as err:
         load_datasheet(path)
     text = str(err.value)
@@ -135,7 +149,10 @@ def test_datasheet_forms_a_user_writes(tmp_path):
     path.write_text("columns:\n  email: {type: string, pii: true}\n  note: free text\n  rating:\n")
     sheet = load_datasheet(path)
     assert [(c.name, c.type, c.pii, c.description) for c in sheet.columns] == [
-        ("email", "string", True, ""), ("note", None, None, "free text"), ("rating", None, None, "")]
+        ("email", "string", True, ""),
+        ("note", None, None, "free text"),
+        ("rating", None, None, ""),
+    ]
     path.write_text("legal_basis: legitimate interest\nconsent: yes\ncolumns:\n  when: {tpye: date}\n")
     with pytest.raises(InputError) as err:
         load_datasheet(path)

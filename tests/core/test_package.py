@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import stat
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -47,22 +47,36 @@ def _check(cid: str, kind: str | None, outcome: Outcome = Outcome.PASS) -> Check
     return Check(id=cid, title=cid, category=cid.split(".")[0], outcome=outcome, message="ok", evidence_kind=kind)
 
 
-def make_model_with_evidence(settings, *, model_outcome: Outcome = Outcome.PASS, data_review: bool = True, model: str = MODEL) -> dict:
+def make_model_with_evidence(
+    settings, *, model_outcome: Outcome = Outcome.PASS, data_review: bool = True, model: str = MODEL
+) -> dict:
     """A registered model version whose training run names a published data review, plus a published
     model review tagged on the version (no real model: create_model_version(source=...))."""
     policy = load_policy(settings.policy)
     store, tracker = open_store(settings), Tracker.from_settings(settings)
     client = tracker.client
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     out: dict = {"store": store, "tracker": tracker, "name": model}
     run_tags = {}
     if data_review:
-        checks = [_check("data.pii.column.email", "pii_scan"), _check("data.quality.nulls", "data_quality"),
-                  _check("data.datasheet.required_fields", "datasheet"), _check("data.sensitive.declared", "data_review")]  # fmt: skip
-        dr = build_record(gate="data-review", subject=Subject(kind=AssetKind.DATASET, id="credit-applications", version="v1",
-                                                              uris=["/data/credit.csv"]),
-                          policy=policy, tier="high", started_at=now, checks=checks, decision=decide_from_checks(checks))  # fmt: skip
-        out["data_review"] = publish(dr, store=store, tracker=tracker, extra_files={"datasheet.md": b"# Datasheet\nowner: risk team\n"})
+        checks = [
+            _check("data.pii.column.email", "pii_scan"),
+            _check("data.quality.nulls", "data_quality"),
+            _check("data.datasheet.required_fields", "datasheet"),
+            _check("data.sensitive.declared", "data_review"),
+        ]
+        dr = build_record(
+            gate="data-review",
+            subject=Subject(kind=AssetKind.DATASET, id="credit-applications", version="v1", uris=["/data/credit.csv"]),
+            policy=policy,
+            tier="high",
+            started_at=now,
+            checks=checks,
+            decision=decide_from_checks(checks),
+        )
+        out["data_review"] = publish(
+            dr, store=store, tracker=tracker, extra_files={"datasheet.md": b"# Datasheet\nowner: risk team\n"}
+        )
         run_tags["govgate.data_review.record_uri"] = out["data_review"].record_uri
     exp = tracker.experiment_id("training-test")
     run = client.create_run(exp, tags=run_tags)
@@ -74,13 +88,29 @@ def make_model_with_evidence(settings, *, model_outcome: Outcome = Outcome.PASS,
     mv = client.create_model_version(model, source="s3://models/credit-scorer", run_id=run.info.run_id)
     version = str(mv.version)
     client.set_model_version_tag(model, version, "govgate.tier", "medium")
-    checks = [_check("performance.accuracy", "model_review"), _check("fairness.dp_difference", "fairness_eval", model_outcome),
-              _check("robustness.perturbation", "robustness_eval"), _check("explainability.importance", "explainability"),
-              _check("model_card.documentation", "model_card")]  # fmt: skip
-    mr = build_record(gate="model-review", subject=Subject(kind=AssetKind.MODEL, id=model, version=version), policy=policy,
-                      tier="medium", started_at=now, checks=checks, decision=decide_from_checks(checks))  # fmt: skip
-    out["model_review"] = publish(mr, store=store, tracker=tracker, model_version=(model, version),
-                                  extra_files={"model_card.md": b"# Model card\n", "model_card.html": b"<h1>Model card</h1>"})  # fmt: skip
+    checks = [
+        _check("performance.accuracy", "model_review"),
+        _check("fairness.dp_difference", "fairness_eval", model_outcome),
+        _check("robustness.perturbation", "robustness_eval"),
+        _check("explainability.importance", "explainability"),
+        _check("model_card.documentation", "model_card"),
+    ]
+    mr = build_record(
+        gate="model-review",
+        subject=Subject(kind=AssetKind.MODEL, id=model, version=version),
+        policy=policy,
+        tier="medium",
+        started_at=now,
+        checks=checks,
+        decision=decide_from_checks(checks),
+    )
+    out["model_review"] = publish(
+        mr,
+        store=store,
+        tracker=tracker,
+        model_version=(model, version),
+        extra_files={"model_card.md": b"# Model card\n", "model_card.html": b"<h1>Model card</h1>"},
+    )
     out["version"] = version
     out["model_uri"] = f"models:/{model}/{version}"
     out["run_id"] = run.info.run_id
@@ -92,14 +122,33 @@ def _seal(settings, store, ev, *, tier="medium", package_id=None, retention=None
     reqs = completeness(ev, policy.tier(tier).required_evidence, "policy/default.yaml")
     key = key or load_signing_key(settings)
     package_id = package_id or new_record_id()
-    files = {**record_files(ev), "policy/default.yaml": Path(policy.path), "signoffs.json": b"[]", PUBLIC_KEY_NAME: key.public_pem(),
-             **(extra or {})}  # fmt: skip
-    fields = {"package_id": package_id, "subject": {"model_uri": ev.model_uri}, "decision": {"outcome": "pass", "reasons": []},
-              "policy": {**policy.ref(tier).model_dump(), "file": "policy/default.yaml"}, "signoffs": [],
-              "signoff_status": {"outcome": "pass", "message": "test"}, "lineage": ev.lineage, "signer": key.fingerprint,
-              "records": [r.summary() for r in ev.all_records()]}  # fmt: skip
-    return write_package(store, package_prefix(ev.model_name, ev.model_version, package_id), files, fields, key,
-                         retention=retention, index=lambda written: render_index(fields, reqs, written))  # fmt: skip
+    files = {
+        **record_files(ev),
+        "policy/default.yaml": Path(policy.path),
+        "signoffs.json": b"[]",
+        PUBLIC_KEY_NAME: key.public_pem(),
+        **(extra or {}),
+    }
+    fields = {
+        "package_id": package_id,
+        "subject": {"model_uri": ev.model_uri},
+        "decision": {"outcome": "pass", "reasons": []},
+        "policy": {**policy.ref(tier).model_dump(), "file": "policy/default.yaml"},
+        "signoffs": [],
+        "signoff_status": {"outcome": "pass", "message": "test"},
+        "lineage": ev.lineage,
+        "signer": key.fingerprint,
+        "records": [r.summary() for r in ev.all_records()],
+    }
+    return write_package(
+        store,
+        package_prefix(ev.model_name, ev.model_version, package_id),
+        files,
+        fields,
+        key,
+        retention=retention,
+        index=lambda written: render_index(fields, reqs, written),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -139,8 +188,14 @@ def test_gathering_finds_records_by_tag_and_layout_and_lineage(local_settings, l
     policy = load_policy(DEFAULT_POLICY)
     medium = completeness(ev, policy.tier("medium").required_evidence, "policy/default.yaml")
     assert {k: r.status for k, r in medium.items() if r.required} == {
-        "data_review": "present", "pii_scan": "present", "datasheet": "present", "model_review": "present",
-        "fairness_eval": "present", "model_card": "present", "signoff": "pending"}  # fmt: skip
+        "data_review": "present",
+        "pii_scan": "present",
+        "datasheet": "present",
+        "model_review": "present",
+        "fairness_eval": "present",
+        "model_card": "present",
+        "signoff": "pending",
+    }
     assert medium["datasheet"].satisfied_by == [f"records/data-review/{dr.record_id}/datasheet.md"]
     assert medium["model_card"].satisfied_by[0] == f"records/model-review/{mr.record_id}/model_card.md"
     high = completeness(ev, policy.tier("high").required_evidence, "policy/default.yaml")
@@ -154,7 +209,9 @@ def test_failing_review_and_missing_lineage_are_named(tmp_path):
     ev = gather(made["model_uri"], store=made["store"], tracker=made["tracker"], settings=local_settings)
     reqs = completeness(ev, load_policy(DEFAULT_POLICY).tier("medium").required_evidence)
     assert reqs["model_review"].status == "not-passing" and "decided fail" in reqs["model_review"].detail
-    assert reqs["fairness_eval"].status == "not-passing" and "fairness.dp_difference: fail" in reqs["fairness_eval"].detail
+    assert (
+        reqs["fairness_eval"].status == "not-passing" and "fairness.dp_difference: fail" in reqs["fairness_eval"].detail
+    )
     assert reqs["data_review"].status == "missing" and reqs["datasheet"].status == "missing"
     assert any("no data-review record of the training data" in n for n in ev.notes)
     with pytest.raises(InputError, match="models:/nope/1 not found in MLflow"):
@@ -163,19 +220,38 @@ def test_failing_review_and_missing_lineage_are_named(tmp_path):
 
 def test_documents_serve_their_kind_and_explicit_data_review_reference(local_settings, local_evidence, tmp_path):
     made = local_evidence[0]
-    made["tracker"].client.set_model_version_tag(made["name"], made["version"], "training_data",
-                                                 f"/data/credit.csv (data-review record {made['data_review'].record_uri})")  # fmt: skip
+    made["tracker"].client.set_model_version_tag(
+        made["name"],
+        made["version"],
+        "training_data",
+        f"/data/credit.csv (data-review record {made['data_review'].record_uri})",
+    )
     doc = tmp_path / "risk.md"
     doc.write_text("# Risk assessment\n")
-    ev = gather(made["model_uri"], store=made["store"], tracker=made["tracker"], settings=local_settings,
-                data_review_refs=[made["data_review"].record.record_id], documents={"risk_assessment": [str(doc)]})  # fmt: skip
+    ev = gather(
+        made["model_uri"],
+        store=made["store"],
+        tracker=made["tracker"],
+        settings=local_settings,
+        data_review_refs=[made["data_review"].record.record_id],
+        documents={"risk_assessment": [str(doc)]},
+    )
     reqs = completeness(ev, load_policy(DEFAULT_POLICY).tier("high").required_evidence)
-    assert reqs["risk_assessment"].status == "present" and reqs["risk_assessment"].satisfied_by == ["documents/risk_assessment/risk.md"]
+    assert reqs["risk_assessment"].status == "present" and reqs["risk_assessment"].satisfied_by == [
+        "documents/risk_assessment/risk.md"
+    ]
     assert "lineage: data_review parameter" in ev.data_reviews[0].found_via
-    assert "lineage: model-version tag training_data" in ev.data_reviews[0].found_via  # a record URI inside any tag value
+    assert (
+        "lineage: model-version tag training_data" in ev.data_reviews[0].found_via
+    )  # a record URI inside any tag value
     with pytest.raises(InputError, match="no-such.pdf does not exist"):
-        gather(made["model_uri"], store=made["store"], tracker=made["tracker"], settings=local_settings,
-               documents={"risk_assessment": [str(tmp_path / "no-such.pdf")]})  # fmt: skip
+        gather(
+            made["model_uri"],
+            store=made["store"],
+            tracker=made["tracker"],
+            settings=local_settings,
+            documents={"risk_assessment": [str(tmp_path / "no-such.pdf")]},
+        )
 
 
 # ---------------------------------------------------------------------------------------------- signing
@@ -203,8 +279,9 @@ def test_signing_key_from_settings_pem_or_path(monkeypatch, tmp_path):
     (tmp_path / "k.pem").write_bytes(pem)
     monkeypatch.setenv("GOVGATE_SIGNING_KEY", str(tmp_path / "k.pem"))
     assert load_signing_key(load_settings()).fingerprint == SigningKey(k, "").fingerprint
-    rsa = generate_private_key(65537, 2048).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                          serialization.NoEncryption())  # fmt: skip
+    rsa = generate_private_key(65537, 2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     monkeypatch.setenv("GOVGATE_SIGNING_KEY", rsa.decode())
     with pytest.raises(ConfigError, match="Ed25519"):
         load_signing_key(load_settings())
@@ -216,13 +293,18 @@ def test_signing_key_from_settings_pem_or_path(monkeypatch, tmp_path):
 
 def test_signoffs_from_file_and_their_assessment(tmp_path):
     f = tmp_path / "signoffs.yaml"
-    f.write_text("signoffs:\n- {name: Ann, role: model_owner, decision: approve, accepted_risks: 'drift; small groups'}\n"
-                 "- {name: Bo, role: risk_officer, decision: approve}\n")  # fmt: skip
+    f.write_text(
+        "signoffs:\n- {name: Ann, role: model_owner, decision: approve, accepted_risks: 'drift; small groups'}\n"
+        "- {name: Bo, role: risk_officer, decision: approve}\n"
+    )
     sos = parse_signoffs(str(f))
     assert [s.name for s in sos] == ["Ann", "Bo"] and sos[0].accepted_risks == ["drift", "small groups"]
     high = load_policy(DEFAULT_POLICY).tier("high").launch
     assert assess_signoffs(sos, high)[0] == "pass"
-    assert assess_signoffs(sos[:1], high) == ("inconclusive", "1 of 2 required approval(s) from distinct people; no approval from role(s) risk_officer")
+    assert assess_signoffs(sos[:1], high) == (
+        "inconclusive",
+        "1 of 2 required approval(s) from distinct people; no approval from role(s) risk_officer",
+    )
     rejected = parse_signoffs([{"name": "Cy", "role": "risk_officer", "decision": "reject", "comment": "no"}])
     assert assess_signoffs(sos[:1] + rejected, high) == ("fail", "rejected by Cy (risk_officer): no")
     assert assess_signoffs([], high, timed_out="sign-off 1 of 2 timed out after 5 s")[0] == "inconclusive"
@@ -237,11 +319,19 @@ def test_package_seals_every_file_and_verifies(local_settings, local_evidence):
     made, ev = local_evidence
     store = made["store"]
     sealed = _seal(local_settings, store, ev)
-    names = {i.key[len(sealed.prefix):] for i in store.list(sealed.prefix)}
+    names = {i.key[len(sealed.prefix) :] for i in store.list(sealed.prefix)}
     mr, dr = ev.records["model-review"].record_id, ev.data_reviews[0].record_id
-    for name in (f"records/model-review/{mr}/record.json", f"records/model-review/{mr}/model_card.md",
-                 f"records/model-review/{mr}/manifest.json", f"records/data-review/{dr}/datasheet.md",
-                 "policy/default.yaml", PUBLIC_KEY_NAME, INDEX_NAME, MANIFEST_NAME, SIGNATURE_NAME):  # fmt: skip
+    for name in (
+        f"records/model-review/{mr}/record.json",
+        f"records/model-review/{mr}/model_card.md",
+        f"records/model-review/{mr}/manifest.json",
+        f"records/data-review/{dr}/datasheet.md",
+        "policy/default.yaml",
+        PUBLIC_KEY_NAME,
+        INDEX_NAME,
+        MANIFEST_NAME,
+        SIGNATURE_NAME,
+    ):
         assert name in names
     manifest = json.loads(store.get_bytes(sealed.prefix + MANIFEST_NAME))
     assert set(manifest["files"]) == names - {MANIFEST_NAME, SIGNATURE_NAME}
@@ -281,17 +371,25 @@ def test_tampering_on_the_local_store_is_caught_and_named(local_settings, local_
     b = _seal(local_settings, store, ev)
     _local_path(store, b.prefix, INDEX_NAME).unlink()  # a missing file
     report = verify_package(b.folder_uri, local_settings)
-    assert [p for p in report.problems] == [f"missing file {INDEX_NAME} (listed in {MANIFEST_NAME} with sha256 {b.files[INDEX_NAME]['sha256'][:16]}...)"]
+    assert [p for p in report.problems] == [
+        f"missing file {INDEX_NAME} (listed in {MANIFEST_NAME} with sha256 {b.files[INDEX_NAME]['sha256'][:16]}...)"
+    ]
 
     c, d = _seal(local_settings, store, ev), _seal(local_settings, store, ev)
     for name in (MANIFEST_NAME, SIGNATURE_NAME):  # a swapped (validly signed) manifest from another package
         _local_path(store, c.prefix, name).write_bytes(_local_path(store, d.prefix, name).read_bytes())
     report = verify_package(c.folder_uri, local_settings)
-    assert any(p.startswith(f"{MANIFEST_NAME} belongs to package {d.package_id}") for p in report.problems), report.problems
+    assert any(p.startswith(f"{MANIFEST_NAME} belongs to package {d.package_id}") for p in report.problems), (
+        report.problems
+    )
     e = _seal(local_settings, store, ev)
-    _local_path(store, e.prefix, MANIFEST_NAME).write_bytes(_local_path(store, d.prefix, MANIFEST_NAME).read_bytes())  # manifest only
+    _local_path(store, e.prefix, MANIFEST_NAME).write_bytes(
+        _local_path(store, d.prefix, MANIFEST_NAME).read_bytes()
+    )  # manifest only
     report = verify_package(e.folder_uri, local_settings)
-    assert any(p.startswith(f"{MANIFEST_NAME}: the signature in {SIGNATURE_NAME} does not verify") for p in report.problems)
+    assert any(
+        p.startswith(f"{MANIFEST_NAME}: the signature in {SIGNATURE_NAME} does not verify") for p in report.problems
+    )
 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -299,10 +397,14 @@ def test_tampering_on_the_local_store_is_caught_and_named(local_settings, local_
     f = _seal(local_settings, store, ev)
     report = verify_package(f.folder_uri, local_settings, public_key=other.public_key())  # a wrong key
     assert not report.ok
-    assert report.problems == [f"{MANIFEST_NAME}: the signature in {SIGNATURE_NAME} does not verify with key "
-                               f"{SigningKey(other, '').fingerprint} (given key); {MANIFEST_NAME} says it was signed by "
-                               f"{load_signing_key(local_settings).fingerprint}"]  # fmt: skip
-    g = _seal(local_settings, store, ev, key=SigningKey(other, "attacker"))  # signed by a key the verifier does not trust
+    assert report.problems == [
+        f"{MANIFEST_NAME}: the signature in {SIGNATURE_NAME} does not verify with key "
+        f"{SigningKey(other, '').fingerprint} (given key); {MANIFEST_NAME} says it was signed by "
+        f"{load_signing_key(local_settings).fingerprint}"
+    ]
+    g = _seal(
+        local_settings, store, ev, key=SigningKey(other, "attacker")
+    )  # signed by a key the verifier does not trust
     report = verify_package(g.folder_uri, local_settings)
     assert not report.ok and "does not verify" in report.problems[0]
     assert verify_package(g.folder_uri, None, public_key=other.public_key()).ok
@@ -341,7 +443,11 @@ def test_a_killed_upload_never_leaves_a_complete_package_and_reruns_are_clean(lo
     prefix = package_prefix(ev.model_name, ev.model_version, package_id)
     assert len(list(store.list(prefix))) == 3 and not store.exists(prefix + MANIFEST_NAME)
     report = verify_package(store.uri(prefix + MANIFEST_NAME), local_settings)
-    assert not report.ok and report.problems[0].startswith(f"{MANIFEST_NAME} is missing at") and "never sealed" in report.problems[0]
+    assert (
+        not report.ok
+        and report.problems[0].startswith(f"{MANIFEST_NAME} is missing at")
+        and "never sealed" in report.problems[0]
+    )
     # the same run finishing the same package: identical files are accepted, the rest is written
     finished = _seal(local_settings, store, ev, package_id=package_id)
     assert verify_package(finished.folder_uri, local_settings).ok
@@ -371,7 +477,7 @@ def test_s3_object_lock_package_tampering_and_unlocked_buckets(s3_settings, make
     made = make_model_with_evidence(s3_settings)
     store = made["store"]
     ev = gather(made["model_uri"], store=store, tracker=made["tracker"], settings=s3_settings)
-    until = datetime.now(timezone.utc).replace(microsecond=0)
+    until = datetime.now(UTC).replace(microsecond=0)
     until = until.replace(year=until.year + 1)
     sealed = _seal(s3_settings, store, ev, retention=Retention("GOVERNANCE", until))
     assert sealed.manifest["object_lock"] == {"mode": "GOVERNANCE", "until": until.isoformat()}
@@ -394,8 +500,14 @@ def test_s3_object_lock_package_tampering_and_unlocked_buckets(s3_settings, make
         plain.client.put_object(Bucket=plain.bucket, Key=info.key, Body=store.get_bytes(info.key))
     copy_uri = f"s3://{plain.bucket}/{sealed2.prefix}"
     report = verify_package(copy_uri, s3_settings)
-    assert f"{INDEX_NAME}: not under Object Lock retention (sealed with GOVERNANCE until {until.isoformat()})" in report.problems
-    assert f"{MANIFEST_NAME}: not under Object Lock retention (sealed with GOVERNANCE until {until.isoformat()})" in report.problems
+    assert (
+        f"{INDEX_NAME}: not under Object Lock retention (sealed with GOVERNANCE until {until.isoformat()})"
+        in report.problems
+    )
+    assert (
+        f"{MANIFEST_NAME}: not under Object Lock retention (sealed with GOVERNANCE until {until.isoformat()})"
+        in report.problems
+    )
     plain.client.put_object(Bucket=plain.bucket, Key=sealed2.prefix + card, Body=b"# Model card!\n")
     plain.client.delete_object(Bucket=plain.bucket, Key=sealed2.prefix + PUBLIC_KEY_NAME)
     problems = verify_package(copy_uri, s3_settings).problems
@@ -417,8 +529,15 @@ def test_annex_iv_index_names_the_file_for_each_item_or_none(local_settings, loc
     made, ev = local_evidence
     items = documentation_items()
     refs = {i["ref"] for i in items}
-    assert {"eu-ai-act:Annex IV(1)", "eu-ai-act:Annex IV(2)(d)", "eu-ai-act:Annex IV(5)", "eu-ai-act:Annex IV(9)",
-            "eu-ai-act:Art. 11", "iso-iec-42001-2023:A.6.2.7", "iso-iec-42001-2023:Clause 6.1.2"} <= refs  # fmt: skip
+    assert {
+        "eu-ai-act:Annex IV(1)",
+        "eu-ai-act:Annex IV(2)(d)",
+        "eu-ai-act:Annex IV(5)",
+        "eu-ai-act:Annex IV(9)",
+        "eu-ai-act:Art. 11",
+        "iso-iec-42001-2023:A.6.2.7",
+        "iso-iec-42001-2023:Clause 6.1.2",
+    } <= refs
     assert not any(i["framework"] not in ("eu-ai-act", "iso-iec-42001-2023") for i in items)
     reqs = completeness(ev, load_policy(DEFAULT_POLICY).tier("high").required_evidence, "policy/default.yaml")
     rows = {r["ref"]: r for r in map_documentation(reqs)}
@@ -426,7 +545,9 @@ def test_annex_iv_index_names_the_file_for_each_item_or_none(local_settings, loc
     assert rows["eu-ai-act:Annex IV(2)(d)"]["status"] == "served"  # datasheet, data review, data quality: all here
     assert rows["eu-ai-act:Annex IV(1)"]["status"] == "partly served"  # the model card; no inventory entry
     assert rows["eu-ai-act:Annex IV(1)"]["unserved_kinds"] == ["inventory"]
-    assert f"records/data-review/{dr}/datasheet.md" in [f for s in rows["eu-ai-act:Annex IV(2)(d)"]["served_by"] for f in s["files"]]
+    assert f"records/data-review/{dr}/datasheet.md" in [
+        f for s in rows["eu-ai-act:Annex IV(2)(d)"]["served_by"] for f in s["files"]
+    ]
     assert rows["eu-ai-act:Annex IV(5)"]["status"] == "none"  # risk management: no risk assessment given
     assert rows["eu-ai-act:Annex IV(5)"]["unserved_kinds"] == ["risk_assessment"]
     sealed = _seal(local_settings, made["store"], ev, tier="high")
@@ -439,4 +560,8 @@ def test_annex_iv_index_names_the_file_for_each_item_or_none(local_settings, loc
 def test_verify_reports_a_missing_package_clearly(local_settings):
     store = open_store(local_settings)
     report = verify_package(store.uri("evidence/m/1/launch-evidence/nope/package.json"), local_settings)
-    assert not report.ok and "package.json is missing" in report.problems[0] and "the folder is empty" in report.problems[0]
+    assert (
+        not report.ok
+        and "package.json is missing" in report.problems[0]
+        and "the folder is empty" in report.problems[0]
+    )

@@ -15,7 +15,10 @@ def test_default_policy_is_valid_and_digested():
     assert len(policy.sha256) == 64
     high = policy.tier("high")
     assert "model_review" in high.required_gates and "signoff" in high.required_evidence
-    assert high.model_review.max_demographic_parity_difference <= policy.tier("low").model_review.max_demographic_parity_difference
+    assert (
+        high.model_review.max_demographic_parity_difference
+        <= policy.tier("low").model_review.max_demographic_parity_difference
+    )
     ref = policy.ref("high")
     assert ref.tier == "high" and ref.sha256 == policy.sha256 and ref.path.endswith("default.yaml")
 
@@ -44,7 +47,9 @@ def test_bad_value_names_key_and_value(tmp_path):
     path = _copy_default(tmp_path)
     text = open(path).read().replace("min_group_size: 50", "min_group_size: -5")
     open(path, "w").write(text)
-    with pytest.raises(PolicyError, match=r"tiers\.high\.model_review\.min_group_size: .*greater than or equal to 1.*-5"):
+    with pytest.raises(
+        PolicyError, match=r"tiers\.high\.model_review\.min_group_size: .*greater than or equal to 1.*-5"
+    ):
         load_policy(path)
 
 
@@ -77,7 +82,9 @@ def test_missing_file(tmp_path):
 
 
 def test_bad_cron(tmp_path):
-    path = _write(tmp_path, "name: p\nversion: '1'\ntiers:\n  low: {reassessment: {cron: 'daily'}}\n  medium: {}\n  high: {}\n")
+    path = _write(
+        tmp_path, "name: p\nversion: '1'\ntiers:\n  low: {reassessment: {cron: 'daily'}}\n  medium: {}\n  high: {}\n"
+    )
     with pytest.raises(PolicyError, match="tiers.low.reassessment.cron: .*not a 5-field cron"):
         load_policy(path)
 

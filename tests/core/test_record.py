@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import ValidationError
@@ -34,7 +34,7 @@ def _record(checks, **kw) -> GateResult:
         subject=Subject(kind=AssetKind.DATASET, id="shop/reviews", version="2026-11"),
         policy=load_policy(DEFAULT_POLICY),
         tier="high",
-        started_at=datetime(2026, 11, 22, 10, 0, tzinfo=timezone.utc),
+        started_at=datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
         checks=checks,
         decision=decide_from_checks(checks),
         **kw,
@@ -100,7 +100,10 @@ def test_default_decision_rule(outcomes, expected):
 
 
 def test_inconclusive_does_not_block_when_policy_says_so():
-    assert decide_from_checks([_check("a", Outcome.INCONCLUSIVE)], inconclusive_blocks=False).outcome == DecisionOutcome.PASS
+    assert (
+        decide_from_checks([_check("a", Outcome.INCONCLUSIVE)], inconclusive_blocks=False).outcome
+        == DecisionOutcome.PASS
+    )
 
 
 def test_error_record_keeps_earlier_checks_and_names_cause():
@@ -109,7 +112,7 @@ def test_error_record_keeps_earlier_checks_and_names_cause():
         subject=Subject(kind=AssetKind.DATASET, id="d"),
         policy=load_policy(DEFAULT_POLICY),
         tier=None,
-        started_at=datetime.now(timezone.utc),
+        started_at=datetime.now(UTC),
         error=ValueError("reviews.csv: column 'rating' does not exist"),
         checks=[_check("a", Outcome.PASS)],
     )

@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,7 +24,7 @@ from govgate.store import LocalStore, Retention
 
 REPO = Path(__file__).resolve().parents[2]
 OLD = "2020-01-01"
-RECENT = (datetime.now(timezone.utc) - timedelta(days=1)).date().isoformat()
+RECENT = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
 
 RULES = """
 version: 1
@@ -68,7 +68,12 @@ def seed(store, versioned: bool) -> dict[str, str]:
         put("raw/held-by-lock.csv", b"old version", tags={"collected-at": OLD})
     put("raw/held-by-lock.csv", b"l", tags={"collected-at": OLD}, legal_hold=True)
     expect["raw/held-by-lock.csv"] = "kept"
-    put("raw/under-retention.csv", b"l", tags={"collected-at": OLD}, retention=Retention("GOVERNANCE", datetime.now(timezone.utc) + timedelta(days=365)))
+    put(
+        "raw/under-retention.csv",
+        b"l",
+        tags={"collected-at": OLD},
+        retention=Retention("GOVERNANCE", datetime.now(UTC) + timedelta(days=365)),
+    )
     expect["raw/under-retention.csv"] = "kept"
     put("raw/undated.csv", b"u")
     expect["raw/undated.csv"] = "kept"
@@ -214,7 +219,13 @@ def test_killed_purge_resumes_and_certifies_every_entry_once(kind, make_bucket, 
     store.put("raw/recent.csv", b"r", tags={"collected-at": RECENT})
     rules_path = write_rules(tmp_path)
     env = {**os.environ, "ENDPOINT": moto_endpoint, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-c", CRASH_SCRIPT, kind, where, str(rules_path)], env=env, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", CRASH_SCRIPT, kind, where, str(rules_path)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == -9, proc.stderr[-2000:]
 
     pending = unfinished_purges(store)
@@ -290,7 +301,7 @@ def test_rule_file_errors_name_the_file_and_key(tmp_path, text, message):
 def test_execute_refuses_a_future_as_of(tmp_path):
     store = LocalStore(tmp_path / "store")
     store.put("tmp/p", b"x")
-    future = datetime.now(timezone.utc) + timedelta(days=30)
+    future = datetime.now(UTC) + timedelta(days=30)
     with pytest.raises(PurgeError, match="in the future"):
         run_purge(store, load_rules(write_rules(tmp_path)), dry_run=False, as_of=future)
     assert store.exists("tmp/p")
@@ -302,7 +313,7 @@ def test_creation_time_rules_count_from_the_object_time(tmp_path):
     store = LocalStore(tmp_path / "store")
     store.put("raw/old.csv", b"o")
     store.put("raw/new.csv", b"n")
-    old = (datetime.now(timezone.utc) - timedelta(days=100)).timestamp()
+    old = (datetime.now(UTC) - timedelta(days=100)).timestamp()
     os.utime(store.root / "raw/old.csv", (old, old))
     rules = load_rules(write_rules(tmp_path, "version: 1\nrules:\n  - {id: raw, prefix: raw/, retain: 90d}\n"))
     result = run_purge(store, rules, dry_run=False)

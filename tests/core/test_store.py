@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -108,7 +108,7 @@ def test_missing_object_names_the_uri(any_store):
 
 def test_retention_blocks_delete_and_overwrite(locking_store):
     assert locking_store.supports_object_lock()
-    until = datetime.now(timezone.utc) + timedelta(days=1)
+    until = datetime.now(UTC) + timedelta(days=1)
     locking_store.put("evidence/p/manifest.json", b"{}", write_once=True, retention=Retention("COMPLIANCE", until))
     head = locking_store.head("evidence/p/manifest.json")
     assert head.retention is not None and head.retention.mode == "COMPLIANCE"
@@ -222,9 +222,10 @@ def test_multipart_upload_is_locked_like_a_single_put(locking_store, tmp_path, m
     monkeypatch.setattr(store_mod, "SINGLE_PUT_LIMIT", 1024 * 1024)
     path = tmp_path / "large.bin"
     path.write_bytes(bytes(range(256)) * 20_000)  # ~5 MB
-    until = datetime.now(timezone.utc) + timedelta(days=1)
-    info = locking_store.put("evidence/big/model.bin", path, write_once=True, retention=Retention("GOVERNANCE", until),
-                             legal_hold=True)  # fmt: skip
+    until = datetime.now(UTC) + timedelta(days=1)
+    info = locking_store.put(
+        "evidence/big/model.bin", path, write_once=True, retention=Retention("GOVERNANCE", until), legal_hold=True
+    )
     head = locking_store.head("evidence/big/model.bin")
     assert head.retention is not None and head.retention.mode == "GOVERNANCE" and head.legal_hold
     assert abs((head.retention.until - until).total_seconds()) < 1

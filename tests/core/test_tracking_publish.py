@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -21,21 +21,38 @@ from govgate.tracking import Tracker
 
 def _record(subject_id="credit-model", version="3"):
     checks = [
-        Check(id="fairness.dp_difference", title="Demographic parity difference", category="fairness",
-              outcome=Outcome.FAIL, message="0.21 > 0.05",
-              metrics=[Metric(name="value", value=0.21, lower=0.15, upper=0.27, confidence=0.95, n=1000)],
-              threshold=Threshold(metric="value", op="<=", value=0.05), evidence_kind="fairness_eval"),
-        Check(id="performance.accuracy", title="Accuracy", category="performance", outcome=Outcome.PASS,
-              message="ok", metrics=[Metric(name="value", value=0.81)]),
-        Check(id="robustness.flip", title="Flip rate", category="robustness", outcome=Outcome.INCONCLUSIVE,
-              message="group 'age<25' has 12 members, below min_group_size 50"),
-    ]  # fmt: skip
+        Check(
+            id="fairness.dp_difference",
+            title="Demographic parity difference",
+            category="fairness",
+            outcome=Outcome.FAIL,
+            message="0.21 > 0.05",
+            metrics=[Metric(name="value", value=0.21, lower=0.15, upper=0.27, confidence=0.95, n=1000)],
+            threshold=Threshold(metric="value", op="<=", value=0.05),
+            evidence_kind="fairness_eval",
+        ),
+        Check(
+            id="performance.accuracy",
+            title="Accuracy",
+            category="performance",
+            outcome=Outcome.PASS,
+            message="ok",
+            metrics=[Metric(name="value", value=0.81)],
+        ),
+        Check(
+            id="robustness.flip",
+            title="Flip rate",
+            category="robustness",
+            outcome=Outcome.INCONCLUSIVE,
+            message="group 'age<25' has 12 members, below min_group_size 50",
+        ),
+    ]
     return build_record(
         gate="model-review",
         subject=Subject(kind=AssetKind.MODEL, id=subject_id, version=version),
         policy=load_policy(DEFAULT_POLICY),
         tier="high",
-        started_at=datetime.now(timezone.utc),
+        started_at=datetime.now(UTC),
         checks=checks,
         decision=decide_from_checks(checks),
         parameters={"label": "credit", "sensitive": ["sex", "age"]},
@@ -55,7 +72,7 @@ def test_publish_writes_record_reports_and_manifest_and_logs_to_mlflow(s3_settin
 
     prefix = published.prefix
     assert prefix.startswith("evidence/credit-model/3/model-review/")
-    names = {i.key[len(prefix):] for i in store.list(prefix)}
+    names = {i.key[len(prefix) :] for i in store.list(prefix)}
     assert names == {"record.json", "report.md", "report.html", MANIFEST, "plots/groups.svg"}
     manifest = json.loads(store.get_bytes(prefix + MANIFEST))
     for name, entry in manifest["files"].items():
@@ -101,7 +118,9 @@ def test_model_version_gets_governance_tags(s3_settings, tracker):
     mv = client.create_model_version("credit-scorer", source="s3://somewhere/model", run_id=None)
     version = str(mv.version)  # an int in-process, a str through a server: normalise
     store = open_store(s3_settings)
-    published = publish(_record("credit-scorer", version), store=store, tracker=tracker, model_version=("credit-scorer", version))
+    published = publish(
+        _record("credit-scorer", version), store=store, tracker=tracker, model_version=("credit-scorer", version)
+    )
     tags = client.get_model_version("credit-scorer", version).tags
     assert tags["govgate.model_review.decision"] == "fail"
     assert tags["govgate.model_review.record_uri"] == published.record_uri

@@ -49,7 +49,10 @@ def test_planted_secret_and_pii_fail_the_review_without_leaking(prefect_harness,
 
     # never raw PII or secrets in the evidence
     frame = pd.read_csv(data)
-    everything = "".join(store.get_bytes(i.key).decode() for i in store.list(result["record_uri"].rsplit("/", 1)[0].split(store.prefix, 1)[1]))
+    everything = "".join(
+        store.get_bytes(i.key).decode()
+        for i in store.list(result["record_uri"].rsplit("/", 1)[0].split(store.prefix, 1)[1])
+    )
     assert demo_data._FAKE_SECRET not in everything and demo_data._FAKE_KEY_ID not in everything
     for value in list(frame["email"][:50]) + list(frame["national_id"][:50]) + list(frame["phone"][:50]):
         assert str(value) not in everything
@@ -108,16 +111,39 @@ def test_missing_s3_key_fails_clearly(prefect_harness, s3_settings):
 
 def test_reviews_file_from_shared_data(prefect_harness, s3_settings, shared_data, tmp_path):
     """The shared e-commerce reviews (no header row, real reviewer names, free text)."""
-    cols = ["reviewerID", "asin", "reviewerName", "helpful", "reviewText", "overall", "summary", "unixReviewTime", "reviewTime"]
+    cols = [
+        "reviewerID",
+        "asin",
+        "reviewerName",
+        "helpful",
+        "reviewText",
+        "overall",
+        "summary",
+        "unixReviewTime",
+        "reviewTime",
+    ]
     sheet = tmp_path / "reviews.yaml"
-    sheet.write_text(yaml.safe_dump({
-        "name": "musical-instrument-reviews", "owner": "shop-data", "source": "Amazon 5-core export",
-        "collection_method": "public reviews", "purpose": "helpfulness model", "legal_basis": "legitimate_interests",
-        "retention": "P1Y", "format": {"header": False},
-        "columns": [{"name": c, "type": "text" if c in ("reviewText", "summary") else None} for c in cols],
-        "expectation_suites": ["ecommerce_reviews"],
-    }))  # fmt: skip
-    result = data_review(dataset=str(shared_data / "ecommerce" / "Musical_instruments_reviews.csv"), datasheet=str(sheet), chunk_rows=2000)
+    sheet.write_text(
+        yaml.safe_dump(
+            {
+                "name": "musical-instrument-reviews",
+                "owner": "shop-data",
+                "source": "Amazon 5-core export",
+                "collection_method": "public reviews",
+                "purpose": "helpfulness model",
+                "legal_basis": "legitimate_interests",
+                "retention": "P1Y",
+                "format": {"header": False},
+                "columns": [{"name": c, "type": "text" if c in ("reviewText", "summary") else None} for c in cols],
+                "expectation_suites": ["ecommerce_reviews"],
+            }
+        )
+    )
+    result = data_review(
+        dataset=str(shared_data / "ecommerce" / "Musical_instruments_reviews.csv"),
+        datasheet=str(sheet),
+        chunk_rows=2000,
+    )
     record = _record(open_store(s3_settings), result)
     ids = {c["id"] for c in record["checks"]}
     assert {"data.pii.column.reviewText", "data.secrets.reviewText", "data.pii.ner"} <= ids

@@ -13,7 +13,9 @@ def test_data_review_on_a_two_worker_local_cluster(prefect_harness, s3_settings,
     from prefect_dask import DaskTaskRunner
 
     data, sheet = demo_data.write_demo_inputs(tmp_path / "demo", n=1200)
-    runner = DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True, "dashboard_address": None})
+    runner = DaskTaskRunner(
+        cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True, "dashboard_address": None}
+    )
     on_dask = data_review.with_options(task_runner=runner)
     result = on_dask(dataset=str(data), datasheet=str(sheet), chunk_rows=300)
 

@@ -9,7 +9,14 @@ from govgate.settings import DEFAULT_POLICY
 
 def test_every_gate_is_a_deployment_with_a_parameter_form():
     deployments = {d.name: d for d in gate_deployments(load_policy(DEFAULT_POLICY))}
-    assert {"evidence-selftest", "data-review", "model-review", "launch-evidence", "retention-purge", "model-review-poll"} <= set(deployments)
+    assert {
+        "evidence-selftest",
+        "data-review",
+        "model-review",
+        "launch-evidence",
+        "retention-purge",
+        "model-review-poll",
+    } <= set(deployments)
     for d in deployments.values():
         assert "govgate" in d.tags and d.description
     # the form the Prefect UI renders comes from the flow's typed signature and docstring
@@ -21,7 +28,11 @@ def test_every_gate_is_a_deployment_with_a_parameter_form():
 
 
 def test_purge_schedule_comes_from_policy_and_deletes(tmp_path):
-    text = DEFAULT_POLICY.read_text().replace('cron: "0 2 * * *"', 'cron: "30 3 * * *"').replace("timezone: UTC", "timezone: Asia/Ho_Chi_Minh")
+    text = (
+        DEFAULT_POLICY.read_text()
+        .replace('cron: "0 2 * * *"', 'cron: "30 3 * * *"')
+        .replace("timezone: UTC", "timezone: Asia/Ho_Chi_Minh")
+    )
     path = tmp_path / "policy.yaml"
     path.write_text(text)
     (purge,) = [d for d in gate_deployments(load_policy(path)) if d.name == "retention-purge"]
@@ -50,7 +61,10 @@ def test_prefect_yaml_matches_the_flows_and_served_deployments():
     raw = yaml.safe_load((REPO_ROOT / "prefect.yaml").read_text())
     project = PrefectYamlModel.model_validate(raw)  # the model `prefect deploy` reads the file with
     (clone, *install) = raw["pull"]
-    assert "prefect.deployments.steps.git_clone" in clone and "{{" in clone["prefect.deployments.steps.git_clone"]["repository"]
+    assert (
+        "prefect.deployments.steps.git_clone" in clone
+        and "{{" in clone["prefect.deployments.steps.git_clone"]["repository"]
+    )
     assert install, "the pull steps must install govgate after cloning it"
 
     served = {d.name: d for d in gate_deployments(load_policy(DEFAULT_POLICY))}
@@ -67,16 +81,25 @@ def test_prefect_yaml_matches_the_flows_and_served_deployments():
 
         # schedules are the policy's (the served ones are built from it), e.g. the purge deletes on schedule
         mine = [(s.cron, s.timezone, s.active, s.parameters) for s in d.schedules or []]
-        theirs = [(s.schedule.cron, s.schedule.timezone, s.active, s.parameters or {}) for s in served[name].schedules or []]
+        theirs = [
+            (s.schedule.cron, s.schedule.timezone, s.active, s.parameters or {}) for s in served[name].schedules or []
+        ]
         assert mine == theirs, f"{name}: prefect.yaml schedules {mine} differ from the policy's {theirs}"
     assert deployed["retention-purge"].schedules[0].parameters == {"dry_run": False}
 
     # a registration event triggers the model review with the version it names, as under `govgate serve`
     (trigger,) = [DeploymentEventTrigger(**t) for t in deployed["model-review"].triggers]
     assert trigger.expect == {"mlflow.model_version.created"}
-    assert trigger.parameters == {"model_name": "{{ event.payload.name }}", "model_version": "{{ event.payload.version }}"}
+    assert trigger.parameters == {
+        "model_name": "{{ event.payload.name }}",
+        "model_version": "{{ event.payload.version }}",
+    }
     (served_trigger,) = served["model-review"].triggers
-    assert (trigger.name, trigger.match, trigger.expect) == (served_trigger.name, served_trigger.match, served_trigger.expect)
+    assert (trigger.name, trigger.match, trigger.expect) == (
+        served_trigger.name,
+        served_trigger.match,
+        served_trigger.expect,
+    )
     from flows.model_review import model_review
 
     assert {"model_name", "model_version"} <= set(model_review.parameters.properties)
@@ -86,7 +109,10 @@ def test_model_review_fires_on_registration_events_and_the_poll_is_scheduled_fro
     deployments = {d.name: d for d in gate_deployments(load_policy(DEFAULT_POLICY))}
     (trigger,) = deployments["model-review"].triggers
     assert trigger.expect == {"mlflow.model_version.created"}
-    assert trigger.parameters == {"model_name": "{{ event.payload.name }}", "model_version": "{{ event.payload.version }}"}
+    assert trigger.parameters == {
+        "model_name": "{{ event.payload.name }}",
+        "model_version": "{{ event.payload.version }}",
+    }
     # the templated parameters are strings in the flow's signature: they always validate
     from flows.model_review import model_review
 
@@ -99,4 +125,3 @@ def test_model_review_fires_on_registration_events_and_the_poll_is_scheduled_fro
     path.write_text(DEFAULT_POLICY.read_text().replace('cron: "*/15 * * * *"', 'cron: "0 * * * *"'))
     (poll,) = [d for d in gate_deployments(load_policy(path)) if d.name == "model-review-poll"][0].schedules
     assert poll.schedule.cron == "0 * * * *"
-

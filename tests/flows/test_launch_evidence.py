@@ -19,7 +19,13 @@ from govgate.store import open_store, store_for_uri
 from govgate.tracking import Tracker
 from tests.core.test_package import make_model_with_evidence
 
-OWNER = {"name": "Ann Owner", "role": "model_owner", "decision": "approve", "comment": "fit for launch", "accepted_risks": ["drift"]}
+OWNER = {
+    "name": "Ann Owner",
+    "role": "model_owner",
+    "decision": "approve",
+    "comment": "fit for launch",
+    "accepted_risks": ["drift"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +54,9 @@ def _artifact_keys(flow_run_id):
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
     with get_client(sync_client=True) as client:
-        arts = client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+        arts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
     return {a.key for a in arts}
 
 
@@ -74,7 +82,9 @@ def test_headless_launch_seals_tags_and_verifies(prefect_harness, local_settings
     assert record.check("launch.signoff").outcome.value == "pass"
     assert record.check("launch.lineage").outcome.value == "pass"
     assert record.check("launch.package.sealed").details["manifest_sha256"] == result["manifest_sha256"]
-    assert {"launch-evidence-completeness", "launch-evidence-package", "launch-evidence-summary"} <= _artifact_keys(state.state_details.flow_run_id)
+    assert {"launch-evidence-completeness", "launch-evidence-package", "launch-evidence-summary"} <= _artifact_keys(
+        state.state_details.flow_run_id
+    )
     store = open_store(local_settings)
     manifest = json.loads(store.get_bytes(record.evidence_prefix() + MANIFEST_NAME))
     assert manifest["signoffs"][0]["accepted_risks"] == ["drift"]
@@ -82,11 +92,16 @@ def test_headless_launch_seals_tags_and_verifies(prefect_harness, local_settings
     assert {r["kind"]: r["status"] for r in manifest["completeness"] if r["required"]}["signoff"] == "present"
 
     # a rejection: a new package, the version's tag follows, the first package stays valid
-    rejected = launch_evidence(model_uri=made["model_uri"], signoffs=[{**OWNER, "decision": "reject", "comment": "not yet"}])
+    rejected = launch_evidence(
+        model_uri=made["model_uri"], signoffs=[{**OWNER, "decision": "reject", "comment": "not yet"}]
+    )
     assert rejected["decision"] == "fail" and rejected["package_id"] != result["package_id"]
     tags = Tracker.from_settings(local_settings).client.get_model_version(made["name"], made["version"]).tags
     assert tags["govgate.launch.decision"] == "fail" and tags["govgate.launch.package_uri"] == rejected["package_uri"]
-    assert verify_package(result["package_uri"], local_settings).ok and verify_package(f"models:/{made['name']}/{made['version']}", local_settings).ok
+    assert (
+        verify_package(result["package_uri"], local_settings).ok
+        and verify_package(f"models:/{made['name']}/{made['version']}", local_settings).ok
+    )
 
 
 def test_incomplete_evidence_stops_the_launch_but_seals_what_was_there(prefect_harness, local_settings, model):
@@ -129,18 +144,40 @@ def test_signoff_pauses_the_run_and_resumes_with_input_from_the_api(prefect_harn
     risk = tmp_path / "risk-assessment.md"
     risk.write_text("# Risk assessment\nResidual risk: drift.\n")
     box: dict = {}
-    thread = threading.Thread(target=lambda: box.update(state=launch_evidence(
-        model_uri=made["model_uri"], tier="high", risk_assessment=str(risk), signoff_poll_seconds=1, return_state=True)))  # fmt: skip
+    thread = threading.Thread(
+        target=lambda: box.update(
+            state=launch_evidence(
+                model_uri=made["model_uri"],
+                tier="high",
+                risk_assessment=str(risk),
+                signoff_poll_seconds=1,
+                return_state=True,
+            )
+        )
+    )
     thread.start()
     try:
         first = _wait_paused()
         assert first["model_uri"] == made["model_uri"] and first["pause_key"] == "launch-signoff-1"
-        _resume(first["flow_run_id"], name="Ann Owner", role="model_owner", decision="approve", comment="ok", accepted_risks=["drift"])
+        _resume(
+            first["flow_run_id"],
+            name="Ann Owner",
+            role="model_owner",
+            decision="approve",
+            comment="ok",
+            accepted_risks=["drift"],
+        )
         deadline = time.monotonic() + 30
         while (second := _wait_paused()) and second["pause_key"] != "launch-signoff-2":
             assert time.monotonic() < deadline
             time.sleep(0.3)
-        _resume(second["flow_run_id"], name="Rui Risk", role="risk_officer", decision="approve", accepted_risks=["small groups"])
+        _resume(
+            second["flow_run_id"],
+            name="Rui Risk",
+            role="risk_officer",
+            decision="approve",
+            accepted_risks=["small groups"],
+        )
     finally:
         thread.join(timeout=120)
     state = box["state"]
@@ -151,7 +188,9 @@ def test_signoff_pauses_the_run_and_resumes_with_input_from_the_api(prefect_harn
     record = _record(local_settings, result)
     signoffs = json.loads(store.get_bytes(record.evidence_prefix() + SIGNOFFS_NAME))["signoffs"]
     assert [(s["name"], s["role"], s["accepted_risks"]) for s in signoffs] == [
-        ("Ann Owner", "model_owner", ["drift"]), ("Rui Risk", "risk_officer", ["small groups"])]  # fmt: skip
+        ("Ann Owner", "model_owner", ["drift"]),
+        ("Rui Risk", "risk_officer", ["small groups"]),
+    ]
     assert record.decision.decided_by == "Ann Owner, Rui Risk"
     assert verify_package(result["package_uri"], local_settings).ok
     with pytest.raises(GovgateError, match="is not waiting for a sign-off"):
@@ -160,7 +199,9 @@ def test_signoff_pauses_the_run_and_resumes_with_input_from_the_api(prefect_harn
 
 def test_signoff_timeout_ends_the_run_as_needs_review(prefect_harness, local_settings, model):
     made = model[1]
-    state = launch_evidence(model_uri=made["model_uri"], signoff_timeout_seconds=2, signoff_poll_seconds=1, return_state=True)
+    state = launch_evidence(
+        model_uri=made["model_uri"], signoff_timeout_seconds=2, signoff_poll_seconds=1, return_state=True
+    )
     assert state.is_completed(), state.message
     result = state.result()
     assert result["decision"] == "needs-review"
@@ -175,7 +216,9 @@ def test_s3_launch_package_is_retention_locked(prefect_harness, s3_settings, tmp
     risk = tmp_path / "risk.md"
     risk.write_text("# Risk assessment\n")
     policy = load_policy(s3_settings.policy)
-    result = launch_evidence(model_uri=made["model_uri"], tier="high", risk_assessment=str(risk), signoffs=demo_signoffs(policy, "high"))
+    result = launch_evidence(
+        model_uri=made["model_uri"], tier="high", risk_assessment=str(risk), signoffs=demo_signoffs(policy, "high")
+    )
     assert result["decision"] == "pass", result
     report = verify_package(result["package_uri"], s3_settings)
     assert report.ok, report.problems
@@ -183,4 +226,6 @@ def test_s3_launch_package_is_retention_locked(prefect_harness, s3_settings, tmp
     store, key = store_for_uri(result["manifest_uri"], s3_settings)
     head = store.head(key)
     assert head.retention.mode == "COMPLIANCE" and head.retention.until.year >= 2030
-    assert [s["comment"] for s in json.loads(store.get_bytes(key))["signoffs"]] == ["automatic demo sign-off: not a human decision"] * 2
+    assert [s["comment"] for s in json.loads(store.get_bytes(key))["signoffs"]] == [
+        "automatic demo sign-off: not a human decision"
+    ] * 2

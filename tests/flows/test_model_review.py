@@ -40,18 +40,29 @@ def registered_model(s3_settings, credit_eval):
     Tracker.from_settings(s3_settings)  # sets the S3 endpoint for MLflow's artifact client
     from govgate.tracking import ensure_experiment
 
-    mlflow.set_experiment(experiment_id=ensure_experiment(mlflow.MlflowClient(), "training", f"{s3_settings.effective_mlflow_artifact_location}/training"))
+    mlflow.set_experiment(
+        experiment_id=ensure_experiment(
+            mlflow.MlflowClient(), "training", f"{s3_settings.effective_mlflow_artifact_location}/training"
+        )
+    )
     with mlflow.start_run():
         info = mlflow.sklearn.log_model(
-            model, name="model", pip_requirements=["scikit-learn"], serialization_format="cloudpickle",
+            model,
+            name="model",
+            pip_requirements=["scikit-learn"],
+            serialization_format="cloudpickle",
             signature=infer_signature(df[FEATURES], model.predict(df[FEATURES])),
             registered_model_name="credit-scorer",
-        )  # fmt: skip
+        )
     client = mlflow.MlflowClient()
     version = str(client.search_model_versions("name = 'credit-scorer'")[0].version)
-    client.set_model_version_tag("credit-scorer", version, "intended_use", "Rank consumer loan applications for manual review")
+    client.set_model_version_tag(
+        "credit-scorer", version, "intended_use", "Rank consumer loan applications for manual review"
+    )
     client.set_model_version_tag("credit-scorer", version, "out_of_scope_use", "Fully automated rejection")
-    client.set_model_version_tag("credit-scorer", version, "limitations", "Trained on 1,000 historical German applications")
+    client.set_model_version_tag(
+        "credit-scorer", version, "limitations", "Trained on 1,000 historical German applications"
+    )
     return model, version, info
 
 
@@ -60,14 +71,28 @@ def test_credit_model_review_tags_version_and_writes_card(prefect_harness, s3_se
 
     df, path = credit_eval
     model, version, _ = registered_model
-    result = model_review(model_uri=f"models:/credit-scorer/{version}", data=str(path), label="credit",
-                          sensitive=["sex", "age>=25"], pos_label="1", tier="high")  # fmt: skip
+    result = model_review(
+        model_uri=f"models:/credit-scorer/{version}",
+        data=str(path),
+        label="credit",
+        sensitive=["sex", "age>=25"],
+        pos_label="1",
+        tier="high",
+    )
     store = open_store(s3_settings)
     prefix = result["record_uri"].split(f"s3://{store.bucket}/{store.prefix}", 1)[1].rsplit("/", 1)[0] + "/"
     record = json.loads(store.get_bytes(prefix + "record.json"))
     ids = {c["id"]: c for c in record["checks"]}
-    assert {"performance.accuracy", "performance.roc_auc", "performance.by_group.sex", "fairness.report",
-            "reference.distributions", "model_card.documentation", "leakage.probe", "robustness.perturbation"} <= set(ids)
+    assert {
+        "performance.accuracy",
+        "performance.roc_auc",
+        "performance.by_group.sex",
+        "fairness.report",
+        "reference.distributions",
+        "model_card.documentation",
+        "leakage.probe",
+        "robustness.perturbation",
+    } <= set(ids)
     assert any(i.startswith("fairness.sex") for i in ids) and any("age>=25" in i for i in ids)
     assert ids["leakage.probe"]["outcome"] == "skipped" and "tabular" in ids["leakage.probe"]["message"]
     assert ids["performance.roc_auc"]["outcome"] == "skipped"  # sklearn flavor returns labels only
@@ -75,7 +100,9 @@ def test_credit_model_review_tags_version_and_writes_card(prefect_harness, s3_se
 
     # selection rate by sex agrees with Fairlearn's public API to 1e-9
     pred = (model.predict(df[FEATURES]) == 1).astype(int)
-    mf = MetricFrame(metrics=selection_rate, y_true=(df["credit"] == 1).astype(int), y_pred=pred, sensitive_features=df["sex"])
+    mf = MetricFrame(
+        metrics=selection_rate, y_true=(df["credit"] == 1).astype(int), y_pred=pred, sensitive_features=df["sex"]
+    )
     rates = {m["name"]: m["value"] for c in record["checks"] if c["id"] == "fairness.groups.sex" for m in c["metrics"]}
     for group, value in mf.by_group.items():
         assert abs(rates[f"selection_rate[sex={group}]"] - value) < 1e-9
@@ -96,7 +123,9 @@ def test_credit_model_review_tags_version_and_writes_card(prefect_harness, s3_se
 def test_precomputed_scores_without_a_model(prefect_harness, s3_settings, credit_eval, tmp_path):
     df, _ = credit_eval
     rng = np.random.default_rng(1)
-    scored = df[[*FEATURES, "sex", "credit"]].assign(score=np.clip(0.6 + 0.2 * (df["credit"] == 1) + rng.normal(0, 0.2, len(df)), 0, 1))
+    scored = df[[*FEATURES, "sex", "credit"]].assign(
+        score=np.clip(0.6 + 0.2 * (df["credit"] == 1) + rng.normal(0, 0.2, len(df)), 0, 1)
+    )
     path = tmp_path / "scored.csv"
     scored.to_csv(path, index=False)
     result = model_review(data=str(path), label="credit", sensitive=["sex"], score_column="score", tier="medium")
@@ -118,7 +147,13 @@ def test_precomputed_scores_without_a_model(prefect_harness, s3_settings, credit
 )
 def test_bad_inputs_fail_clearly(prefect_harness, s3_settings, credit_eval, kwargs, message):
     _, path = credit_eval
-    params = {"data": str(path), "label": "credit", "sensitive": ["sex"], "score_column": None, "prediction_column": "credit"}
+    params = {
+        "data": str(path),
+        "label": "credit",
+        "sensitive": ["sex"],
+        "score_column": None,
+        "prediction_column": "credit",
+    }
     params.update(kwargs)
     if "model_uri" in kwargs:
         params.pop("prediction_column")

@@ -25,10 +25,19 @@ def _log(settings, python_model, name, input_example):
     Tracker.from_settings(settings)
     from govgate.tracking import ensure_experiment
 
-    mlflow.set_experiment(experiment_id=ensure_experiment(mlflow.MlflowClient(), "training", f"{settings.effective_mlflow_artifact_location}/training"))
+    mlflow.set_experiment(
+        experiment_id=ensure_experiment(
+            mlflow.MlflowClient(), "training", f"{settings.effective_mlflow_artifact_location}/training"
+        )
+    )
     with mlflow.start_run():
-        mlflow.pyfunc.log_model(name="model", python_model=python_model, pip_requirements=["pandas"],
-                                registered_model_name=name, input_example=input_example)  # fmt: skip
+        mlflow.pyfunc.log_model(
+            name="model",
+            python_model=python_model,
+            pip_requirements=["pandas"],
+            registered_model_name=name,
+            input_example=input_example,
+        )
     client = mlflow.MlflowClient()
     return client, str(max(int(v.version) for v in client.search_model_versions(f"name = '{name}'")))
 
@@ -40,8 +49,12 @@ def test_leaking_generative_model_fails_the_probe_and_findings_are_redacted(pref
 
     class CodeModel(mlflow.pyfunc.PythonModel):
         def predict(self, context, model_input, params=None):
-            return [f"here you go: {key_id} and a long completion text" if "AKIA" in p else "def add(a, b):\n    return a + b  # done"
-                    for p in model_input["prompt"]]  # fmt: skip
+            return [
+                f"here you go: {key_id} and a long completion text"
+                if "AKIA" in p
+                else "def add(a, b):\n    return a + b  # done"
+                for p in model_input["prompt"]
+            ]
 
     client, version = _log(s3_settings, CodeModel(), "code-model", pd.DataFrame({"prompt": ["x"]}))
     data = tmp_path / "eval.csv"
@@ -69,8 +82,15 @@ def test_regression_alias_and_group_metrics(prefect_harness, s3_settings, tmp_pa
     client.set_registered_model_alias("doubler", "candidate", version)
     path = tmp_path / "reg.csv"
     frame.to_csv(path, index=False)
-    result = model_review(model_uri="models:/doubler@candidate", data=str(path), label="y", sensitive=["region"],
-                          task_type="regression", features=["x"], tier="low")  # fmt: skip
+    result = model_review(
+        model_uri="models:/doubler@candidate",
+        data=str(path),
+        label="y",
+        sensitive=["region"],
+        task_type="regression",
+        features=["x"],
+        tier="low",
+    )
     record = _record(s3_settings, result)
     checks = {c["id"]: c for c in record["checks"]}
     metrics = {m["name"]: m["value"] for m in checks["performance.regression"]["metrics"]}
@@ -101,7 +121,11 @@ def test_model_that_fails_to_predict(prefect_harness, s3_settings, tmp_path):
     _, version = _log(s3_settings, Broken(), "broken", pd.DataFrame({"a": [1.0]}))
     path = tmp_path / "d.csv"
     pd.DataFrame({"a": [1.0, 2.0], "y": [0, 1], "g": ["x", "y"]}).to_csv(path, index=False)
-    state = model_review(model_uri=f"models:/broken/{version}", data=str(path), label="y", sensitive=["g"], return_state=True)
-    assert state.is_failed() and "failed to predict on the evaluation data" in state.message and "income" in state.message
+    state = model_review(
+        model_uri=f"models:/broken/{version}", data=str(path), label="y", sensitive=["g"], return_state=True
+    )
+    assert (
+        state.is_failed() and "failed to predict on the evaluation data" in state.message and "income" in state.message
+    )
     tags = Tracker.from_settings(s3_settings).client.get_model_version("broken", version).tags
     assert tags["govgate.model_review.decision"] == "error"  # never a pass that was not computed

@@ -40,16 +40,26 @@ def register_version(tracking_uri: str, data: Path, name: str = MODEL) -> str:
 
     client = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
     if not client.search_registered_models(f"name = '{name}'"):
-        client.create_registered_model(name, tags={"govgate.eval_data": str(data), "govgate.label": "approved", "govgate.sensitive": "sex"})
+        client.create_registered_model(
+            name, tags={"govgate.eval_data": str(data), "govgate.label": "approved", "govgate.sensitive": "sex"}
+        )
     frame = pd.read_csv(data)
     X = frame[["income", "debt"]]
     model = LogisticRegression(max_iter=200).fit(X, frame["approved"])
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
-    experiment = client.get_experiment_by_name("training") or client.get_experiment(client.create_experiment("training"))
+    experiment = client.get_experiment_by_name("training") or client.get_experiment(
+        client.create_experiment("training")
+    )
     with mlflow.start_run(experiment_id=experiment.experiment_id):
-        mlflow.sklearn.log_model(model, name="model", pip_requirements=["scikit-learn"], serialization_format="cloudpickle",
-                                 signature=infer_signature(X, model.predict(X)), registered_model_name=name)  # fmt: skip
+        mlflow.sklearn.log_model(
+            model,
+            name="model",
+            pip_requirements=["scikit-learn"],
+            serialization_format="cloudpickle",
+            signature=infer_signature(X, model.predict(X)),
+            registered_model_name=name,
+        )
     return str(max(int(v.version) for v in client.search_model_versions(f"name = '{name}'")))
 
 
@@ -110,7 +120,9 @@ serve(review, broken)
 
 
 def _start(cmd: list[str], env: dict, log: Path) -> subprocess.Popen:
-    return subprocess.Popen(cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True)
+    return subprocess.Popen(
+        cmd, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT, cwd=REPO, start_new_session=True
+    )
 
 
 def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 120) -> None:
@@ -134,7 +146,7 @@ def test_registration_on_a_real_mlflow_server_triggers_a_model_review(prefect_ha
     from prefect.settings import PREFECT_API_URL
     from typer.testing import CliRunner
 
-    from govgate.cli import app
+    from cli.main import app
 
     api_url = PREFECT_API_URL.value()
     mlflow_port, bridge_port = free_port(), free_port()
@@ -142,34 +154,92 @@ def test_registration_on_a_real_mlflow_server_triggers_a_model_review(prefect_ha
     secret = "e2e-webhook-secret"
     home = tmp_path / "home"
     base = {k: v for k, v in os.environ.items() if not k.startswith("GOVGATE_")}
-    env = {**base, "GOVGATE_HOME": str(home), "PREFECT_API_URL": api_url, "GOVGATE_PREFECT_API_URL": api_url,
-           "GOVGATE_MLFLOW_TRACKING_URI": tracking_uri, "GOVGATE_BRIDGE_SECRET": secret}  # fmt: skip
+    env = {
+        **base,
+        "GOVGATE_HOME": str(home),
+        "PREFECT_API_URL": api_url,
+        "GOVGATE_PREFECT_API_URL": api_url,
+        "GOVGATE_MLFLOW_TRACKING_URI": tracking_uri,
+        "GOVGATE_BRIDGE_SECRET": secret,
+    }
     logs = {name: tmp_path / f"{name}.log" for name in ("mlflow", "bridge", "serve")}
     procs = []
     try:
-        procs.append(mlflow := _start(
-            [sys.executable, "-m", "mlflow", "server", "--host", "127.0.0.1", "--port", str(mlflow_port), "--workers", "1",
-             "--backend-store-uri", f"sqlite:///{tmp_path / 'mlflow.db'}", "--artifacts-destination", str(tmp_path / "mlartifacts")],
-            {**env, "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-             "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https", "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true"}, logs["mlflow"]))  # fmt: skip
-        procs.append(bridge := _start([sys.executable, "-m", "govgate.cli", "bridge", "--port", str(bridge_port)], env, logs["bridge"]))
-        procs.append(serve := _start([sys.executable, "-c", SERVE_SCRIPT], {**env, "PREFECT_RUNNER_POLL_FREQUENCY": "2"}, logs["serve"]))
+        procs.append(
+            mlflow := _start(
+                [
+                    sys.executable,
+                    "-m",
+                    "mlflow",
+                    "server",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(mlflow_port),
+                    "--workers",
+                    "1",
+                    "--backend-store-uri",
+                    f"sqlite:///{tmp_path / 'mlflow.db'}",
+                    "--artifacts-destination",
+                    str(tmp_path / "mlartifacts"),
+                ],
+                {
+                    **env,
+                    "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+                    "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
+                    "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
+                },
+                logs["mlflow"],
+            )
+        )
+        procs.append(
+            bridge := _start(
+                [sys.executable, "-m", "cli.main", "bridge", "--port", str(bridge_port)], env, logs["bridge"]
+            )
+        )
+        procs.append(
+            serve := _start(
+                [sys.executable, "-c", SERVE_SCRIPT], {**env, "PREFECT_RUNNER_POLL_FREQUENCY": "2"}, logs["serve"]
+            )
+        )
         _wait_http(f"{tracking_uri}/health", mlflow, logs["mlflow"])
         _wait_http(f"http://127.0.0.1:{bridge_port}/health", bridge, logs["bridge"])
 
         # govgate webhook install: registers the signed webhook and sends MLflow's test delivery through the bridge
-        result = CliRunner().invoke(app, ["webhook", "install", "--url", f"http://127.0.0.1:{bridge_port}/mlflow",
-                                          "--tracking-uri", tracking_uri], env={"GOVGATE_BRIDGE_SECRET": secret})  # fmt: skip
+        result = CliRunner().invoke(
+            app,
+            ["webhook", "install", "--url", f"http://127.0.0.1:{bridge_port}/mlflow", "--tracking-uri", tracking_uri],
+            env={"GOVGATE_BRIDGE_SECRET": secret},
+        )
         assert result.exit_code == 0, result.output
         assert "created" in result.output and "test delivery: ok" in result.output
-        again = CliRunner().invoke(app, ["webhook", "install", "--url", f"http://127.0.0.1:{bridge_port}/mlflow",
-                                         "--tracking-uri", tracking_uri, "--no-test"], env={"GOVGATE_BRIDGE_SECRET": secret})  # fmt: skip
+        again = CliRunner().invoke(
+            app,
+            [
+                "webhook",
+                "install",
+                "--url",
+                f"http://127.0.0.1:{bridge_port}/mlflow",
+                "--tracking-uri",
+                tracking_uri,
+                "--no-test",
+            ],
+            env={"GOVGATE_BRIDGE_SECRET": secret},
+        )
         assert again.exit_code == 0 and "updated" in again.output  # idempotent: one webhook, updated
 
         with get_client(sync_client=True) as client:  # both deployments are served before the registration
             deadline = time.monotonic() + 90
-            while len(client.read_deployments(deployment_filter=DeploymentFilter(name=DeploymentFilterName(
-                    any_=["model-review", "model-review-broken-trigger"])))) < 2:  # fmt: skip
+            while (
+                len(
+                    client.read_deployments(
+                        deployment_filter=DeploymentFilter(
+                            name=DeploymentFilterName(any_=["model-review", "model-review-broken-trigger"])
+                        )
+                    )
+                )
+                < 2
+            ):
                 assert time.monotonic() < deadline and serve.poll() is None, logs["serve"].read_text()[-3000:]
                 time.sleep(1)
             time.sleep(3)  # the automations are loaded by the server's trigger service
@@ -179,28 +249,40 @@ def test_registration_on_a_real_mlflow_server_triggers_a_model_review(prefect_ha
             deadline = time.monotonic() + 240
             run = None
             while time.monotonic() < deadline:
-                runs = client.read_flow_runs(deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["model-review"])))
+                runs = client.read_flow_runs(
+                    deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["model-review"]))
+                )
                 run = runs[0] if runs else None
                 if run is not None and run.state is not None and run.state.is_final():
                     break
                 time.sleep(2)
             else:
-                pytest.fail(f"no finished model-review run (last: {run and run.state}).\nbridge:\n{logs['bridge'].read_text()[-2000:]}"
-                            f"\nserve:\n{logs['serve'].read_text()[-3000:]}\nmlflow:\n{logs['mlflow'].read_text()[-2000:]}")  # fmt: skip
+                pytest.fail(
+                    f"no finished model-review run (last: {run and run.state}).\nbridge:\n{logs['bridge'].read_text()[-2000:]}"
+                    f"\nserve:\n{logs['serve'].read_text()[-3000:]}\nmlflow:\n{logs['mlflow'].read_text()[-2000:]}"
+                )
             assert run.parameters["model_name"] == MODEL and run.parameters["model_version"] == version
             assert run.state.is_completed(), f"{run.state}: {logs['serve'].read_text()[-3000:]}"
-            broken_runs = client.read_flow_runs(deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["model-review-broken-trigger"])))
+            broken_runs = client.read_flow_runs(
+                deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["model-review-broken-trigger"]))
+            )
             assert broken_runs == []
 
         import mlflow
 
-        tags = mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri).get_model_version(MODEL, version).tags
+        tags = (
+            mlflow.MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+            .get_model_version(MODEL, version)
+            .tags
+        )
         assert tags["govgate.model_review.decision"] in ("pass", "fail") and tags["govgate.model_review.record_id"]
 
         # the broken trigger left only a prefect.automation.action.failed event: the bridge reports it
         deadline = time.monotonic() + 60
         while (health := httpx.get(f"http://127.0.0.1:{bridge_port}/health").json())["trigger_failures"] < 1:
-            assert time.monotonic() < deadline, f"failed trigger not reported: {health}\n{logs['bridge'].read_text()[-2000:]}"
+            assert time.monotonic() < deadline, (
+                f"failed trigger not reported: {health}\n{logs['bridge'].read_text()[-2000:]}"
+            )
             time.sleep(1)
         assert health["emitted"] == 1 and health["tests"] == 1 and health["rejected"] == {}
         (failure,) = httpx.get(f"http://127.0.0.1:{bridge_port}/failures").json()

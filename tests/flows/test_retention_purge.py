@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import tempfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -40,7 +40,9 @@ def _artifacts(flow_run_id):
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
 
     with get_client(sync_client=True) as client:
-        arts = client.read_artifacts(artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+        arts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id]))
+        )
     return {a.key: a for a in arts}
 
 
@@ -62,12 +64,14 @@ def seeded(s3_settings, tmp_path):
     store.put("raw/old.csv", b"b", tags={"collected-at": "2020-01-01", "data-class": "raw-personal"})  # 2 versions
     store.put("raw/held.csv", b"h", tags={"collected-at": "2020-01-01", "legal-hold": "yes"})
     store.put("raw/locked.csv", b"l", tags={"collected-at": "2020-01-01"}, legal_hold=True)
-    store.put("raw/fresh.csv", b"f", tags={"collected-at": datetime.now(timezone.utc).date().isoformat()})
+    store.put("raw/fresh.csv", b"f", tags={"collected-at": datetime.now(UTC).date().isoformat()})
     store.put("tmp/data-review/x/part-0.parquet", b"p")
     tracker = Tracker.from_settings(s3_settings)
-    exp = ensure_experiment(tracker.client, "demo-training", f"{s3_settings.effective_mlflow_artifact_location}/demo-training")
-    old_run = _run_with_artifacts(tracker.client, exp, datetime(2020, 1, 1, tzinfo=timezone.utc))
-    new_run = _run_with_artifacts(tracker.client, exp, datetime.now(timezone.utc) - timedelta(days=1))
+    exp = ensure_experiment(
+        tracker.client, "demo-training", f"{s3_settings.effective_mlflow_artifact_location}/demo-training"
+    )
+    old_run = _run_with_artifacts(tracker.client, exp, datetime(2020, 1, 1, tzinfo=UTC))
+    new_run = _run_with_artifacts(tracker.client, exp, datetime.now(UTC) - timedelta(days=1))
     rules = tmp_path / "retention.yaml"
     rules.write_text(RULES)
     return store, tracker, old_run, new_run, rules
@@ -83,13 +87,24 @@ def test_dry_run_reports_what_would_go_and_deletes_nothing(prefect_harness, seed
     state = retention_purge(rules=str(rules), return_state=True)
     assert state.is_completed(), state.message
     result = state.result()
-    assert result["mode"] == "dry-run" and result["would_delete"] == 2 + 1  # raw/old.csv, tmp part, one run folder object
-    after = sorted((i.key, i.version_id) for p in store.list_version_pages("") for i in p if not i.key.startswith(("evidence/", AUDIT_PREFIX)))
+    assert (
+        result["mode"] == "dry-run" and result["would_delete"] == 2 + 1
+    )  # raw/old.csv, tmp part, one run folder object
+    after = sorted(
+        (i.key, i.version_id)
+        for p in store.list_version_pages("")
+        for i in p
+        if not i.key.startswith(("evidence/", AUDIT_PREFIX))
+    )
     assert after == before
     assert _artifact_paths(tracker, old_run, "raw-data") == ["raw-data/sample.csv"]
     arts = _artifacts(state.state_details.flow_run_id)
     listing = arts["retention-purge-dry-run"].data
-    assert "`raw/old.csv`" in listing and "`tmp/data-review/x/part-0.parquet`" in listing and "raw-data/sample.csv" in listing
+    assert (
+        "`raw/old.csv`" in listing
+        and "`tmp/data-review/x/part-0.parquet`" in listing
+        and "raw-data/sample.csv" in listing
+    )
     assert "raw/held.csv" not in listing and "raw/fresh.csv" not in listing
     table = arts["retention-purge-counts"].data
     table = json.loads(table) if isinstance(table, str) else table
@@ -144,7 +159,11 @@ def test_rule_file_error_fails_the_run_before_anything_is_deleted(prefect_harnes
     assert str(rules) in state.message and "rules.1.retain" in state.message
     after = {(i.key, i.version_id) for p in store.list_version_pages("") for i in p}
     assert before <= after  # nothing deleted; only the error record was added
-    records = [i.key for i in store.list("evidence/") if i.key.endswith("/retention-purge/" + i.key.split("/")[-2] + "/record.json")]
+    records = [
+        i.key
+        for i in store.list("evidence/")
+        if i.key.endswith("/retention-purge/" + i.key.split("/")[-2] + "/record.json")
+    ]
     (key,) = records
     record = store.get_json(key)
     assert record["decision"]["outcome"] == "error" and "rules.1.retain" in record["decision"]["reasons"][0]

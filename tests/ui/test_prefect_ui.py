@@ -81,7 +81,9 @@ def browser_context(tmp_path):
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.fail("the playwright package is missing: pip install -e '.[test]' (no browser download needed)", pytrace=False)
+        pytest.fail(
+            "the playwright package is missing: pip install -e '.[test]' (no browser download needed)", pytrace=False
+        )
 
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
@@ -152,7 +154,18 @@ def prefect_server(tmp_path):
     }
     env.pop("PREFECT_API_URL", None)
     proc = _start(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-background"],
+        [
+            sys.executable,
+            "-m",
+            "prefect",
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-background",
+        ],
         env,
         log,
     )
@@ -160,9 +173,14 @@ def prefect_server(tmp_path):
         deadline = time.monotonic() + SERVER_START_S
         while not healthy(api_url):
             if proc.poll() is not None:
-                pytest.fail(f"the Prefect server exited with code {proc.returncode}; log {log}:\n{_tail(log)}", pytrace=False)
+                pytest.fail(
+                    f"the Prefect server exited with code {proc.returncode}; log {log}:\n{_tail(log)}", pytrace=False
+                )
             if time.monotonic() > deadline:
-                pytest.fail(f"the Prefect server was not healthy within {SERVER_START_S}s; log {log}:\n{_tail(log)}", pytrace=False)
+                pytest.fail(
+                    f"the Prefect server was not healthy within {SERVER_START_S}s; log {log}:\n{_tail(log)}",
+                    pytrace=False,
+                )
             time.sleep(0.5)
         yield api_url, log
     finally:
@@ -198,9 +216,14 @@ def served_data_review(prefect_server, local_settings, tmp_path):
                         deployment = client.read_deployment_by_name(DEPLOYMENT)
                     except ObjectNotFound:
                         if proc.poll() is not None:
-                            pytest.fail(f"serve() exited with code {proc.returncode}; log {log}:\n{_tail(log)}", pytrace=False)
+                            pytest.fail(
+                                f"serve() exited with code {proc.returncode}; log {log}:\n{_tail(log)}", pytrace=False
+                            )
                         if time.monotonic() > deadline:
-                            pytest.fail(f"{DEPLOYMENT} was not served within {SERVE_READY_S}s; log {log}:\n{_tail(log)}", pytrace=False)
+                            pytest.fail(
+                                f"{DEPLOYMENT} was not served within {SERVE_READY_S}s; log {log}:\n{_tail(log)}",
+                                pytrace=False,
+                            )
                         time.sleep(1)
             yield api_url, deployment, logs
     finally:
@@ -240,8 +263,13 @@ def _record_api_errors(page) -> list[str]:
             seen.append(f"HTTP {response.status} {response.request.method} {response.url} {body}")
 
     page.on("response", on_response)
-    page.on("requestfailed", lambda request: seen.append(f"request failed: {request.method} {request.url} {request.failure}"))
-    page.on("console", lambda msg: seen.append(f"console {msg.type}: {msg.text[:300]}") if msg.type == "error" else None)
+    page.on(
+        "requestfailed",
+        lambda request: seen.append(f"request failed: {request.method} {request.url} {request.failure}"),
+    )
+    page.on(
+        "console", lambda msg: seen.append(f"console {msg.type}: {msg.text[:300]}") if msg.type == "error" else None
+    )
     return seen
 
 
@@ -314,7 +342,9 @@ def test_data_review_runs_from_the_prefect_ui_form(browser_context, served_data_
         expect(page).to_have_url(re.compile(rf"/deployments/deployment/{deployment.id}/run"), timeout=UI_ACTION_MS)
 
     with step('the run form has no "Run Name" input'):
-        page.locator('xpath=//label[.//span[normalize-space()="Run Name"]]/ancestor::div[.//input][1]//input').fill(run_name)
+        page.locator('xpath=//label[.//span[normalize-space()="Run Name"]]/ancestor::div[.//input][1]//input').fill(
+            run_name
+        )
 
     with step('the parameter form has no text box for "dataset"'):
         _parameter_block(page, "dataset").locator("textarea").fill(str(data))
@@ -339,7 +369,10 @@ def test_data_review_runs_from_the_prefect_ui_form(browser_context, served_data_
             page.wait_for_timeout(2_000 * attempt)
         assert response.status == 201, f"POST create_flow_run answered {response.status}: {response.text()[:500]}"
         if attempt > 1:
-            warnings.warn(f"Prefect answered 503 (SQLite busy) to {attempt - 1} submit(s) of the run form; resubmitted")
+            warnings.warn(
+                f"Prefect answered 503 (SQLite busy) to {attempt - 1} submit(s) of the run form; resubmitted",
+                stacklevel=1,
+            )
         expect(page.get_by_text(f"{run_name} scheduled to start").first).to_be_visible(timeout=UI_ACTION_MS)
 
     with step(f"no link to the new run {run_name} after submitting"):

@@ -54,13 +54,16 @@ def bounded(catalog_regex: str) -> str:
     """A catalog regex with its digit-only boundaries widened: no hex digit before the match and no ASCII
     letter or digit after it, so that runs of digits inside hex digests, UUIDs and other machine ids are
     not taken for phone numbers or ids, while "SĐT0912345678" (a keyword glued in front) still matches."""
-    return (catalog_regex.replace(r"(?<![\d+])", r"(?<![0-9A-Fa-f+])")
-            .replace(r"(?<!\d)", r"(?<![0-9A-Fa-f])")
-            .replace(r"(?!\d)", r"(?![0-9A-Za-z])"))  # fmt: skip
+    return (
+        catalog_regex.replace(r"(?<![\d+])", r"(?<![0-9A-Fa-f+])")
+        .replace(r"(?<!\d)", r"(?<![0-9A-Fa-f])")
+        .replace(r"(?!\d)", r"(?![0-9A-Za-z])")
+    )
+
 
 TAX_CODE_WEIGHTS = (31, 29, 23, 19, 17, 13, 7, 5, 3)
 
-# Scores. The scanner drops results under 0.4 (tasks.pii.SCORE_THRESHOLD).
+# Scores. The scanner drops results under 0.4 (govgate.checks.pii.SCORE_THRESHOLD).
 CCCD_STRICT_SCORE = 0.65  # province code of the catalog + century digit 0-3
 CCCD_GENERIC_SCORE = 0.4  # any 12 digits starting with 0 (births registered abroad use other codes)
 CMND_SCORE = 0.6  # only ever emitted with a context word
@@ -137,8 +140,15 @@ def _whole_value(pattern: str) -> re.Pattern:
     return re.compile(rf"(?<![^\n])(?:{pattern})(?![^\n])")
 
 
-def _zero_restored(recognizer: PatternRecognizer, text: str, raw: list[RecognizerResult], context: list[str] | None,
-                   keywords: re.Pattern, value: re.Pattern, score_of) -> list[RecognizerResult]:  # fmt: skip
+def _zero_restored(
+    recognizer: PatternRecognizer,
+    text: str,
+    raw: list[RecognizerResult],
+    context: list[str] | None,
+    keywords: re.Pattern,
+    value: re.Pattern,
+    score_of,
+) -> list[RecognizerResult]:
     """``raw`` plus values that lost their leading zeros (a phone or id column read as numbers: 912345678
     for 0912345678), found only when the passed context (the column name) names the identifier.
     ``score_of(value)`` restores the zeros and gives the score, or None when it is no such identifier."""
@@ -153,15 +163,20 @@ def _zero_restored(recognizer: PatternRecognizer, text: str, raw: list[Recognize
         explanation = PatternRecognizer.build_regex_explanation(
             recognizer.name, "leading_zero_lost", value.pattern, score, True, 0
         )
-        extra.append(RecognizerResult(
-            entity_type=recognizer.supported_entities[0], start=m.start(), end=m.end(), score=score,
-            analysis_explanation=explanation,
-            recognition_metadata={
-                RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
-                RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
-                RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: True,
-            },
-        ))  # fmt: skip
+        extra.append(
+            RecognizerResult(
+                entity_type=recognizer.supported_entities[0],
+                start=m.start(),
+                end=m.end(),
+                score=score,
+                analysis_explanation=explanation,
+                recognition_metadata={
+                    RecognizerResult.RECOGNIZER_NAME_KEY: recognizer.name,
+                    RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: recognizer.id,
+                    RecognizerResult.IS_SCORE_ENHANCED_BY_CONTEXT_KEY: True,
+                },
+            )
+        )
     return [*raw, *extra]
 
 
@@ -186,9 +201,14 @@ class VnCccdRecognizer(PatternRecognizer):
         self._strict = re.compile(CCCD_REGEX_STRICT)
         self._stripped = _whole_value(r"\d{10,11}")
 
-    def enhance_using_context(self, text: str, raw_recognizer_results: list[RecognizerResult],
-                              other_raw_recognizer_results: list[RecognizerResult], nlp_artifacts: NlpArtifacts,
-                              context: list[str] | None = None) -> list[RecognizerResult]:  # fmt: skip
+    def enhance_using_context(
+        self,
+        text: str,
+        raw_recognizer_results: list[RecognizerResult],
+        other_raw_recognizer_results: list[RecognizerResult],
+        nlp_artifacts: NlpArtifacts,
+        context: list[str] | None = None,
+    ) -> list[RecognizerResult]:
         # 1099012345 in a column named "cccd" is 001099012345 read as a number (province codes 001-008
         # lose two zeros, the others one).
         def score(value: str) -> float | None:
@@ -215,17 +235,23 @@ class VnCmndRecognizer(PatternRecognizer):
         )
         self._keywords = _keyword_regex(CMND_CONTEXT)
 
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
-                regex_flags: int | None = None) -> list[RecognizerResult]:  # fmt: skip
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None, regex_flags: int | None = None
+    ) -> list[RecognizerResult]:
         results = super().analyze(text, entities, nlp_artifacts, regex_flags)
         kept = [r for r in results if has_context(text, r.start, self._keywords)]
         for r in kept:
             _mark_enhanced(r, CMND_SCORE)
         return kept
 
-    def enhance_using_context(self, text: str, raw_recognizer_results: list[RecognizerResult],
-                              other_raw_recognizer_results: list[RecognizerResult], nlp_artifacts: NlpArtifacts,
-                              context: list[str] | None = None) -> list[RecognizerResult]:  # fmt: skip
+    def enhance_using_context(
+        self,
+        text: str,
+        raw_recognizer_results: list[RecognizerResult],
+        other_raw_recognizer_results: list[RecognizerResult],
+        nlp_artifacts: NlpArtifacts,
+        context: list[str] | None = None,
+    ) -> list[RecognizerResult]:
         # A column named after the id (e.g. "so_cmnd") is context for every 9-digit value in it.
         if not _context_matches(context, self._keywords):
             return raw_recognizer_results
@@ -239,8 +265,19 @@ class VnCmndRecognizer(PatternRecognizer):
 class VnPhoneRecognizer(PatternRecognizer):
     """VN_PHONE: mobile (+84 / 84 / 0, network code, 7 digits) and fixed-line (0 + 2xx area code) numbers."""
 
-    CONTEXT = ["điện thoại", "sđt", "sdt", "di động", "phone", "telephone", "mobile", "tel", "hotline", "liên hệ",
-               "zalo"]  # fmt: skip
+    CONTEXT = [
+        "điện thoại",
+        "sđt",
+        "sdt",
+        "di động",
+        "phone",
+        "telephone",
+        "mobile",
+        "tel",
+        "hotline",
+        "liên hệ",
+        "zalo",
+    ]
 
     def __init__(self, supported_language: str = "en"):
         super().__init__(
@@ -259,9 +296,14 @@ class VnPhoneRecognizer(PatternRecognizer):
         self._number = re.compile(rf"^(?:{MOBILE_REGEX_RECALL}|{LANDLINE_REGEX})$")
         self._stripped = _whole_value(r"[35789]\d{8}|2\d{9}")
 
-    def enhance_using_context(self, text: str, raw_recognizer_results: list[RecognizerResult],
-                              other_raw_recognizer_results: list[RecognizerResult], nlp_artifacts: NlpArtifacts,
-                              context: list[str] | None = None) -> list[RecognizerResult]:  # fmt: skip
+    def enhance_using_context(
+        self,
+        text: str,
+        raw_recognizer_results: list[RecognizerResult],
+        other_raw_recognizer_results: list[RecognizerResult],
+        nlp_artifacts: NlpArtifacts,
+        context: list[str] | None = None,
+    ) -> list[RecognizerResult]:
         # 912345678 in a column named "phone" is 0912345678 read as a number.
         def score(value: str) -> float | None:
             return ZERO_LOST_SCORE if self._number.match("0" + value) else None
@@ -292,9 +334,14 @@ class VnTaxCodeRecognizer(PatternRecognizer):
         self._mobile = re.compile(rf"^(?:{MOBILE_REGEX_RECALL})$")
         self._stripped = _whole_value(r"\d{9}(?:[ ]?-[ ]?\d{3})?")
 
-    def enhance_using_context(self, text: str, raw_recognizer_results: list[RecognizerResult],
-                              other_raw_recognizer_results: list[RecognizerResult], nlp_artifacts: NlpArtifacts,
-                              context: list[str] | None = None) -> list[RecognizerResult]:  # fmt: skip
+    def enhance_using_context(
+        self,
+        text: str,
+        raw_recognizer_results: list[RecognizerResult],
+        other_raw_recognizer_results: list[RecognizerResult],
+        nlp_artifacts: NlpArtifacts,
+        context: list[str] | None = None,
+    ) -> list[RecognizerResult]:
         # 100233488 in a column named "ma_so_thue" is 0100233488 read as a number.
         def score(value: str) -> float | None:
             return ZERO_LOST_SCORE if tax_code_is_valid("0" + value) else None
@@ -305,8 +352,9 @@ class VnTaxCodeRecognizer(PatternRecognizer):
         # None keeps the pattern score (True would raise it to 1.0); False drops the match.
         return None if tax_code_is_valid(pattern_text) else False
 
-    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None,
-                regex_flags: int | None = None) -> list[RecognizerResult]:  # fmt: skip
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None, regex_flags: int | None = None
+    ) -> list[RecognizerResult]:
         results = super().analyze(text, entities, nlp_artifacts, regex_flags)
         for r in results:
             value = text[r.start : r.end]

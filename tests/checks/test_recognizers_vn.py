@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tasks.recognizers_vn import (
+from govgate.checks.recognizers_vn import (
     CELL_BREAK,
     VnCccdRecognizer,
     VnCmndRecognizer,
@@ -17,14 +17,16 @@ from tasks.recognizers_vn import (
 
 @pytest.fixture(scope="module")
 def analyzer():
-    from tasks.pii import build_analyzer
+    from govgate.checks.pii import build_analyzer
 
     return build_analyzer(None)[0]
 
 
 def found(analyzer, text: str, entity: str, context: list[str] | None = None) -> list[str]:
     """The texts of ``entity`` the analyzer reports (at its score threshold)."""
-    return [text[r.start : r.end] for r in analyzer.analyze(text, language="en", context=context) if r.entity_type == entity]
+    return [
+        text[r.start : r.end] for r in analyzer.analyze(text, language="en", context=context) if r.entity_type == entity
+    ]
 
 
 def spans(recognizer, text: str) -> list[tuple[str, float]]:
@@ -56,9 +58,14 @@ def test_cccd_found_by_analyzer(analyzer):
 
 @pytest.mark.parametrize(
     "text",
-    ["Số CMND: 123456789", "chứng minh nhân dân số 123456789", "CMT 123456789", "chung minh thu 123456789",
-     "Chứng Minh Thư cấp năm 2010, số 123456789"],
-)  # fmt: skip
+    [
+        "Số CMND: 123456789",
+        "chứng minh nhân dân số 123456789",
+        "CMT 123456789",
+        "chung minh thu 123456789",
+        "Chứng Minh Thư cấp năm 2010, số 123456789",
+    ],
+)
 def test_cmnd_with_context_word(text, analyzer):
     assert spans(VnCmndRecognizer(), text) == [("123456789", pytest.approx(0.6))]
     assert found(analyzer, text, "VN_CMND") == ["123456789"]
@@ -66,9 +73,15 @@ def test_cmnd_with_context_word(text, analyzer):
 
 @pytest.mark.parametrize(
     "text",
-    ["order 123456789 shipped", "123456789", "CMND expired long ago; unrelated text here, much later: 123456789",
-     "CMND\n123456789", f"CMND{CELL_BREAK}123456789", "CMND 1234567890"],
-)  # fmt: skip
+    [
+        "order 123456789 shipped",
+        "123456789",
+        "CMND expired long ago; unrelated text here, much later: 123456789",
+        "CMND\n123456789",
+        f"CMND{CELL_BREAK}123456789",
+        "CMND 1234567890",
+    ],
+)
 def test_cmnd_without_nearby_context_is_not_reported(text, analyzer):
     assert spans(VnCmndRecognizer(), text) == []
     assert found(analyzer, text, "VN_CMND") == []
@@ -83,7 +96,8 @@ def test_cmnd_context_from_column_name(analyzer):
 
 
 @pytest.mark.parametrize(
-    "number", ["0912345678", "+84 912 345 678", "84912345678", "091.234.5678", "0386 123 456", "02438251234", "0559123456"]
+    "number",
+    ["0912345678", "+84 912 345 678", "84912345678", "091.234.5678", "0386 123 456", "02438251234", "0559123456"],
 )
 def test_vn_phone_positive(number, analyzer):
     assert found(analyzer, f"Liên hệ {number} nhé", "VN_PHONE") == [number]
@@ -107,7 +121,9 @@ def test_tax_code_checksum_valid(number):
     assert tax_code_is_valid(number)
 
 
-@pytest.mark.parametrize("number", ["0100233480", "0100233487", "0314409058-000", "0100000009", "010023348", "01002334881"])
+@pytest.mark.parametrize(
+    "number", ["0100233480", "0100233487", "0314409058-000", "0100000009", "010023348", "01002334881"]
+)
 def test_tax_code_checksum_invalid(number):
     assert not tax_code_is_valid(number)
 
@@ -139,10 +155,14 @@ def test_fold():
 
 @pytest.mark.parametrize(
     "value, column, entity",
-    [("912345678", "phone", "VN_PHONE"), ("2438251234", "so_dien_thoai", "VN_PHONE"),
-     ("1099012345", "national_id", "VN_CCCD"), ("79203001234", "cccd", "VN_CCCD"),
-     ("100233488", "ma_so_thue", "VN_TAX_CODE")],
-)  # fmt: skip
+    [
+        ("912345678", "phone", "VN_PHONE"),
+        ("2438251234", "so_dien_thoai", "VN_PHONE"),
+        ("1099012345", "national_id", "VN_CCCD"),
+        ("79203001234", "cccd", "VN_CCCD"),
+        ("100233488", "ma_so_thue", "VN_TAX_CODE"),
+    ],
+)
 def test_leading_zero_lost_found_only_with_column_context(value, column, entity, analyzer):
     assert found(analyzer, value, entity, context=[column]) == [value]
     assert found(analyzer, value, entity, context=["amount"]) == []
@@ -159,7 +179,9 @@ def test_digit_runs_inside_machine_ids_are_not_identifiers(analyzer):
     import hashlib
 
     digests = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(300)]
-    hits = [r.entity_type for d in digests for r in analyzer.analyze(d, language="en") if r.entity_type.startswith("VN_")]
+    hits = [
+        r.entity_type for d in digests for r in analyzer.analyze(d, language="en") if r.entity_type.startswith("VN_")
+    ]
     assert hits == []
     assert found(analyzer, "ab0912345678", "VN_PHONE") == [] and found(analyzer, "0912345678x", "VN_PHONE") == []
     assert found(analyzer, "SĐT0912345678", "VN_PHONE") == ["0912345678"]  # a keyword glued in front still works

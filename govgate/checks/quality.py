@@ -97,11 +97,15 @@ def load_suite(name: str, *, directory: str | Path | None = None) -> list[dict]:
     file and what is wrong (including GX's own validation of every expectation's arguments)."""
     folder = Path(directory) if directory is not None else EXPECTATIONS_DIR
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_\-]*", name):
-        raise InputError(f"expectation suite name {name!r} is not valid: use letters, digits, '_' and '-' (the file is {folder}/<name>.json)")
+        raise InputError(
+            f"expectation suite name {name!r} is not valid: use letters, digits, '_' and '-' (the file is {folder}/<name>.json)"
+        )
     path = folder / f"{name}.json"
     if not path.is_file():
         known = sorted(p.stem for p in folder.glob("*.json")) if folder.is_dir() else []
-        raise InputError(f"expectation suite {name!r}: {path} does not exist; known suites: {', '.join(known) or 'none'}")
+        raise InputError(
+            f"expectation suite {name!r}: {path} does not exist; known suites: {', '.join(known) or 'none'}"
+        )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
@@ -144,7 +148,7 @@ def generic_expectations(columns: list[dict], observed_columns: list[str]) -> li
         if col.get("pii"):
             meta["pii"] = True
 
-        def add(type_: str, **kwargs: Any) -> None:
+        def add(type_: str, name: str = name, meta: dict = meta, **kwargs: Any) -> None:
             out.append({"type": type_, "kwargs": {"column": name, **kwargs}, "meta": dict(meta)})
 
         add("expect_column_to_exist")
@@ -162,7 +166,9 @@ def generic_expectations(columns: list[dict], observed_columns: list[str]) -> li
             add("expect_column_values_to_be_in_set", value_set=values)
         if col.get("unique") is True:
             add("expect_column_values_to_be_unique")
-    return table_level + [_validated(e, f"datasheet column {e['kwargs']['column']!r}", suite=GENERIC_SUITE) for e in out]
+    return table_level + [
+        _validated(e, f"datasheet column {e['kwargs']['column']!r}", suite=GENERIC_SUITE) for e in out
+    ]
 
 
 def _validated(item: Any, where: str, *, suite: str) -> dict:
@@ -192,7 +198,9 @@ def _gx_expectation(type_: str, kwargs: dict, meta: dict, where: str):
     try:
         return ExpectationConfiguration(type=type_, kwargs=kwargs, meta=meta).to_domain_obj()
     except ExpectationNotFoundError:
-        raise InputError(f"{where}: unknown expectation type {type_!r} (not a Great Expectations expectation)") from None
+        raise InputError(
+            f"{where}: unknown expectation type {type_!r} (not a Great Expectations expectation)"
+        ) from None
     except Exception as exc:  # pydantic's validation of the arguments, with GX's wording
         text = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
         raise InputError(f"{where} ({type_}): invalid kwargs: {text}") from None
@@ -295,7 +303,11 @@ def quality_partition(df: pd.DataFrame, expectations: list[dict], *, row_offset:
         elif kind == UNIQUE:
             results[i] = _unique_partial(frame, [spec["kwargs"]["column"]], "any_value_is_missing")
         elif kind == COMPOUND_UNIQUE:
-            results[i] = _unique_partial(frame, list(spec["kwargs"]["column_list"]), spec["kwargs"].get("ignore_row_if", "all_values_are_missing"))
+            results[i] = _unique_partial(
+                frame,
+                list(spec["kwargs"]["column_list"]),
+                spec["kwargs"].get("ignore_row_if", "all_values_are_missing"),
+            )
         else:
             through_gx.append(i)
     if through_gx:
@@ -364,8 +376,12 @@ def _exist_partial(frame: pd.DataFrame, kwargs: dict, n: int) -> ExpectationPart
     index = kwargs.get("column_index")
     if ok and isinstance(index, int):
         ok = list(frame.columns).index(column) == index
-    return ExpectationPartial(element_count=n, unexpected_count=0 if ok else n, success=ok,
-                              observed_value=None if ok else f"not in {len(frame.columns)} columns")  # fmt: skip
+    return ExpectationPartial(
+        element_count=n,
+        unexpected_count=0 if ok else n,
+        success=ok,
+        observed_value=None if ok else f"not in {len(frame.columns)} columns",
+    )
 
 
 def _unique_partial(frame: pd.DataFrame, columns: list[str], ignore_row_if: str) -> ExpectationPartial:
@@ -415,7 +431,9 @@ def _run_gx(frame: pd.DataFrame, specs: list[dict]) -> dict[int, ExpectationPart
     with _gx_lock:  # one shared ephemeral context; GX is not documented as thread-safe
         batch = _gx().get_batch(batch_parameters={"dataframe": frame})
         suite = ExpectationSuite(name="govgate-partition", expectations=expectations)
-        validation = batch.validate(suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES})
+        validation = batch.validate(
+            suite, result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES}
+        )
     for res in validation.results:
         i = int(res.expectation_config.meta[_INDEX_META])
         spec = by_index[i]
@@ -466,7 +484,12 @@ def redact(value: Any, *, reveal_numbers: bool = True) -> str:
         value = value.item()
     if value is None or (isinstance(value, float) and math.isnan(value)) or _is_na(value):
         return "null"
-    if reveal_numbers and isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) < MAX_SHOWN_NUMBER:
+    if (
+        reveal_numbers
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and abs(value) < MAX_SHOWN_NUMBER
+    ):
         return repr(value)
     if isinstance(value, (dict, list, tuple)):
         text = json.dumps(value, default=str, sort_keys=True)
@@ -531,7 +554,9 @@ def merge_quality(partials: list[QualityPartial]) -> QualityResult:
     signature = _signature(specs)
     for p in partials[1:]:
         if _signature(p.expectations) != signature:
-            raise InputError(f"merge_quality: partition at row {p.row_offset} was checked against different expectations")
+            raise InputError(
+                f"merge_quality: partition at row {p.row_offset} was checked against different expectations"
+            )
     rows = sum(p.rows for p in partials)
     columns = list(dict.fromkeys(c for p in partials for c in p.columns))
     column_rows = {c: sum(p.rows for p in partials if c in p.columns) for c in columns}
@@ -555,11 +580,29 @@ def merge_quality(partials: list[QualityPartial]) -> QualityResult:
         base = f"data.quality.{suite}.{spec['type']}.{column or 'table'}"
         ids[base] = ids.get(base, 0) + 1
         check_id = base if ids[base] == 1 else f"{base}.{ids[base]}"
-        results.append(ExpectationResult(check_id=check_id, suite=suite, type=spec["type"], column=column,
-                                         kwargs=spec["kwargs"], meta=spec["meta"], kind=kind, partitions=len(partials), **merged))  # fmt: skip
-    return QualityResult(rows=rows, columns=columns, column_rows=column_rows, null_counts=null_counts,
-                         duplicate_rows=int(dup.sum()), duplicate_examples=duplicate_examples,
-                         expectations=results, partitions=len(partials))  # fmt: skip
+        results.append(
+            ExpectationResult(
+                check_id=check_id,
+                suite=suite,
+                type=spec["type"],
+                column=column,
+                kwargs=spec["kwargs"],
+                meta=spec["meta"],
+                kind=kind,
+                partitions=len(partials),
+                **merged,
+            )
+        )
+    return QualityResult(
+        rows=rows,
+        columns=columns,
+        column_rows=column_rows,
+        null_counts=null_counts,
+        duplicate_rows=int(dup.sum()),
+        duplicate_examples=duplicate_examples,
+        expectations=results,
+        partitions=len(partials),
+    )
 
 
 def _signature(specs: list[dict]) -> str:
@@ -571,11 +614,20 @@ def _merge_one(kind: str, spec: dict, parts: list[ExpectationPartial], rows: int
     mostly = kwargs.get("mostly", 1.0)
     mostly = float(mostly) if isinstance(mostly, (int, float)) else 1.0
     errors = [p.error for p in parts if p.error]
-    out: dict[str, Any] = {"element_count": sum(p.element_count for p in parts), "missing_count": 0,
-                           "unexpected_count": None, "unexpected_fraction": None, "examples": [],
-                           "observed_value": None, "error": None, "success": None}  # fmt: skip
+    out: dict[str, Any] = {
+        "element_count": sum(p.element_count for p in parts),
+        "missing_count": 0,
+        "unexpected_count": None,
+        "unexpected_fraction": None,
+        "examples": [],
+        "observed_value": None,
+        "error": None,
+        "success": None,
+    }
     if errors and kind not in (EXIST, ROW_COUNT):
-        out["error"] = errors[0] if len(set(errors)) == 1 else f"{errors[0]} (and {len(errors) - 1} more partition errors)"
+        out["error"] = (
+            errors[0] if len(set(errors)) == 1 else f"{errors[0]} (and {len(errors) - 1} more partition errors)"
+        )
         return out
     if kind == ROW_COUNT:
         out["observed_value"] = rows
@@ -588,8 +640,10 @@ def _merge_one(kind: str, spec: dict, parts: list[ExpectationPartial], rows: int
         out["observed_value"] = bad[0].observed_value if bad else parts[0].observed_value
     elif kind == AGGREGATE:
         if len(parts) > 1:
-            out["error"] = (f"{spec['type']} is not mergeable across {len(parts)} partitions; "
-                            "evaluate it on the whole table (one partition)")  # fmt: skip
+            out["error"] = (
+                f"{spec['type']} is not mergeable across {len(parts)} partitions; "
+                "evaluate it on the whole table (one partition)"
+            )
             return out
         out["success"] = parts[0].success
         out["observed_value"] = parts[0].observed_value
@@ -654,42 +708,69 @@ def quality_checks(
         frac = nulls / n if n else 0.0
         ok = frac <= max_null_fraction
         cid = f"data.quality.nulls.{column}"
-        checks.append(Check(
-            id=cid, title=f"Null values in {column}", category=CATEGORY,
-            outcome=Outcome.PASS if ok else Outcome.FAIL,
-            message=f"{nulls} of {n} values are null ({frac:.2%}); at most {max_null_fraction:.2%} allowed",
-            metrics=[Metric(name="null_count", value=nulls, n=n), Metric(name="null_fraction", value=round(frac, 6), n=n)],
-            threshold=Threshold(metric="null_fraction", op="<=", value=max_null_fraction),
-            evidence_kind=EVIDENCE_KIND, details={"column": column},
-        ))  # fmt: skip
+        checks.append(
+            Check(
+                id=cid,
+                title=f"Null values in {column}",
+                category=CATEGORY,
+                outcome=Outcome.PASS if ok else Outcome.FAIL,
+                message=f"{nulls} of {n} values are null ({frac:.2%}); at most {max_null_fraction:.2%} allowed",
+                metrics=[
+                    Metric(name="null_count", value=nulls, n=n),
+                    Metric(name="null_fraction", value=round(frac, 6), n=n),
+                ],
+                threshold=Threshold(metric="null_fraction", op="<=", value=max_null_fraction),
+                evidence_kind=EVIDENCE_KIND,
+                details={"column": column},
+            )
+        )
         if not ok:
-            findings.append(Finding(
-                id=f"quality.nulls.{column}", severity=Severity.MEDIUM, category=CATEGORY, check_id=cid,
-                message=f"column {column}: {frac:.2%} of values are null (policy allows {max_null_fraction:.2%})",
-                location={"column": column}, count=nulls,
-                remediation="fill or drop the missing values, or raise the null allowance for this column with a reason",
-            ))  # fmt: skip
+            findings.append(
+                Finding(
+                    id=f"quality.nulls.{column}",
+                    severity=Severity.MEDIUM,
+                    category=CATEGORY,
+                    check_id=cid,
+                    message=f"column {column}: {frac:.2%} of values are null (policy allows {max_null_fraction:.2%})",
+                    location={"column": column},
+                    count=nulls,
+                    remediation="fill or drop the missing values, or raise the null allowance for this column with a reason",
+                )
+            )
 
     frac = result.duplicate_rows / result.rows if result.rows else 0.0
     ok = frac <= max_duplicate_row_fraction
-    checks.append(Check(
-        id="data.quality.duplicate_rows", title="Duplicate rows", category=CATEGORY,
-        outcome=Outcome.PASS if ok else Outcome.FAIL,
-        message=f"{result.duplicate_rows} of {result.rows} rows repeat an earlier row ({frac:.2%}); "
-                f"at most {max_duplicate_row_fraction:.2%} allowed",
-        metrics=[Metric(name="duplicate_rows", value=result.duplicate_rows, n=result.rows),
-                 Metric(name="duplicate_row_fraction", value=round(frac, 6), n=result.rows)],
-        threshold=Threshold(metric="duplicate_row_fraction", op="<=", value=max_duplicate_row_fraction),
-        evidence_kind=EVIDENCE_KIND, details={"examples": result.duplicate_examples, "partitions": result.partitions},
-    ))  # fmt: skip
+    checks.append(
+        Check(
+            id="data.quality.duplicate_rows",
+            title="Duplicate rows",
+            category=CATEGORY,
+            outcome=Outcome.PASS if ok else Outcome.FAIL,
+            message=f"{result.duplicate_rows} of {result.rows} rows repeat an earlier row ({frac:.2%}); "
+            f"at most {max_duplicate_row_fraction:.2%} allowed",
+            metrics=[
+                Metric(name="duplicate_rows", value=result.duplicate_rows, n=result.rows),
+                Metric(name="duplicate_row_fraction", value=round(frac, 6), n=result.rows),
+            ],
+            threshold=Threshold(metric="duplicate_row_fraction", op="<=", value=max_duplicate_row_fraction),
+            evidence_kind=EVIDENCE_KIND,
+            details={"examples": result.duplicate_examples, "partitions": result.partitions},
+        )
+    )
     if not ok:
-        findings.append(Finding(
-            id="quality.duplicate_rows", severity=Severity.MEDIUM, category=CATEGORY, check_id="data.quality.duplicate_rows",
-            message=f"{result.duplicate_rows} duplicate rows ({frac:.2%}; policy allows {max_duplicate_row_fraction:.2%})",
-            location={"rows": ", ".join(e.split()[1] for e in result.duplicate_examples)}, count=result.duplicate_rows,
-            examples=result.duplicate_examples,
-            remediation="deduplicate the dataset (duplicates leak between train and test splits and overweight records)",
-        ))  # fmt: skip
+        findings.append(
+            Finding(
+                id="quality.duplicate_rows",
+                severity=Severity.MEDIUM,
+                category=CATEGORY,
+                check_id="data.quality.duplicate_rows",
+                message=f"{result.duplicate_rows} duplicate rows ({frac:.2%}; policy allows {max_duplicate_row_fraction:.2%})",
+                location={"rows": ", ".join(e.split()[1] for e in result.duplicate_examples)},
+                count=result.duplicate_rows,
+                examples=result.duplicate_examples,
+                remediation="deduplicate the dataset (duplicates leak between train and test splits and overweight records)",
+            )
+        )
     return checks, findings
 
 
@@ -709,9 +790,12 @@ def _expectation_check(e: ExpectationResult) -> tuple[Check, Finding | None]:
     metrics = [
         Metric(name="element_count", value=e.element_count),
         Metric(name="unexpected_count", value=e.unexpected_count, n=e.element_count - e.missing_count),
-        Metric(name="unexpected_fraction", value=None if e.unexpected_fraction is None else round(e.unexpected_fraction, 6),
-               n=e.element_count - e.missing_count),
-    ]  # fmt: skip
+        Metric(
+            name="unexpected_fraction",
+            value=None if e.unexpected_fraction is None else round(e.unexpected_fraction, 6),
+            n=e.element_count - e.missing_count,
+        ),
+    ]
     if e.missing_count:
         metrics.append(Metric(name="missing_count", value=e.missing_count))
     if isinstance(e.observed_value, (int, float, str)) and not isinstance(e.observed_value, bool):
@@ -728,10 +812,18 @@ def _expectation_check(e: ExpectationResult) -> tuple[Check, Finding | None]:
         metrics=metrics,
         threshold=threshold,
         evidence_kind=EVIDENCE_KIND,
-        details={"expectation_type": e.type, "kwargs": e.kwargs, "suite": e.suite, "kind": e.kind,
-                 "examples": e.examples, "observed_value": e.observed_value, "error": e.error,
-                 "partitions": e.partitions, "why": e.meta.get("why")},
-    )  # fmt: skip
+        details={
+            "expectation_type": e.type,
+            "kwargs": e.kwargs,
+            "suite": e.suite,
+            "kind": e.kind,
+            "examples": e.examples,
+            "observed_value": e.observed_value,
+            "error": e.error,
+            "partitions": e.partitions,
+            "why": e.meta.get("why"),
+        },
+    )
     if outcome == Outcome.PASS:
         return check, None
     finding = Finding(
@@ -743,16 +835,24 @@ def _expectation_check(e: ExpectationResult) -> tuple[Check, Finding | None]:
         location={"column": e.column} if e.column else {"table": "(whole table)"},
         count=e.unexpected_count if outcome == Outcome.FAIL else None,
         examples=list(e.examples),
-        remediation=("fix the data or the expectation (suite " + e.suite + ")") if outcome == Outcome.FAIL
+        remediation=("fix the data or the expectation (suite " + e.suite + ")")
+        if outcome == Outcome.FAIL
         else "make the suite fit the data (column names, types) so that the expectation can be evaluated",
-    )  # fmt: skip
+    )
     return check, finding
 
 
 def _describe(e: ExpectationResult) -> str:
     shown = []
     for key, value in e.kwargs.items():
-        if value is None or key in ("column", "column_A", "column_B", "column_list", "result_format", "catch_exceptions"):
+        if value is None or key in (
+            "column",
+            "column_A",
+            "column_B",
+            "column_list",
+            "result_format",
+            "catch_exceptions",
+        ):
             continue
         text = json.dumps(value, default=str, ensure_ascii=False)
         shown.append(f"{key}={text if len(text) <= 80 else text[:77] + '...'}")
@@ -770,8 +870,7 @@ def _summary(e: ExpectationResult, mostly: float) -> str:
         return f"observed {e.observed_value}"
     considered = e.element_count - e.missing_count
     frac = e.unexpected_fraction or 0.0
-    return (f"{e.unexpected_count} of {considered} values unexpected ({frac:.2%}); "
-            f"allowed {1 - mostly:.2%}")  # fmt: skip
+    return f"{e.unexpected_count} of {considered} values unexpected ({frac:.2%}); allowed {1 - mostly:.2%}"
 
 
 def _plain(value: Any) -> Any:

@@ -17,8 +17,7 @@ import tracemalloc
 import pandas as pd
 import pytest
 
-from govgate.errors import InputError
-from tasks.secrets import (
+from govgate.checks.secrets import (
     PREFILTER_BASIS,
     SecretsPartial,
     SecretsResult,
@@ -27,6 +26,7 @@ from tasks.secrets import (
     scan_text_file,
     secrets_checks,
 )
+from govgate.errors import InputError
 
 RNG = random.Random(20261122)
 ALNUM = string.ascii_letters + string.digits
@@ -61,19 +61,49 @@ AWS_ID = "AK" + "IA" + rand(16, string.ascii_uppercase + string.digits)
 AWS_SECRET = rand(40, ALNUM + "/+")
 GITHUB = "gh" + "p_" + rand(36)
 GITHUB_2 = "gh" + "p_" + rand(36)
-SLACK = "xo" + "xb-" + "2" + rand(10, string.digits) + "-" + rand(13, string.digits) + "-" + rand(24, string.ascii_lowercase + string.digits)
+SLACK = (
+    "xo"
+    + "xb-"
+    + "2"
+    + rand(10, string.digits)
+    + "-"
+    + rand(13, string.digits)
+    + "-"
+    + rand(24, string.ascii_lowercase + string.digits)
+)
 PEM_LINES = [rand(64, ALNUM + "+/") for _ in range(12)] + [rand(40, ALNUM + "+/") + "=="]
 PEM_BODY = "".join(PEM_LINES)
 PG_CREDENTIAL = "Pg" + rand(14)
 REDIS_CREDENTIAL = "r3d!s" + rand(10) + "$"
 ENTROPY_TOKEN = mixed(40)
-JWT = b64({"alg": "HS256", "typ": "JWT"}) + "." + b64({"sub": "4711", "name": "Jo", "iat": 1700000000}) + "." + rand(43, ALNUM + "-_")
+JWT = (
+    b64({"alg": "HS256", "typ": "JWT"})
+    + "."
+    + b64({"sub": "4711", "name": "Jo", "iat": 1700000000})
+    + "."
+    + rand(43, ALNUM + "-_")
+)
 API_KEY = rand(32)
-PLANTED = [AWS_ID, AWS_SECRET, GITHUB, GITHUB_2, SLACK, *PEM_LINES, PEM_BODY, PG_CREDENTIAL, REDIS_CREDENTIAL, ENTROPY_TOKEN, JWT, API_KEY]
+PLANTED = [
+    AWS_ID,
+    AWS_SECRET,
+    GITHUB,
+    GITHUB_2,
+    SLACK,
+    *PEM_LINES,
+    PEM_BODY,
+    PG_CREDENTIAL,
+    REDIS_CREDENTIAL,
+    ENTROPY_TOKEN,
+    JWT,
+    API_KEY,
+]
 
 SECRET_CELLS = {  # row -> (cell, expected types)
-    1: (f"[default]\naws_access_key_id = {AWS_ID}\naws_secret_access_key = {AWS_SECRET}\nregion = eu-west-1",
-        {"AWS Access Key", "AWS Secret Access Key"}),
+    1: (
+        f"[default]\naws_access_key_id = {AWS_ID}\naws_secret_access_key = {AWS_SECRET}\nregion = eu-west-1",
+        {"AWS Access Key", "AWS Secret Access Key"},
+    ),
     3: (f"export GITHUB_TOKEN={GITHUB}  # ci bot", {"GitHub Token"}),
     5: (f"ping the bot with {SLACK} please", {"Slack Token"}),
     7: ("deploy key:\n" + BEGIN + "\n" + "\n".join(PEM_LINES) + "\n" + END + "\nkeep it safe", {"Private Key"}),
@@ -83,7 +113,7 @@ SECRET_CELLS = {  # row -> (cell, expected types)
     15: (f"curl -H 'Authorization: Bearer {JWT}' https://api.internal/v1/me", {"JSON Web Token"}),
     17: (f"api_key={API_KEY}", {"Secret Assignment"}),
     19: (f"two bots: {GITHUB} and {GITHUB_2}", {"GitHub Token"}),
-}  # fmt: skip
+}
 
 CLEAN_CELLS = [
     "Great product, would buy again! The keyboard feels solid and the battery lasts two days.",
@@ -214,13 +244,21 @@ def test_checks_and_findings(scanned):
 def test_merge_of_partitions_equals_one_scan():
     df = frame()
     whole = merge_secrets([scan_secrets_partition(df, ["text"], row_offset=500)])
-    parts = merge_secrets([
-        scan_secrets_partition(df.iloc[:10].reset_index(drop=True), ["text"], row_offset=500),
-        scan_secrets_partition(df.iloc[10:].reset_index(drop=True), ["text"], row_offset=510),
-    ])  # fmt: skip
+    parts = merge_secrets(
+        [
+            scan_secrets_partition(df.iloc[:10].reset_index(drop=True), ["text"], row_offset=500),
+            scan_secrets_partition(df.iloc[10:].reset_index(drop=True), ["text"], row_offset=510),
+        ]
+    )
     assert isinstance(parts, SecretsResult) and parts.partitions == 2
     assert parts == whole
-    dump = lambda r: json.dumps([c.model_dump(mode="json") for c in secrets_checks(r)[0][:-1]] + [f.model_dump(mode="json") for f in secrets_checks(r)[1]])  # noqa: E731
+
+    def dump(r):
+        return json.dumps(
+            [c.model_dump(mode="json") for c in secrets_checks(r)[0][:-1]]
+            + [f.model_dump(mode="json") for f in secrets_checks(r)[1]]
+        )
+
     assert dump(parts) == dump(whole)
     assert pickle.loads(pickle.dumps(parts)) == parts
 
@@ -230,33 +268,38 @@ def plugin_samples() -> dict[str, str]:
     lower36 = string.ascii_lowercase + string.digits
     rng = random.Random(11)
     rand = lambda n, alphabet=ALNUM: "".join(rng.choice(alphabet) for _ in range(n))  # noqa: E731
-    return dict([
-        ("AWS Access Key", "id " + "AK" + "IA" + rand(16, string.ascii_uppercase + string.digits)),
-        ("AWS Secret Access Key", 'aws_secret = "' + rand(40) + '"'),
-        ("Artifactory Credentials", "artifactory: " + "AK" + "Cp8" + rand(40) + " end"),
-        ("Azure Storage Account access key", "DefaultEndpointsProtocol=https;AccountName=x;Account" + "Key=" + rand(86, ALNUM + "+/") + "=="),
-        ("Basic Auth Credentials", "https://admin:" + rand(12) + "@internal.example"),
-        ("Cloudant Credentials", "cloudant_password = '" + rand(64, "0123456789abcdef") + "'"),
-        ("Discord Bot Token", "discord " + "M" + rand(23) + "." + rand(6) + "." + rand(27)),
-        ("GitHub Token", "gh" + "o_" + rand(36)),
-        ("GitLab Token", "gl" + "pat-" + rand(20)),
-        ("IBM Cloud IAM Key", "ibm_cloud_iam_api_key = " + rand(44, ALNUM + "_-")),
-        ("IBM COS HMAC Credentials", "cos_hmac_secret_access_key = " + rand(48, "0123456789abcdef")),
-        ("JSON Web Token", b64({"alg": "none"}) + "." + b64({"sub": "x"}) + "."),
-        ("Secret Keyword", 'db_pass = "' + rand(12) + '"'),
-        ("Mailchimp Access Key", rand(32, lower36) + "-us" + "12"),
-        ("NPM tokens", "//registry.npmjs.org/:_auth" + "Token=npm_" + rand(36)),
-        ("OpenAI Token", "sk" + "-" + rand(20) + "T3Blbk" + "FJ" + rand(20)),
-        ("Private Key", "PuTTY-User-" + "Key-File-2: ssh-rsa"),
-        ("PyPI Token", "pypi-" + "AgEIcHlwaS5vcmc" + rand(80, ALNUM + "-_")),
-        ("SendGrid API Key", "SG" + "." + rand(22) + "." + rand(43)),
-        ("Slack Token", "https://hooks.slack.com/services/" + "T" + rand(8) + "/B" + rand(8) + "/" + rand(24)),
-        ("SoftLayer Credentials", "softlayer_api_key = " + rand(64, lower36)),
-        ("Square OAuth Secret", "sq0" + "csp-" + rand(43)),
-        ("Stripe Access Key", "sk" + "_live_" + rand(24)),
-        ("Telegram Bot Token", "bot" + rand(9, string.digits) + ":" + rand(35)),
-        ("Twilio API Key", "S" + "K" + rand(32, "0123456789abcdef")),
-    ])  # fmt: skip
+    return dict(
+        [
+            ("AWS Access Key", "id " + "AK" + "IA" + rand(16, string.ascii_uppercase + string.digits)),
+            ("AWS Secret Access Key", 'aws_secret = "' + rand(40) + '"'),
+            ("Artifactory Credentials", "artifactory: " + "AK" + "Cp8" + rand(40) + " end"),
+            (
+                "Azure Storage Account access key",
+                "DefaultEndpointsProtocol=https;AccountName=x;Account" + "Key=" + rand(86, ALNUM + "+/") + "==",
+            ),
+            ("Basic Auth Credentials", "https://admin:" + rand(12) + "@internal.example"),
+            ("Cloudant Credentials", "cloudant_password = '" + rand(64, "0123456789abcdef") + "'"),
+            ("Discord Bot Token", "discord " + "M" + rand(23) + "." + rand(6) + "." + rand(27)),
+            ("GitHub Token", "gh" + "o_" + rand(36)),
+            ("GitLab Token", "gl" + "pat-" + rand(20)),
+            ("IBM Cloud IAM Key", "ibm_cloud_iam_api_key = " + rand(44, ALNUM + "_-")),
+            ("IBM COS HMAC Credentials", "cos_hmac_secret_access_key = " + rand(48, "0123456789abcdef")),
+            ("JSON Web Token", b64({"alg": "none"}) + "." + b64({"sub": "x"}) + "."),
+            ("Secret Keyword", 'db_pass = "' + rand(12) + '"'),
+            ("Mailchimp Access Key", rand(32, lower36) + "-us" + "12"),
+            ("NPM tokens", "//registry.npmjs.org/:_auth" + "Token=npm_" + rand(36)),
+            ("OpenAI Token", "sk" + "-" + rand(20) + "T3Blbk" + "FJ" + rand(20)),
+            ("Private Key", "PuTTY-User-" + "Key-File-2: ssh-rsa"),
+            ("PyPI Token", "pypi-" + "AgEIcHlwaS5vcmc" + rand(80, ALNUM + "-_")),
+            ("SendGrid API Key", "SG" + "." + rand(22) + "." + rand(43)),
+            ("Slack Token", "https://hooks.slack.com/services/" + "T" + rand(8) + "/B" + rand(8) + "/" + rand(24)),
+            ("SoftLayer Credentials", "softlayer_api_key = " + rand(64, lower36)),
+            ("Square OAuth Secret", "sq0" + "csp-" + rand(43)),
+            ("Stripe Access Key", "sk" + "_live_" + rand(24)),
+            ("Telegram Bot Token", "bot" + rand(9, string.digits) + ":" + rand(35)),
+            ("Twilio API Key", "S" + "K" + rand(32, "0123456789abcdef")),
+        ]
+    )
 
 
 def test_prefilter_covers_every_plugin_and_drops_no_detection():
@@ -310,7 +353,9 @@ def test_text_file_reports_line_numbers(tmp_path):
     src = partial.sources["notes.md"]
     assert src.kind == "file" and src.cells == len(body)
     assert src.types["GitHub Token"].first_rows == [3] and src.types["GitHub Token"].secrets == {sha(token): 40}
-    assert src.types["Private Key"].first_rows == [5] and src.types["Private Key"].secrets == {sha(PEM_BODY): len(PEM_BODY)}
+    assert src.types["Private Key"].first_rows == [5] and src.types["Private Key"].secrets == {
+        sha(PEM_BODY): len(PEM_BODY)
+    }
     assert set(src.types) == {"GitHub Token", "Private Key"}
     checks, findings = secrets_checks(merge_secrets([partial]))
     assert checks[0].id == "data.secrets.notes.md"
@@ -362,9 +407,10 @@ def test_long_single_line_is_scanned_in_windows_with_bounded_memory(tmp_path):
     src = partial.sources["one-line.txt"]
     assert src.cells == 1
     assert {t: tt.secrets for t, tt in src.types.items()} == {
-        "AWS Access Key": {sha(aws): 20}, "GitHub Token": {sha(gh): 40},
+        "AWS Access Key": {sha(aws): 20},
+        "GitHub Token": {sha(gh): 40},
         "High Entropy String": {sha(blob): 48, sha(cut_blob): 48},
-    }  # fmt: skip
+    }
     assert all(tt.first_rows == [1] for tt in src.types.values())
     assert overlap == min(16_384, max_line // 2)  # the window layout the offsets above assume
 
@@ -386,7 +432,7 @@ def test_first_use_from_many_threads_at_once(tmp_path):
     script.write_text(
         "import sys, threading\n"
         f"sys.path.insert(0, {str(Path(__file__).resolve().parents[2])!r})\n"
-        "import tasks.secrets as S\n"
+        "import govgate.checks.secrets as S\n"
         "errors, barrier = [], threading.Barrier(8)\n"
         "def work(i):\n"
         "    barrier.wait()\n"

@@ -10,10 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from govgate.errors import InputError
-from govgate.policy import ModelReviewRules
-from govgate.record import Check
-from tasks.fairness import (
+from govgate.checks.fairness import (
     DISPARITIES,
     GROUP_METRICS,
     FairnessReport,
@@ -21,10 +18,17 @@ from tasks.fairness import (
     fairness_checks,
     fairness_report,
 )
+from govgate.errors import InputError
+from govgate.policy import ModelReviewRules
+from govgate.record import Check
 
 FEATURES = ["month", "credit_amount", "investment_as_income_percentage", "residence_since", "age", "number_of_credits"]
-RULES = ModelReviewRules(max_demographic_parity_difference=0.1, min_demographic_parity_ratio=0.8,
-                         max_equalized_odds_difference=0.1, min_group_size=30)  # fmt: skip
+RULES = ModelReviewRules(
+    max_demographic_parity_difference=0.1,
+    min_demographic_parity_ratio=0.8,
+    max_equalized_odds_difference=0.1,
+    min_group_size=30,
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +52,12 @@ def german(german_frame):
     y = (df["credit"] == 1).astype(int).to_numpy()
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(df[FEATURES], y)
     pred = model.predict(df[FEATURES])
-    sens = pd.DataFrame({
-        "sex": np.where(df["personal_status"].isin(["A92", "A95"]), "female", "male"),
-        "age>=25": np.where(df["age"] >= 25, "yes", "no"),
-    })  # fmt: skip
+    sens = pd.DataFrame(
+        {
+            "sex": np.where(df["personal_status"].isin(["A92", "A95"]), "female", "male"),
+            "age>=25": np.where(df["age"] >= 25, "yes", "no"),
+        }
+    )
     assert 0 < pred.mean() < 1
     return y, pred, sens
 
@@ -82,11 +88,20 @@ def test_agrees_with_fairlearn_to_1e9(german, cols):
     key = " & ".join(cols)
     ours = report.features[key]
     sf = sens[cols] if len(cols) > 1 else sens[cols[0]]
-    mf = MetricFrame(metrics={"selection_rate": selection_rate, "true_positive_rate": true_positive_rate,
-                              "false_positive_rate": false_positive_rate, "false_negative_rate": false_negative_rate,
-                              "true_negative_rate": true_negative_rate, "accuracy": accuracy_score,
-                              "precision": precision_score},
-                     y_true=y, y_pred=pred, sensitive_features=sf)  # fmt: skip
+    mf = MetricFrame(
+        metrics={
+            "selection_rate": selection_rate,
+            "true_positive_rate": true_positive_rate,
+            "false_positive_rate": false_positive_rate,
+            "false_negative_rate": false_negative_rate,
+            "true_negative_rate": true_negative_rate,
+            "accuracy": accuracy_score,
+            "precision": precision_score,
+        },
+        y_true=y,
+        y_pred=pred,
+        sensitive_features=sf,
+    )
     assert len(mf.by_group) == len(ours.groups) == {1: 2, 2: 4}[len(cols)]
     for group, row in mf.by_group.iterrows():
         g = ours.group(_name(sens, cols, group))
@@ -94,7 +109,10 @@ def test_agrees_with_fairlearn_to_1e9(german, cols):
         for metric, value in row.items():
             assert abs(g.metrics[metric].value - value) < 1e-9, (key, g.name, metric)
     disp = {name: e.value for name, e in ours.disparities.items()}
-    assert abs(disp["demographic_parity_difference"] - demographic_parity_difference(y, pred, sensitive_features=sf)) < 1e-9
+    assert (
+        abs(disp["demographic_parity_difference"] - demographic_parity_difference(y, pred, sensitive_features=sf))
+        < 1e-9
+    )
     assert abs(disp["demographic_parity_ratio"] - demographic_parity_ratio(y, pred, sensitive_features=sf)) < 1e-9
     assert abs(disp["equalized_odds_difference"] - equalized_odds_difference(y, pred, sensitive_features=sf)) < 1e-9
     assert abs(disp["equalized_odds_ratio"] - equalized_odds_ratio(y, pred, sensitive_features=sf)) < 1e-9
@@ -113,15 +131,24 @@ def test_raw_labels_with_pos_label_and_series_input(german, german_frame):
     a = fairness_report(y, pred, sens, min_group_size=30, n_boot=50, seed=1)
     b = fairness_report(raw_y, raw_pred, sens, min_group_size=30, n_boot=50, seed=1, pos_label=1)
     assert a.to_dict() == b.to_dict()
-    words = fairness_report(np.where(y == 1, "good", "bad"), np.where(pred == 1, "good", "bad"), sens,
-                            min_group_size=30, n_boot=50, seed=1, pos_label="good")  # fmt: skip
+    words = fairness_report(
+        np.where(y == 1, "good", "bad"),
+        np.where(pred == 1, "good", "bad"),
+        sens,
+        min_group_size=30,
+        n_boot=50,
+        seed=1,
+        pos_label="good",
+    )
     assert {k: f.disparities for k, f in words.features.items()} == {k: f.disparities for k, f in a.features.items()}
 
 
 def test_intersection_cells_and_each_feature_alone():
     rng = np.random.default_rng(5)
     n = 4000
-    sens = pd.DataFrame({"sex": rng.choice(["female", "male"], n), "age_group": rng.choice(["<25", "25-39", "40-59", "60+"], n)})
+    sens = pd.DataFrame(
+        {"sex": rng.choice(["female", "male"], n), "age_group": rng.choice(["<25", "25-39", "40-59", "60+"], n)}
+    )
     y, pred = rng.integers(0, 2, n), rng.integers(0, 2, n)
     report = fairness_report(y, pred, sens, min_group_size=30, n_boot=100)
     assert list(report.features) == ["sex", "age_group", "sex & age_group"] and report.intersection == "sex & age_group"
@@ -138,8 +165,13 @@ def test_intersection_cells_and_each_feature_alone():
     r = fairness_report(y, pred, cat, min_group_size=30, n_boot=0)
     ages = r.features["age_group"].groups
     assert [g.levels["age_group"] for g in ages] == ["<25", "25-39", "40-59", "60+", "75+"]
-    assert ages[-1].n == 0 and ages[-1].status == "empty" and len(r.features["sex & age_group"].groups) == 8  # no row: not a cell
-    assert r.features["age_group"].disparities["demographic_parity_difference"].value == report.features["age_group"].disparities["demographic_parity_difference"].value  # fmt: skip
+    assert (
+        ages[-1].n == 0 and ages[-1].status == "empty" and len(r.features["sex & age_group"].groups) == 8
+    )  # no row: not a cell
+    assert (
+        r.features["age_group"].disparities["demographic_parity_difference"].value
+        == report.features["age_group"].disparities["demographic_parity_difference"].value
+    )
 
 
 def test_intervals_contain_estimates_shrink_with_n_and_repeat(german):
@@ -157,12 +189,27 @@ def test_intervals_contain_estimates_shrink_with_n_and_repeat(german):
         e = r.features[key].disparities[name]
         return e.upper - e.lower
 
-    big = fairness_report(np.tile(y, 10), np.tile(pred, 10), pd.concat([sens] * 10, ignore_index=True), min_group_size=30, n_boot=500, seed=3)
+    big = fairness_report(
+        np.tile(y, 10),
+        np.tile(pred, 10),
+        pd.concat([sens] * 10, ignore_index=True),
+        min_group_size=30,
+        n_boot=500,
+        seed=3,
+    )
     for name in ("demographic_parity_difference", "equalized_odds_difference", "accuracy_difference"):
         assert width(big, name=name) < 0.5 * width(a, name=name)  # about 1/sqrt(10)
     g_small, g_big = a.features["sex"].group("sex=female").metrics, big.features["sex"].group("sex=female").metrics
-    assert g_big["selection_rate"].upper - g_big["selection_rate"].lower < 0.5 * (g_small["selection_rate"].upper - g_small["selection_rate"].lower)
-    assert fairness_report(y, pred, sens, min_group_size=30, n_boot=0).features["sex"].disparities["demographic_parity_difference"].lower is None
+    assert g_big["selection_rate"].upper - g_big["selection_rate"].lower < 0.5 * (
+        g_small["selection_rate"].upper - g_small["selection_rate"].lower
+    )
+    assert (
+        fairness_report(y, pred, sens, min_group_size=30, n_boot=0)
+        .features["sex"]
+        .disparities["demographic_parity_difference"]
+        .lower
+        is None
+    )
 
 
 def test_multinomial_bootstrap_matches_resampling_rows(german):
@@ -190,7 +237,9 @@ def test_small_groups_are_inconclusive_not_pass_or_fail(german):
     small = [g for g in inter.groups if g.n < 200]
     assert small and all(g.status == "small" and g.name not in inter.compared["demographic_parity"] for g in small)
     groups = by_id["fairness.groups.sex & age>=25"]
-    assert groups.outcome.value == "inconclusive" and all(f"{g.name} (n={g.n} < min_group_size 200)" in groups.message for g in small)
+    assert groups.outcome.value == "inconclusive" and all(
+        f"{g.name} (n={g.n} < min_group_size 200)" in groups.message for g in small
+    )
     # the small cells are left out of the disparities, not compared; the rest is still compared
     eligible = [g for g in inter.groups if g.n >= 200]
     dp = inter.disparities.get("demographic_parity_difference")
@@ -211,17 +260,25 @@ def test_zero_members_and_zero_positives():
     sex = np.array(["f"] * 200 + ["m"] * 200)
     y = np.r_[np.zeros(200, int), np.tile([0, 1], 100)]  # group f has no positives: TPR undefined
     pred = np.tile([0, 1, 1, 0], n // 4)
-    report = fairness_report(y, pred, pd.DataFrame({"sex": pd.Categorical(sex, ["f", "m", "x"])}), min_group_size=30, n_boot=100)
+    report = fairness_report(
+        y, pred, pd.DataFrame({"sex": pd.Categorical(sex, ["f", "m", "x"])}), min_group_size=30, n_boot=100
+    )
     f = report.features["sex"]
     assert [g.status for g in f.groups] == ["no_positives", "ok", "empty"]
     assert f.group("sex=f").metrics["true_positive_rate"].value is None
     assert "demographic_parity_difference" in f.disparities  # sexes f and m compared on selection rate
-    assert "equalized_odds_difference" not in f.disparities and "fewer than 2 groups" in f.inconclusive["equalized_odds_difference"]
+    assert (
+        "equalized_odds_difference" not in f.disparities
+        and "fewer than 2 groups" in f.inconclusive["equalized_odds_difference"]
+    )
     checks, _ = fairness_checks(report, RULES)
     by_id = {c.id: c for c in checks}
     assert by_id["fairness.sex.equalized_odds_difference"].outcome.value == "inconclusive"
     assert "sex=f (no positive labels" in by_id["fairness.sex.equalized_odds_difference"].message
-    assert by_id["fairness.groups.sex"].outcome.value == "inconclusive" and "sex=x (no members)" in by_id["fairness.groups.sex"].message
+    assert (
+        by_id["fairness.groups.sex"].outcome.value == "inconclusive"
+        and "sex=x (no members)" in by_id["fairness.groups.sex"].message
+    )
 
 
 def _planted(rates: dict[str, float], per_group: int) -> tuple[np.ndarray, np.ndarray, pd.DataFrame]:
@@ -237,8 +294,11 @@ def _planted(rates: dict[str, float], per_group: int) -> tuple[np.ndarray, np.nd
 
 def test_thresholds_fail_warn_pass_and_findings():
     outcome = {}
-    for case, rates, per_group in (("fail", {"f": 0.30, "m": 0.60}, 2000), ("warn", {"f": 0.42, "m": 0.50}, 300),
-                                   ("pass", {"f": 0.50, "m": 0.52}, 20000)):  # fmt: skip
+    for case, rates, per_group in (
+        ("fail", {"f": 0.30, "m": 0.60}, 2000),
+        ("warn", {"f": 0.42, "m": 0.50}, 300),
+        ("pass", {"f": 0.50, "m": 0.52}, 20000),
+    ):
         y, pred, sens = _planted(rates, per_group)
         checks, findings = fairness_checks(fairness_report(y, pred, sens, min_group_size=30, n_boot=500), RULES)
         dp = next(c for c in checks if c.id == "fairness.sex.demographic_parity_difference")
@@ -273,9 +333,14 @@ def test_bad_labels_are_clear_errors():
         fairness_report(np.array([1.0, np.nan, 0.0]), np.array([1, 0, 0]), s, min_group_size=1)
     with pytest.raises(InputError, match=r"y_pred \(column 'decision'\) has 1 missing"):
         fairness_report([1, 0, 1], pd.Series([1, None, 0], name="decision", dtype=object), s, min_group_size=1)
-    with pytest.raises(InputError, match=r"y_pred must be binary .* found 3 distinct values \[0, 1, 2\]; offending: \[2\]"):
+    with pytest.raises(
+        InputError, match=r"y_pred must be binary .* found 3 distinct values \[0, 1, 2\]; offending: \[2\]"
+    ):
         fairness_report(np.array([1, 0, 1]), np.array([1, 2, 0]), s, min_group_size=1)
-    with pytest.raises(InputError, match=r"y_true \(column 'credit'\) is not binary for positive label 1: no value equals it; .*\['bad', 'good'\]"):
+    with pytest.raises(
+        InputError,
+        match=r"y_true \(column 'credit'\) is not binary for positive label 1: no value equals it; .*\['bad', 'good'\]",
+    ):
         fairness_report(pd.Series(["good", "bad", "good"], name="credit"), [1, 0, 1], s, min_group_size=1)
     with pytest.raises(InputError, match="differ in length"):
         fairness_report([1, 0], [1, 0, 1], s, min_group_size=1)
@@ -288,7 +353,9 @@ def test_baseline_comparison(german):
     base = json.loads(json.dumps(fairness_report(y, pred, sens[["sex"]], min_group_size=30, n_boot=0).to_dict()))
     worse = pred.copy()
     worse[(sens["sex"] == "female").to_numpy()] = 0  # nobody female is approved any more
-    checks = baseline_checks(fairness_report(y, worse, sens[["sex"]], min_group_size=30, n_boot=0), base, 0.02, baseline_record="r-1")
+    checks = baseline_checks(
+        fairness_report(y, worse, sens[["sex"]], min_group_size=30, n_boot=0), base, 0.02, baseline_record="r-1"
+    )
     by_id = {c.id: c for c in checks}
     assert set(by_id) == {f"fairness.sex.{d}.vs_baseline" for d in DISPARITIES}
     dp = by_id["fairness.sex.demographic_parity_difference.vs_baseline"]
@@ -300,7 +367,10 @@ def test_baseline_comparison(german):
     both = baseline_checks(fairness_report(y, pred, sens, min_group_size=30, n_boot=0), base, 0.02)
     assert {c.outcome.value for c in both if c.id.startswith("fairness.age>=25.")} == {"inconclusive"}
     assert all("missing in the baseline" in c.message for c in both if c.id.startswith("fairness.age>=25."))
-    assert {c.outcome.value for c in baseline_checks(fairness_report(y, pred, sens[["sex"]], min_group_size=30, n_boot=0), {}, 0.02)} == {"inconclusive"}
+    assert {
+        c.outcome.value
+        for c in baseline_checks(fairness_report(y, pred, sens[["sex"]], min_group_size=30, n_boot=0), {}, 0.02)
+    } == {"inconclusive"}
 
 
 def test_to_dict_round_trips_through_json_and_pickle(german):

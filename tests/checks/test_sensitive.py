@@ -8,10 +8,8 @@ import json
 import pandas as pd
 import pytest
 
-import tasks.sensitive as sensitive
-from govgate.errors import InputError
-from govgate.record import Outcome, Severity
-from tasks.sensitive import (
+import govgate.checks.sensitive as sensitive
+from govgate.checks.sensitive import (
     SENSITIVE_CLASSES,
     SPECIAL_CATEGORIES,
     classify_name,
@@ -19,6 +17,8 @@ from tasks.sensitive import (
     normalise,
     sensitive_attribute_checks,
 )
+from govgate.errors import InputError
+from govgate.record import Outcome, Severity
 from tests.conftest import SHARED
 
 GERMAN = SHARED / "data" / "german_credit" / "german.csv"
@@ -31,20 +31,23 @@ def _by_id(checks):
 @pytest.fixture
 def synthetic() -> pd.DataFrame:
     n = 40
-    return pd.DataFrame({
-        "customer_id": range(n),
-        "Gender": ["female", "male"] * (n // 2),
-        "Ngày sinh": ["1990-01-01"] * n,
-        "dan_toc": ["Kinh", "Tày"] * (n // 2),
-        "tonGiao": ["Phật giáo", "Không"] * (n // 2),
-        "col_7": ["Nam", "Nữ", "nam", "NỮ"] * (n // 4),  # says nothing by name: caught by its values
-        "pay_ref": ["4111 1111 1111 1111", "5500-0000-0000-0004", "4012888888881881", "6011111111111117"] * (n // 4),
-        "page_views": range(n),
-        "usage": ["low", "high"] * (n // 2),
-        "email_address": ["a@example.vn"] * n,
-        "so_luong": range(n),
-        "Thu nhập": [1000.0] * n,
-    })  # fmt: skip
+    return pd.DataFrame(
+        {
+            "customer_id": range(n),
+            "Gender": ["female", "male"] * (n // 2),
+            "Ngày sinh": ["1990-01-01"] * n,
+            "dan_toc": ["Kinh", "Tày"] * (n // 2),
+            "tonGiao": ["Phật giáo", "Không"] * (n // 2),
+            "col_7": ["Nam", "Nữ", "nam", "NỮ"] * (n // 4),  # says nothing by name: caught by its values
+            "pay_ref": ["4111 1111 1111 1111", "5500-0000-0000-0004", "4012888888881881", "6011111111111117"]
+            * (n // 4),
+            "page_views": range(n),
+            "usage": ["low", "high"] * (n // 2),
+            "email_address": ["a@example.vn"] * n,
+            "so_luong": range(n),
+            "Thu nhập": [1000.0] * n,
+        }
+    )
 
 
 def test_normalise_unifies_case_accents_and_separators():
@@ -58,24 +61,60 @@ def test_normalise_unifies_case_accents_and_separators():
 @pytest.mark.parametrize(
     ("name", "cls"),
     [
-        ("gioi_tinh", "sex_gender"), ("GioiTinh", "sex_gender"), ("customerGender", "sex_gender"), ("SEX", "sex_gender"),
-        ("ngaysinh", "age_birth"), ("DOB", "age_birth"), ("date_of_birth", "age_birth"), ("tuoi", "age_birth"),
-        ("Dân tộc", "race_ethnicity"), ("ethnicity", "race_ethnicity"), ("ton_giao", "religion"),
-        ("suc_khoe", "health_disability"), ("disability_status", "health_disability"),
-        ("dia_chi", "location"), ("postcode", "location"), ("home_address", "location"),
-        ("thu_nhap", "financial"), ("tai_khoan", "financial"), ("so_the", "financial"), ("monthly_income", "financial"),
-        ("bank_account", "financial"), ("salary", "financial"),
-        ("sexual_orientation", "sexual_orientation"), ("political_party", "political_opinion"),
-        ("trade_union_member", "trade_union"), ("fingerprint_hash", "biometric_genetic"), ("van_tay", "biometric_genetic"),
-        ("criminal_record", "criminal_record"), ("tien_an", "criminal_record"), ("quoc_tich", "national_origin"),
+        ("gioi_tinh", "sex_gender"),
+        ("GioiTinh", "sex_gender"),
+        ("customerGender", "sex_gender"),
+        ("SEX", "sex_gender"),
+        ("ngaysinh", "age_birth"),
+        ("DOB", "age_birth"),
+        ("date_of_birth", "age_birth"),
+        ("tuoi", "age_birth"),
+        ("Dân tộc", "race_ethnicity"),
+        ("ethnicity", "race_ethnicity"),
+        ("ton_giao", "religion"),
+        ("suc_khoe", "health_disability"),
+        ("disability_status", "health_disability"),
+        ("dia_chi", "location"),
+        ("postcode", "location"),
+        ("home_address", "location"),
+        ("thu_nhap", "financial"),
+        ("tai_khoan", "financial"),
+        ("so_the", "financial"),
+        ("monthly_income", "financial"),
+        ("bank_account", "financial"),
+        ("salary", "financial"),
+        ("sexual_orientation", "sexual_orientation"),
+        ("political_party", "political_opinion"),
+        ("trade_union_member", "trade_union"),
+        ("fingerprint_hash", "biometric_genetic"),
+        ("van_tay", "biometric_genetic"),
+        ("criminal_record", "criminal_record"),
+        ("tien_an", "criminal_record"),
+        ("quoc_tich", "national_origin"),
     ],
-)  # fmt: skip
+)
 def test_names_are_classified(name, cls):
     assert cls in classify_name(name)
 
 
-@pytest.mark.parametrize("name", ["page", "usage", "stage", "percentage", "so_luong", "email_address", "ip_address",
-                                  "allocation", "thuoc_tinh", "trace", "reviewerName", "customer_id", "status"])  # fmt: skip
+@pytest.mark.parametrize(
+    "name",
+    [
+        "page",
+        "usage",
+        "stage",
+        "percentage",
+        "so_luong",
+        "email_address",
+        "ip_address",
+        "allocation",
+        "thuoc_tinh",
+        "trace",
+        "reviewerName",
+        "customer_id",
+        "status",
+    ],
+)
 def test_lookalike_names_are_not_flagged(name):
     assert classify_name(name) == {}
 
@@ -85,7 +124,9 @@ def test_values_are_classified_without_quoting_them():
     assert "sex_gender" in classify_values(["Nam", "Nữ"] * 5)
     assert "race_ethnicity" in classify_values(["White", "Black", "Asian-Pac-Islander", "Other"] * 3)
     assert "marital_family" in classify_values(["Married-civ-spouse", "Never-married", "Divorced"] * 3)
-    assert "financial" in classify_values(["4111 1111 1111 1111", "5500-0000-0000-0004", "4012888888881881", "6011111111111117", "378282246310005"])
+    assert "financial" in classify_values(
+        ["4111 1111 1111 1111", "5500-0000-0000-0004", "4012888888881881", "6011111111111117", "378282246310005"]
+    )
     reason = classify_values(["male", "female"] * 5)["sex_gender"]
     assert "male" not in reason and "10 of 10" in reason
     assert classify_values(["m"] * 10) == {}  # one value is not a sex column
@@ -94,7 +135,9 @@ def test_values_are_classified_without_quoting_them():
 
 
 def test_synthetic_frame(synthetic):
-    checks, findings = sensitive_attribute_checks(list(synthetic.columns), synthetic, ["Gender", "ngay_sinh", "religion_declared"])
+    checks, findings = sensitive_attribute_checks(
+        list(synthetic.columns), synthetic, ["Gender", "ngay_sinh", "religion_declared"]
+    )
     by = _by_id(checks)
     assert by["data.sensitive.declared.Gender"].outcome == Outcome.PASS
     assert by["data.sensitive.declared.ngay_sinh"].outcome == Outcome.PASS  # matched 'Ngày sinh' by normalised name
@@ -112,7 +155,9 @@ def test_synthetic_frame(synthetic):
     scan = by["data.sensitive.scan"]
     assert scan.outcome == Outcome.WARN and set(scan.details["undeclared"]) == set(undeclared)
     assert {"race_ethnicity", "religion"} <= set(scan.details["special_categories"])
-    evidence = json.dumps([c.model_dump(mode="json") for c in checks] + [f.model_dump(mode="json") for f in findings], ensure_ascii=False)
+    evidence = json.dumps(
+        [c.model_dump(mode="json") for c in checks] + [f.model_dump(mode="json") for f in findings], ensure_ascii=False
+    )
     for raw in ["4111", "Phật giáo", "Kinh", "1990-01-01", "Nữ"]:
         assert raw not in evidence, raw
 
@@ -146,7 +191,9 @@ def test_german_credit():
     df = pd.read_csv(GERMAN)
     sample = df.head(500)
     checks, findings = sensitive_attribute_checks(list(df.columns), sample, [])
-    flagged = {c.details["column"]: c.details["classes"] for c in checks if c.id.startswith("data.sensitive.undeclared.")}
+    flagged = {
+        c.details["column"]: c.details["classes"] for c in checks if c.id.startswith("data.sensitive.undeclared.")
+    }
     assert "age_birth" in flagged["age"]
     assert "sex_gender" in flagged["personal_status"] and "marital_family" in flagged["personal_status"]
     assert "national_origin" in flagged["foreign_worker"]

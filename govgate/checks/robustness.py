@@ -185,7 +185,9 @@ class _Decider:
             elif arr.dtype.kind == "f" and np.isfinite(arr).any() and not np.all(np.mod(arr[np.isfinite(arr)], 1) == 0):
                 finite = arr[np.isfinite(arr)]
                 if finite.min() < 0 or finite.max() > 1:
-                    raise ValueError("the model returns scores outside [0, 1]; pass decide= to turn them into decisions")
+                    raise ValueError(
+                        "the model returns scores outside [0, 1]; pass decide= to turn them into decisions"
+                    )
                 self.mode, self.rule = "threshold", "score >= 0.5 (default)"
             else:
                 self.mode, self.rule = "identity", "predictions are the decisions (default)"
@@ -355,20 +357,37 @@ def perturbation_stability(
                 gn = len(g)
                 g_rate = float(g["share"].mean())
                 g_lo, g_hi = wilson_interval(g_rate * gn, gn, confidence)
-                rows.append(GroupFlip(str(feature), str(level), gn, int(g["flips"].sum()), g_rate, g_lo, g_hi,
-                                      gn < min_group_size))  # fmt: skip
+                rows.append(
+                    GroupFlip(
+                        str(feature), str(level), gn, int(g["flips"].sum()), g_rate, g_lo, g_hi, gn < min_group_size
+                    )
+                )
             groups[str(feature)] = rows
 
     probes = _missing_probe(predict, decider, Xs, base, exclude, missing_rows, confidence)
     return RobustnessReport(
-        n_total=len(X), n_rows=n, n_repeats=n_repeats, numeric_noise=numeric_noise, seed=seed,
-        confidence=confidence, min_group_size=min_group_size, decision_rule=decider.rule,
-        perturbed_columns=[str(c) for c in perturbed], skipped_columns={str(k): v for k, v in skipped.items()},
-        evaluations=evaluations, flips=flips, flip_rate=rate, lower=lo, upper=hi,
-        rows_flipped_any=int(any_flip.sum()), groups=groups,
-        missing_rows=min(n, missing_rows), missing=probes, error=error,
+        n_total=len(X),
+        n_rows=n,
+        n_repeats=n_repeats,
+        numeric_noise=numeric_noise,
+        seed=seed,
+        confidence=confidence,
+        min_group_size=min_group_size,
+        decision_rule=decider.rule,
+        perturbed_columns=[str(c) for c in perturbed],
+        skipped_columns={str(k): v for k, v in skipped.items()},
+        evaluations=evaluations,
+        flips=flips,
+        flip_rate=rate,
+        lower=lo,
+        upper=hi,
+        rows_flipped_any=int(any_flip.sum()),
+        groups=groups,
+        missing_rows=min(n, missing_rows),
+        missing=probes,
+        error=error,
         seconds=round(time.perf_counter() - started, 3),
-    )  # fmt: skip
+    )
 
 
 def _missing_probe(predict, decider, Xs, base, exclude, rows, confidence) -> list[MissingProbe]:
@@ -419,8 +438,14 @@ def robustness_checks(
     min_n = int(rules.min_group_size)
     conf = report.confidence
     ci = lambda lo, hi: f"{int(round(conf * 100))}% CI {_pct(lo)}-{_pct(hi)}"  # noqa: E731
-    common = {"n_rows": report.n_rows, "n_total": report.n_total, "n_repeats": report.n_repeats,
-              "numeric_noise": report.numeric_noise, "decision_rule": report.decision_rule, "seed": report.seed}  # fmt: skip
+    common = {
+        "n_rows": report.n_rows,
+        "n_total": report.n_total,
+        "n_repeats": report.n_repeats,
+        "numeric_noise": report.numeric_noise,
+        "decision_rule": report.decision_rule,
+        "seed": report.seed,
+    }
 
     # overall
     cid = "robustness.perturbation"
@@ -428,11 +453,17 @@ def robustness_checks(
     threshold = Threshold(metric="flip_rate", op="<=", value=max_flip)
     details = {**common, "perturbed_columns": report.perturbed_columns, "skipped_columns": report.skipped_columns}
     metrics = [
-        Metric(name="flip_rate", value=round(report.flip_rate, 6), lower=round(report.lower, 6),
-               upper=round(report.upper, 6), confidence=conf, n=report.n_rows),
+        Metric(
+            name="flip_rate",
+            value=round(report.flip_rate, 6),
+            lower=round(report.lower, 6),
+            upper=round(report.upper, 6),
+            confidence=conf,
+            n=report.n_rows,
+        ),
         Metric(name="rows_flipped_any", value=report.rows_flipped_any, n=report.n_rows),
         Metric(name="evaluations", value=report.evaluations),
-    ]  # fmt: skip
+    ]
     if report.error:
         outcome, message, metrics = Outcome.ERROR, report.error, []
     elif not report.n_rows:
@@ -442,37 +473,72 @@ def robustness_checks(
     else:
         over = report.flip_rate > max_flip
         outcome = Outcome.FAIL if over else Outcome.PASS
-        message = (f"{_pct(report.flip_rate)} of decisions flipped ({ci(report.lower, report.upper)}; "
-                   f"{report.rows_flipped_any} of {report.n_rows} rows flipped at least once) under Gaussian noise of "
-                   f"{report.numeric_noise:g} x std on {len(report.perturbed_columns)} numeric features, "
-                   f"{report.n_repeats} repeats; limit {_pct(max_flip)}")  # fmt: skip
+        message = (
+            f"{_pct(report.flip_rate)} of decisions flipped ({ci(report.lower, report.upper)}; "
+            f"{report.rows_flipped_any} of {report.n_rows} rows flipped at least once) under Gaussian noise of "
+            f"{report.numeric_noise:g} x std on {len(report.perturbed_columns)} numeric features, "
+            f"{report.n_repeats} repeats; limit {_pct(max_flip)}"
+        )
         if over:
-            findings.append(Finding(
-                id="robustness.perturbation", severity=Severity.HIGH, category="robustness", check_id=cid,
-                count=report.flips,
-                message=f"{_pct(report.flip_rate)} of decisions flip under noise of {report.numeric_noise:g} x std "
-                        f"(limit {_pct(max_flip)})",
-                remediation="decisions sit close to the threshold for many rows: regularise or calibrate the model, "
-                            "add a review band around the threshold, or justify a higher limit in the policy",
-            ))  # fmt: skip
-    checks.append(Check(id=cid, title=title, category="robustness", outcome=outcome, message=message,
-                        metrics=metrics, threshold=threshold, evidence_kind="robustness_eval", details=details))  # fmt: skip
+            findings.append(
+                Finding(
+                    id="robustness.perturbation",
+                    severity=Severity.HIGH,
+                    category="robustness",
+                    check_id=cid,
+                    count=report.flips,
+                    message=f"{_pct(report.flip_rate)} of decisions flip under noise of {report.numeric_noise:g} x std "
+                    f"(limit {_pct(max_flip)})",
+                    remediation="decisions sit close to the threshold for many rows: regularise or calibrate the model, "
+                    "add a review band around the threshold, or justify a higher limit in the policy",
+                )
+            )
+    checks.append(
+        Check(
+            id=cid,
+            title=title,
+            category="robustness",
+            outcome=outcome,
+            message=message,
+            metrics=metrics,
+            threshold=threshold,
+            evidence_kind="robustness_eval",
+            details=details,
+        )
+    )
 
     # per sensitive feature
     for feature, groups in report.groups.items():
         cid = f"robustness.perturbation.{feature}"
         large = [g for g in groups if g.n >= min_n]
         small = [g for g in groups if g.n < min_n]
-        metrics = [Metric(name=f"flip_rate.{g.level}", value=round(g.flip_rate, 6), lower=round(g.lower, 6),
-                          upper=round(g.upper, 6), confidence=conf, n=g.n) for g in groups]  # fmt: skip
+        metrics = [
+            Metric(
+                name=f"flip_rate.{g.level}",
+                value=round(g.flip_rate, 6),
+                lower=round(g.lower, 6),
+                upper=round(g.upper, 6),
+                confidence=conf,
+                n=g.n,
+            )
+            for g in groups
+        ]
         gap = (max(g.flip_rate for g in large) - min(g.flip_rate for g in large)) if len(large) >= 2 else None
         if gap is not None:
             metrics.append(Metric(name="flip_rate_gap", value=round(gap, 6), n=sum(g.n for g in large)))
         above = [g for g in large if g.flip_rate > max_flip]
-        rows = [{"level": g.level, "n": g.n, "flips": g.flips, "flip_rate": round(g.flip_rate, 6),
-                 "lower": round(g.lower, 6), "upper": round(g.upper, 6),
-                 "status": "inconclusive" if g.n < min_n else ("above limit" if g.flip_rate > max_flip else "ok")}
-                for g in groups]  # fmt: skip
+        rows = [
+            {
+                "level": g.level,
+                "n": g.n,
+                "flips": g.flips,
+                "flip_rate": round(g.flip_rate, 6),
+                "lower": round(g.lower, 6),
+                "upper": round(g.upper, 6),
+                "status": "inconclusive" if g.n < min_n else ("above limit" if g.flip_rate > max_flip else "ok"),
+            }
+            for g in groups
+        ]
         by_group = ", ".join(f"{g.level} {_pct(g.flip_rate)} (n={g.n})" for g in groups)
         problems = []
         if gap is not None and gap > max_flip:
@@ -481,28 +547,47 @@ def robustness_checks(
             problems.append(f"{', '.join(g.level for g in above)} above {_pct(max_flip)}")
         if small:
             outcome = Outcome.INCONCLUSIVE
-            message = (f"groups under {min_n} rows cannot be assessed: {', '.join(g.level for g in small)}; "
-                       f"flip rates {by_group}" + (f"; {'; '.join(problems)}" if problems else ""))  # fmt: skip
+            message = (
+                f"groups under {min_n} rows cannot be assessed: {', '.join(g.level for g in small)}; "
+                f"flip rates {by_group}" + (f"; {'; '.join(problems)}" if problems else "")
+            )
         elif problems:
             outcome, message = Outcome.WARN, f"flip rates {by_group}; {'; '.join(problems)}"
         else:
             outcome, message = Outcome.PASS, f"flip rates {by_group}"
         if problems:
             worst = max(large, key=lambda g: g.flip_rate)
-            findings.append(Finding(
-                id=f"robustness.perturbation.{feature}", severity=Severity.MEDIUM, category="robustness",
-                check_id=cid, location={"feature": str(feature), "group": worst.level},
-                message=f"decisions for {feature}={worst.level} are less stable than for other groups: {'; '.join(problems)}",
-                remediation="check whether this group's scores cluster near the threshold (fewer or noisier "
-                            "examples in training) and whether its decisions need a review band",
-            ))  # fmt: skip
-        checks.append(Check(
-            id=cid, title=f"Decision stability is similar across {feature} groups", category="robustness",
-            outcome=outcome, message=message, metrics=metrics,
-            threshold=Threshold(metric="flip_rate_gap", op="<=", value=max_flip), evidence_kind="robustness_eval",
-            details={**common, "feature": feature, "min_group_size": min_n, "groups": rows,
-                     "gap": None if gap is None else round(gap, 6)},
-        ))  # fmt: skip
+            findings.append(
+                Finding(
+                    id=f"robustness.perturbation.{feature}",
+                    severity=Severity.MEDIUM,
+                    category="robustness",
+                    check_id=cid,
+                    location={"feature": str(feature), "group": worst.level},
+                    message=f"decisions for {feature}={worst.level} are less stable than for other groups: {'; '.join(problems)}",
+                    remediation="check whether this group's scores cluster near the threshold (fewer or noisier "
+                    "examples in training) and whether its decisions need a review band",
+                )
+            )
+        checks.append(
+            Check(
+                id=cid,
+                title=f"Decision stability is similar across {feature} groups",
+                category="robustness",
+                outcome=outcome,
+                message=message,
+                metrics=metrics,
+                threshold=Threshold(metric="flip_rate_gap", op="<=", value=max_flip),
+                evidence_kind="robustness_eval",
+                details={
+                    **common,
+                    "feature": feature,
+                    "min_group_size": min_n,
+                    "groups": rows,
+                    "gap": None if gap is None else round(gap, 6),
+                },
+            )
+        )
 
     # missing values
     cid = "robustness.missing_values"
@@ -513,29 +598,50 @@ def robustness_checks(
         if p.error:
             metrics.append(Metric(name=f"fails.{p.column}", value=1, n=p.n))
         else:
-            metrics.append(Metric(name=f"flip_rate.{p.column}", value=round(p.flip_rate, 6), lower=round(p.lower, 6),
-                                  upper=round(p.upper, 6), confidence=conf, n=p.n))  # fmt: skip
+            metrics.append(
+                Metric(
+                    name=f"flip_rate.{p.column}",
+                    value=round(p.flip_rate, 6),
+                    lower=round(p.lower, 6),
+                    upper=round(p.upper, 6),
+                    confidence=conf,
+                    n=p.n,
+                )
+            )
     by_error: dict[str, list[str]] = {}
     for p in crashed:  # one finding per distinct error, naming every column that raised it
         by_error.setdefault(p.error, []).append(p.column)
     for err, cols in by_error.items():
         where = f"column {cols[0]}" if len(cols) == 1 else f"columns {', '.join(cols)}"
-        findings.append(Finding(
-            id=f"robustness.missing_values.{cols[0]}" if len(cols) == 1 else f"robustness.missing_values.fails.{cols[0]}",
-            severity=Severity.HIGH if fail_on_missing_crash else Severity.MEDIUM, category="robustness",
-            check_id=cid, location={"column": cols[0]} if len(cols) == 1 else {"columns": ", ".join(cols)},
-            count=len(cols), message=f"model fails on missing values in {where}: {err}",
-            remediation="impute missing values inside the model pipeline, or validate inputs and route rows with "
-                        "missing values to a fallback before they reach the model",
-        ))  # fmt: skip
+        findings.append(
+            Finding(
+                id=f"robustness.missing_values.{cols[0]}"
+                if len(cols) == 1
+                else f"robustness.missing_values.fails.{cols[0]}",
+                severity=Severity.HIGH if fail_on_missing_crash else Severity.MEDIUM,
+                category="robustness",
+                check_id=cid,
+                location={"column": cols[0]} if len(cols) == 1 else {"columns": ", ".join(cols)},
+                count=len(cols),
+                message=f"model fails on missing values in {where}: {err}",
+                remediation="impute missing values inside the model pipeline, or validate inputs and route rows with "
+                "missing values to a fallback before they reach the model",
+            )
+        )
     for p in flippy:
-        findings.append(Finding(
-            id=f"robustness.missing_values.{p.column}", severity=Severity.LOW, category="robustness",
-            check_id=cid, location={"column": p.column}, count=p.flips,
-            message=f"a missing {p.column} flips {_pct(p.flip_rate)} of decisions ({ci(p.lower, p.upper)}, n={p.n})",
-            remediation="document how missing values of this feature are handled in production and whether such "
-                        "rows are decided by the model",
-        ))  # fmt: skip
+        findings.append(
+            Finding(
+                id=f"robustness.missing_values.{p.column}",
+                severity=Severity.LOW,
+                category="robustness",
+                check_id=cid,
+                location={"column": p.column},
+                count=p.flips,
+                message=f"a missing {p.column} flips {_pct(p.flip_rate)} of decisions ({ci(p.lower, p.upper)}, n={p.n})",
+                remediation="document how missing values of this feature are handled in production and whether such "
+                "rows are decided by the model",
+            )
+        )
     if not report.missing:
         outcome, message = Outcome.SKIPPED, "no rows or no columns to probe"
     elif crashed and fail_on_missing_crash:
@@ -552,17 +658,35 @@ def robustness_checks(
             parts.append("missing " + ", ".join(f"{p.column} flips {_pct(p.flip_rate)}" for p in flippy))
         message = "; ".join(parts) or (
             f"no single missing column flips more than {_pct(max_missing_flip_rate)} of decisions "
-            f"(max {_pct(max((p.flip_rate for p in report.missing), default=0.0))})")
+            f"(max {_pct(max((p.flip_rate for p in report.missing), default=0.0))})"
+        )
         message += f" ({len(report.missing)} columns, {report.missing_rows} rows)"
-    checks.append(Check(
-        id=cid, title="The model handles missing values", category="robustness", outcome=outcome, message=message,
-        metrics=metrics, threshold=Threshold(metric="flip_rate", op="<=", value=max_missing_flip_rate),
-        evidence_kind="robustness_eval",
-        details={**common, "rows": report.missing_rows,
-                 "columns": [{"column": p.column, "n": p.n, "flips": p.flips,
-                              "flip_rate": None if p.flip_rate is None else round(p.flip_rate, 6), "error": p.error}
-                             for p in report.missing]},
-    ))  # fmt: skip
+    checks.append(
+        Check(
+            id=cid,
+            title="The model handles missing values",
+            category="robustness",
+            outcome=outcome,
+            message=message,
+            metrics=metrics,
+            threshold=Threshold(metric="flip_rate", op="<=", value=max_missing_flip_rate),
+            evidence_kind="robustness_eval",
+            details={
+                **common,
+                "rows": report.missing_rows,
+                "columns": [
+                    {
+                        "column": p.column,
+                        "n": p.n,
+                        "flips": p.flips,
+                        "flip_rate": None if p.flip_rate is None else round(p.flip_rate, 6),
+                        "error": p.error,
+                    }
+                    for p in report.missing
+                ],
+            },
+        )
+    )
     return checks, findings
 
 
@@ -571,7 +695,9 @@ def robustness_checks(
 
 
 def _score_needs_proba(scoring: str) -> bool:
-    return scoring in {"roc_auc", "average_precision", "neg_log_loss", "neg_brier_score"} or scoring.startswith("roc_auc")
+    return scoring in {"roc_auc", "average_precision", "neg_log_loss", "neg_brier_score"} or scoring.startswith(
+        "roc_auc"
+    )
 
 
 def _make_estimator(predict: Predict, decider: _Decider):
@@ -634,14 +760,22 @@ def permutation_importance_report(
     baseline = float(scorer(estimator, Xs, ys))
     result = permutation_importance(estimator, Xs, ys, scoring=scoring, n_repeats=n_repeats, random_state=seed)
     order = sorted(range(Xs.shape[1]), key=lambda i: (-result.importances_mean[i], str(Xs.columns[i])))
-    features = [FeatureImportance(str(Xs.columns[i]), rank, float(result.importances_mean[i]),
-                                  float(result.importances_std[i])) for rank, i in enumerate(order, 1)]  # fmt: skip
+    features = [
+        FeatureImportance(str(Xs.columns[i]), rank, float(result.importances_mean[i]), float(result.importances_std[i]))
+        for rank, i in enumerate(order, 1)
+    ]
     return ImportanceReport(
-        scoring=scoring, baseline_score=baseline, n_total=len(X), n_rows=len(Xs), n_repeats=n_repeats, seed=seed,
+        scoring=scoring,
+        baseline_score=baseline,
+        n_total=len(X),
+        n_rows=len(Xs),
+        n_repeats=n_repeats,
+        seed=seed,
         decision_rule=decider.rule if not _score_needs_proba(scoring) else "raw scores",
-        method="sklearn.inspection.permutation_importance", features=features,
+        method="sklearn.inspection.permutation_importance",
+        features=features,
         seconds=round(time.perf_counter() - started, 3),
-    )  # fmt: skip
+    )
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -724,23 +858,40 @@ def explainability_checks(
     associations are computed on up to 20,000 of its rows."""
     checks: list[Check] = []
     findings: list[Finding] = []
-    ranking = [{"feature": f.feature, "rank": f.rank, "mean": round(f.mean, 6), "std": round(f.std, 6)}
-               for f in importance.features]  # fmt: skip
+    ranking = [
+        {"feature": f.feature, "rank": f.rank, "mean": round(f.mean, 6), "std": round(f.std, 6)}
+        for f in importance.features
+    ]
     metrics = []
     for f in importance.features:
-        metrics += [Metric(name=f"importance.{f.feature}", value=round(f.mean, 6), n=importance.n_rows),
-                    Metric(name=f"importance_std.{f.feature}", value=round(f.std, 6), n=importance.n_rows)]  # fmt: skip
+        metrics += [
+            Metric(name=f"importance.{f.feature}", value=round(f.mean, 6), n=importance.n_rows),
+            Metric(name=f"importance_std.{f.feature}", value=round(f.std, 6), n=importance.n_rows),
+        ]
     top = ", ".join(f"{f.feature} {f.mean:.3f}±{f.std:.3f}" for f in importance.features[:5])
-    checks.append(Check(
-        id="explainability.permutation_importance", title="Permutation importance of the model's features",
-        category="explainability", outcome=Outcome.PASS,
-        message=f"drop in {importance.scoring} when a feature is shuffled ({importance.n_repeats} repeats, "
-                f"{importance.n_rows} rows, baseline {importance.baseline_score:.3f}): {top}",
-        metrics=metrics, evidence_kind="explainability",
-        details={"scoring": importance.scoring, "baseline_score": importance.baseline_score, "n_rows": importance.n_rows,
-                 "n_total": importance.n_total, "n_repeats": importance.n_repeats, "seed": importance.seed,
-                 "method": importance.method, "decision_rule": importance.decision_rule, "ranking": ranking},
-    ))  # fmt: skip
+    checks.append(
+        Check(
+            id="explainability.permutation_importance",
+            title="Permutation importance of the model's features",
+            category="explainability",
+            outcome=Outcome.PASS,
+            message=f"drop in {importance.scoring} when a feature is shuffled ({importance.n_repeats} repeats, "
+            f"{importance.n_rows} rows, baseline {importance.baseline_score:.3f}): {top}",
+            metrics=metrics,
+            evidence_kind="explainability",
+            details={
+                "scoring": importance.scoring,
+                "baseline_score": importance.baseline_score,
+                "n_rows": importance.n_rows,
+                "n_total": importance.n_total,
+                "n_repeats": importance.n_repeats,
+                "seed": importance.seed,
+                "method": importance.method,
+                "decision_rule": importance.decision_rule,
+                "ranking": ranking,
+            },
+        )
+    )
 
     cid = "explainability.sensitive_proxies"
     title = "No sensitive attribute or close proxy of one drives the model"
@@ -756,8 +907,14 @@ def explainability_checks(
         used = f.mean > 0
         in_top = f.rank <= top_k and used
         if f.feature in sensitive:
-            row = {"feature": f.feature, "rank": f.rank, "mean": round(f.mean, 6), "sensitive": f.feature,
-                   "association": 1.0, "measure": "is_sensitive"}  # fmt: skip
+            row = {
+                "feature": f.feature,
+                "rank": f.rank,
+                "mean": round(f.mean, 6),
+                "sensitive": f.feature,
+                "association": 1.0,
+                "measure": "is_sensitive",
+            }
             assoc_rows.append(row)
             if in_top:
                 flagged.append(row)
@@ -767,8 +924,14 @@ def explainability_checks(
         best = None
         for s in available:
             value, measure = association(Xa[f.feature], Xa[s])
-            row = {"feature": f.feature, "rank": f.rank, "mean": round(f.mean, 6), "sensitive": s,
-                   "association": round(value, 4), "measure": measure}  # fmt: skip
+            row = {
+                "feature": f.feature,
+                "rank": f.rank,
+                "mean": round(f.mean, 6),
+                "sensitive": s,
+                "association": round(value, 4),
+                "measure": measure,
+            }
             if best is None or value > best["association"]:
                 best = row
         if best is None:
@@ -778,46 +941,79 @@ def explainability_checks(
             top_max = max(top_max, best["association"])
         if in_top and best["association"] >= proxy_threshold:
             flagged.append(best)
-    details = {"top_k": top_k, "proxy_threshold": proxy_threshold, "sensitive": list(sensitive),
-               "unavailable_sensitive": unavailable, "rows": len(Xa), "associations": assoc_rows, "flagged": flagged}  # fmt: skip
-    metrics = [Metric(name="max_top_k_association", value=round(top_max, 4), n=len(Xa)),
-               Metric(name="flagged_features", value=len(flagged))]  # fmt: skip
+    details = {
+        "top_k": top_k,
+        "proxy_threshold": proxy_threshold,
+        "sensitive": list(sensitive),
+        "unavailable_sensitive": unavailable,
+        "rows": len(Xa),
+        "associations": assoc_rows,
+        "flagged": flagged,
+    }
+    metrics = [
+        Metric(name="max_top_k_association", value=round(top_max, 4), n=len(Xa)),
+        Metric(name="flagged_features", value=len(flagged)),
+    ]
     if not sensitive:
         outcome, message = Outcome.SKIPPED, "no sensitive features declared"
     elif flagged:
         outcome = Outcome.WARN
         message = "; ".join(
-            f"{r['feature']} (rank {r['rank']}) is sensitive" if r["measure"] == "is_sensitive"
+            f"{r['feature']} (rank {r['rank']}) is sensitive"
+            if r["measure"] == "is_sensitive"
             else f"{r['feature']} (rank {r['rank']}) proxies {r['sensitive']} ({r['measure']} {r['association']:.2f})"
-            for r in flagged)  # fmt: skip
+            for r in flagged
+        )
         message += f" - within the top {top_k} features"
     elif not available and not any(f.feature in sensitive for f in importance.features):
         outcome = Outcome.INCONCLUSIVE
         message = f"sensitive columns {unavailable} are not in X; proxies could not be looked for"
     else:
         outcome = Outcome.PASS
-        message = (f"no sensitive feature or proxy (association >= {proxy_threshold:g}) in the top {top_k}; "
-                   f"max association in the top {top_k}: {top_max:.2f}")
+        message = (
+            f"no sensitive feature or proxy (association >= {proxy_threshold:g}) in the top {top_k}; "
+            f"max association in the top {top_k}: {top_max:.2f}"
+        )
     if unavailable and outcome != Outcome.INCONCLUSIVE:
         message += f" (not in X, not checked: {', '.join(unavailable)})"
     for r in flagged:
         if r["measure"] == "is_sensitive":
-            findings.append(Finding(
-                id=f"explainability.sensitive_feature.{r['feature']}", severity=Severity.MEDIUM,
-                category="explainability", check_id=cid, location={"feature": r["feature"], "rank": str(r["rank"])},
-                message=f"sensitive feature {r['feature']} ranks {r['rank']} of {len(importance.features)} by permutation importance",
-                remediation="justify the use of this attribute (lawful basis, necessity) or remove it and re-assess fairness",
-            ))  # fmt: skip
+            findings.append(
+                Finding(
+                    id=f"explainability.sensitive_feature.{r['feature']}",
+                    severity=Severity.MEDIUM,
+                    category="explainability",
+                    check_id=cid,
+                    location={"feature": r["feature"], "rank": str(r["rank"])},
+                    message=f"sensitive feature {r['feature']} ranks {r['rank']} of {len(importance.features)} by permutation importance",
+                    remediation="justify the use of this attribute (lawful basis, necessity) or remove it and re-assess fairness",
+                )
+            )
         else:
-            findings.append(Finding(
-                id=f"explainability.sensitive_proxy.{r['feature']}", severity=Severity.MEDIUM,
-                category="explainability", check_id=cid,
-                location={"feature": r["feature"], "rank": str(r["rank"]), "sensitive": r["sensitive"]},
-                message=f"feature {r['feature']} ranks {r['rank']} by permutation importance and is a close proxy of "
-                        f"sensitive attribute {r['sensitive']} ({r['measure']} {r['association']:.2f})",
-                remediation="check whether the feature is needed; if kept, document why and confirm with the fairness "
-                            "metrics that it does not carry the sensitive attribute into decisions",
-            ))  # fmt: skip
-    checks.append(Check(id=cid, title=title, category="explainability", outcome=outcome, message=message,
-                        metrics=metrics, threshold=threshold, evidence_kind="explainability", details=details))  # fmt: skip
+            findings.append(
+                Finding(
+                    id=f"explainability.sensitive_proxy.{r['feature']}",
+                    severity=Severity.MEDIUM,
+                    category="explainability",
+                    check_id=cid,
+                    location={"feature": r["feature"], "rank": str(r["rank"]), "sensitive": r["sensitive"]},
+                    message=f"feature {r['feature']} ranks {r['rank']} by permutation importance and is a close proxy of "
+                    f"sensitive attribute {r['sensitive']} ({r['measure']} {r['association']:.2f})",
+                    remediation="check whether the feature is needed; if kept, document why and confirm with the fairness "
+                    "metrics that it does not carry the sensitive attribute into decisions",
+                )
+            )
+    checks.append(
+        Check(
+            id=cid,
+            title=title,
+            category="explainability",
+            outcome=outcome,
+            message=message,
+            metrics=metrics,
+            threshold=threshold,
+            evidence_kind="explainability",
+            details=details,
+        )
+    )
     return checks, findings

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC
 from pathlib import Path
 from typing import Optional
 
 import typer
 
+from cli.stack import stack_app
 from govgate.errors import GovgateError
 from govgate.settings import load_settings
 
@@ -16,14 +18,17 @@ app = typer.Typer(help="govgate: AI governance gates that leave evidence.", no_a
 config_app = typer.Typer(help="Inspect settings.", no_args_is_help=True)
 policy_app = typer.Typer(help="Validate and inspect policy-as-code files.", no_args_is_help=True)
 store_app = typer.Typer(help="Look into the evidence store.", no_args_is_help=True)
-controls_app = typer.Typer(help="The control catalog index (NIST AI RMF, ISO/IEC 42001, EU AI Act, Vietnam).", no_args_is_help=True)
+controls_app = typer.Typer(
+    help="The control catalog index (NIST AI RMF, ISO/IEC 42001, EU AI Act, Vietnam).", no_args_is_help=True
+)
 app.add_typer(config_app, name="config")
 app.add_typer(policy_app, name="policy")
 app.add_typer(store_app, name="store")
 app.add_typer(controls_app, name="controls")
-from govgate.cli_stack import stack_app  # noqa: E402
 app.add_typer(stack_app, name="stack")
-webhook_app = typer.Typer(help="MLflow model-registry webhooks that trigger reviews through the bridge.", no_args_is_help=True)
+webhook_app = typer.Typer(
+    help="MLflow model-registry webhooks that trigger reviews through the bridge.", no_args_is_help=True
+)
 app.add_typer(webhook_app, name="webhook")
 
 
@@ -52,7 +57,9 @@ def config_show(as_json: bool = typer.Option(False, "--json", help="print JSON i
 
 
 @app.command()
-def selftest(tier: Optional[str] = typer.Option(None, help="policy tier to record (default: the policy's default)")) -> None:
+def selftest(
+    tier: Optional[str] = typer.Option(None, help="policy tier to record (default: the policy's default)"),
+) -> None:
     """Run the evidence-selftest flow: store, MLflow, policy and controls health, published as evidence."""
     _run_gate("flows.selftest:evidence_selftest", exit_on_decision=False, tier=tier)
 
@@ -98,8 +105,10 @@ def _where(result: dict, api_url: str, settings) -> None:
     if result.get("mlflow_run_url"):
         typer.echo(f"MLflow run:     {result['mlflow_run_url']}")
     else:
-        typer.echo(f"MLflow run:     {result['mlflow_run_id']}"
-                   f" (browse: mlflow ui --backend-store-uri {settings.effective_mlflow_tracking_uri})")  # fmt: skip
+        typer.echo(
+            f"MLflow run:     {result['mlflow_run_id']}"
+            f" (browse: mlflow ui --backend-store-uri {settings.effective_mlflow_tracking_uri})"
+        )
     typer.echo(f"Prefect:        {ui_url(api_url)}")
 
 
@@ -125,7 +134,9 @@ def schema(
 
 
 @policy_app.command("validate")
-def policy_validate(path: Optional[Path] = typer.Argument(None, help="policy file (default: the configured one)")) -> None:
+def policy_validate(
+    path: Optional[Path] = typer.Argument(None, help="policy file (default: the configured one)"),
+) -> None:
     """Load and validate a policy file; print its tiers and digest."""
     from govgate.policy import load_policy
 
@@ -135,7 +146,9 @@ def policy_validate(path: Optional[Path] = typer.Argument(None, help="policy fil
         _fail(str(exc))
     typer.echo(f"{policy.path}: {policy.name} {policy.version} is valid (sha256 {policy.sha256})")
     for name, tier in policy.tiers.items():
-        typer.echo(f"  {name:<8} gates={','.join(tier.required_gates) or '-'} evidence={','.join(tier.required_evidence) or '-'}")
+        typer.echo(
+            f"  {name:<8} gates={','.join(tier.required_gates) or '-'} evidence={','.join(tier.required_evidence) or '-'}"
+        )
 
 
 @store_app.command("ls")
@@ -159,7 +172,9 @@ def store_ls(
 
 @app.command()
 def report(
-    record: str = typer.Argument(..., help="record id, Prefect flow-run id, MLflow run id, or a record's URI/prefix in the store"),
+    record: str = typer.Argument(
+        ..., help="record id, Prefect flow-run id, MLflow run id, or a record's URI/prefix in the store"
+    ),
     html: bool = typer.Option(False, "--html", help="print the HTML report's location instead of Markdown"),
     open_: bool = typer.Option(False, "--open", help="open the HTML report in a browser (local store)"),
 ) -> None:
@@ -200,7 +215,9 @@ def report(
 
 
 @controls_app.command("build")
-def controls_build(catalog: Path = typer.Option(..., exists=True, dir_okay=False, help="standards catalog.yaml")) -> None:
+def controls_build(
+    catalog: Path = typer.Option(..., exists=True, dir_okay=False, help="standards catalog.yaml"),
+) -> None:
     """Rebuild the shipped control index from the standards catalog."""
     from govgate.controls import INDEX_PATH, build_index
 
@@ -225,7 +242,9 @@ def controls_for_kind(evidence_kind: str = typer.Argument(..., help="e.g. pii_sc
 @app.command("review-data")
 def review_data(
     dataset: str = typer.Argument(..., help="local path or s3://bucket/key (CSV, Parquet, JSONL or a text file)"),
-    meta: Optional[Path] = typer.Option(None, "--meta", help="datasheet YAML (owner, source, purpose, legal basis, retention, columns)"),
+    meta: Optional[Path] = typer.Option(
+        None, "--meta", help="datasheet YAML (owner, source, purpose, legal basis, retention, columns)"
+    ),
     tier: Optional[str] = typer.Option(None, help="policy risk tier (default: datasheet's, else policy default)"),
     redact: bool = typer.Option(False, "--redact", help="also write an anonymized copy with stable pseudonyms"),
     suite: list[str] = typer.Option([], "--suite", help="extra expectation suite from expectations/ (repeatable)"),
@@ -236,10 +255,16 @@ def review_data(
 
     Exits 0 on pass, 3 on fail or needs-review, 1 when the review could not run."""
     result = _run_gate(
-        "flows.data_review:data_review", exit_on_decision=False,
-        dataset=dataset, datasheet=str(meta) if meta else None, tier=tier, redact=redact,
-        suites=list(suite), ner_model=ner_model, chunk_rows=chunk_rows,
-    )  # fmt: skip
+        "flows.data_review:data_review",
+        exit_on_decision=False,
+        dataset=dataset,
+        datasheet=str(meta) if meta else None,
+        tier=tier,
+        redact=redact,
+        suites=list(suite),
+        ner_model=ner_model,
+        chunk_rows=chunk_rows,
+    )
     if result.get("anonymized_copy"):
         typer.echo(f"anonymized copy: {result['anonymized_copy']}")
     if result["decision"] != "pass":
@@ -252,7 +277,9 @@ def review_model(
     data: str = typer.Option(..., "--data", help="evaluation data: local path or s3:// (CSV, Parquet, JSONL)"),
     label: str = typer.Option(..., "--label", help="label column"),
     sensitive: str = typer.Option(..., "--sensitive", help="sensitive features, comma separated: sex,age>=25"),
-    prediction_column: Optional[str] = typer.Option(None, "--predictions", help="column of precomputed predictions (no model)"),
+    prediction_column: Optional[str] = typer.Option(
+        None, "--predictions", help="column of precomputed predictions (no model)"
+    ),
     score_column: Optional[str] = typer.Option(None, "--scores", help="column of precomputed scores (no model)"),
     pos_label: str = typer.Option("1", help="the favourable label value"),
     threshold: float = typer.Option(0.5, help="score threshold for a positive decision"),
@@ -264,38 +291,62 @@ def review_model(
 
     Exits 0 on pass, 3 on fail or needs-review, 1 when the review could not run."""
     _run_gate(
-        "flows.model_review:model_review", model_uri=model_uri, data=data, label=label, sensitive=sensitive.split(","),
-        prediction_column=prediction_column, score_column=score_column, pos_label=pos_label,
-        threshold=threshold, task_type=task_type, tier=tier, card=str(card) if card else None,
-    )  # fmt: skip
+        "flows.model_review:model_review",
+        model_uri=model_uri,
+        data=data,
+        label=label,
+        sensitive=sensitive.split(","),
+        prediction_column=prediction_column,
+        score_column=score_column,
+        pos_label=pos_label,
+        threshold=threshold,
+        task_type=task_type,
+        tier=tier,
+        card=str(card) if card else None,
+    )
 
 
 @app.command("package-evidence")
 def package_evidence(
     model_uri: str = typer.Argument(..., help="models:/NAME/VERSION or models:/NAME@ALIAS"),
     tier: Optional[str] = typer.Option(None, help="policy risk tier (default: the version's govgate.tier tag)"),
-    signoffs: Optional[Path] = typer.Option(None, help="YAML/JSON list of sign-offs (headless); without it the run waits for sign-off in the Prefect UI or `govgate sign-off`"),
+    signoffs: Optional[Path] = typer.Option(
+        None,
+        help="YAML/JSON list of sign-offs (headless); without it the run waits for sign-off in the Prefect UI or `govgate sign-off`",
+    ),
     risk_assessment: Optional[str] = typer.Option(None, help="path or s3:// URI of the risk assessment"),
-    artifact: list[str] = typer.Option([], "--artifact", help="more files/folders to seal into the package (repeatable)"),
+    artifact: list[str] = typer.Option(
+        [], "--artifact", help="more files/folders to seal into the package (repeatable)"
+    ),
 ) -> None:
     """Gather, sign off and seal the launch evidence of a model version (signed, hashed, write-once).
 
     Exits 0 on pass, 3 on fail or needs-review, 1 when it could not run."""
     _run_gate(
-        "flows.launch_evidence:launch_evidence", model_uri=model_uri, tier=tier,
-        signoffs=str(signoffs) if signoffs else None, risk_assessment=risk_assessment, artifacts=list(artifact) or None,
-    )  # fmt: skip
+        "flows.launch_evidence:launch_evidence",
+        model_uri=model_uri,
+        tier=tier,
+        signoffs=str(signoffs) if signoffs else None,
+        risk_assessment=risk_assessment,
+        artifacts=list(artifact) or None,
+    )
 
 
 @app.command()
 def purge(
-    execute: bool = typer.Option(False, "--execute/--dry-run", help="delete for real (default: a dry run that only lists)"),
-    rules: Optional[Path] = typer.Option(None, help="retention rule file (default: GOVGATE_RETENTION_RULES, policies/retention.yaml)"),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="decide retention as of this ISO date/time (a dry run may look ahead)"),
+    execute: bool = typer.Option(
+        False, "--execute/--dry-run", help="delete for real (default: a dry run that only lists)"
+    ),
+    rules: Optional[Path] = typer.Option(
+        None, help="retention rule file (default: GOVGATE_RETENTION_RULES, policies/retention.yaml)"
+    ),
+    as_of: Optional[str] = typer.Option(
+        None, "--as-of", help="decide retention as of this ISO date/time (a dry run may look ahead)"
+    ),
     batch_size: int = typer.Option(1000, min=1, max=1000, help="keys per DeleteObjects call"),
 ) -> None:
     """Run the retention-purge flow: list what is past its retention, write the plan, delete, certify."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     when = None
     if as_of:
@@ -303,7 +354,7 @@ def purge(
             when = datetime.fromisoformat(as_of)
         except ValueError:
             _fail(f"--as-of {as_of!r} is not an ISO date or date-time like 2026-01-31 or 2026-01-31T12:00:00Z")
-        when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        when = when if when.tzinfo else when.replace(tzinfo=UTC)
     result = _run_gate(
         "flows.retention_purge:retention_purge",
         exit_on_decision=False,
@@ -314,8 +365,14 @@ def purge(
     )
     if result.get("plan_uri"):
         typer.echo(f"plan:           {result['plan_uri']}")
-    typer.echo(f"purge:          {result['purge_id']} ({result['mode']}{', resumed' if result.get('resumed') else ''}): "
-               + (f"{result.get('would_delete')} object(s) would go" if not execute else f"{result.get('deleted')} object(s) deleted"))  # fmt: skip
+    typer.echo(
+        f"purge:          {result['purge_id']} ({result['mode']}{', resumed' if result.get('resumed') else ''}): "
+        + (
+            f"{result.get('would_delete')} object(s) would go"
+            if not execute
+            else f"{result.get('deleted')} object(s) deleted"
+        )
+    )
     if result["decision"] != "pass":
         raise typer.Exit(3)
 
@@ -323,7 +380,9 @@ def purge(
 @app.command("verify-evidence")
 def verify_evidence(
     uri: str = typer.Argument(..., help="the package's URI (its package.json or prefix)"),
-    public_key: Optional[Path] = typer.Option(None, help="PEM public key to trust (default: the configured signing key)"),
+    public_key: Optional[Path] = typer.Option(
+        None, help="PEM public key to trust (default: the configured signing key)"
+    ),
 ) -> None:
     """Recompute every hash, check the signature and the Object Lock state; name any file that fails."""
     from govgate.package import verify_package
@@ -384,7 +443,9 @@ def bridge(
 
 @webhook_app.command("install")
 def webhook_install(
-    url: str = typer.Option(..., help="the bridge's address as the MLflow server reaches it, e.g. http://127.0.0.1:8085/mlflow"),
+    url: str = typer.Option(
+        ..., help="the bridge's address as the MLflow server reaches it, e.g. http://127.0.0.1:8085/mlflow"
+    ),
     tracking_uri: Optional[str] = typer.Option(None, help="MLflow server (default: GOVGATE_MLFLOW_TRACKING_URI)"),
     name: str = typer.Option("govgate-bridge", help="webhook name (an existing one of that name is updated)"),
     test: bool = typer.Option(True, "--test/--no-test", help="send MLflow's test delivery through the bridge"),
@@ -446,7 +507,9 @@ def demo() -> None:
 
     try:
         with prefect_server(settings) as api_url:
-            typer.echo(f"govgate demo: Prefect UI at {ui_url(api_url)} (while the demo runs), evidence in {settings.effective_store_url}")
+            typer.echo(
+                f"govgate demo: Prefect UI at {ui_url(api_url)} (while the demo runs), evidence in {settings.effective_store_url}"
+            )
             from flows.demo import run_demo
 
             steps = run_demo(settings, typer.echo)

@@ -48,8 +48,14 @@ DISPARITIES = (
 )
 LOWER_IS_BETTER = frozenset(d for d in DISPARITIES if d.endswith("_difference"))
 # Disparities that need TPR/FPR: only groups with positives and negatives take part.
-ODDS_FAMILY = frozenset(("equalized_odds_difference", "equalized_odds_ratio", "true_positive_rate_difference",
-                         "false_positive_rate_difference"))  # fmt: skip
+ODDS_FAMILY = frozenset(
+    (
+        "equalized_odds_difference",
+        "equalized_odds_ratio",
+        "true_positive_rate_difference",
+        "false_positive_rate_difference",
+    )
+)
 # (disparity, comparison, ModelReviewRules attribute): the thresholds the gate decides on.
 RULES = (
     ("demographic_parity_difference", "<=", "max_demographic_parity_difference"),
@@ -65,8 +71,15 @@ DRIVER = {
     "accuracy_difference": "accuracy",
 }
 # What each metric's value rests on (Metric.n): its denominator.
-_DENOMINATOR = {"selection_rate": "n", "accuracy": "n", "true_positive_rate": "positives", "false_negative_rate": "positives",
-                "false_positive_rate": "negatives", "true_negative_rate": "negatives", "precision": "predicted_positives"}  # fmt: skip
+_DENOMINATOR = {
+    "selection_rate": "n",
+    "accuracy": "n",
+    "true_positive_rate": "positives",
+    "false_negative_rate": "positives",
+    "false_positive_rate": "negatives",
+    "true_negative_rate": "negatives",
+    "precision": "predicted_positives",
+}
 
 MAX_GROUPS = 2000  # per feature and for the intersection; more means an unbinned column
 MISSING = "<missing>"
@@ -166,12 +179,15 @@ class FairnessReport:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "FairnessReport":
+    def from_dict(cls, data: dict) -> FairnessReport:
         features = {}
         for key, f in data["features"].items():
-            groups = [GroupStats(**{**g, "metrics": {m: Estimate(**e) for m, e in g["metrics"].items()}}) for g in f["groups"]]
-            features[key] = FeatureFairness(**{**f, "groups": groups,
-                                               "disparities": {d: Estimate(**e) for d, e in f["disparities"].items()}})  # fmt: skip
+            groups = [
+                GroupStats(**{**g, "metrics": {m: Estimate(**e) for m, e in g["metrics"].items()}}) for g in f["groups"]
+            ]
+            features[key] = FeatureFairness(
+                **{**f, "groups": groups, "disparities": {d: Estimate(**e) for d, e in f["disparities"].items()}}
+            )
         return cls(**{**data, "features": features})
 
 
@@ -192,7 +208,11 @@ def _binary(values, name: str, pos_label) -> np.ndarray:
         arr = arr[:, 0]
     if arr.ndim != 1:
         raise InputError(f"{label} must be one-dimensional; got shape {arr.shape}")
-    if arr.dtype.kind in "biu" and arr.size and (pos_label is True or (not isinstance(pos_label, str) and pos_label == 1)):
+    if (
+        arr.dtype.kind in "biu"
+        and arr.size
+        and (pos_label is True or (not isinstance(pos_label, str) and pos_label == 1))
+    ):
         if arr.min() >= 0 and arr.max() <= 1:  # the common case, no hashing
             return arr.astype(np.int8, copy=False)
     if arr.dtype.kind == "f":
@@ -205,19 +225,25 @@ def _binary(values, name: str, pos_label) -> np.ndarray:
         missing = None
     if missing is not None and missing.any():
         rows = np.flatnonzero(missing)
-        raise InputError(f"{label} has {rows.size} missing (NaN) value(s), first at row(s) {rows[:5].tolist()}; "
-                         "fairness metrics need a binary label on every row")  # fmt: skip
+        raise InputError(
+            f"{label} has {rows.size} missing (NaN) value(s), first at row(s) {rows[:5].tolist()}; "
+            "fairness metrics need a binary label on every row"
+        )
     distinct = pd.unique(arr)
     hit = [v for v in distinct if _equal(v, pos_label)]
     if len(distinct) > 2 or (len(distinct) == 2 and not hit):
         shown = _show(distinct)
         if not hit:
-            raise InputError(f"{label} is not binary for positive label {pos_label!r}: no value equals it; "
-                             f"found {len(distinct)} distinct value(s) {shown}")  # fmt: skip
+            raise InputError(
+                f"{label} is not binary for positive label {pos_label!r}: no value equals it; "
+                f"found {len(distinct)} distinct value(s) {shown}"
+            )
         others = [v for v in distinct if not _equal(v, pos_label)]
         offending = [v for v in others if not _equal(v, 0)] if any(_equal(v, 0) for v in others) else others
-        raise InputError(f"{label} must be binary (positive label {pos_label!r} and one other value); found "
-                         f"{len(distinct)} distinct values {shown}; offending: {_show(offending)}")  # fmt: skip
+        raise InputError(
+            f"{label} must be binary (positive label {pos_label!r} and one other value); found "
+            f"{len(distinct)} distinct values {shown}; offending: {_show(offending)}"
+        )
     return (arr == pos_label).astype(np.int8) if hit else np.zeros(arr.shape, np.int8)
 
 
@@ -254,8 +280,10 @@ def _codes(series: pd.Series, name: str) -> tuple[np.ndarray, list[str]]:
         codes = np.where(codes < 0, len(levels), codes)
         levels.append(MISSING)
     if len(levels) > MAX_GROUPS:
-        raise InputError(f"sensitive feature {name!r} has {len(levels):,} distinct values (at most {MAX_GROUPS:,} groups); "
-                         "bin it first (e.g. age bands)")  # fmt: skip
+        raise InputError(
+            f"sensitive feature {name!r} has {len(levels):,} distinct values (at most {MAX_GROUPS:,} groups); "
+            "bin it first (e.g. age bands)"
+        )
     return codes, levels
 
 
@@ -273,8 +301,10 @@ def _cells(codes: list[np.ndarray], sizes: list[int], names: list[str]) -> tuple
             cell, observed = pd.factorize(cell, sort=True)
             grid = grid[observed]
     if grid.shape[0] > MAX_GROUPS:
-        raise InputError(f"the intersection of {names} has {grid.shape[0]:,} occupied cells (at most {MAX_GROUPS:,}); "
-                         "bin the features or pass fewer")  # fmt: skip
+        raise InputError(
+            f"the intersection of {names} has {grid.shape[0]:,} occupied cells (at most {MAX_GROUPS:,}); "
+            "bin the features or pass fewer"
+        )
     return cell, grid
 
 
@@ -368,8 +398,17 @@ def _status(n: int, pos: int, neg: int, m: int) -> tuple[str, str]:
     return "ok", ""
 
 
-def fairness_report(y_true, y_pred, sensitive: pd.DataFrame, *, min_group_size: int, n_boot: int = 1000,
-                    confidence: float = 0.95, seed: int = 0, pos_label=1) -> FairnessReport:  # fmt: skip
+def fairness_report(
+    y_true,
+    y_pred,
+    sensitive: pd.DataFrame,
+    *,
+    min_group_size: int,
+    n_boot: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    pos_label=1,
+) -> FairnessReport:
     """Per-group metrics and disparities with bootstrap intervals, for each sensitive feature on its own
     and, with several, for their intersection. Labels and predictions are binary (``pos_label`` is the
     favourable / positive value); rows are matched by position."""
@@ -389,7 +428,9 @@ def fairness_report(y_true, y_pred, sensitive: pd.DataFrame, *, min_group_size: 
     y = _binary(y_true, "y_true", pos_label)
     d = _binary(y_pred, "y_pred", pos_label)
     if not len(y) == len(d) == len(sensitive):
-        raise InputError(f"y_true ({len(y)}), y_pred ({len(d)}) and sensitive features ({len(sensitive)}) differ in length")
+        raise InputError(
+            f"y_true ({len(y)}), y_pred ({len(d)}) and sensitive features ({len(sensitive)}) differ in length"
+        )
     if len(y) == 0:
         raise InputError("no rows: y_true, y_pred and the sensitive features are empty")
     min_group_size = int(min_group_size)
@@ -412,8 +453,14 @@ def fairness_report(y_true, y_pred, sensitive: pd.DataFrame, *, min_group_size: 
         keys.append((name, [name], member, [{name: lv} for lv in levels[j]]))
     if len(names) > 1:
         occupied = np.flatnonzero(table.sum(1))  # combinations that no row has are not groups
-        keys.append((" & ".join(names), names, occupied,
-                     [{nm: levels[j][i] for j, (nm, i) in enumerate(zip(names, grid[c]))} for c in occupied]))  # fmt: skip
+        keys.append(
+            (
+                " & ".join(names),
+                names,
+                occupied,
+                [{nm: levels[j][i] for j, (nm, i) in enumerate(zip(names, grid[c]))} for c in occupied],
+            )
+        )
 
     def marginal(counts: np.ndarray, member: np.ndarray) -> np.ndarray:
         # counts (..., cells, 4) -> (..., groups, 4): the occupied cells (an index), or a feature's levels (a
@@ -426,9 +473,17 @@ def fairness_report(y_true, y_pred, sensitive: pd.DataFrame, *, min_group_size: 
     status = {}
     for key, _, _, _ in keys:
         c = point[key]
-        status[key] = [_status(int(c[i].sum()), int(c[i, 2] + c[i, 3]), int(c[i, 0] + c[i, 1]), min_group_size) for i in range(len(c))]
-    comparable = {key: (np.array([i for i, (s, _) in enumerate(st) if s not in ("empty", "small")], dtype=np.intp),
-                        np.array([i for i, (s, _) in enumerate(st) if s == "ok"], dtype=np.intp)) for key, st in status.items()}  # fmt: skip
+        status[key] = [
+            _status(int(c[i].sum()), int(c[i, 2] + c[i, 3]), int(c[i, 0] + c[i, 1]), min_group_size)
+            for i in range(len(c))
+        ]
+    comparable = {
+        key: (
+            np.array([i for i, (s, _) in enumerate(st) if s not in ("empty", "small")], dtype=np.intp),
+            np.array([i for i, (s, _) in enumerate(st) if s == "ok"], dtype=np.intp),
+        )
+        for key, st in status.items()
+    }
 
     # Bootstrap: multinomial draws over the table's non-zero entries, n_boot x entries, in chunks.
     boot_groups: dict[str, dict[str, np.ndarray]] = {}
@@ -451,9 +506,9 @@ def fairness_report(y_true, y_pred, sensitive: pd.DataFrame, *, min_group_size: 
             for key, _, member, _ in keys:
                 r = _rates(marginal(draws, member))
                 for m in GROUP_METRICS:
-                    boot_groups[key][m][start:start + b] = r[m]
+                    boot_groups[key][m][start : start + b] = r[m]
                 for name, v in _disparities(r, *comparable[key]).items():
-                    boot_disp[key].setdefault(name, np.empty(n_boot))[start:start + b] = v
+                    boot_disp[key].setdefault(name, np.empty(n_boot))[start : start + b] = v
 
     features: dict[str, FeatureFairness] = {}
     for key, feats, _, group_levels in keys:
@@ -471,8 +526,20 @@ def fairness_report(y_true, y_pred, sensitive: pd.DataFrame, *, min_group_size: 
                 metrics[m] = Estimate(v, lo, hi)
             tn, fp, fn, tp = (int(x) for x in c[i])
             st, why = status[key][i]
-            groups.append(GroupStats(name=" & ".join(f"{k}={v}" for k, v in lv.items()), levels=lv, n=tn + fp + fn + tp,
-                                     tn=tn, fp=fp, fn=fn, tp=tp, status=st, reason=why, metrics=metrics))  # fmt: skip
+            groups.append(
+                GroupStats(
+                    name=" & ".join(f"{k}={v}" for k, v in lv.items()),
+                    levels=lv,
+                    n=tn + fp + fn + tp,
+                    tn=tn,
+                    fp=fp,
+                    fn=fn,
+                    tp=tp,
+                    status=st,
+                    reason=why,
+                    metrics=metrics,
+                )
+            )
         dp_idx, eo_idx = comparable[key]
         values = _disparities(r, dp_idx, eo_idx)
         disparities, inconclusive = {}, {}
@@ -480,11 +547,15 @@ def fairness_report(y_true, y_pred, sensitive: pd.DataFrame, *, min_group_size: 
             family_idx = eo_idx if name in ODDS_FAMILY else dp_idx
             v = _f(values[name]) if name in values else None
             if v is None:
-                left_out = [f"{g.name} ({g.reason})" for g in groups if g.inconclusive and (name in ODDS_FAMILY or g.small)]
+                left_out = [
+                    f"{g.name} ({g.reason})" for g in groups if g.inconclusive and (name in ODDS_FAMILY or g.small)
+                ]
                 if family_idx.size < 2:
                     need = "positives and negatives and " if name in ODDS_FAMILY else ""
-                    inconclusive[name] = (f"fewer than 2 groups of {key} have {need}at least {min_group_size} members"
-                                          + (f"; not compared: {', '.join(left_out)}" if left_out else ""))  # fmt: skip
+                    inconclusive[name] = (
+                        f"fewer than 2 groups of {key} have {need}at least {min_group_size} members"
+                        + (f"; not compared: {', '.join(left_out)}" if left_out else "")
+                    )
                 else:
                     inconclusive[name] = "undefined: the largest rate is 0 (no ratio)"
                 continue
@@ -492,28 +563,60 @@ def fairness_report(y_true, y_pred, sensitive: pd.DataFrame, *, min_group_size: 
             if name in boot_disp.get(key, {}):
                 lo, hi = (_f(x) for x in _intervals(boot_disp[key][name], values[name], confidence))
             disparities[name] = Estimate(v, lo, hi)
-        compared = {"demographic_parity": [groups[i].name for i in dp_idx], "equalized_odds": [groups[i].name for i in eo_idx]}
+        compared = {
+            "demographic_parity": [groups[i].name for i in dp_idx],
+            "equalized_odds": [groups[i].name for i in eo_idx],
+        }
         extremes = {}
-        for m, idx in (("selection_rate", dp_idx), ("accuracy", dp_idx), ("true_positive_rate", eo_idx), ("false_positive_rate", eo_idx)):
+        for m, idx in (
+            ("selection_rate", dp_idx),
+            ("accuracy", dp_idx),
+            ("true_positive_rate", eo_idx),
+            ("false_positive_rate", eo_idx),
+        ):
             if idx.size:
                 vals = r[m][idx]
                 hi_i, lo_i = idx[int(np.argmax(vals))], idx[int(np.argmin(vals))]
-                extremes[m] = {"max": groups[hi_i].name, "max_value": float(r[m][hi_i]),
-                               "min": groups[lo_i].name, "min_value": float(r[m][lo_i])}  # fmt: skip
-        features[key] = FeatureFairness(key=key, features=feats, groups=groups, disparities=disparities,
-                                        inconclusive=inconclusive, compared=compared, extremes=extremes)  # fmt: skip
+                extremes[m] = {
+                    "max": groups[hi_i].name,
+                    "max_value": float(r[m][hi_i]),
+                    "min": groups[lo_i].name,
+                    "min_value": float(r[m][lo_i]),
+                }
+        features[key] = FeatureFairness(
+            key=key,
+            features=feats,
+            groups=groups,
+            disparities=disparities,
+            inconclusive=inconclusive,
+            compared=compared,
+            extremes=extremes,
+        )
     label = pos_label.item() if isinstance(pos_label, np.generic) else pos_label
-    return FairnessReport(features=features, intersection=" & ".join(names) if len(names) > 1 else None, n=len(y),
-                          n_boot=int(n_boot) if total else 0, confidence=float(confidence), min_group_size=min_group_size,
-                          seed=int(seed), pos_label=label if isinstance(label, (int, float, str, bool)) else str(label))  # fmt: skip
+    return FairnessReport(
+        features=features,
+        intersection=" & ".join(names) if len(names) > 1 else None,
+        n=len(y),
+        n_boot=int(n_boot) if total else 0,
+        confidence=float(confidence),
+        min_group_size=min_group_size,
+        seed=int(seed),
+        pos_label=label if isinstance(label, (int, float, str, bool)) else str(label),
+    )
 
 
 # --------------------------------------------------------------------------------------------- checks
 
 
 def _metric(name: str, e: Estimate, confidence: float, n: int | None = None) -> Metric:
-    return Metric(name=name, value=e.value, lower=e.lower, upper=e.upper,
-                  confidence=confidence if e.lower is not None else None, n=n)  # fmt: skip
+    return Metric(
+        name=name,
+        value=e.value,
+        lower=e.lower,
+        upper=e.upper,
+        confidence=confidence if e.lower is not None else None,
+        n=n,
+    )
 
 
 def _interval(e: Estimate, confidence: float) -> str:
@@ -549,16 +652,37 @@ def fairness_checks(report: FairnessReport, rules) -> tuple[list[Check], list[Fi
                 metrics.append(_metric(f"{m}[{g.name}]", g.metrics[m], conf, getattr(g, _DENOMINATOR[m])))
         unsure = [g for g in f.groups if g.inconclusive]
         assessed = len(f.groups) - len(unsure)
-        checks.append(Check(
-            id=f"fairness.groups.{key}", title=f"Metrics by group: {key}", category="fairness",
-            outcome=Outcome.INCONCLUSIVE if unsure else Outcome.PASS,
-            message=f"{assessed} of {len(f.groups)} group(s) assessed"
-            + (f"; inconclusive (neither pass nor fail): {', '.join(f'{g.name} ({g.reason})' for g in unsure)}" if unsure else ""),
-            metrics=metrics, threshold=Threshold(metric="n", op=">=", value=report.min_group_size), evidence_kind="fairness_eval",
-            details={"groups": {g.name: {"n": g.n, "positives": g.positives, "predicted_positives": g.predicted_positives,
-                                         "status": g.status, "reason": g.reason} for g in f.groups},
-                     "disparities": {d: asdict(e) for d, e in f.disparities.items()}, "n_boot": report.n_boot},
-        ))  # fmt: skip
+        checks.append(
+            Check(
+                id=f"fairness.groups.{key}",
+                title=f"Metrics by group: {key}",
+                category="fairness",
+                outcome=Outcome.INCONCLUSIVE if unsure else Outcome.PASS,
+                message=f"{assessed} of {len(f.groups)} group(s) assessed"
+                + (
+                    f"; inconclusive (neither pass nor fail): {', '.join(f'{g.name} ({g.reason})' for g in unsure)}"
+                    if unsure
+                    else ""
+                ),
+                metrics=metrics,
+                threshold=Threshold(metric="n", op=">=", value=report.min_group_size),
+                evidence_kind="fairness_eval",
+                details={
+                    "groups": {
+                        g.name: {
+                            "n": g.n,
+                            "positives": g.positives,
+                            "predicted_positives": g.predicted_positives,
+                            "status": g.status,
+                            "reason": g.reason,
+                        }
+                        for g in f.groups
+                    },
+                    "disparities": {d: asdict(e) for d, e in f.disparities.items()},
+                    "n_boot": report.n_boot,
+                },
+            )
+        )
         for name, op, attr in RULES:
             limit = getattr(rules, attr)
             cid = f"fairness.{key}.{name}"
@@ -566,10 +690,19 @@ def fairness_checks(report: FairnessReport, rules) -> tuple[list[Check], list[Fi
             threshold = Threshold(metric="value", op=op, value=limit)
             est = f.disparities.get(name)
             if est is None or est.value is None:
-                checks.append(Check(id=cid, title=title, category="fairness", outcome=Outcome.INCONCLUSIVE, threshold=threshold,
-                                    message=f.inconclusive.get(name, "not computed"), evidence_kind="fairness_eval"))  # fmt: skip
+                checks.append(
+                    Check(
+                        id=cid,
+                        title=title,
+                        category="fairness",
+                        outcome=Outcome.INCONCLUSIVE,
+                        threshold=threshold,
+                        message=f.inconclusive.get(name, "not computed"),
+                        evidence_kind="fairness_eval",
+                    )
+                )
                 continue
-            worse = (lambda x: x > limit) if op == "<=" else (lambda x: x < limit)
+            worse = (lambda x, lim=limit: x > lim) if op == "<=" else (lambda x, lim=limit: x < lim)
             bound = est.upper if op == "<=" else est.lower
             if worse(est.value):
                 outcome = Outcome.FAIL
@@ -588,21 +721,39 @@ def fairness_checks(report: FairnessReport, rules) -> tuple[list[Check], list[Fi
             if left_out:
                 msg += f"; not compared: {', '.join(left_out)}"
             n_compared = sum(g.n for g in f.groups if g.name in f.compared[family])
-            checks.append(Check(id=cid, title=title, category="fairness", outcome=outcome, message=msg,
-                                metrics=[_metric("value", est, conf, n_compared)], threshold=threshold,
-                                evidence_kind="fairness_eval", details={"groups_compared": f.compared[family]}))  # fmt: skip
+            checks.append(
+                Check(
+                    id=cid,
+                    title=title,
+                    category="fairness",
+                    outcome=outcome,
+                    message=msg,
+                    metrics=[_metric("value", est, conf, n_compared)],
+                    threshold=threshold,
+                    evidence_kind="fairness_eval",
+                    details={"groups_compared": f.compared[family]},
+                )
+            )
             if outcome == Outcome.FAIL:
-                findings.append(Finding(
-                    id=f"{cid}.exceeded", severity=Severity.HIGH, category="fairness", check_id=cid, location={"feature": key},
-                    message=f"{name.replace('_', ' ')} by {key} is {est.value:.3f}, beyond the limit {op} {limit}: "
-                            f"highest {metric.replace('_', ' ')} {hi}, lowest {lo}",
-                    remediation="investigate the gap (label bias, proxies, sampling); mitigate (reweighing, "
-                                "per-group review of thresholds as the policy allows) and re-review",
-                ))  # fmt: skip
+                findings.append(
+                    Finding(
+                        id=f"{cid}.exceeded",
+                        severity=Severity.HIGH,
+                        category="fairness",
+                        check_id=cid,
+                        location={"feature": key},
+                        message=f"{name.replace('_', ' ')} by {key} is {est.value:.3f}, beyond the limit {op} {limit}: "
+                        f"highest {metric.replace('_', ' ')} {hi}, lowest {lo}",
+                        remediation="investigate the gap (label bias, proxies, sampling); mitigate (reweighing, "
+                        "per-group review of thresholds as the policy allows) and re-review",
+                    )
+                )
     return checks, findings
 
 
-def baseline_checks(report: FairnessReport, baseline: dict, tolerance: float, *, baseline_record: str | None = None) -> list[Check]:
+def baseline_checks(
+    report: FairnessReport, baseline: dict, tolerance: float, *, baseline_record: str | None = None
+) -> list[Check]:
     """One-sided, per disparity: no worse than ``baseline`` (an earlier report's ``to_dict()``) by more
     than ``tolerance`` (differences may not grow, ratios may not shrink, by more than that). Inconclusive
     when the disparity is missing in either report."""
@@ -619,20 +770,44 @@ def baseline_checks(report: FairnessReport, baseline: dict, tolerance: float, *,
             cur = f.disparities.get(name) if f else None
             old = ((old_f.get("disparities") or {}).get(name) or {}).get("value")
             if cur is None or cur.value is None or old is None:
-                where = [w for w, missing in (("the current report", cur is None or cur.value is None), ("the baseline", old is None)) if missing]
+                where = [
+                    w
+                    for w, missing in (
+                        ("the current report", cur is None or cur.value is None),
+                        ("the baseline", old is None),
+                    )
+                    if missing
+                ]
                 why = f.inconclusive.get(name) if f and cur is None else None
-                checks.append(Check(id=cid, title=title, category="fairness", outcome=Outcome.INCONCLUSIVE, threshold=threshold,
-                                    message=f"missing in {' and '.join(where)}" + (f" ({why})" if why else ""),
-                                    evidence_kind="fairness_eval"))  # fmt: skip
+                checks.append(
+                    Check(
+                        id=cid,
+                        title=title,
+                        category="fairness",
+                        outcome=Outcome.INCONCLUSIVE,
+                        threshold=threshold,
+                        message=f"missing in {' and '.join(where)}" + (f" ({why})" if why else ""),
+                        evidence_kind="fairness_eval",
+                    )
+                )
                 continue
             worsening = cur.value - old if name in LOWER_IS_BETTER else old - cur.value
             fail = worsening > tolerance + 1e-12
-            checks.append(Check(
-                id=cid, title=title, category="fairness", outcome=Outcome.FAIL if fail else Outcome.PASS,
-                message=f"now {cur.value:.4f}, baseline {old:.4f}: {'worse' if worsening > 0 else 'not worse'} by "
-                        f"{max(worsening, 0):.4f} (tolerance {tolerance})",
-                metrics=[Metric(name="worsening", value=float(worsening)), _metric("current", cur, report.confidence),
-                         Metric(name="baseline", value=float(old))],
-                threshold=threshold, evidence_kind="fairness_eval",
-            ))  # fmt: skip
+            checks.append(
+                Check(
+                    id=cid,
+                    title=title,
+                    category="fairness",
+                    outcome=Outcome.FAIL if fail else Outcome.PASS,
+                    message=f"now {cur.value:.4f}, baseline {old:.4f}: {'worse' if worsening > 0 else 'not worse'} by "
+                    f"{max(worsening, 0):.4f} (tolerance {tolerance})",
+                    metrics=[
+                        Metric(name="worsening", value=float(worsening)),
+                        _metric("current", cur, report.confidence),
+                        Metric(name="baseline", value=float(old)),
+                    ],
+                    threshold=threshold,
+                    evidence_kind="fairness_eval",
+                )
+            )
     return checks

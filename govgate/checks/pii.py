@@ -5,7 +5,7 @@ partition can be scanned on a Dask worker and the partials merged on the driver.
 
 - Presidio is built offline from an explicit NLP configuration: the ``no_op`` engine (pattern
   recognizers only) unless a spaCy model name or path is given, plus the Vietnamese recognizers of
-  :mod:`tasks.recognizers_vn`.
+  :mod:`govgate.checks.recognizers_vn`.
 - Structured and numeric columns: a seeded random sample of values per column and partition, analysed
   with the column name as context. Text columns: every row.
 - Speed: cells are never analysed one by one. Up to ``CELLS_PER_DOC`` distinct values are joined into
@@ -64,18 +64,46 @@ EXAMPLE_CHARS = 80
 KINDS = ("text", "structured", "numeric")
 
 #: entities that identify a person on their own (the legal-basis rule applies to them)
-DIRECT_IDENTIFIERS = frozenset({
-    "EMAIL_ADDRESS", "PHONE_NUMBER", "PERSON", "CREDIT_CARD", "IBAN_CODE", "CRYPTO", "MEDICAL_LICENSE",
-    "US_SSN", "US_ITIN", "US_PASSPORT", "US_DRIVER_LICENSE", "US_BANK_NUMBER", "UK_NHS", "UK_NINO",
-    "VN_PHONE", "VN_CCCD", "VN_CMND", "VN_TAX_CODE", "VN_PASSPORT", "VN_BANK_ACCOUNT",
-})  # fmt: skip
+DIRECT_IDENTIFIERS = frozenset(
+    {
+        "EMAIL_ADDRESS",
+        "PHONE_NUMBER",
+        "PERSON",
+        "CREDIT_CARD",
+        "IBAN_CODE",
+        "CRYPTO",
+        "MEDICAL_LICENSE",
+        "US_SSN",
+        "US_ITIN",
+        "US_PASSPORT",
+        "US_DRIVER_LICENSE",
+        "US_BANK_NUMBER",
+        "UK_NHS",
+        "UK_NINO",
+        "VN_PHONE",
+        "VN_CCCD",
+        "VN_CMND",
+        "VN_TAX_CODE",
+        "VN_PASSPORT",
+        "VN_BANK_ACCOUNT",
+    }
+)
 
 # datasheet column types (govgate.datasheet) -> plan kind
 _DECLARED = {
-    "text": "text", "string": "structured", "category": "structured", "id": "structured", "date": "structured",
-    "datetime": "structured", "integer": "numeric", "float": "numeric", "number": "numeric", "boolean": "numeric",
-    "structured": "structured", "numeric": "numeric",
-}  # fmt: skip
+    "text": "text",
+    "string": "structured",
+    "category": "structured",
+    "id": "structured",
+    "date": "structured",
+    "datetime": "structured",
+    "integer": "numeric",
+    "float": "numeric",
+    "number": "numeric",
+    "boolean": "numeric",
+    "structured": "structured",
+    "numeric": "numeric",
+}
 
 _BUILD_LOCK = threading.Lock()
 # key of the example digests when the caller gives none: stable within a process, unguessable outside it,
@@ -86,7 +114,7 @@ _SPACES = re.compile(r"\s+")
 
 
 def _separator() -> str:
-    from tasks.recognizers_vn import CELL_BREAK
+    from govgate.checks.recognizers_vn import CELL_BREAK
 
     return f"\n{CELL_BREAK}\n"
 
@@ -157,7 +185,7 @@ def _build_analyzer(ner_model: str | None) -> tuple[AnalyzerEngine, bool]:
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
-    from tasks.recognizers_vn import vn_recognizers
+    from govgate.checks.recognizers_vn import vn_recognizers
 
     if ner_model is None:
         config = {"nlp_engine_name": "no_op", "models": [{"lang_code": LANGUAGE, "model_name": "no_op"}]}
@@ -182,7 +210,9 @@ def _build_analyzer(ner_model: str | None) -> tuple[AnalyzerEngine, bool]:
     presidio_log.setLevel(logging.ERROR)
     try:
         analyzer = AnalyzerEngine(
-            nlp_engine=nlp_engine, supported_languages=[LANGUAGE], default_score_threshold=SCORE_THRESHOLD,
+            nlp_engine=nlp_engine,
+            supported_languages=[LANGUAGE],
+            default_score_threshold=SCORE_THRESHOLD,
             context_aware_enhancer=_context_enhancer(),
         )
     finally:
@@ -223,8 +253,12 @@ def _context_enhancer():
             # is in that list (as a substring, or equal in "whole_word" mode).
             words = ["", *(str(w).lower() for w in context or [])]
             whole = self.lemma.context_matching_mode == "whole_word"
-            return any((c.lower() == w) if whole else (c.lower() in w)
-                       for r in recognizers for c in (r.context or []) for w in words)  # fmt: skip
+            return any(
+                (c.lower() == w) if whole else (c.lower() in w)
+                for r in recognizers
+                for c in (r.context or [])
+                for w in words
+            )
 
     return SkippingContextEnhancer()
 
@@ -242,10 +276,13 @@ def resolve_overlaps(results: list) -> list:
         if r.entity_type == "PHONE_NUMBER" and (r.start, r.end) in vn_spans:
             continue
         inside = any(
-            k.start <= r.start and r.end <= k.end and (k.end - k.start) > (r.end - r.start)
-            and k.entity_type != r.entity_type and k.score >= r.score
+            k.start <= r.start
+            and r.end <= k.end
+            and (k.end - k.start) > (r.end - r.start)
+            and k.entity_type != r.entity_type
+            and k.score >= r.score
             for k in kept
-        )  # fmt: skip
+        )
         if not inside:
             kept.append(r)
     return sorted(kept, key=lambda r: (r.start, r.end, -r.score, r.entity_type))
@@ -282,7 +319,7 @@ _NEAR_HINTS = {
     "US_ITIN": r"9\d{2}[- ]?\d{2}",  # 9, two digits, the two-digit group
     "US_PASSPORT": r"[0-9]{8}",  # 9 digits, or a letter and 8
     "US_SSN": r"[0-9]{3}[- .]?[0-9]{2}",  # all five forms start so
-    # ours (tasks.recognizers_vn), including the values that lost a leading zero in a named column
+    # ours (govgate.checks.recognizers_vn), including the values that lost a leading zero in a named column
     "VN_CCCD": r"\d{10}",  # 12 digits; 10-11 restored
     "VN_CMND": r"\d{9}",
     "VN_PHONE": r"\d(?:[ .-]?\d){8}",  # 10-11 digits, single separators; 9 restored
@@ -318,24 +355,37 @@ def _phone_run() -> str:
     # libphonenumber only takes candidates made of digit blocks joined by at most 4 punctuation characters
     # (a subset of non-word characters; its 'x' and 'ー' are word characters, so they are allowed
     # explicitly), and at leniency VALID no number has fewer national digits than _min_phone_digits().
-    return r"\d(?:(?:[^\w]|[xXー]){0,4}\d){%d}" % (_min_phone_digits() - 1)
+    return r"\d(?:(?:[^\w]|[xXー]){0,4}\d){" + str(_min_phone_digits() - 1) + "}"
 
 
 def _stock_classes() -> dict[str, type]:
     from presidio_analyzer import predefined_recognizers as pr
 
-    from tasks import recognizers_vn as vn
+    from govgate.checks import recognizers_vn as vn
 
     return {
-        "EMAIL_ADDRESS": pr.EmailRecognizer, "URL": pr.UrlRecognizer, "IP_ADDRESS": pr.IpRecognizer,
-        "MAC_ADDRESS": pr.MacAddressRecognizer, "UUID": pr.UuidRecognizer, "CRYPTO": pr.CryptoRecognizer,
-        "DATE_TIME": pr.DateRecognizer, "IBAN_CODE": pr.IbanRecognizer, "US_DRIVER_LICENSE": pr.UsLicenseRecognizer,
-        "PHONE_NUMBER": pr.PhoneRecognizer, "CREDIT_CARD": pr.CreditCardRecognizer,
-        "MEDICAL_LICENSE": pr.MedicalLicenseRecognizer, "UK_NHS": pr.NhsRecognizer, "US_BANK_NUMBER": pr.UsBankRecognizer,
-        "US_ITIN": pr.UsItinRecognizer, "US_PASSPORT": pr.UsPassportRecognizer, "US_SSN": pr.UsSsnRecognizer,
-        "VN_CCCD": vn.VnCccdRecognizer, "VN_CMND": vn.VnCmndRecognizer, "VN_PHONE": vn.VnPhoneRecognizer,
+        "EMAIL_ADDRESS": pr.EmailRecognizer,
+        "URL": pr.UrlRecognizer,
+        "IP_ADDRESS": pr.IpRecognizer,
+        "MAC_ADDRESS": pr.MacAddressRecognizer,
+        "UUID": pr.UuidRecognizer,
+        "CRYPTO": pr.CryptoRecognizer,
+        "DATE_TIME": pr.DateRecognizer,
+        "IBAN_CODE": pr.IbanRecognizer,
+        "US_DRIVER_LICENSE": pr.UsLicenseRecognizer,
+        "PHONE_NUMBER": pr.PhoneRecognizer,
+        "CREDIT_CARD": pr.CreditCardRecognizer,
+        "MEDICAL_LICENSE": pr.MedicalLicenseRecognizer,
+        "UK_NHS": pr.NhsRecognizer,
+        "US_BANK_NUMBER": pr.UsBankRecognizer,
+        "US_ITIN": pr.UsItinRecognizer,
+        "US_PASSPORT": pr.UsPassportRecognizer,
+        "US_SSN": pr.UsSsnRecognizer,
+        "VN_CCCD": vn.VnCccdRecognizer,
+        "VN_CMND": vn.VnCmndRecognizer,
+        "VN_PHONE": vn.VnPhoneRecognizer,
         "VN_TAX_CODE": vn.VnTaxCodeRecognizer,
-    }  # fmt: skip
+    }
 
 
 def _is_stock(recognizer, cls: type) -> bool:
@@ -347,8 +397,11 @@ def _is_stock(recognizer, cls: type) -> bool:
     default = cls()
     patterns = lambda r: [p.regex for p in getattr(r, "patterns", [])]  # noqa: E731
     flags = getattr(recognizer, "global_regex_flags", None) or 0
-    return (patterns(recognizer) == patterns(default) and flags & ~_PRESIDIO_FLAGS == 0
-            and getattr(recognizer, "leniency", None) == getattr(default, "leniency", None))  # fmt: skip
+    return (
+        patterns(recognizer) == patterns(default)
+        and flags & ~_PRESIDIO_FLAGS == 0
+        and getattr(recognizer, "leniency", None) == getattr(default, "leniency", None)
+    )
 
 
 @dataclass(frozen=True)
@@ -461,15 +514,16 @@ def candidate_tokens_only(text: str, entity: str) -> str:
     return "".join(parts)
 
 
-def analyze_cells(analyzer: AnalyzerEngine, cells: list[str], context: list[str] | None = None, *,
-                  route: bool = True) -> list[list]:  # fmt: skip
+def analyze_cells(
+    analyzer: AnalyzerEngine, cells: list[str], context: list[str] | None = None, *, route: bool = True
+) -> list[list]:
     """Results for each cell, computed by joining cells into few documents (never one call per cell).
 
     With ``route`` (and the no-op NLP engine), each entity is looked for only in the cells that hold its
     hint, and a cell no recognizer can match is not analysed at all. Spans come back relative to their
     cell; spans that cross a separator are dropped.
     """
-    from tasks.recognizers_vn import CELL_BREAK
+    from govgate.checks.recognizers_vn import CELL_BREAK
 
     texts = [cell.replace(CELL_BREAK, " ") for cell in cells]  # the separator must stay unambiguous
     routing = _routing(analyzer) if route else None
@@ -491,8 +545,15 @@ def analyze_cells(analyzer: AnalyzerEngine, cells: list[str], context: list[str]
     return [resolve_overlaps(rs) if len(rs) > 1 else rs for rs in out]
 
 
-def _analyze_joined(analyzer: AnalyzerEngine, texts: list[str], members: list[int], context: list[str] | None,
-                    entities: list[str] | None, token_local: frozenset[str], out: list[list]) -> None:  # fmt: skip
+def _analyze_joined(
+    analyzer: AnalyzerEngine,
+    texts: list[str],
+    members: list[int],
+    context: list[str] | None,
+    entities: list[str] | None,
+    token_local: frozenset[str],
+    out: list[list],
+) -> None:
     from presidio_analyzer import RecognizerResult
 
     sep = _separator()
@@ -733,8 +794,13 @@ def scan_pii_partition(
                 if example not in kept:
                     kept.append(example)
         columns[name] = stats
-    return PiiPartial(columns=columns, rows=len(df), ner_model=ner_model or None, ner_available=ner,
-                      seconds=time.perf_counter() - started)  # fmt: skip
+    return PiiPartial(
+        columns=columns,
+        rows=len(df),
+        ner_model=ner_model or None,
+        ner_available=ner,
+        seconds=time.perf_counter() - started,
+    )
 
 
 def merge_pii(partials: list[PiiPartial]) -> PiiResult:
@@ -783,7 +849,11 @@ def _pct(x: float) -> str:
 
 
 def pii_checks(
-    result: PiiResult, *, min_prevalence: float, confidence: float = 0.95, ner_available: bool,
+    result: PiiResult,
+    *,
+    min_prevalence: float,
+    confidence: float = 0.95,
+    ner_available: bool,
     declared: dict[str, bool] | None = None,
 ) -> tuple[list[Check], list[Finding]]:
     """One check ``data.pii.column.<column>`` per column, one finding per column holding PII, and the
@@ -807,14 +877,23 @@ def pii_checks(
         below: dict[str, dict[str, Any]] = {}
         for entity, k in sorted(col.counts.items(), key=lambda kv: (-kv[1], kv[0])):
             share = k / n if n else 0.0
-            info: dict[str, Any] = {"count": k, "prevalence": round(share, 6),
-                                    "direct_identifier": entity in DIRECT_IDENTIFIERS}  # fmt: skip
+            info: dict[str, Any] = {
+                "count": k,
+                "prevalence": round(share, 6),
+                "direct_identifier": entity in DIRECT_IDENTIFIERS,
+            }
             prevalence = Metric(name=f"{entity}.prevalence", value=round(share, 6), n=n)
             if col.sampled:
                 lo, hi = wilson_interval(k, n, confidence)
                 info.update(lower=round(lo, 6), upper=round(hi, 6), confidence=confidence)
-                prevalence = Metric(name=f"{entity}.prevalence", value=round(share, 6), lower=round(lo, 6),
-                                    upper=round(hi, 6), confidence=confidence, n=n)  # fmt: skip
+                prevalence = Metric(
+                    name=f"{entity}.prevalence",
+                    value=round(share, 6),
+                    lower=round(lo, 6),
+                    upper=round(hi, 6),
+                    confidence=confidence,
+                    n=n,
+                )
             metrics += [Metric(name=f"{entity}.count", value=k, n=n), prevalence]
             (flagged if k > 0 and (text or share >= min_prevalence) else below)[entity] = info
         unit = "rows" if text else ("sampled values" if col.sampled else "values")
@@ -828,13 +907,19 @@ def pii_checks(
             outcome, message = Outcome.PASS, "no non-null values"
         elif explained:
             outcome = Outcome.PASS
-            message = (f"all {n} {unit} are Unix times (2001-2039) in a column named as a time: "
-                       f"{', '.join(explained)} match their digits by coincidence and are not counted as PII")
+            message = (
+                f"all {n} {unit} are Unix times (2001-2039) in a column named as a time: "
+                f"{', '.join(explained)} match their digits by coincidence and are not counted as PII"
+            )
         elif flagged:
             outcome = Outcome.WARN
             parts = []
             for entity, info in flagged.items():
-                ci = f" ({int(confidence * 100)}% CI {_pct(info['lower'])}-{_pct(info['upper'])})" if "lower" in info else ""
+                ci = (
+                    f" ({int(confidence * 100)}% CI {_pct(info['lower'])}-{_pct(info['upper'])})"
+                    if "lower" in info
+                    else ""
+                )
                 parts.append(f"{entity} in {info['count']} ({_pct(info['prevalence'])}{ci})")
             message = f"{', '.join(parts)} of {n} {unit}"
             if says is True:
@@ -846,7 +931,9 @@ def pii_checks(
             message = f"declared personal data in the datasheet (the scan found no identifier pattern in {n} {unit})"
         else:
             outcome = Outcome.PASS
-            message = f"no PII in {n} {unit}" + (f" (below {_pct(min_prevalence)}: {', '.join(below)})" if below else "")
+            message = f"no PII in {n} {unit}" + (
+                f" (below {_pct(min_prevalence)}: {', '.join(below)})" if below else ""
+            )
         if not text:
             metrics.append(Metric(name="unix_time_values", value=col.unix_times, n=n))
         if text:
@@ -856,45 +943,84 @@ def pii_checks(
             top = max((info["prevalence"] for info in [*flagged.values(), *below.values()]), default=0.0)
             metrics.append(Metric(name="max_prevalence", value=top, n=n))
             threshold = Threshold(metric="max_prevalence", op="<", value=min_prevalence)
-        checks.append(Check(
-            id=check_id, title=f"PII in column {name}", category="privacy", outcome=outcome, message=message,
-            metrics=metrics, threshold=threshold, evidence_kind="pii_scan",
-            details={"column": name, "kind": col.kind, "entities": flagged, "below_threshold": below,
-                     **({"explained": explained, "explanation": "unix_time"} if explained else {}),
-                     **({"declared_pii": says} if says is not None else {}),
-                     "sampled": col.sampled, "values": col.values, "scanned": n, "min_prevalence": min_prevalence},
-        ))  # fmt: skip
+        checks.append(
+            Check(
+                id=check_id,
+                title=f"PII in column {name}",
+                category="privacy",
+                outcome=outcome,
+                message=message,
+                metrics=metrics,
+                threshold=threshold,
+                evidence_kind="pii_scan",
+                details={
+                    "column": name,
+                    "kind": col.kind,
+                    "entities": flagged,
+                    "below_threshold": below,
+                    **({"explained": explained, "explanation": "unix_time"} if explained else {}),
+                    **({"declared_pii": says} if says is not None else {}),
+                    "sampled": col.sampled,
+                    "values": col.values,
+                    "scanned": n,
+                    "min_prevalence": min_prevalence,
+                },
+            )
+        )
         if outcome != Outcome.WARN:
             continue
         direct = sorted(e for e in flagged if e in DIRECT_IDENTIFIERS)
         examples = [x for e in flagged for x in col.examples.get(e, [])][: 3 * EXAMPLES_PER_ENTITY]
         holds = f"holds {', '.join(flagged)}" if flagged else "holds no identifier pattern the scan knows"
         if text:
-            remediation = ("redact the identifiers in this free text before use (the anonymized copy replaces them "
-                           "with salted pseudonyms) or drop the column")  # fmt: skip
+            remediation = (
+                "redact the identifiers in this free text before use (the anonymized copy replaces them "
+                "with salted pseudonyms) or drop the column"
+            )
         else:
-            remediation = ("drop the column or replace its values with salted pseudonyms (anonymized copy), and "
-                           "record the legal basis for processing it")  # fmt: skip
-        findings.append(Finding(
-            id=f"pii.column.{name}", severity=Severity.HIGH if direct or says else Severity.MEDIUM, category="privacy",
-            check_id=check_id, location={"column": name}, count=col.with_pii, examples=examples,
-            message=(f"column {name!r} ({col.kind}) " + ("is declared personal data and " if says else "") + holds
-                     + (f"; direct identifiers: {', '.join(direct)}" if direct else "")),
-            remediation=remediation,
-        ))  # fmt: skip
+            remediation = (
+                "drop the column or replace its values with salted pseudonyms (anonymized copy), and "
+                "record the legal basis for processing it"
+            )
+        findings.append(
+            Finding(
+                id=f"pii.column.{name}",
+                severity=Severity.HIGH if direct or says else Severity.MEDIUM,
+                category="privacy",
+                check_id=check_id,
+                location={"column": name},
+                count=col.with_pii,
+                examples=examples,
+                message=(
+                    f"column {name!r} ({col.kind}) "
+                    + ("is declared personal data and " if says else "")
+                    + holds
+                    + (f"; direct identifiers: {', '.join(direct)}" if direct else "")
+                ),
+                remediation=remediation,
+            )
+        )
     if ner_available:
         ner_check = Check(
-            id="data.pii.ner", title="Names, locations and groups (NER) were looked for", category="privacy",
-            outcome=Outcome.PASS, message=f"PERSON/LOCATION/NRP detection ran with NER model {result.ner_model}",
-            evidence_kind="pii_scan", details={"ner_model": result.ner_model},
-        )  # fmt: skip
+            id="data.pii.ner",
+            title="Names, locations and groups (NER) were looked for",
+            category="privacy",
+            outcome=Outcome.PASS,
+            message=f"PERSON/LOCATION/NRP detection ran with NER model {result.ner_model}",
+            evidence_kind="pii_scan",
+            details={"ner_model": result.ner_model},
+        )
     else:
-        reason = (f"model {result.ner_model!r} has no NER component" if result.ner_model else "no NER model configured")
+        reason = f"model {result.ner_model!r} has no NER component" if result.ner_model else "no NER model configured"
         ner_check = Check(
-            id="data.pii.ner", title="Names, locations and groups (NER) were looked for", category="privacy",
-            outcome=Outcome.INCONCLUSIVE, message=f"PERSON/LOCATION/NRP detection was not run: {reason}",
-            evidence_kind="pii_scan", details={"ner_model": result.ner_model},
-        )  # fmt: skip
+            id="data.pii.ner",
+            title="Names, locations and groups (NER) were looked for",
+            category="privacy",
+            outcome=Outcome.INCONCLUSIVE,
+            message=f"PERSON/LOCATION/NRP detection was not run: {reason}",
+            evidence_kind="pii_scan",
+            details={"ner_model": result.ner_model},
+        )
     checks.append(ner_check)
     return checks, findings
 
@@ -932,8 +1058,14 @@ def pseudonymizer(salt: str):
     return pseudonym
 
 
-def anonymize_frame(df: pd.DataFrame, plan: dict[str, str], *, salt: str, ner_model: str | None = None,
-                    whole: frozenset[str] | set[str] = frozenset()) -> pd.DataFrame:  # fmt: skip
+def anonymize_frame(
+    df: pd.DataFrame,
+    plan: dict[str, str],
+    *,
+    salt: str,
+    ner_model: str | None = None,
+    whole: frozenset[str] | set[str] = frozenset(),
+) -> pd.DataFrame:
     """A copy of ``df`` in which every detected entity in every cell of the planned columns is replaced
     through Presidio's AnonymizerEngine by a stable salted pseudonym (:func:`pseudonymizer`, as a
     ``custom`` operator); in the ``whole`` columns (declared personal data) every value that is not free
@@ -961,10 +1093,12 @@ def anonymize_frame(df: pd.DataFrame, plan: dict[str, str], *, salt: str, ner_mo
         else:
             results = _analyze_column(analyzer, name, kind, distinct)
             replaced = {
-                u: engine.anonymize(distinct[u], [RecognizerResult(r.entity_type, r.start, r.end, r.score) for r in rs],
-                                    operators).text
-                for u, rs in enumerate(results) if rs
-            }  # fmt: skip
+                u: engine.anonymize(
+                    distinct[u], [RecognizerResult(r.entity_type, r.start, r.end, r.score) for r in rs], operators
+                ).text
+                for u, rs in enumerate(results)
+                if rs
+            }
         if not replaced:
             continue
         positions = np.flatnonzero(series.notna().to_numpy())

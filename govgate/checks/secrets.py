@@ -52,10 +52,11 @@ import math
 import re
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from govgate.errors import InputError
 from govgate.record import Check, Finding, Metric, Outcome, Severity, Threshold, slug
@@ -76,7 +77,7 @@ DISABLED_FILTERS: dict[str, str] = {
 }
 POST_FILTERS: dict[str, str] = {
     "Artifactory Credentials": "values without a lower-case letter are dropped: the AP[0-9A-F]... pattern matches "
-                               "upper-case IDs (Amazon reviewer ids such as APB6...), JFrog tokens are mixed-case",
+    "upper-case IDs (Amazon reviewer ids such as APB6...), JFrog tokens are mixed-case",
 }
 EXTRA_DETECTORS: dict[str, str] = {
     "Private Key": "PEM blocks (-----BEGIN ... PRIVATE KEY-----) across lines or with escaped \\n, identified by the key body",
@@ -105,37 +106,42 @@ _DS_PRIO = {"Basic Auth Credentials": _PRIO_URL, "Secret Keyword": _PRIO_KEYWORD
 # Each detect-secrets plugin (keyed by its secret_type) and each own detector can only match a line that
 # contains one of these. When detect-secrets registers a plugin this table does not know, the prefilter is
 # switched off (correct, slower), and a test fails so that the table gets reviewed.
-PREFILTER_BASIS: dict[str, str] = dict([
-    ("AWS Access Key", "ids: A3T?|ABIA|ACCA|AKIA|ASIA; secrets: key|pw|pass|token and a 40-char run"),
-    ("Artifactory Credentials", "AKC or AP[0-9A-F]"),
-    ("Azure Storage Account access key", "AccountKey="),
-    ("Basic Auth Credentials", "'://' then '@' without whitespace or '/' between"),
-    ("Cloudant Credentials", "key|pw|pass|token and a 24+ char run; or '://...@'"),
-    ("Discord Bot Token", "[MNO] and 23 token chars"),
-    ("GitHub Token", "gh[pousr]_"),
-    ("GitLab Token", "gl<letters>- or GR1348941"),
-    ("IBM Cloud IAM Key", "key|pw|pass|token and a 44-char run"),
-    ("IBM COS HMAC Credentials", "key and a 48-char run"),
-    ("JSON Web Token", "eyJ"),
-    ("Secret Keyword", "<api|auth|service|account|db|database|priv|private|client>_?key|pass|pwd|secret|contrase "
-                       "and ':', '=' or a quote (every assignment form of the plugin needs one)"),
-    ("Mailchimp Access Key", "-us[0-9]"),
-    ("NPM tokens", "_authToken="),
-    ("OpenAI Token", "T3BlbkFJ"),
-    ("Private Key", "PRIVATE KEY or PuTTY-User-Key"),
-    ("PyPI Token", "pypi-"),
-    ("SendGrid API Key", "SG."),
-    ("Slack Token", "xox or hooks.slack.com"),
-    ("SoftLayer Credentials", "key|pw|pass|token and a 64-char run; or softlayer"),
-    ("Square OAuth Secret", "sq0csp-"),
-    ("Stripe Access Key", "k_live_"),
-    ("Telegram Bot Token", "8 digits and ':'"),
-    ("Twilio API Key", "AC|SK and 32 [a-z0-9]"),
-    # excluded plugins (never run) listed so the coverage test sees them
-    ("Base64 High Entropy String", "excluded"),
-    ("Hex High Entropy String", "excluded"),
-    ("Public IP (ipv4)", "excluded"),
-])  # fmt: skip
+PREFILTER_BASIS: dict[str, str] = dict(
+    [
+        ("AWS Access Key", "ids: A3T?|ABIA|ACCA|AKIA|ASIA; secrets: key|pw|pass|token and a 40-char run"),
+        ("Artifactory Credentials", "AKC or AP[0-9A-F]"),
+        ("Azure Storage Account access key", "AccountKey="),
+        ("Basic Auth Credentials", "'://' then '@' without whitespace or '/' between"),
+        ("Cloudant Credentials", "key|pw|pass|token and a 24+ char run; or '://...@'"),
+        ("Discord Bot Token", "[MNO] and 23 token chars"),
+        ("GitHub Token", "gh[pousr]_"),
+        ("GitLab Token", "gl<letters>- or GR1348941"),
+        ("IBM Cloud IAM Key", "key|pw|pass|token and a 44-char run"),
+        ("IBM COS HMAC Credentials", "key and a 48-char run"),
+        ("JSON Web Token", "eyJ"),
+        (
+            "Secret Keyword",
+            "<api|auth|service|account|db|database|priv|private|client>_?key|pass|pwd|secret|contrase "
+            "and ':', '=' or a quote (every assignment form of the plugin needs one)",
+        ),
+        ("Mailchimp Access Key", "-us[0-9]"),
+        ("NPM tokens", "_authToken="),
+        ("OpenAI Token", "T3BlbkFJ"),
+        ("Private Key", "PRIVATE KEY or PuTTY-User-Key"),
+        ("PyPI Token", "pypi-"),
+        ("SendGrid API Key", "SG."),
+        ("Slack Token", "xox or hooks.slack.com"),
+        ("SoftLayer Credentials", "key|pw|pass|token and a 64-char run; or softlayer"),
+        ("Square OAuth Secret", "sq0csp-"),
+        ("Stripe Access Key", "k_live_"),
+        ("Telegram Bot Token", "8 digits and ':'"),
+        ("Twilio API Key", "AC|SK and 32 [a-z0-9]"),
+        # excluded plugins (never run) listed so the coverage test sees them
+        ("Base64 High Entropy String", "excluded"),
+        ("Hex High Entropy String", "excluded"),
+        ("Public IP (ipv4)", "excluded"),
+    ]
+)
 # Own detectors: PEM header (PRIVATE KEY), connection strings ('://...@'), AWS secret / assignments / Bearer
 # (key|pass|pw|secret|token|credential|authoriz and ':' or '='), entropy (a 20+ char run with upper, lower
 # and digits).
@@ -151,7 +157,9 @@ _PF_DS_CASED = re.compile(
 # Basic Auth / Cloudant URLs and connection strings (no '/', '@' or space between '://' and '@'); PEM headers
 _PF_BOTH_CASED = re.compile(r"://[^\s/@]*@|PRIVATE KEY")
 _PF_DS_FOLDED = ("xox", "hooks.slack.com", "softlayer")
-_PF_DS_KEYWORD = re.compile(r"(?:api|auth|service|account|db|database|priv|private|client)_?key|pass|pwd|secret|contrase")
+_PF_DS_KEYWORD = re.compile(
+    r"(?:api|auth|service|account|db|database|priv|private|client)_?key|pass|pwd|secret|contrase"
+)
 _PF_DS_LONG_KEYWORDS = ("key", "pw", "pass", "token")
 _PF_OWN_KEYWORDS = ("key", "pass", "pw", "secret", "token", "credential", "authoriz")
 _PF_ASSIGN = re.compile(r"[:=\"'`]")
@@ -229,10 +237,44 @@ _HEX = re.compile(r"[0-9A-Fa-f\-]+")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _WORDY = re.compile(r"[a-z]{3,}|[A-Z]{3,}")
 _PLACEHOLDERS = {
-    "password", "passwd", "changeme", "secret", "token", "none", "null", "nil", "true", "false", "undefined",
-    "required", "optional", "string", "example", "redacted", "placeholder", "dummy", "test", "hidden",
-}  # fmt: skip
-_PLACEHOLDER_PARTS = ("xxxx", "****", "....", "your", "example", "changeme", "placeholder", "redacted", "dummy", "<", ">", "${", "{{", "%(", "$(")
+    "password",
+    "passwd",
+    "changeme",
+    "secret",
+    "token",
+    "none",
+    "null",
+    "nil",
+    "true",
+    "false",
+    "undefined",
+    "required",
+    "optional",
+    "string",
+    "example",
+    "redacted",
+    "placeholder",
+    "dummy",
+    "test",
+    "hidden",
+}
+_PLACEHOLDER_PARTS = (
+    "xxxx",
+    "****",
+    "....",
+    "your",
+    "example",
+    "changeme",
+    "placeholder",
+    "redacted",
+    "dummy",
+    "<",
+    ">",
+    "${",
+    "{{",
+    "%(",
+    "$(",
+)
 _CODE_REF = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)+(?![A-Za-z0-9_$])")  # obj.attr...
 _INNER_EQUALS = re.compile(r"=[^=]")
 _CODE_OPERATORS = ("||", "&&", "==", "!=", "=>", "->", "::", "+=", "?.", "??")
@@ -316,7 +358,9 @@ def _looks_secret(value: str, *, min_length: int = 8) -> bool:
         return False  # template, env reference, call or indexing
     if len(set(value)) <= 2 or _CODE_REF.match(value) or "://" in value or low.startswith(("urn:", "arn:")):
         return False  # a value starting with obj.attr is code; a URL or URN is an address
-    if _wordiness(value) >= 0.6 and (not any(c.isdigit() for c in value) or ("_" in value and _IDENTIFIER.fullmatch(value))):
+    if _wordiness(value) >= 0.6 and (
+        not any(c.isdigit() for c in value) or ("_" in value and _IDENTIFIER.fullmatch(value))
+    ):
         return False  # words or an identifier (snake_case, CamelCase, CONSTANT), not a password like "Summer2024"
     if value.endswith(":") or value.startswith("//"):
         return False  # a label, a protocol-relative URL
@@ -440,7 +484,9 @@ def _ds_config() -> dict[str, Any]:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
     from detect_secrets.settings import Settings
 
-    plugins = sorted(c.__name__ for c in get_mapping_from_secret_type_to_class().values() if c.__name__ not in EXCLUDED_PLUGINS)
+    plugins = sorted(
+        c.__name__ for c in get_mapping_from_secret_type_to_class().values() if c.__name__ not in EXCLUDED_PLUGINS
+    )
     filters = sorted(p for p in Settings().filters if p not in Settings.DEFAULT_FILTERS and p not in DISABLED_FILTERS)
     return {"plugins_used": [{"name": n} for n in plugins], "filters_used": [{"path": p} for p in filters]}
 
@@ -466,7 +512,9 @@ class _Scanner:
         return _needs(text) if self.prefilter else NEED_DS | NEED_OWN
 
     # -- candidates: (priority, type, value, [(start, end), ...]) --------------------------------------------
-    def candidates(self, text: str, need: int = NEED_DS | NEED_OWN) -> list[tuple[int, str, str, list[tuple[int, int]]]]:
+    def candidates(
+        self, text: str, need: int = NEED_DS | NEED_OWN
+    ) -> list[tuple[int, str, str, list[tuple[int, int]]]]:
         from detect_secrets.core.scan import scan_line
 
         out: list[tuple[int, str, str, list[tuple[int, int]]]] = []
@@ -478,7 +526,7 @@ class _Scanner:
             values = self._full_values(plugin, text, value) if isinstance(plugin, self.regex_plugin) else [value]
             if ps.type == "Artifactory Credentials":
                 # the pattern's boundary characters are part of what it yields
-                values = [v.strip(" \t\r\n=:\"") for v in values]
+                values = [v.strip(' \t\r\n=:"') for v in values]
                 values = [v for v in values if any(c.islower() for c in v)]  # see POST_FILTERS
             for v in values:
                 typ = ps.type
@@ -503,7 +551,14 @@ class _Scanner:
                 out.append((_PRIO_ASSIGN, "Secret Assignment", m.group(1), [m.span(1)]))
         for m in _TOKEN.finditer(text):
             if _high_entropy(m.group(0)):
-                out.append((_PRIO_ENTROPY, "High Entropy String", m.group(0).rstrip("="), [(m.start(), m.start() + len(m.group(0).rstrip("=")))]))
+                out.append(
+                    (
+                        _PRIO_ENTROPY,
+                        "High Entropy String",
+                        m.group(0).rstrip("="),
+                        [(m.start(), m.start() + len(m.group(0).rstrip("=")))],
+                    )
+                )
         return out
 
     @staticmethod
@@ -617,7 +672,13 @@ class _Pem:
                 pos = footer.end()
                 continue
             if body_end == len(text) and can_continue:
-                self.open = {"row": row, "header": header, "body": [text[head.end() :]], "size": len(text) - head.end(), "start": head.start()}
+                self.open = {
+                    "row": row,
+                    "header": header,
+                    "body": [text[head.end() :]],
+                    "size": len(text) - head.end(),
+                    "start": head.start(),
+                }
                 break
             block = _block(row, header, text[head.end() : body_end], head.start(), body_end, False)
             done.append(block)
@@ -644,7 +705,9 @@ def _block(row: int, header: str, body: str, start: int, end: int, complete: boo
 # scanning
 
 
-def _scan_piece(scanner: _Scanner, text: str, need: int, *, first: bool = True, last: bool = True) -> list[tuple[int, str, str]]:
+def _scan_piece(
+    scanner: _Scanner, text: str, need: int, *, first: bool = True, last: bool = True
+) -> list[tuple[int, str, str]]:
     """Candidates in one line (or one window of a long line). In a window, a match touching a cut edge may be
     truncated; it is dropped here and found whole in the neighbouring window (the windows overlap).
 
@@ -659,8 +722,15 @@ def _scan_piece(scanner: _Scanner, text: str, need: int, *, first: bool = True, 
             piece_need = scanner.needs(piece)
             if piece_need:
                 end = start + len(piece)
-                out.extend(_scan_piece(scanner, piece, piece_need, first=first if start == 0 else False,
-                                       last=last if end >= len(text) else False))  # fmt: skip
+                out.extend(
+                    _scan_piece(
+                        scanner,
+                        piece,
+                        piece_need,
+                        first=first if start == 0 else False,
+                        last=last if end >= len(text) else False,
+                    )
+                )
         return out
     out = []
     for prio, typ, value, spans in scanner.candidates(text, need):
@@ -670,8 +740,16 @@ def _scan_piece(scanner: _Scanner, text: str, need: int, *, first: bool = True, 
     return out
 
 
-def _scan_line_text(scanner: _Scanner, pem: _Pem, text: str, row: int, *, can_continue: bool = True,
-                    first: bool = True, last: bool = True) -> tuple[list[tuple[int, str, str]], list[_Block]]:  # fmt: skip
+def _scan_line_text(
+    scanner: _Scanner,
+    pem: _Pem,
+    text: str,
+    row: int,
+    *,
+    can_continue: bool = True,
+    first: bool = True,
+    last: bool = True,
+) -> tuple[list[tuple[int, str, str]], list[_Block]]:
     """PEM handling plus the detectors on the parts of ``text`` outside PEM blocks."""
     need = scanner.needs(text)
     if pem.open is None and not need:
@@ -687,7 +765,9 @@ def _scan_line_text(scanner: _Scanner, pem: _Pem, text: str, row: int, *, can_co
     return cands, blocks
 
 
-def scan_secrets_partition(df: pd.DataFrame, columns: list[str], *, row_offset: int = 0, prefilter: bool = True) -> SecretsPartial:
+def scan_secrets_partition(
+    df: pd.DataFrame, columns: list[str], *, row_offset: int = 0, prefilter: bool = True
+) -> SecretsPartial:
     """Scan every non-null cell of ``columns`` (each line of a multi-line cell; PEM blocks across lines).
     Row numbers are ``row_offset`` + the cell's position in ``df`` (0-based, dataset-wide).
     ``prefilter=False`` runs every detector on every cell (same result, 2-25x slower; for audits)."""
@@ -726,8 +806,12 @@ def scan_secrets_partition(df: pd.DataFrame, columns: list[str], *, row_offset: 
 
 
 def _partial(scanner: _Scanner) -> SecretsPartial:
-    return SecretsPartial(detect_secrets_version=scanner.version, plugins=scanner.plugin_names,
-                          filters=scanner.filter_names, prefilter=scanner.prefilter)  # fmt: skip
+    return SecretsPartial(
+        detect_secrets_version=scanner.version,
+        plugins=scanner.plugin_names,
+        filters=scanner.filter_names,
+        prefilter=scanner.prefilter,
+    )
 
 
 def _iter_lines(f: Any, max_line_bytes: int, overlap: int) -> Iterator[tuple[int, str, bool, bool]]:
@@ -839,9 +923,15 @@ def merge_secrets(partials: list[SecretsPartial]) -> SecretsResult:
                 result.sources[name] = SourceTally(name=source.name, kind=source.kind)
                 result.sources[name].merge(source)
         if not result.detect_secrets_version:
-            result.detect_secrets_version, result.plugins, result.filters = p.detect_secrets_version, list(p.plugins), list(p.filters)
+            result.detect_secrets_version, result.plugins, result.filters = (
+                p.detect_secrets_version,
+                list(p.plugins),
+                list(p.filters),
+            )
         elif p.detect_secrets_version and p.detect_secrets_version != result.detect_secrets_version:
-            result.detect_secrets_version = ", ".join(sorted({*result.detect_secrets_version.split(", "), p.detect_secrets_version}))
+            result.detect_secrets_version = ", ".join(
+                sorted({*result.detect_secrets_version.split(", "), p.detect_secrets_version})
+            )
         result.prefilter = result.prefilter and p.prefilter
     return result
 
@@ -873,54 +963,84 @@ def secrets_checks(result: SecretsResult, *, max_findings: int = 0) -> tuple[lis
             message = f"{len(distinct)} distinct secret(s) ({listed}) in {src.rows_with_secrets} of {src.cells} {unit} of {where}"
         else:
             message = f"no secrets in {src.cells} {'cells' if src.kind == 'column' else 'lines'} of {where}"
-        checks.append(Check(
-            id=check_id, title=f"No secrets in {where}", category="secrets", outcome=outcome, message=message,
-            metrics=[
-                Metric(name="secrets", value=len(distinct), n=src.cells),
-                Metric(name="rows_with_secrets", value=src.rows_with_secrets, n=src.cells),
-                Metric(name="cells_scanned", value=src.cells),
-            ],
-            threshold=Threshold(metric="secrets", op="<=", value=max_findings),
-            evidence_kind="data_review",
-            details={"kind": src.kind, "lines_scanned": src.lines, "secrets_by_type": by_type,
-                     "cleared_by_prefilter": src.prefiltered, "row_numbers": "0-based dataset positions" if src.kind == "column" else "1-based line numbers"},
-        ))  # fmt: skip
+        checks.append(
+            Check(
+                id=check_id,
+                title=f"No secrets in {where}",
+                category="secrets",
+                outcome=outcome,
+                message=message,
+                metrics=[
+                    Metric(name="secrets", value=len(distinct), n=src.cells),
+                    Metric(name="rows_with_secrets", value=src.rows_with_secrets, n=src.cells),
+                    Metric(name="cells_scanned", value=src.cells),
+                ],
+                threshold=Threshold(metric="secrets", op="<=", value=max_findings),
+                evidence_kind="data_review",
+                details={
+                    "kind": src.kind,
+                    "lines_scanned": src.lines,
+                    "secrets_by_type": by_type,
+                    "cleared_by_prefilter": src.prefiltered,
+                    "row_numbers": "0-based dataset positions" if src.kind == "column" else "1-based line numbers",
+                },
+            )
+        )
         for typ, tt in sorted(src.types.items()):
             rows = ", ".join(str(r) for r in tt.first_rows) + (" ..." if tt.rows > len(tt.first_rows) else "")
             examples = [f"sha256:{h[:12]} ({typ}, {n} chars)" for h, n in sorted(tt.secrets.items())[:EXAMPLES]]
-            findings.append(Finding(
-                id=f"{check_id}.{slug(typ).lower()}", severity=Severity.CRITICAL, category="secret",
-                message=f"{len(tt.secrets)} {typ}(s) in {where} ({tt.rows} {unit})", check_id=check_id,
-                location={"column" if src.kind == "column" else "file": name, unit: rows},
-                count=len(tt.secrets), examples=examples, remediation=_REMEDIATION.format(unit=unit),
-            ))  # fmt: skip
-    checks.append(Check(
-        id="data.secrets.detectors", title="Secret detectors that ran", category="secrets", outcome=Outcome.PASS,
-        message=f"detect-secrets {result.detect_secrets_version or '?'}: {len(result.plugins)} plugins; "
-                f"{len(EXTRA_DETECTORS)} extra detectors; {len(result.sources)} source(s) in {result.partitions} partition(s)",
-        evidence_kind="data_review",
-        details={
-            "detect_secrets_version": result.detect_secrets_version,
-            "detect_secrets_plugins": result.plugins,
-            "detect_secrets_filters": result.filters,
-            "excluded_plugins": EXCLUDED_PLUGINS,
-            "disabled_filters": DISABLED_FILTERS,
-            "post_filters": POST_FILTERS,
-            "extra_detectors": EXTRA_DETECTORS,
-            "entropy": {"min_length": ENTROPY_MIN_LENGTH, "max_length": ENTROPY_MAX_LENGTH, "ratio_of_log2_length": ENTROPY_RATIO,
-                        "max_wordiness": ENTROPY_MAX_WORDINESS, "hex": "not reported by entropy (UUIDs, commit SHAs, digests)"},
-            "prefilter": result.prefilter,
-            "identity": "sha256 of the secret value; values are never stored",
-            "verification": "never: no secret is sent to its issuer (detect-secrets verification stays off)",
-        },
-    ))  # fmt: skip
+            findings.append(
+                Finding(
+                    id=f"{check_id}.{slug(typ).lower()}",
+                    severity=Severity.CRITICAL,
+                    category="secret",
+                    message=f"{len(tt.secrets)} {typ}(s) in {where} ({tt.rows} {unit})",
+                    check_id=check_id,
+                    location={"column" if src.kind == "column" else "file": name, unit: rows},
+                    count=len(tt.secrets),
+                    examples=examples,
+                    remediation=_REMEDIATION.format(unit=unit),
+                )
+            )
+    checks.append(
+        Check(
+            id="data.secrets.detectors",
+            title="Secret detectors that ran",
+            category="secrets",
+            outcome=Outcome.PASS,
+            message=f"detect-secrets {result.detect_secrets_version or '?'}: {len(result.plugins)} plugins; "
+            f"{len(EXTRA_DETECTORS)} extra detectors; {len(result.sources)} source(s) in {result.partitions} partition(s)",
+            evidence_kind="data_review",
+            details={
+                "detect_secrets_version": result.detect_secrets_version,
+                "detect_secrets_plugins": result.plugins,
+                "detect_secrets_filters": result.filters,
+                "excluded_plugins": EXCLUDED_PLUGINS,
+                "disabled_filters": DISABLED_FILTERS,
+                "post_filters": POST_FILTERS,
+                "extra_detectors": EXTRA_DETECTORS,
+                "entropy": {
+                    "min_length": ENTROPY_MIN_LENGTH,
+                    "max_length": ENTROPY_MAX_LENGTH,
+                    "ratio_of_log2_length": ENTROPY_RATIO,
+                    "max_wordiness": ENTROPY_MAX_WORDINESS,
+                    "hex": "not reported by entropy (UUIDs, commit SHAs, digests)",
+                },
+                "prefilter": result.prefilter,
+                "identity": "sha256 of the secret value; values are never stored",
+                "verification": "never: no secret is sent to its issuer (detect-secrets verification stays off)",
+            },
+        )
+    )
     return checks, findings
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # redaction (for anonymized copies)
 
-_PEM_BLOCK = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)", re.S)
+_PEM_BLOCK = re.compile(
+    r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|\Z)", re.S
+)
 
 
 def redact_secrets_frame(df: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int]:

@@ -31,7 +31,9 @@ def _stack():
 
 @stack_app.command("up")
 def stack_up(
-    s3: bool = typer.Option(False, "--s3", help="also start a local S3 server (moto) with an Object Lock bucket as the evidence store"),
+    s3: bool = typer.Option(
+        False, "--s3", help="also start a local S3 server (moto) with an Object Lock bucket as the evidence store"
+    ),
     bridge: bool = typer.Option(True, "--bridge/--no-bridge", help="start the MLflow-to-Prefect bridge"),
     prefect_port: int = typer.Option(4200, "--prefect-port", help="Prefect server port"),
     mlflow_port: int = typer.Option(5000, "--mlflow-port", help="MLflow server port"),
@@ -47,8 +49,12 @@ def stack_up(
     try:
         result = stack.up(
             ports={"prefect": prefect_port, "mlflow": mlflow_port, "bridge": bridge_port, "s3": s3_port},
-            s3=s3, bridge=bridge, bucket=bucket, timeout=timeout, echo=typer.echo,
-        )  # fmt: skip
+            s3=s3,
+            bridge=bridge,
+            bucket=bucket,
+            timeout=timeout,
+            echo=typer.echo,
+        )
     except GovgateError as exc:
         _fail(str(exc))
     for name in result.already_running:
@@ -60,7 +66,9 @@ def stack_up(
     if "mlflow" in urls:
         typer.echo(f"MLflow UI:    {urls['mlflow']}")
     if "bridge" in urls:
-        typer.echo(f"bridge:       {urls['bridge']}  (after `source`: govgate webhook install --url {urls['bridge']}/mlflow)")
+        typer.echo(
+            f"bridge:       {urls['bridge']}  (after `source`: govgate webhook install --url {urls['bridge']}/mlflow)"
+        )
     if "s3" in urls:
         typer.echo(f"S3 endpoint:  {urls['s3']}  (evidence store {result.env.get('GOVGATE_STORE_URL')})")
     typer.echo("stop with: govgate stack down")

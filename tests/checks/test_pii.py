@@ -9,10 +9,7 @@ import random
 import pandas as pd
 import pytest
 
-from govgate.errors import InputError
-from govgate.record import Outcome, Severity
-from tasks.pii import (
-    resolve_overlaps,
+from govgate.checks.pii import (
     DIRECT_IDENTIFIERS,
     ColumnPii,
     PiiPartial,
@@ -23,14 +20,19 @@ from tasks.pii import (
     pii_checks,
     plan_columns,
     redact_text,
+    resolve_overlaps,
     scan_pii_partition,
     wilson_interval,
 )
+from govgate.errors import InputError
+from govgate.record import Outcome, Severity
 from tests.conftest import SHARED
 
 SALT = "test-salt-0123456789abcdef"
-WORDS = ("the order arrived late but the product works well and support answered my question quickly "
-         "thanks again great price would buy again").split()  # fmt: skip
+WORDS = (
+    "the order arrived late but the product works well and support answered my question quickly "
+    "thanks again great price would buy again"
+).split()
 PROVINCES = ["001", "079", "048", "031", "092"]
 MOBILE = ["090", "091", "093", "096", "097", "098", "032", "086", "070", "081"]
 
@@ -58,14 +60,16 @@ def make_frame(rows: int = 240, seed: int = 7) -> tuple[pd.DataFrame, dict[str, 
             planted_in_notes.append(address)
             sentence += f" write to {address} for a refund"
         notes.append(sentence)
-    df = pd.DataFrame({
-        "email": emails,
-        "phone": phones,
-        "cccd": ids,
-        "note": notes,
-        "quantity": [rng.randint(1, 50) for _ in range(rows)],
-        "price": [round(rng.uniform(1, 500), 2) for _ in range(rows)],
-    })  # fmt: skip
+    df = pd.DataFrame(
+        {
+            "email": emails,
+            "phone": phones,
+            "cccd": ids,
+            "note": notes,
+            "quantity": [rng.randint(1, 50) for _ in range(rows)],
+            "price": [round(rng.uniform(1, 500), 2) for _ in range(rows)],
+        }
+    )
     return df, {"email": emails, "phone": phones, "cccd": ids, "note": planted_in_notes}
 
 
@@ -120,13 +124,22 @@ def test_redact_text(analyzer):
 
 def test_joined_analysis_equals_cell_by_cell(analyzer, frame):
     df, _ = frame
-    cells = [*df["note"].head(60), *df["email"].head(20), *df["phone"].head(20), "a@b.co x@y.com", "",
-             "ship to 12 Main St. on 03/04/2024, card 4111 1111 1111 1111", "ip 10.0.0.1 mac 00:1a:2b:3c:4d:5e",
-             "Số CMND: 123456789", "MST 0100233488", "visit www.example.com/x.html"]  # fmt: skip
+    cells = [
+        *df["note"].head(60),
+        *df["email"].head(20),
+        *df["phone"].head(20),
+        "a@b.co x@y.com",
+        "",
+        "ship to 12 Main St. on 03/04/2024, card 4111 1111 1111 1111",
+        "ip 10.0.0.1 mac 00:1a:2b:3c:4d:5e",
+        "Số CMND: 123456789",
+        "MST 0100233488",
+        "visit www.example.com/x.html",
+    ]
     key = lambda rs: sorted((r.entity_type, r.start, r.end) for r in rs)  # noqa: E731
     joined = analyze_cells(analyzer, cells)
     unrouted = analyze_cells(analyzer, cells, route=False)
-    from tasks.pii import resolve_overlaps
+    from govgate.checks.pii import resolve_overlaps
 
     one_by_one = [resolve_overlaps(analyzer.analyze(c, language="en")) for c in cells]
     assert [key(x) for x in joined] == [key(x) for x in one_by_one] == [key(x) for x in unrouted]
@@ -140,11 +153,21 @@ def test_plan_columns(frame):
     df, _ = frame
     df = df.assign(empty=[None] * len(df), when=pd.Timestamp("2024-01-01"), short_note=["ok"] * len(df))
     plan = plan_columns(df)
-    assert plan == {"email": "structured", "phone": "structured", "cccd": "structured", "note": "text",
-                    "quantity": "numeric", "price": "numeric", "empty": "structured", "when": "structured",
-                    "short_note": "structured"}  # fmt: skip
+    assert plan == {
+        "email": "structured",
+        "phone": "structured",
+        "cccd": "structured",
+        "note": "text",
+        "quantity": "numeric",
+        "price": "numeric",
+        "empty": "structured",
+        "when": "structured",
+        "short_note": "structured",
+    }
     declared = plan_columns(df, {"short_note": "text", "note": "category", "quantity": "id", "missing": "text"})
-    assert declared["short_note"] == "text" and declared["note"] == "structured" and declared["quantity"] == "structured"
+    assert (
+        declared["short_note"] == "text" and declared["note"] == "structured" and declared["quantity"] == "structured"
+    )
     with pytest.raises(InputError, match="note.*blob"):
         plan_columns(df, {"note": "blob"})
 
@@ -177,11 +200,14 @@ def test_scan_finds_planted_pii(frame):
 
     checks, findings = pii_checks(merge_pii([part]), min_prevalence=0.05, confidence=0.95, ner_available=False)
     assert {c.id: c.outcome for c in checks} == {
-        "data.pii.column.email": Outcome.WARN, "data.pii.column.phone": Outcome.WARN,
-        "data.pii.column.cccd": Outcome.WARN, "data.pii.column.note": Outcome.WARN,
-        "data.pii.column.quantity": Outcome.PASS, "data.pii.column.price": Outcome.PASS,
+        "data.pii.column.email": Outcome.WARN,
+        "data.pii.column.phone": Outcome.WARN,
+        "data.pii.column.cccd": Outcome.WARN,
+        "data.pii.column.note": Outcome.WARN,
+        "data.pii.column.quantity": Outcome.PASS,
+        "data.pii.column.price": Outcome.PASS,
         "data.pii.ner": Outcome.INCONCLUSIVE,
-    }  # fmt: skip
+    }
     email = column_check(checks, "email")
     assert email.details["kind"] == "structured" and email.details["sampled"] is True
     assert set(email.details["entities"]) == {"EMAIL_ADDRESS"}
@@ -219,10 +245,14 @@ def test_merge_of_partitions_equals_one_scan(frame):
     plan = plan_columns(df)
     whole = merge_pii([scan_pii_partition(df, plan, sample_rows=10_000, ner_model=None)])
     halves = [df.iloc[:100], df.iloc[100:]]
-    merged = merge_pii([scan_pii_partition(h, plan, sample_rows=10_000, ner_model=None, seed=i) for i, h in enumerate(halves)])
+    merged = merge_pii(
+        [scan_pii_partition(h, plan, sample_rows=10_000, ner_model=None, seed=i) for i, h in enumerate(halves)]
+    )
     assert merged.columns == whole.columns
     assert merged.rows == whole.rows == len(df) and merged.partitions == 2
-    assert pii_checks(merged, min_prevalence=0.05, ner_available=False) == pii_checks(whole, min_prevalence=0.05, ner_available=False)
+    assert pii_checks(merged, min_prevalence=0.05, ner_available=False) == pii_checks(
+        whole, min_prevalence=0.05, ner_available=False
+    )
 
 
 def test_partials_are_picklable_plain_data(frame):
@@ -257,7 +287,9 @@ def test_prevalence_threshold_structured_vs_text():
 
 
 def test_numbers_in_numeric_columns_are_scanned():
-    df = pd.DataFrame({"contact_number": [912345678 + i for i in range(40)], "phone": [84912345678.0 + i for i in range(40)]})
+    df = pd.DataFrame(
+        {"contact_number": [912345678 + i for i in range(40)], "phone": [84912345678.0 + i for i in range(40)]}
+    )
     part = scan_pii_partition(df, plan_columns(df), sample_rows=100, ner_model=None)
     assert part.columns["phone"].kind == "numeric"
     assert part.columns["phone"].counts.get("VN_PHONE") == 40  # +84 numbers stored as floats
@@ -278,8 +310,18 @@ def test_ner_check():
 
 
 def test_direct_identifiers():
-    assert {"EMAIL_ADDRESS", "PHONE_NUMBER", "VN_PHONE", "VN_CCCD", "VN_CMND", "VN_TAX_CODE", "US_SSN",
-            "CREDIT_CARD", "IBAN_CODE", "PERSON"} <= DIRECT_IDENTIFIERS  # fmt: skip
+    assert {
+        "EMAIL_ADDRESS",
+        "PHONE_NUMBER",
+        "VN_PHONE",
+        "VN_CCCD",
+        "VN_CMND",
+        "VN_TAX_CODE",
+        "US_SSN",
+        "CREDIT_CARD",
+        "IBAN_CODE",
+        "PERSON",
+    } <= DIRECT_IDENTIFIERS
     assert "DATE_TIME" not in DIRECT_IDENTIFIERS and "URL" not in DIRECT_IDENTIFIERS
 
 
@@ -337,15 +379,37 @@ def test_shared_customers_email_column():
 
 
 PHONE_EDGES = [
-    "Ruf an: +49 30 1234", "(030) 1234-56", "+683 4002", "tel 0301234", "call 1-800-555-0199 x12",
-    "０９０－１２３４－５６７８", "電話 03ー1234ー5678", "+44 20 7946 0958", "12/34/56", "1 2 3 4", "ph: 555‐0199",
-    "Nr. 089 / 12 34 56", "2014", "born 1980, moved 2014", "3 of 5 stars, 2 days",
-]  # fmt: skip
+    "Ruf an: +49 30 1234",
+    "(030) 1234-56",
+    "+683 4002",
+    "tel 0301234",
+    "call 1-800-555-0199 x12",
+    "０９０－１２３４－５６７８",
+    "電話 03ー1234ー5678",
+    "+44 20 7946 0958",
+    "12/34/56",
+    "1 2 3 4",
+    "ph: 555‐0199",
+    "Nr. 089 / 12 34 56",
+    "2014",
+    "born 1980, moved 2014",
+    "3 of 5 stars, 2 days",
+]
 URL_EDGES = [
-    "visit www.example.com/x.html today", "see 'https://a.b.co/x?y=1' or \"shop.vn\"", "end..it", "e.g. this",
-    "foo.Bar baz", "x.com.", "(docs.python.org/3)", "mail a@b.co", "www1.site.io", "ſ.co and K.io", "no dots here",
-    "DL A1234567, B12-345, 123456789 and a1b2c; id 12AB34567", "x H12345678 X12345678 V123456 ab123456c",
-]  # fmt: skip
+    "visit www.example.com/x.html today",
+    "see 'https://a.b.co/x?y=1' or \"shop.vn\"",
+    "end..it",
+    "e.g. this",
+    "foo.Bar baz",
+    "x.com.",
+    "(docs.python.org/3)",
+    "mail a@b.co",
+    "www1.site.io",
+    "ſ.co and K.io",
+    "no dots here",
+    "DL A1234567, B12-345, 123456789 and a1b2c; id 12AB34567",
+    "x H12345678 X12345678 V123456 ab123456c",
+]
 
 
 def test_phone_routing_and_url_blanking_change_no_finding(analyzer, shared_data):
@@ -354,18 +418,20 @@ def test_phone_routing_and_url_blanking_change_no_finding(analyzer, shared_data)
     cell by cell."""
     import pandas as pd
 
-    from tasks.pii import _min_phone_digits, resolve_overlaps
+    from govgate.checks.pii import _min_phone_digits, resolve_overlaps
 
     assert _min_phone_digits() == 4  # libphonenumber's metadata: a few regions have 4-digit numbers
-    reviews = pd.read_csv(shared_data / "ecommerce" / "Musical_instruments_reviews.csv", header=None, usecols=[4], nrows=600)
+    reviews = pd.read_csv(
+        shared_data / "ecommerce" / "Musical_instruments_reviews.csv", header=None, usecols=[4], nrows=600
+    )
     cells = [*PHONE_EDGES, *URL_EDGES, *reviews[4].fillna("").astype(str)]
     key = lambda rs: sorted((r.entity_type, r.start, r.end) for r in rs)  # noqa: E731
     one_by_one = [key(resolve_overlaps(analyzer.analyze(c, language="en"))) for c in cells]
     assert [key(x) for x in analyze_cells(analyzer, cells)] == one_by_one
     assert sum("PHONE_NUMBER" in {e for e, _, _ in found} for found in one_by_one[: len(PHONE_EDGES)]) >= 5
-    urls = one_by_one[len(PHONE_EDGES): len(PHONE_EDGES) + len(URL_EDGES)]
+    urls = one_by_one[len(PHONE_EDGES) : len(PHONE_EDGES) + len(URL_EDGES)]
     assert sum("URL" in {e for e, _, _ in found} for found in urls) >= 6
-    from tasks.pii import _routing, candidate_tokens_only
+    from govgate.checks.pii import _routing, candidate_tokens_only
 
     # weak licence patterns only pass the threshold with context words (a column named "driver license")
     licences = [*URL_EDGES[-2:], "lic a1b2c here"]
@@ -389,25 +455,97 @@ def plain(analyzer):
     """Presidio as it comes: the scanner's recognizers, Presidio's default context enhancer."""
     from presidio_analyzer import AnalyzerEngine
 
-    from tasks.pii import SCORE_THRESHOLD
+    from govgate.checks.pii import SCORE_THRESHOLD
 
-    return AnalyzerEngine(registry=analyzer.registry, nlp_engine=analyzer.nlp_engine, supported_languages=["en"],
-                          default_score_threshold=SCORE_THRESHOLD)  # fmt: skip
+    return AnalyzerEngine(
+        registry=analyzer.registry,
+        nlp_engine=analyzer.nlp_engine,
+        supported_languages=["en"],
+        default_score_threshold=SCORE_THRESHOLD,
+    )
 
 
 # one string each pattern matches, to plant in random surroundings (case and folding varied below)
 POSITIVES = [
-    "a.b@c.io", "www.shop.vn/x", "192.168.0.1", "fe80::1", "::", "::ffff:10.0.0.1", "00:1a:2b:3c:4d:5e",
-    "de-ad-be-ef-ca-fe", "0123.4567.89ab", "123e4567-e89b-12d3-a456-426614174000", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
-    "1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "2024-01-31T10:00:00Z", "03/04/2024", "5-JAN", "JAN-24", "12.10.2023", "DE89 3704 0044 0532 0130 00",
-    "GB82-WEST-1234-5698-7654-32", "A1234567", "12ABC12345", "123456789", "4111 1111 1111 1111", "4111-1111-1111-1111",
-    "AB1234567", "A91234567", "943 70 6543", "943-706543", "943706543", "123-45-6789", "12345-6789", "123 456 7890", "12345678901234",
-    "C12345678", "001099012345", "099123456789", "0912345678", "+84 912 345 678", "028.3829.2345", "0100233488",
-    "0100233488-001", "912345678", "1099012345", "100233488", "+1 650-253-0000", "(030) 1234-56", "555-0199 ext. 12",
-    "٠١٢٣٤٥٦٧٨٩٠", "０９０１２３４５６７８",
-]  # fmt: skip
-NOISE = ["", " ", "  ", "-", ".", "/", ":", ",", "x", "ab", "Fe", "ſ", "K", "the", "lorem ipsum dolor", "\n", "\t", "+",
-         "(", ")", "#", "1", "22", "333", "4444", "٣", "３"]  # fmt: skip
+    "a.b@c.io",
+    "www.shop.vn/x",
+    "192.168.0.1",
+    "fe80::1",
+    "::",
+    "::ffff:10.0.0.1",
+    "00:1a:2b:3c:4d:5e",
+    "de-ad-be-ef-ca-fe",
+    "0123.4567.89ab",
+    "123e4567-e89b-12d3-a456-426614174000",
+    "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq",
+    "1BoatSLRHtKNngkdXEeobR76b53LETtpyT",
+    "2024-01-31T10:00:00Z",
+    "03/04/2024",
+    "5-JAN",
+    "JAN-24",
+    "12.10.2023",
+    "DE89 3704 0044 0532 0130 00",
+    "GB82-WEST-1234-5698-7654-32",
+    "A1234567",
+    "12ABC12345",
+    "123456789",
+    "4111 1111 1111 1111",
+    "4111-1111-1111-1111",
+    "AB1234567",
+    "A91234567",
+    "943 70 6543",
+    "943-706543",
+    "943706543",
+    "123-45-6789",
+    "12345-6789",
+    "123 456 7890",
+    "12345678901234",
+    "C12345678",
+    "001099012345",
+    "099123456789",
+    "0912345678",
+    "+84 912 345 678",
+    "028.3829.2345",
+    "0100233488",
+    "0100233488-001",
+    "912345678",
+    "1099012345",
+    "100233488",
+    "+1 650-253-0000",
+    "(030) 1234-56",
+    "555-0199 ext. 12",
+    "٠١٢٣٤٥٦٧٨٩٠",
+    "０９０１２３４５６７８",
+]
+NOISE = [
+    "",
+    " ",
+    "  ",
+    "-",
+    ".",
+    "/",
+    ":",
+    ",",
+    "x",
+    "ab",
+    "Fe",
+    "ſ",
+    "K",
+    "the",
+    "lorem ipsum dolor",
+    "\n",
+    "\t",
+    "+",
+    "(",
+    ")",
+    "#",
+    "1",
+    "22",
+    "333",
+    "4444",
+    "٣",
+    "３",
+]
 
 
 def fuzz_cells(n: int, seed: int) -> list[str]:
@@ -434,14 +572,32 @@ def test_every_pattern_match_holds_its_hint(analyzer, plain):
     Vietnamese values that lost a leading zero in a named column."""
     import regex
 
-    from tasks.pii import _cells_with_hints, _routing
+    from govgate.checks.pii import _cells_with_hints, _routing
 
     routing = _routing(analyzer)
     assert routing.hinted == {
-        "EMAIL_ADDRESS", "URL", "IP_ADDRESS", "MAC_ADDRESS", "UUID", "CRYPTO", "DATE_TIME", "IBAN_CODE",
-        "US_DRIVER_LICENSE", "PHONE_NUMBER", "CREDIT_CARD", "MEDICAL_LICENSE", "UK_NHS", "US_BANK_NUMBER",
-        "US_ITIN", "US_PASSPORT", "US_SSN", "VN_CCCD", "VN_CMND", "VN_PHONE", "VN_TAX_CODE",
-    }  # fmt: skip
+        "EMAIL_ADDRESS",
+        "URL",
+        "IP_ADDRESS",
+        "MAC_ADDRESS",
+        "UUID",
+        "CRYPTO",
+        "DATE_TIME",
+        "IBAN_CODE",
+        "US_DRIVER_LICENSE",
+        "PHONE_NUMBER",
+        "CREDIT_CARD",
+        "MEDICAL_LICENSE",
+        "UK_NHS",
+        "US_BANK_NUMBER",
+        "US_ITIN",
+        "US_PASSPORT",
+        "US_SSN",
+        "VN_CCCD",
+        "VN_CMND",
+        "VN_PHONE",
+        "VN_TAX_CODE",
+    }
     cells = [*POSITIVES, *fuzz_cells(4000, seed=11)]
     hits = _cells_with_hints(cells, routing)
     matched: dict[str, int] = {}
@@ -453,8 +609,13 @@ def test_every_pattern_match_holds_its_hint(analyzer, plain):
                     (entity,) = r.supported_entities
                     matched[entity] = matched.get(entity, 0) + 1
                     assert i in hits[entity], (entity, p.name, cell)
-    contexts = {"PHONE_NUMBER": ["phone"], "VN_PHONE": ["so_dien_thoai"], "VN_CCCD": ["cccd"],
-                "VN_TAX_CODE": ["ma_so_thue"], "VN_CMND": ["so_cmnd"]}  # fmt: skip
+    contexts = {
+        "PHONE_NUMBER": ["phone"],
+        "VN_PHONE": ["so_dien_thoai"],
+        "VN_CCCD": ["cccd"],
+        "VN_TAX_CODE": ["ma_so_thue"],
+        "VN_CMND": ["so_cmnd"],
+    }
     for entity, context in contexts.items():
         for i, cell in enumerate(cells[:1500]):
             if plain.analyze(cell, language="en", entities=[entity], context=context, score_threshold=0):
@@ -466,7 +627,7 @@ def test_every_pattern_match_holds_its_hint(analyzer, plain):
 def test_hint_windows_in_a_batch_equal_cell_by_cell(analyzer):
     """Windows around digits are merged across a whole batch of cells; what a cell is routed to must not
     depend on its neighbours."""
-    from tasks.pii import _cells_with_hints, _routing
+    from govgate.checks.pii import _cells_with_hints, _routing
 
     routing = _routing(analyzer)
     cells = fuzz_cells(1500, seed=5) + ["9" * 30 + " x" * 20 + " ab12", "12" + " " * 30 + "34", "1" + "a" * 25]
@@ -494,12 +655,16 @@ def test_customised_recognizers_see_every_cell(analyzer):
     from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer
     from presidio_analyzer.predefined_recognizers import CreditCardRecognizer
 
-    from tasks.pii import SCORE_THRESHOLD, _routing
+    from govgate.checks.pii import SCORE_THRESHOLD, _routing
 
-    custom = AnalyzerEngine(nlp_engine=analyzer.nlp_engine, supported_languages=["en"],
-                            default_score_threshold=SCORE_THRESHOLD)  # fmt: skip
-    custom.registry.add_recognizer(PatternRecognizer(supported_entity="US_BANK_NUMBER", name="AcctRecognizer",
-                                                     patterns=[Pattern("acct", r"\bacct-\d{4}\b", 0.6)]))  # fmt: skip
+    custom = AnalyzerEngine(
+        nlp_engine=analyzer.nlp_engine, supported_languages=["en"], default_score_threshold=SCORE_THRESHOLD
+    )
+    custom.registry.add_recognizer(
+        PatternRecognizer(
+            supported_entity="US_BANK_NUMBER", name="AcctRecognizer", patterns=[Pattern("acct", r"\bacct-\d{4}\b", 0.6)]
+        )
+    )
     custom.registry.remove_recognizer("CreditCardRecognizer")
     custom.registry.add_recognizer(CreditCardRecognizer(patterns=[Pattern("card", r"(?<=card )\d{4}\b", 0.9)]))
     routing = _routing(custom)
@@ -516,7 +681,9 @@ def test_unix_times_in_a_time_column_are_explained_not_counted(shared_data):
     """Unix times match phone, tax-code and NHS patterns by their digits; in a column named as a time where
     every value is one, the check passes with the counts kept and the reason given. The same numbers under
     another name, or phone numbers under a time name, still warn."""
-    reviews = pd.read_csv(shared_data / "ecommerce" / "Musical_instruments_reviews.csv", header=None, usecols=[7], nrows=800)
+    reviews = pd.read_csv(
+        shared_data / "ecommerce" / "Musical_instruments_reviews.csv", header=None, usecols=[7], nrows=800
+    )
     times = reviews[7]
     phones = pd.Series([vn_phone(random.Random(i)) for i in range(len(times))])
     df = pd.DataFrame({"unixReviewTime": times, "customer_ref": times, "contact_time": phones})
@@ -536,10 +703,17 @@ def test_datasheet_pii_declarations(shared_data):
     """A column declared personal data is one whatever the scan finds (and a Unix-time column declared so is
     not explained away); a column declared not personal data keeps what the scan finds, flagged as a
     disagreement; the anonymized copy replaces a declared column's values whole."""
-    reviews = pd.read_csv(shared_data / "ecommerce" / "Musical_instruments_reviews.csv", header=None, usecols=[0, 7], nrows=300)
-    df = pd.DataFrame({"customer_ref": reviews[0], "event_time": reviews[7],
-                       "email": [f"khach{i}@example.vn" for i in range(len(reviews))],
-                       "note": ["the order arrived late but works well"] * len(reviews)})  # fmt: skip
+    reviews = pd.read_csv(
+        shared_data / "ecommerce" / "Musical_instruments_reviews.csv", header=None, usecols=[0, 7], nrows=300
+    )
+    df = pd.DataFrame(
+        {
+            "customer_ref": reviews[0],
+            "event_time": reviews[7],
+            "email": [f"khach{i}@example.vn" for i in range(len(reviews))],
+            "note": ["the order arrived late but works well"] * len(reviews),
+        }
+    )
     part = scan_pii_partition(df, plan_columns(df), sample_rows=300, ner_model=None)
     declared = {"customer_ref": True, "event_time": True, "email": False, "note": False}
     checks, findings = pii_checks(merge_pii([part]), min_prevalence=0.05, ner_available=False, declared=declared)
@@ -551,7 +725,8 @@ def test_datasheet_pii_declarations(shared_data):
     assert by_id["note"].outcome == Outcome.PASS
     severity = {f.location["column"]: f.severity for f in findings}
     assert severity["customer_ref"] == Severity.HIGH and "is declared personal data" in next(
-        f.message for f in findings if f.location["column"] == "customer_ref")
+        f.message for f in findings if f.location["column"] == "customer_ref"
+    )
     without = pii_checks(merge_pii([part]), min_prevalence=0.05, ner_available=False)[0]
     assert next(c for c in without if c.id.endswith(".customer_ref")).outcome == Outcome.PASS
 

@@ -15,9 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
-from govgate.policy import ModelReviewRules
-from govgate.record import Outcome
-from tasks.robustness import (
+from govgate.checks.robustness import (
     ImportanceReport,
     RobustnessReport,
     association,
@@ -26,6 +24,8 @@ from tasks.robustness import (
     perturbation_stability,
     robustness_checks,
 )
+from govgate.policy import ModelReviewRules
+from govgate.record import Outcome
 
 RULES = ModelReviewRules(max_flip_rate=0.05, min_group_size=30)
 
@@ -40,14 +40,16 @@ def proxy_data():
     rng = np.random.default_rng(1)
     n = 2000
     sex = rng.integers(0, 2, n)
-    X = pd.DataFrame({
-        "income": rng.normal(50, 10, n),
-        "x_proxy": sex + rng.normal(0, 0.15, n),
-        "tenure": rng.integers(0, 30, n),
-        "amount": rng.integers(1_000, 50_000, n),
-        "noise": rng.normal(size=n),
-        "region": rng.choice(["north", "south", "east"], n),
-    })  # fmt: skip
+    X = pd.DataFrame(
+        {
+            "income": rng.normal(50, 10, n),
+            "x_proxy": sex + rng.normal(0, 0.15, n),
+            "tenure": rng.integers(0, 30, n),
+            "amount": rng.integers(1_000, 50_000, n),
+            "noise": rng.normal(size=n),
+            "region": rng.choice(["north", "south", "east"], n),
+        }
+    )
     y = ((X["income"] - 50) / 10 + 1.5 * sex + rng.normal(0, 0.5, n) > 0.75).astype(int)
     sensitive = pd.DataFrame({"sex": np.where(sex == 1, "F", "M")})
     return X, y, sensitive
@@ -127,8 +129,12 @@ def test_decision_at_threshold_flips_and_fails():
     y = (x > 0).astype(int)
     model = DecisionTreeClassifier(max_depth=1).fit(X, y)
     sensitive = pd.DataFrame({"group": rng.choice(["a", "b"], n)})
-    report = perturbation_stability(lambda d: model.predict_proba(d)[:, 1], X, sensitive=sensitive,
-                                    decide=lambda p: (np.asarray(p) >= 0.5).astype(int))  # fmt: skip
+    report = perturbation_stability(
+        lambda d: model.predict_proba(d)[:, 1],
+        X,
+        sensitive=sensitive,
+        decide=lambda p: (np.asarray(p) >= 0.5).astype(int),
+    )
     assert report.decision_rule == "decide=<lambda>"
     assert report.perturbed_columns == ["score"] and report.flip_rate > 0.3
     assert report.skipped_columns == {"age_band": "integer, noise below one unit"}
@@ -194,7 +200,9 @@ def test_model_failing_on_missing_values_is_recorded_not_raised(proxy_data):
 
     report = perturbation_stability(fails_on_income, guarded, sensitive=None, missing_rows=100)
     _, findings = robustness_checks(report, RULES)
-    assert [f.message for f in findings if "fails" in f.message] == ["model fails on missing values in column income: RuntimeError: income is required"]
+    assert [f.message for f in findings if "fails" in f.message] == [
+        "model fails on missing values in column income: RuntimeError: income is required"
+    ]
 
 
 def test_small_groups_are_inconclusive_and_group_gap_warns():
@@ -215,7 +223,11 @@ def test_small_groups_are_inconclusive_and_group_gap_warns():
     checks, findings = robustness_checks(report, RULES)
     c = by_id(checks)["robustness.perturbation.group"]
     assert c.outcome == Outcome.INCONCLUSIVE and "tiny" in c.message
-    assert {r["level"]: r["status"] for r in c.details["groups"]} == {"a": "ok", "b": "above limit", "tiny": "inconclusive"}
+    assert {r["level"]: r["status"] for r in c.details["groups"]} == {
+        "a": "ok",
+        "b": "above limit",
+        "tiny": "inconclusive",
+    }
     assert any(f.id == "robustness.perturbation.group" and f.location["group"] == "b" for f in findings)
 
     # without the tiny group: the gap between a and b warns
@@ -241,11 +253,16 @@ def test_string_labels_and_categorical_features(proxy_data):
     )
     model = make_pipeline(pre, LogisticRegression(max_iter=500)).fit(X, labels)
     report = perturbation_stability(model, X, sensitive=sensitive)
-    assert report.skipped_columns == {"region": "not numeric", "tenure": "integer, noise below one unit"} and report.flip_rate < 0.05
+    assert (
+        report.skipped_columns == {"region": "not numeric", "tenure": "integer, noise below one unit"}
+        and report.flip_rate < 0.05
+    )
     assert all(p.error is None for p in report.missing)  # imputers handle missing values
     imp = permutation_importance_report(model, X, labels, n_repeats=2)
     assert imp.rank_of("x_proxy") <= 2 and {f.feature for f in imp.features} == set(X.columns)
-    imp_auc = permutation_importance_report(lambda d: model.predict_proba(d)[:, 0], X, y, scoring="roc_auc", n_repeats=2)
+    imp_auc = permutation_importance_report(
+        lambda d: model.predict_proba(d)[:, 0], X, y, scoring="roc_auc", n_repeats=2
+    )
     assert imp_auc.baseline_score > 0.9 and imp_auc.decision_rule == "raw scores"
     assert isinstance(pickle.loads(pickle.dumps(imp)), ImportanceReport)
     json.dumps(imp.to_dict())
@@ -265,9 +282,12 @@ def test_mlflow_pyfunc_model(tmp_path, proxy_data):
         exp = mlflow.create_experiment("robustness-test", artifact_location=(tmp_path / "artifacts").as_uri())
         with mlflow.start_run(experiment_id=exp):
             info = mlflow.sklearn.log_model(
-                model, name="model", signature=infer_signature(Xn, model.predict(Xn)),
-                pip_requirements=["scikit-learn", "pandas"], serialization_format="cloudpickle",
-            )  # fmt: skip
+                model,
+                name="model",
+                signature=infer_signature(Xn, model.predict(Xn)),
+                pip_requirements=["scikit-learn", "pandas"],
+                serialization_format="cloudpickle",
+            )
         pyfunc = mlflow.pyfunc.load_model(info.model_uri)
     finally:
         mlflow.set_tracking_uri(previous)
