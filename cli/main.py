@@ -120,7 +120,7 @@ def schema(
     """Print (or write, or check) the JSON Schema of the evidence record."""
     from govgate.record import json_schema
 
-    path = Path(__file__).parent / "schemas" / "gate-result.schema.json"
+    path = Path(__file__).resolve().parents[1] / "govgate" / "schemas" / "gate-result.schema.json"
     text = json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
     if write:
         path.write_text(text)

@@ -18,11 +18,10 @@ from govgate.policy import Policy, load_policy
 from govgate.record import (
     AssetKind,
     Check,
-    Decision,
-    DecisionOutcome,
     InputDigest,
     Outcome,
     Subject,
+    decide,
     new_record_id,
     slug,
     utcnow,
@@ -135,7 +134,7 @@ def data_review(
                 message=f"{plan.rows} rows in {len(plan.partitions)} partition(s)",
             )
         )
-        decision = decide(checks, policy.tier(tier).inconclusive_blocks)
+        decision = decide(checks, inconclusive_blocks=policy.tier(tier).inconclusive_blocks)
         record = build_record(
             gate=GATE,
             subject=subject,
@@ -198,22 +197,3 @@ def data_review(
         result["anonymized_copy"] = record.artifacts[0].uri if record.artifacts else None
     print(f"data review of {dataset}: {result['decision']} ({result['report_uri']})")
     return result
-
-
-def decide(checks: list[Check], inconclusive_blocks: bool) -> Decision:
-    """Policy decision: a secret, a failed quality or privacy check, or a missing legal basis fails;
-    an inconclusive check (e.g. no NER model) needs review where the tier says so."""
-    by = lambda o: [c for c in checks if c.outcome == o]  # noqa: E731
-    if errors := by(Outcome.ERROR):
-        return Decision(outcome=DecisionOutcome.ERROR, reasons=[f"{c.id}: {c.message}" for c in errors])
-    if fails := by(Outcome.FAIL):
-        secrets = [c for c in fails if c.id.startswith("data.secrets.")]
-        ordered = secrets + [c for c in fails if c not in secrets]  # a secret is the first thing to fix
-        return Decision(outcome=DecisionOutcome.FAIL, reasons=[f"{c.id}: {c.message}" for c in ordered])
-    if inconclusive_blocks and (unsure := by(Outcome.INCONCLUSIVE)):
-        return Decision(outcome=DecisionOutcome.NEEDS_REVIEW, reasons=[f"{c.id}: {c.message}" for c in unsure])
-    warned = by(Outcome.WARN)
-    return Decision(
-        outcome=DecisionOutcome.PASS,
-        reasons=[f"{len(checks)} checks: none failed"] + [f"warning: {c.id}: {c.message}" for c in warned][:10],
-    )

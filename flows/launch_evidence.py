@@ -51,7 +51,7 @@ from govgate.record import (
     Severity,
     SignOff,
     Subject,
-    decide_from_checks,
+    decide,
     new_record_id,
     utcnow,
 )
@@ -173,7 +173,7 @@ def launch_evidence(
         logger.info("sign-off: %s: %s", so_outcome, so_message)
 
         checks, findings = _checks(reqs, so_outcome, so_message, ev, tier)
-        decision = decide_from_checks([c for c in checks if c.outcome != Outcome.SKIPPED], inconclusive_blocks=True)
+        decision = decide([c for c in checks if c.outcome != Outcome.SKIPPED], inconclusive_blocks=True)
         if blocking:
             decision.reasons.insert(
                 0, "launch stopped: required evidence " + ", ".join(f"{r.kind} ({r.status})" for r in blocking)

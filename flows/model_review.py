@@ -16,7 +16,7 @@ from govgate.errors import GovgateError, InputError
 from govgate.gate import build_record, error_record, unloaded_policy_ref
 from govgate.modeling import parse_model_uri
 from govgate.policy import Policy, load_policy
-from govgate.record import AssetKind, Check, InputDigest, Outcome, Subject, decide_from_checks, new_record_id, utcnow
+from govgate.record import AssetKind, Check, InputDigest, Outcome, Subject, decide, new_record_id, utcnow
 from govgate.render import render_model_card
 from tasks import context
 from tasks.evidence import publish_evidence
@@ -164,7 +164,7 @@ def model_review(
             logger=logger,
         )
         checks.append(card_check(card, model))
-        decision = decide_from_checks(
+        decision = decide(
             [c for c in checks if c.outcome != Outcome.SKIPPED],
             inconclusive_blocks=policy.tier(tier).inconclusive_blocks,
         )

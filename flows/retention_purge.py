@@ -15,7 +15,7 @@ from prefect import flow, get_run_logger
 from govgate.errors import GovgateError
 from govgate.gate import build_record, error_record, unloaded_policy_ref
 from govgate.policy import Policy, load_policy
-from govgate.record import AssetKind, Check, Subject, decide_from_checks, new_record_id, utcnow
+from govgate.record import AssetKind, Check, Subject, decide, new_record_id, utcnow
 from govgate.retention import RetentionRules, load_rules
 from tasks import context
 from tasks.evidence import publish_evidence
@@ -81,7 +81,7 @@ def retention_purge(
             tier=None,
             started_at=started,
             checks=checks,
-            decision=decide_from_checks(checks, inconclusive_blocks=True),
+            decision=decide(checks, inconclusive_blocks=True),
             parameters=params,
             runtime=context.run_ids(),
             record_id=record_id,

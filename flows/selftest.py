@@ -8,7 +8,7 @@ from prefect import flow
 from govgate import __version__
 from govgate.errors import GovgateError
 from govgate.gate import build_record, unloaded_policy_ref
-from govgate.record import AssetKind, Subject, decide_from_checks, new_record_id, utcnow
+from govgate.record import AssetKind, Subject, decide, new_record_id, utcnow
 from tasks import context
 from tasks.evidence import publish_evidence
 from tasks.health import check_controls, check_mlflow, check_policy, check_store
@@ -36,7 +36,7 @@ def evidence_selftest(tier: str | None = None) -> dict:
     checks += check_store(store, f"selftest/{new_record_id(started)}/")
     checks += check_mlflow(context.tracker(settings))
     checks += check_controls()
-    decision = decide_from_checks(checks, inconclusive_blocks=True)
+    decision = decide(checks, inconclusive_blocks=True)
     record = build_record(
         gate=GATE,
         subject=subject,

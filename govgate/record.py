@@ -99,12 +99,51 @@ class Provenance(_Model):
 
 
 class Threshold(_Model):
-    """What a metric is compared with: a fixed value, or a baseline value plus a tolerance."""
+    """What a metric is compared with: a fixed value, or a baseline value plus a tolerance.
+
+    A threshold is evaluated, never just recorded: ``judge`` turns the metric it names into the check's
+    outcome by the one rule below, so the recorded limit and the outcome cannot disagree."""
 
     metric: str
     op: Literal["<=", "<", ">=", ">", "==", "!="]
     value: Scalar
     baseline_record: str | None = Field(None, description="record id the value was derived from, when relative")
+
+    def holds(self, x: Scalar) -> bool:
+        """Whether a single value satisfies the limit."""
+        limit = self.value
+        if self.op == "==":
+            return x == limit
+        if self.op == "!=":
+            return x != limit
+        ops = {"<=": lambda a, b: a <= b, "<": lambda a, b: a < b, ">=": lambda a, b: a >= b, ">": lambda a, b: a > b}
+        return bool(ops[self.op](x, limit))
+
+    def judge(self, value: Scalar, lower: float | None = None, upper: float | None = None) -> Outcome:
+        """The outcome of a value (and its interval) against this threshold, by the one rule:
+
+        - no value (None, NaN) -> inconclusive: nothing was measured, so nothing passes;
+        - without an interval: pass when the value satisfies the limit, fail otherwise;
+        - with an interval: pass only when the whole interval satisfies the limit, fail only when the whole
+          interval violates it, warn when it straddles the limit -- the same on both sides of the limit.
+        """
+        if _missing(value):
+            return Outcome.INCONCLUSIVE
+        if lower is None or upper is None or _missing(lower) or _missing(upper) or self.op in ("==", "!="):
+            return Outcome.PASS if self.holds(value) else Outcome.FAIL
+        low_ok, high_ok = self.holds(lower), self.holds(upper)
+        if low_ok and high_ok:
+            return Outcome.PASS
+        if not low_ok and not high_ok:
+            return Outcome.FAIL
+        return Outcome.WARN
+
+    def judge_metric(self, metric: Metric) -> Outcome:
+        return self.judge(metric.value, metric.lower, metric.upper)
+
+
+def _missing(x: Any) -> bool:
+    return x is None or (isinstance(x, float) and x != x)
 
 
 class Metric(_Model):
@@ -225,17 +264,31 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def decide_from_checks(checks: list[Check], *, inconclusive_blocks: bool = True) -> Decision:
-    """Default decision rule: any error -> error, any fail -> fail, any inconclusive -> needs-review
-    (when the policy says inconclusive blocks), otherwise pass. Reasons name the checks."""
-    by = lambda o: [c for c in checks if c.outcome == o]  # noqa: E731
-    if errors := by(Outcome.ERROR):
-        return Decision(outcome=DecisionOutcome.ERROR, reasons=[f"{c.id}: {c.message}" for c in errors])
-    if fails := by(Outcome.FAIL):
-        return Decision(outcome=DecisionOutcome.FAIL, reasons=[f"{c.id}: {c.message}" for c in fails])
-    if inconclusive_blocks and (unsure := by(Outcome.INCONCLUSIVE)):
-        return Decision(outcome=DecisionOutcome.NEEDS_REVIEW, reasons=[f"{c.id}: {c.message}" for c in unsure])
-    return Decision(outcome=DecisionOutcome.PASS, reasons=[f"all {len(checks)} checks passed or warned"])
+# Categories whose failures are listed first in a decision's reasons: what to fix first.
+FIRST_TO_FIX = ("secrets", "privacy")
+
+
+def decide(checks: list[Check], *, inconclusive_blocks: bool = True) -> Decision:
+    """The one decision rule of every gate: any error -> error; any fail -> fail; any inconclusive ->
+    needs-review when the policy says inconclusive blocks; otherwise pass. Skipped checks do not count.
+    Reasons name the checks (failures of FIRST_TO_FIX categories first; warnings listed under a pass)."""
+    counted = [c for c in checks if c.outcome != Outcome.SKIPPED]
+
+    def with_outcome(outcome: Outcome) -> list[Check]:
+        return [c for c in counted if c.outcome == outcome]
+
+    def reasons(found: list[Check]) -> list[str]:
+        return [f"{c.id}: {c.message}" for c in found]
+
+    if errors := with_outcome(Outcome.ERROR):
+        return Decision(outcome=DecisionOutcome.ERROR, reasons=reasons(errors))
+    if fails := with_outcome(Outcome.FAIL):
+        first = [c for c in fails if c.category in FIRST_TO_FIX]
+        return Decision(outcome=DecisionOutcome.FAIL, reasons=reasons(first + [c for c in fails if c not in first]))
+    if inconclusive_blocks and (unsure := with_outcome(Outcome.INCONCLUSIVE)):
+        return Decision(outcome=DecisionOutcome.NEEDS_REVIEW, reasons=reasons(unsure))
+    warned = [f"warning: {r}" for r in reasons(with_outcome(Outcome.WARN))][:10]
+    return Decision(outcome=DecisionOutcome.PASS, reasons=[f"{len(counted)} checks: none failed", *warned])
 
 
 def json_schema() -> dict[str, Any]:

@@ -10,7 +10,7 @@ import yaml
 
 from govgate.record import Check, Metric, Outcome
 
-PROBES = Path(__file__).resolve().parent.parent / "govgate" / "data" / "leakage_probes.yaml"
+PROBES = Path(__file__).resolve().parents[1] / "data" / "leakage_probes.yaml"
 
 
 def probe_prompts(path: Path = PROBES) -> list[tuple[str, str]]:

@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import math
 import os
 import secrets
 import threading
@@ -35,13 +34,13 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from statistics import NormalDist
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import regex as re
 
+from govgate.checks.stats import wilson_interval
 from govgate.errors import InputError
 from govgate.record import Check, Finding, Metric, Outcome, Severity, Threshold
 
@@ -830,18 +829,6 @@ def merge_pii(partials: list[PiiPartial]) -> PiiResult:
 
 # --------------------------------------------------------------------------------------------------------
 # evidence
-
-
-def wilson_interval(k: int, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a proportion k/n."""
-    if n <= 0:
-        return 0.0, 1.0
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _pct(x: float) -> str:

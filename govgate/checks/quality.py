@@ -39,7 +39,7 @@ from govgate.record import Check, Finding, Metric, Outcome, Severity, Threshold
 if TYPE_CHECKING:
     import pandas as pd
 
-EXPECTATIONS_DIR = Path(__file__).resolve().parent.parent / "expectations"
+EXPECTATIONS_DIR = Path(__file__).resolve().parents[2] / "expectations"
 GENERIC_SUITE = "generic"
 #: unexpected examples kept per expectation (and for duplicate rows)
 EXAMPLES = 3

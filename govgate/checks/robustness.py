@@ -30,12 +30,12 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from statistics import NormalDist
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from govgate.checks.stats import wilson_interval
 from govgate.record import Check, Finding, Metric, Outcome, Severity, Threshold
 
 PROXY_THRESHOLD = 0.5  # |r|, correlation ratio or Cramér's V at or above this makes a feature a proxy
@@ -202,18 +202,6 @@ def _flipped(base: np.ndarray, new: np.ndarray) -> np.ndarray:
     flipped = np.asarray(base != new, dtype=bool)
     both_nan = pd.isna(base) & pd.isna(new)  # NaN != NaN is not a flip
     return flipped & ~np.asarray(both_nan, dtype=bool)
-
-
-def wilson_interval(k: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a proportion k/n (k may be a mean of per-row shares times n)."""
-    if n <= 0:
-        return 0.0, 1.0
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    p = min(max(k / n, 0.0), 1.0)
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def _error_text(exc: BaseException, limit: int = 300) -> str:

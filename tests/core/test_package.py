@@ -35,7 +35,7 @@ from govgate.package import (
 )
 from govgate.policy import load_policy
 from govgate.publish import publish
-from govgate.record import AssetKind, Check, Outcome, Subject, decide_from_checks, new_record_id
+from govgate.record import AssetKind, Check, Outcome, Subject, decide, new_record_id
 from govgate.settings import DEFAULT_POLICY, load_settings
 from govgate.store import LocalStore, Retention, open_store
 from govgate.tracking import Tracker
@@ -72,7 +72,7 @@ def make_model_with_evidence(
             tier="high",
             started_at=now,
             checks=checks,
-            decision=decide_from_checks(checks),
+            decision=decide(checks),
         )
         out["data_review"] = publish(
             dr, store=store, tracker=tracker, extra_files={"datasheet.md": b"# Datasheet\nowner: risk team\n"}
@@ -102,7 +102,7 @@ def make_model_with_evidence(
         tier="medium",
         started_at=now,
         checks=checks,
-        decision=decide_from_checks(checks),
+        decision=decide(checks),
     )
     out["model_review"] = publish(
         mr,

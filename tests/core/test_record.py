@@ -16,7 +16,7 @@ from govgate.record import (
     GateResult,
     Outcome,
     Subject,
-    decide_from_checks,
+    decide,
     json_schema,
 )
 from govgate.settings import DEFAULT_POLICY, REPO_ROOT
@@ -36,7 +36,7 @@ def _record(checks, **kw) -> GateResult:
         tier="high",
         started_at=datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
         checks=checks,
-        decision=decide_from_checks(checks),
+        decision=decide(checks),
         **kw,
     )
 
@@ -93,17 +93,14 @@ def test_roundtrip_and_prefix():
 )
 def test_default_decision_rule(outcomes, expected):
     checks = [_check(f"c{i}", o) for i, o in enumerate(outcomes)]
-    decision = decide_from_checks(checks)
+    decision = decide(checks)
     assert decision.outcome == expected
     if expected != DecisionOutcome.PASS:
         assert any(c.id in " ".join(decision.reasons) for c in checks if c.outcome != Outcome.PASS)
 
 
 def test_inconclusive_does_not_block_when_policy_says_so():
-    assert (
-        decide_from_checks([_check("a", Outcome.INCONCLUSIVE)], inconclusive_blocks=False).outcome
-        == DecisionOutcome.PASS
-    )
+    assert decide([_check("a", Outcome.INCONCLUSIVE)], inconclusive_blocks=False).outcome == DecisionOutcome.PASS
 
 
 def test_error_record_keeps_earlier_checks_and_names_cause():

@@ -13,7 +13,7 @@ from govgate.errors import TrackingError, WriteOnceError
 from govgate.gate import build_record
 from govgate.policy import load_policy
 from govgate.publish import MANIFEST, find_record, load_record, publish
-from govgate.record import AssetKind, Check, Metric, Outcome, Subject, Threshold, decide_from_checks
+from govgate.record import AssetKind, Check, Metric, Outcome, Subject, Threshold, decide
 from govgate.settings import DEFAULT_POLICY
 from govgate.store import LocalStore, open_store
 from govgate.tracking import Tracker
@@ -54,7 +54,7 @@ def _record(subject_id="credit-model", version="3"):
         tier="high",
         started_at=datetime.now(UTC),
         checks=checks,
-        decision=decide_from_checks(checks),
+        decision=decide(checks),
         parameters={"label": "credit", "sensitive": ["sex", "age"]},
     )
 
