@@ -1,0 +1,90 @@
+"""The names other systems see: MLflow tags, artifact and file names, store prefixes, event names.
+
+One home for every string govgate writes into another system, so that a reader (the poll, the package
+builder, an auditor's query) and the writer can never spell a name two ways. Each gate writes one tag
+family on a model version: ``govgate.<gate>.decision|record_uri|record_id`` (see :func:`gate_tag`).
+"""
+
+from __future__ import annotations
+
+# Gate names (record.gate, the store layout, the tag family).
+DATA_REVIEW = "data-review"
+MODEL_REVIEW = "model-review"
+LAUNCH_EVIDENCE = "launch-evidence"
+RETENTION_PURGE = "retention-purge"
+SELFTEST = "selftest"
+
+# MLflow run tags written with every gate record.
+RUN_GATE = "govgate.gate"
+RUN_RECORD_ID = "govgate.record_id"
+RUN_RECORD_URI = "govgate.record_uri"
+RUN_DECISION = "govgate.decision"
+RUN_SUBJECT_KIND = "govgate.subject.kind"
+RUN_SUBJECT_ID = "govgate.subject.id"
+RUN_SUBJECT_VERSION = "govgate.subject.version"
+RUN_POLICY_NAME = "govgate.policy.name"
+RUN_POLICY_TIER = "govgate.policy.tier"
+RUN_POLICY_SHA256 = "govgate.policy.sha256"
+RUN_PREFECT_FLOW_RUN_ID = "govgate.prefect_flow_run_id"
+RUN_NOTE = "mlflow.note.content"  # MLflow's own tag: the run's description in its UI
+RUN_PURGED = "govgate.retention.purged"  # a run whose raw-data artifacts a purge deleted
+
+# Tags a user sets on a model version (or its registered model) to tell the gates what to use.
+MODEL_TIER = "govgate.tier"
+MODEL_EVAL_DATA = "govgate.eval_data"
+MODEL_LABEL = "govgate.label"
+MODEL_SENSITIVE = "govgate.sensitive"
+MODEL_POS_LABEL = "govgate.pos_label"
+
+# Per-gate result tags on a model version (one family per gate).
+DECISION = "decision"
+RECORD_URI = "record_uri"
+RECORD_ID = "record_id"
+PACKAGE_URI = "package_uri"
+PACKAGE_ID = "package_id"
+MANIFEST_SHA256 = "manifest_sha256"
+
+# Older releases wrote the launch gate's package tags as govgate.launch.*; readers still accept them.
+LEGACY_LAUNCH_FAMILY = "govgate.launch"
+
+
+def gate_family(gate: str) -> str:
+    """The tag family of a gate: ``launch-evidence`` -> ``govgate.launch_evidence``."""
+    return "govgate." + gate.replace("-", "_")
+
+
+def gate_tag(gate: str, field: str) -> str:
+    """One tag of a gate's family, e.g. ``gate_tag(MODEL_REVIEW, DECISION)`` -> ``govgate.model_review.decision``."""
+    return f"{gate_family(gate)}.{field}"
+
+
+def read_gate_tag(tags: dict[str, str], gate: str, field: str) -> str | None:
+    """A gate's tag from a model version's tags; the launch gate's legacy ``govgate.launch.*`` is accepted."""
+    value = tags.get(gate_tag(gate, field))
+    if value is None and gate == LAUNCH_EVIDENCE:
+        value = tags.get(f"{LEGACY_LAUNCH_FAMILY}.{field}")
+    return value
+
+
+# Files of a published record (the manifest is written last: a record is complete only when it exists).
+RECORD_JSON = "record.json"
+REPORT_MD = "report.md"
+REPORT_HTML = "report.html"
+MANIFEST = "manifest.json"
+RECORD_FILES = (RECORD_JSON, REPORT_MD, REPORT_HTML)
+
+# Store layout.
+EVIDENCE_PREFIX = "evidence/"
+AUDIT_PREFIX = "audit/"
+RETENTION_AUDIT_PREFIX = AUDIT_PREFIX + "retention-purge/"
+ALWAYS_PROTECTED = (EVIDENCE_PREFIX, AUDIT_PREFIX)
+
+# Document kinds (the ``kind``/``schema`` field of JSON documents govgate writes).
+FAIRNESS_SCHEMA = "govgate.fairness/1"
+LAUNCH_PACKAGE_SCHEMA = "govgate.launch-package/1"
+RETENTION_PLAN_KIND = "govgate.retention-plan"
+RETENTION_CERTIFICATE_KIND = "govgate.retention-certificate"
+
+# Prefect events.
+REGISTRATION_EVENT = "mlflow.model_version.created"
+BRIDGE_RESOURCE = "govgate.bridge"
