@@ -5,14 +5,22 @@ MLflow delivery and turns it into a Prefect event that a ``DeploymentEventTrigge
 deployment turns into a run. What it checks, in order, and what the sender gets back:
 
 - body larger than ``max_body_bytes``                          -> 413
-- missing delivery id / timestamp headers, non-numeric time    -> 400
+- missing delivery id / timestamp headers, a timestamp that is
+  not 1-12 ASCII digits                                        -> 400
 - timestamp further than ``tolerance`` seconds from now        -> 401 (a captured delivery replayed later)
 - missing or wrong ``X-MLflow-Signature`` (HMAC-SHA256)        -> 401
 - a delivery id already accepted                               -> 409 (MLflow retries; replays)
-- body that is not an MLflow webhook JSON object               -> 400
+- body that is not an MLflow webhook JSON object (or nests
+  deeper than JSON parsing allows)                             -> 400
+- a model name that is empty, over 256 characters or holds
+  control characters; a version that is not a positive integer -> 400
 - an event govgate does not act on                             -> 202, nothing emitted
 - Prefect did not take the event                               -> 503 and the delivery id is released,
                                                                   so MLflow's retry can succeed
+- anything unforeseen                                          -> 500 with a one-line reason (no
+                                                                  traceback to the sender), counted
+
+Every refusal is counted in ``GET /health`` under its status.
 
 The event is posted to Prefect's REST API (``POST /api/events``) and acknowledged only after the server
 accepted it; ``prefect.events.emit_event`` would queue it on a background worker and acknowledge a delivery
@@ -40,6 +48,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from govgate import protocol
 from govgate.errors import ConfigError
 
 log = logging.getLogger("govgate.bridge")
@@ -49,8 +58,12 @@ TIMESTAMP_HEADER = "x-mlflow-timestamp"
 SIGNATURE_HEADER = "x-mlflow-signature"
 # Event ids are uuid5(delivery id) in this namespace: stable across retries of one delivery.
 EVENT_NAMESPACE = uuid.UUID("5d1e6c2a-8f4b-4c1e-9a57-0b6f2d4e9c11")
-REGISTRATION_EVENT = "mlflow.model_version.created"
-TEST_EVENT = "govgate.bridge.test"
+REGISTRATION_EVENT = protocol.REGISTRATION_EVENT
+TEST_EVENT = protocol.BRIDGE_TEST_EVENT
+# An HMAC key shorter than its hash's output is guessable sooner than it need be (RFC 2104, section 3).
+MIN_SECRET_BYTES = 32
+MAX_MODEL_NAME = 256
+MAX_TIMESTAMP_DIGITS = 12  # seconds since 1970 fit in 11 digits until the year 5138
 FAILED_ACTION_EVENT = "prefect.automation.action.failed"
 # MLflow's test_webhook() sends its documented example payload; it proves the path, it is no registration.
 MLFLOW_EXAMPLE_VERSION = {
@@ -91,7 +104,8 @@ def verify_delivery(secret: str, headers: dict[str, str], body: bytes, *, now: f
     stamp = headers.get(TIMESTAMP_HEADER, "").strip()
     if not delivery_id or len(delivery_id) > 128:
         raise Rejected(400, f"missing or oversized {DELIVERY_HEADER} header")
-    if not stamp.isdigit():
+    # str.isdigit() accepts "²" and int() refuses 5,000 digits: both must be a 400, not a crash.
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= MAX_TIMESTAMP_DIGITS):
         raise Rejected(400, f"{TIMESTAMP_HEADER} header {stamp[:32]!r} is not a Unix timestamp")
     if abs(now - int(stamp)) > tolerance:
         raise Rejected(
@@ -106,12 +120,46 @@ def verify_delivery(secret: str, headers: dict[str, str], body: bytes, *, now: f
         message = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise Rejected(400, f"body is not JSON: {exc}") from None
+    except RecursionError:
+        raise Rejected(400, "body nests deeper than JSON parsing allows") from None
     if not isinstance(message, dict) or not isinstance(message.get("data"), dict):
         raise Rejected(400, "body is not an MLflow webhook message: expected an object with entity, action and data")
     entity, action = message.get("entity"), message.get("action")
     if not isinstance(entity, str) or not isinstance(action, str):
         raise Rejected(400, "body lacks the string fields entity and action")
     return Delivery(delivery_id=delivery_id, timestamp=int(stamp), entity=entity, action=action, data=message["data"])
+
+
+def model_name(value: Any) -> str:
+    """A registered model's name as the bridge accepts it, or ``Rejected`` (400)."""
+    if not isinstance(value, str) or not value.strip():
+        raise Rejected(400, "model_version.created without a data.name string")
+    if len(value) > MAX_MODEL_NAME or any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise Rejected(400, f"data.name is over {MAX_MODEL_NAME} characters or holds control characters")
+    return value
+
+
+def model_version(value: Any) -> str:
+    """A model version as MLflow numbers them (a positive integer, as a number or a string), or ``Rejected``."""
+    text = str(value) if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    if not (text.isascii() and text.isdigit() and 0 < len(text) <= 10 and int(text) > 0):
+        raise Rejected(400, f"data.version {str(value)[:32]!r} is not a positive integer")
+    return str(int(text))
+
+
+def check_secret(secret: str | None) -> str:
+    """The webhook's shared secret, refused when missing, blank or too short to be a key."""
+    if secret is None or not secret.strip():
+        raise ConfigError(
+            "the bridge needs the webhook's shared secret: set GOVGATE_BRIDGE_SECRET (the same secret "
+            "`govgate webhook install` gives MLflow); unsigned deliveries would let anyone start reviews"
+        )
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(
+            f"GOVGATE_BRIDGE_SECRET is {len(secret.encode())} bytes: use at least {MIN_SECRET_BYTES} random bytes "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    return secret
 
 
 def event_id_for(delivery_id: str) -> str:
@@ -123,10 +171,7 @@ def prefect_event(delivery: Delivery, tracking_uri: str | None = None) -> dict[s
     data = delivery.data
     if (delivery.entity, delivery.action) != ("model_version", "created"):
         return None
-    name, version = data.get("name"), data.get("version")
-    if not isinstance(name, str) or not name or version in (None, ""):
-        raise Rejected(400, "model_version.created without data.name and data.version")
-    version = str(version)
+    name, version = model_name(data.get("name")), model_version(data.get("version"))
     is_test = all(data.get(k) == v for k, v in MLFLOW_EXAMPLE_VERSION.items())
     labels = {"mlflow.model.name": name, "mlflow.model.version": version}
     if tracking_uri:
@@ -204,13 +249,12 @@ class BridgeConfig:
     watch_seconds: float = 5.0
     prefect_auth: str | None = field(default_factory=lambda: os.environ.get("PREFECT_API_AUTH_STRING"))
 
+    def __post_init__(self) -> None:
+        check_secret(self.secret)
+
     @classmethod
     def from_settings(cls, settings, **overrides) -> BridgeConfig:
-        if settings.bridge_secret is None or not settings.bridge_secret.get_secret_value():
-            raise ConfigError(
-                "the bridge needs the webhook's shared secret: set GOVGATE_BRIDGE_SECRET (the same secret "
-                "`govgate webhook install` gives MLflow); unsigned deliveries would let anyone start reviews"
-            )
+        check_secret(settings.bridge_secret.get_secret_value() if settings.bridge_secret else None)
         api = settings.prefect_api_url or os.environ.get("PREFECT_API_URL")
         if not api:
             raise ConfigError(
@@ -284,6 +328,9 @@ def create_app(config: BridgeConfig):
             event = prefect_event(delivery, config.tracking_uri)
         except Rejected as exc:
             return reject(request, exc.status, exc.reason, delivery_id)
+        except Exception as exc:  # a defect here must not hand the sender a traceback, and must be counted
+            log.exception("delivery %s: unexpected failure", delivery_id or "(no id)")
+            return reject(request, 500, f"internal error ({type(exc).__name__})", delivery_id)
         if event is None:
             stats.ignored += 1
             log.info("delivery %s: %s.%s is not acted on", delivery.delivery_id, delivery.entity, delivery.action)

@@ -87,4 +87,4 @@ RETENTION_CERTIFICATE_KIND = "govgate.retention-certificate"
 
 # Prefect events.
 REGISTRATION_EVENT = "mlflow.model_version.created"
-BRIDGE_RESOURCE = "govgate.bridge"
+BRIDGE_TEST_EVENT = "govgate.bridge.test"  # MLflow's test delivery, forwarded to prove the path

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from govgate.bridge import check_secret
 from govgate.errors import ConfigError, TrackingError
 
 EVENTS = ["model_version.created"]
@@ -38,10 +39,7 @@ def install_webhook(
     MLflow's test delivery, which the bridge verifies and forwards as a ``govgate.bridge.test`` event."""
     from mlflow.exceptions import MlflowException
 
-    if settings.bridge_secret is None or not settings.bridge_secret.get_secret_value():
-        raise ConfigError(
-            "set GOVGATE_BRIDGE_SECRET first: the webhook is signed with it and the bridge refuses unsigned deliveries"
-        )
+    check_secret(settings.bridge_secret.get_secret_value() if settings.bridge_secret else None)
     if not url.startswith(("http://", "https://")):
         raise ConfigError(f"--url {url!r}: expected the bridge's http(s)://host:port/mlflow address")
     secret = settings.bridge_secret.get_secret_value()

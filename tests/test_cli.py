@@ -181,6 +181,9 @@ def test_bridge_and_webhook_refuse_unsafe_or_impossible_setups(monkeypatch, loca
     result = runner.invoke(app, ["bridge"])
     assert result.exit_code == 1 and "GOVGATE_BRIDGE_SECRET" in result.output
     monkeypatch.setenv("GOVGATE_BRIDGE_SECRET", "x")
+    result = runner.invoke(app, ["bridge"])
+    assert result.exit_code == 1 and "at least 32" in result.output
+    monkeypatch.setenv("GOVGATE_BRIDGE_SECRET", "a-long-enough-secret-for-the-webhook-0123")
     result = runner.invoke(app, ["webhook", "install", "--url", "http://127.0.0.1:8085/mlflow"])
     assert (
         result.exit_code == 1

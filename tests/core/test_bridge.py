@@ -24,7 +24,7 @@ from govgate.bridge import (
 )
 from govgate.runtime import free_port
 
-SECRET = "s3cret-for-tests"
+SECRET = "s3cret-for-tests-0123456789abcdef-xyz"
 
 
 def _prefect_api_url() -> str:
@@ -125,7 +125,9 @@ def test_verify_delivery_checks_each_header():
         (
             {
                 **lower,
-                "x-mlflow-signature": sign("other", lower["x-mlflow-delivery-id"], lower["x-mlflow-timestamp"], body),
+                "x-mlflow-signature": sign(
+                    "other" * 8, lower["x-mlflow-delivery-id"], lower["x-mlflow-timestamp"], body
+                ),
             },
             body,
             401,
@@ -161,7 +163,7 @@ def test_bridge_emits_one_event_per_delivery_and_rejects_the_rest(bridge, caplog
     again = httpx.post(f"{url}/mlflow", content=body, headers=headers)
     assert again.status_code == 409
     stale_h, stale_b = delivery(stamp=int(time.time()) - 3600)
-    forged_h, forged_b = delivery(secret="guessed")
+    forged_h, forged_b = delivery(secret="guessed-guessed-guessed-guessed-guessed")
     big_h, big_b = delivery(body=b"{" + b" " * 5000 + b"}")
     junk_h, junk_b = delivery(body=b"not json")
     responses = {
@@ -257,5 +259,64 @@ def test_bridge_refuses_to_start_without_a_secret(monkeypatch, tmp_path):
     monkeypatch.setenv("GOVGATE_PREFECT_API_URL", "http://127.0.0.1:4200/api")
     with pytest.raises(ConfigError, match="GOVGATE_BRIDGE_SECRET"):
         BridgeConfig.from_settings(load_settings())
-    monkeypatch.setenv("GOVGATE_BRIDGE_SECRET", "x")
-    assert BridgeConfig.from_settings(load_settings()).secret == "x"
+    for weak in (" ", "x", "a" * 31):
+        monkeypatch.setenv("GOVGATE_BRIDGE_SECRET", weak)
+        with pytest.raises(ConfigError, match="GOVGATE_BRIDGE_SECRET"):
+            BridgeConfig.from_settings(load_settings())
+    monkeypatch.setenv("GOVGATE_BRIDGE_SECRET", SECRET)
+    assert BridgeConfig.from_settings(load_settings()).secret == SECRET
+    with pytest.raises(ConfigError, match="at least 32"):
+        BridgeConfig(secret="short", prefect_api_url="http://127.0.0.1:1/api", state_dir=tmp_path)
+
+
+def _signed(url: str, body: bytes, stamp: str | None = None):
+    headers, _ = delivery(body=body, stamp=stamp)
+    return httpx.post(f"{url}/mlflow", content=body, headers=headers)
+
+
+def _created(name, version) -> bytes:
+    data = {"name": name, "version": version, "source": "models:/m-1"}
+    return json.dumps({"entity": "model_version", "action": "created", "data": data}).encode()
+
+
+def test_bridge_answers_hostile_requests_with_a_counted_4xx_and_no_traceback(prefect_harness, tmp_path):
+    config = BridgeConfig(
+        secret=SECRET,
+        prefect_api_url=_prefect_api_url(),
+        state_dir=tmp_path / "bridge",
+        max_body_bytes=1_000_000,
+        watch_seconds=0,
+    )
+    server, thread, url = run_bridge(config)
+    deep = b'{"entity": "model_version", "action": "created", "data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    try:
+        unsigned = {"X-MLflow-Delivery-Id": "d-1", "X-MLflow-Signature": "v1,AAAA"}
+        answers = {
+            "superscript stamp": httpx.post(
+                f"{url}/mlflow", content=b"{}", headers={**unsigned, "X-MLflow-Timestamp": "\u00b2".encode("latin-1")}
+            ),
+            "5,000-digit stamp": httpx.post(
+                f"{url}/mlflow", content=b"{}", headers={**unsigned, "X-MLflow-Timestamp": "9" * 5000}
+            ),
+            "100,000-deep body": _signed(url, deep),
+            "NaN version": _signed(
+                url, b'{"entity": "model_version", "action": "created", "data": {"name": "m", "version": NaN}}'
+            ),
+            "object version": _signed(url, _created("m", {"v": 1})),
+            "bool version": _signed(url, _created("m", True)),
+            "zero version": _signed(url, _created("m", "0")),
+            "100 KB name": _signed(url, _created("m" * 100_000, "1")),
+            "control name": _signed(url, _created("m\n1", "1")),
+            "blank name": _signed(url, _created("  ", "1")),
+        }
+        codes = {case: r.status_code for case, r in answers.items()}
+        assert codes == {case: 400 for case in answers}, codes
+        for case, r in answers.items():
+            assert "Traceback" not in r.text and len(r.text) < 500, (case, r.text[:500])
+        health = httpx.get(f"{url}/health").json()
+        assert health["rejected"] == {"400": len(answers)} and health["emitted"] == 0
+        ok = _signed(url, _created("credit-scorer", 12))  # an integer version is how MLflow may send it
+        assert ok.status_code == 200, ok.text
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -151,7 +151,7 @@ def test_registration_on_a_real_mlflow_server_triggers_a_model_review(prefect_ha
     api_url = PREFECT_API_URL.value()
     mlflow_port, bridge_port = free_port(), free_port()
     tracking_uri = f"http://127.0.0.1:{mlflow_port}"
-    secret = "e2e-webhook-secret"
+    secret = "e2e-webhook-secret-0123456789abcdef"
     home = tmp_path / "home"
     base = {k: v for k, v in os.environ.items() if not k.startswith("GOVGATE_")}
     env = {
