@@ -11,8 +11,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -51,7 +52,10 @@ TEXT_SUFFIXES = {
     ".rs",
     ".php",
 }
-DEFAULT_MAX_LINE_BYTES = 64 * 1024 * 1024
+# A record per line: a line of 8 MiB is a document, not a row; longer ones are refused before pandas holds them.
+DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024
+# Wider tables are refused: every column gets its own checks, so time and memory grow with the width.
+DEFAULT_MAX_COLUMNS = 4096
 
 
 @dataclass
@@ -66,6 +70,8 @@ class DatasetInfo:
     delimiter: str
     encoding: str
     longest_line: int
+    nul_bytes: int = 0  # NUL bytes in the file (CSV/JSONL/text): truncated or binary values
+    duplicate_columns: list[str] = field(default_factory=list)  # header names given more than once
 
 
 def fetch(uri: str, settings, cache_dir: Path) -> Path:
@@ -106,29 +112,35 @@ def detect_format(path: Path, sheet: Datasheet) -> str:
     return fmt
 
 
-def scan_bytes(path: Path) -> tuple[str, int, int]:
-    """(sha256, size, longest line in bytes) in one streaming pass."""
+def scan_bytes(path: Path) -> tuple[str, int, int, int]:
+    """(sha256, size, longest line in bytes, NUL bytes) in one streaming pass."""
     h = hashlib.sha256()
-    size = longest = current = 0
+    size = longest = current = nuls = 0
     with open(path, "rb") as f:
         while block := f.read(BLOCK):
             h.update(block)
             size += len(block)
+            nuls += block.count(b"\x00")
             start = 0
             while (nl := block.find(b"\n", start)) != -1:
                 longest = max(longest, current + nl - start)
                 current = 0
                 start = nl + 1
             current += len(block) - start
-    return h.hexdigest(), size, max(longest, current)
+    return h.hexdigest(), size, max(longest, current), nuls
 
 
 def inspect_dataset(
-    uri: str, sheet: Datasheet, settings, *, max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
+    uri: str,
+    sheet: Datasheet,
+    settings,
+    *,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    max_columns: int = DEFAULT_MAX_COLUMNS,
 ) -> DatasetInfo:
     path = fetch(uri, settings, settings.home_dir / "cache" / "datasets")
     fmt = detect_format(path, sheet)
-    digest, size, longest = scan_bytes(path)
+    digest, size, longest, nuls = scan_bytes(path)
     if size == 0:
         raise InputError(f"dataset {uri} is empty (0 bytes)")
     if fmt in ("csv", "jsonl", "text") and longest > max_line_bytes:
@@ -140,7 +152,15 @@ def inspect_dataset(
     info = DatasetInfo(
         uri, str(path), fmt, digest, size, [], fmt_opts.header, fmt_opts.delimiter, fmt_opts.encoding, longest
     )
+    info.nul_bytes = nuls if fmt != "parquet" else 0  # Parquet is binary: NULs are its encoding, not values
     info.columns = _columns(info, sheet)
+    if len(info.columns) > max_columns:
+        raise InputError(
+            f"dataset {uri} has {len(info.columns):,} columns (limit {max_columns:,}); review a narrower extract "
+            "or raise the limit (max_columns)"
+        )
+    info.duplicate_columns = sorted(name for name, n in Counter(info.columns).items() if n > 1)
+    info.columns = unique_names(info.columns)
     declared = [c.name for c in sheet.columns]
     missing = [name for name in declared if name not in info.columns]
     if missing:
@@ -202,6 +222,21 @@ def _columns(info: DatasetInfo, sheet: Datasheet) -> list[str]:
         return names
     _check_delimiter(info, fields, first_line, sheet)
     return [f.strip() for f in fields]
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Column names made unique the way pandas' readers do it (``amount``, ``amount.1``), so that the
+    names the review plans with are the names of the frames it reads."""
+    taken: set[str] = set()
+    unique = []
+    for name in names:
+        candidate, n = name, 0
+        while candidate in taken:
+            n += 1
+            candidate = f"{name}.{n}"
+        taken.add(candidate)
+        unique.append(candidate)
+    return unique
 
 
 def _check_delimiter(info: DatasetInfo, fields: list[str], first_line: str, sheet: Datasheet) -> None:

@@ -184,3 +184,35 @@ def test_datasheet_missing_fields_are_listed_not_raised(tmp_path):
 @pytest.mark.parametrize("text,days", [("P2Y", 730), ("P90D", 90), ("90d", 90), ("6m", 180), ("P1Y6M", 545)])
 def test_retention_periods(text, days):
     assert parse_retention(text).days == days
+
+
+def test_a_header_wider_than_the_limit_is_refused_before_any_value_is_read(tmp_path, local_settings):
+    """A 6 MB single-line "CSV" (a million fields) is one clear error in seconds, not a crash in pyarrow."""
+    path = tmp_path / "oneline.csv"
+    path.write_text(",".join(f"c{i}" for i in range(1_000_000)))
+    with pytest.raises(InputError, match=r"oneline.csv has 1,000,000 columns \(limit 4,096\)"):
+        inspect_dataset(str(path), _sheet(), local_settings)
+    wide = tmp_path / "wide.csv"
+    wide.write_text(",".join(f"c{i}" for i in range(50)) + "\n" + ",".join("1" * 50) + "\n")
+    with pytest.raises(InputError, match="has 50 columns"):
+        inspect_dataset(str(wide), _sheet(), local_settings, max_columns=49)
+    assert len(inspect_dataset(str(wide), _sheet(), local_settings, max_columns=50).columns) == 50
+
+
+def test_nul_bytes_and_repeated_column_names_are_failed_checks(tmp_path, local_settings):
+    from govgate.checks.input import input_checks
+
+    path = tmp_path / "odd.csv"
+    path.write_bytes(b"id,amount,amount,name\n1,2,3,al\x00ice\n4,5,6,bob\n")
+    info = inspect_dataset(str(path), _sheet(), local_settings)
+    assert info.columns == ["id", "amount", "amount.1", "name"] and info.duplicate_columns == ["amount"]
+    assert [list(c.columns) for c in iter_chunks(info, 100)] == [info.columns]
+    checks = {c.id: c for c in input_checks(info)}
+    nul, dup = checks["data.input.nul_bytes"], checks["data.input.duplicate_columns"]
+    assert nul.outcome == "fail" and nul.metrics[0].value == 1 and "1 NUL byte(s)" in nul.message
+    assert dup.outcome == "fail" and "['amount']" in dup.message and "['amount.1']" in dup.message
+
+    clean = tmp_path / "clean.csv"
+    clean.write_bytes(b"id,amount\n1,2\n")
+    outcomes = {c.id: c.outcome for c in input_checks(inspect_dataset(str(clean), _sheet(), local_settings))}
+    assert outcomes == {"data.input.nul_bytes": "pass", "data.input.duplicate_columns": "pass"}
