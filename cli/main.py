@@ -10,11 +10,17 @@ from typing import Optional
 
 import typer
 
+from cli import console
 from cli.stack import stack_app
 from govgate.errors import GovgateError
 from govgate.settings import load_settings
 
-app = typer.Typer(help="govgate: AI governance gates that leave evidence.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="govgate: AI governance gates that leave evidence.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 config_app = typer.Typer(help="Inspect settings.", no_args_is_help=True)
 policy_app = typer.Typer(help="Validate and inspect policy-as-code files.", no_args_is_help=True)
 store_app = typer.Typer(help="Look into the evidence store.", no_args_is_help=True)
@@ -30,6 +36,14 @@ webhook_app = typer.Typer(
     help="MLflow model-registry webhooks that trigger reviews through the bridge.", no_args_is_help=True
 )
 app.add_typer(webhook_app, name="webhook")
+
+
+@app.callback()
+def root(
+    debug: bool = typer.Option(False, "--debug", help="print tracebacks on the terminal too (they are always logged)"),
+) -> None:
+    """govgate: AI governance gates that leave evidence."""
+    console.DEBUG = debug
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -78,10 +92,13 @@ def _run_gate(target: str, *, exit_on_decision: bool = True, **params) -> dict:
             from flows.runner import run_flow, with_task_runner
 
             flow_obj = with_task_runner(getattr(importlib.import_module(module), name), settings.dask_address)
+            console.route_logs(settings.home_dir)
             result = run_flow(flow_obj, **params)
             _where(result, api_url, settings)
     except GovgateError as exc:
         _fail(str(exc))
+    except KeyboardInterrupt as exc:
+        _fail(f"{exc or 'interrupted'}; the run is recorded as crashed in Prefect, no evidence was published", 130)
     if exit_on_decision and result["decision"] != "pass":
         raise typer.Exit(3)
     return result
@@ -512,9 +529,12 @@ def demo() -> None:
             )
             from flows.demo import run_demo
 
+            console.route_logs(settings.home_dir)
             steps = run_demo(settings, typer.echo)
     except GovgateError as exc:
         _fail(str(exc))
+    except KeyboardInterrupt as exc:
+        _fail(f"{exc or 'interrupted'}", 130)
     typer.echo("\nwhere to look:")
     for title, result in steps:
         typer.echo(f"  {title.split(' (')[0]}: {result.get('decision')}  {result.get('report_uri', '')}")
@@ -524,11 +544,27 @@ def demo() -> None:
 
 
 def main() -> None:
+    console.stop_on_signals()
     try:
         app()
     except GovgateError as exc:  # last resort: never a traceback for an expected error
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         sys.exit(1)
+    except Exception as exc:  # a defect: one line here, the traceback in the log (or here under --debug)
+        if console.DEBUG:
+            raise
+        home = _home_for_log()
+        where = console.record_traceback(home, exc)
+        first = (str(exc).strip().splitlines() or [""])[0][:300]
+        typer.secho(f"error: {type(exc).__name__}: {first} (traceback in {where})", fg=typer.colors.RED, err=True)
+        sys.exit(1)
+
+
+def _home_for_log() -> Path:
+    try:
+        return load_settings().home_dir
+    except GovgateError:
+        return Path(".govgate")
 
 
 if __name__ == "__main__":

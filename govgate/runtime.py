@@ -9,9 +9,11 @@ because Prefect reads its settings from the environment at import time.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -40,6 +42,32 @@ def prepare_environment(settings) -> None:
     os.environ.setdefault("PREFECT_HOME", str(home / "prefect"))
     if settings.prefect_api_url:
         os.environ["PREFECT_API_URL"] = settings.prefect_api_url
+
+
+# Local servers started by this process, so that a stop signal can end them whatever the run is doing.
+_started: set[subprocess.Popen] = set()
+_started_lock = threading.Lock()
+
+
+def stop_process_group(proc: subprocess.Popen, grace: float = 5.0) -> None:
+    """TERM the server's process group, KILL it after ``grace`` seconds."""
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            return
+        try:
+            proc.wait(timeout=wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def stop_started_servers(grace: float = 1.0) -> None:
+    with _started_lock:
+        procs = list(_started)
+    for proc in procs:
+        stop_process_group(proc, grace)
 
 
 def free_port() -> int:
@@ -100,6 +128,8 @@ def prefect_server(settings, timeout: float = 90.0) -> Iterator[str]:
             env=env,
             start_new_session=True,
         )
+    with _started_lock:
+        _started.add(proc)
     try:
         deadline = time.monotonic() + timeout
         while not healthy(api_url):
@@ -113,11 +143,9 @@ def prefect_server(settings, timeout: float = 90.0) -> Iterator[str]:
     finally:
         if os.environ.get("PREFECT_API_URL") == api_url:
             del os.environ["PREFECT_API_URL"]
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process_group(proc)  # its whole group: the server's own workers too
+        with _started_lock:
+            _started.discard(proc)
 
 
 def ui_url(api_url: str) -> str:
