@@ -22,7 +22,12 @@ the signed interval covers the signed truth, the folded one covers its absolute 
 - anything without a closed form (the max - min over more than two groups, equalized odds as the larger
   of two gaps): a seeded percentile bootstrap over the confusion cells (see ``multinomial_resamples``),
   on the signed statistic of the pair that is extreme in the data, folded; its far bound is widened to
-  the resampled range, so a gap between other groups is not missed.
+  the resampled range, so a gap between other groups is not missed. The caller relaxes its near bound
+  to the simultaneous pairwise (Bonferroni) closed-form bound, which reaches 0 (ratio: 1) at equal rates
+  where the extreme pair, picked for being extreme, does not reliably.
+
+Coverage (tests/checks/test_stats.py simulates it): two groups of 10 to 60 rows, rates 0 to 1 including
+equal ones, 95% intervals cover the absolute gap and the ratio in >= 93% of datasets pooled.
 """
 
 from __future__ import annotations
