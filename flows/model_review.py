@@ -252,13 +252,8 @@ def review_checks(
     logger,
 ) -> list[Check]:
     from govgate.checks.fairness import baseline_checks, fairness_checks, fairness_report
-    from govgate.checks.performance import (
-        binary_labels,
-        classification_checks,
-        decisions_and_scores,
-        group_performance_checks,
-        regression_checks,
-    )
+    from govgate.checks.performance import classification_checks, group_performance_checks, regression_checks
+    from govgate.checks.stats import binary_labels, decisions_and_scores, scores_to_decisions
 
     checks: list[Check] = []
     for note in ev.notes:
@@ -280,7 +275,7 @@ def review_checks(
         raw_scores = pd.to_numeric(frame[score_column], errors="coerce")
         nan_scores = int(raw_scores.isna().sum())
         scores = None if nan_scores else raw_scores.to_numpy(dtype=float)
-        d = (raw_scores.fillna(0).to_numpy() >= threshold).astype(np.int8)
+        d = scores_to_decisions(raw_scores.fillna(0).to_numpy(), threshold)
     else:
         d, scores = decisions_and_scores(pred.reset_index(drop=True), _typed(pos_label, pred), threshold)
         nan_scores = 0
@@ -366,13 +361,13 @@ def review_checks(
 
 
 def robustness_and_explainability(model, X, y, ev, rules, pos_label, threshold) -> list[Check]:
-    from govgate.checks.performance import decisions_and_scores
     from govgate.checks.robustness import (
         explainability_checks,
         permutation_importance_report,
         perturbation_stability,
         robustness_checks,
     )
+    from govgate.checks.stats import decisions_and_scores
 
     def decide(p):
         return decisions_and_scores(

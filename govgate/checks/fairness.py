@@ -1,4 +1,4 @@
-"""Fairness by group with bootstrap intervals, exact and fast.
+"""Fairness by group with intervals, exact and fast.
 
 Rows are collapsed once to a count table over (group cell, y_true, y_pred), where a cell is one
 combination of the sensitive features' levels (sex x age_group: 2 x 4 = 8 cells). Every confusion-matrix
@@ -6,9 +6,10 @@ metric of every group is a function of those counts, so the figures equal Fairle
 rows (tests hold them to 1e-9) at a cost that does not grow with the rows after the one counting pass.
 Each feature on its own is a marginal of the cell table.
 
-Resampling rows with replacement is the same as drawing multinomial counts over the table's entries, so
-``n_boot`` bootstrap resamples are one seeded (n_boot x entries) multinomial draw; every per-group metric
-and every disparity is then computed for all resamples at once, and percentile intervals are taken.
+Intervals come from ``govgate.checks.stats`` (its docstring argues the choice): Wilson for each group's
+rates; for two groups, Newcombe's interval of the signed difference folded to the absolute gap, and
+MOVER-R for the min/max ratio; for more than two groups, a seeded percentile bootstrap (multinomial
+resamples of the count table, all disparities of all resamples at once) on the signed statistic, folded.
 
 Groups below ``min_group_size`` (or empty) are not compared: they are reported inconclusive and left out
 of the disparities; equalized-odds figures also leave out groups without positives or negatives (TPR or
@@ -25,6 +26,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from govgate.checks.stats import (
+    binary_codes,
+    bootstrap_gap,
+    bootstrap_ratio,
+    confusion_cells,
+    confusion_rates,
+    gap_interval,
+    multinomial_resamples,
+    rate_estimates,
+    rate_parts,
+    ratio_interval,
+    seed_from,
+)
 from govgate.errors import InputError
 from govgate.record import Check, Finding, Metric, Outcome, Severity, Threshold
 
@@ -83,7 +97,7 @@ _DENOMINATOR = {
 
 MAX_GROUPS = 2000  # per feature and for the intersection; more means an unbinned column
 MISSING = "<missing>"
-_BOOT_CHUNK_ENTRIES = 20_000_000  # resamples x table entries drawn at once (bounds memory, ~160 MB)
+MAX_PAIRS = 200_000  # pairwise comparisons behind one simultaneous interval (beyond: its bound is 0 or 1)
 SCHEMA = "govgate.fairness/1"
 
 
@@ -92,7 +106,7 @@ SCHEMA = "govgate.fairness/1"
 
 @dataclass
 class Estimate:
-    """A point estimate with its bootstrap percentile interval (None when not computed or undefined)."""
+    """A point estimate with its interval (None when not computed or undefined)."""
 
     value: float | None
     lower: float | None = None
@@ -162,7 +176,7 @@ class FeatureFairness:
 
 @dataclass
 class FairnessReport:
-    """Per-feature and intersectional group tables with bootstrap intervals; picklable.
+    """Per-feature and intersectional group tables with intervals; picklable.
     ``to_dict()`` is the JSON form the record keeps (``from_dict`` reads it back)."""
 
     features: dict[str, FeatureFairness]  # each sensitive feature on its own, then the intersection
@@ -192,76 +206,6 @@ class FairnessReport:
 
 
 # --------------------------------------------------------------------------------------------- inputs
-
-
-def _column_label(values, name: str) -> str:
-    col = getattr(values, "name", None)
-    return f"{name} (column {col!r})" if isinstance(values, pd.Series) and col is not None else name
-
-
-def _binary(values, name: str, pos_label) -> np.ndarray:
-    """0/1 as int8 (1 = ``pos_label``). NaN, or a column that is not binary, is an InputError that names
-    the column and the offending values."""
-    label = _column_label(values, name)
-    arr = values.to_numpy() if isinstance(values, (pd.Series, pd.Index)) else np.asarray(values)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    if arr.ndim != 1:
-        raise InputError(f"{label} must be one-dimensional; got shape {arr.shape}")
-    if (
-        arr.dtype.kind in "biu"
-        and arr.size
-        and (pos_label is True or (not isinstance(pos_label, str) and pos_label == 1))
-    ):
-        if arr.min() >= 0 and arr.max() <= 1:  # the common case, no hashing
-            return arr.astype(np.int8, copy=False)
-    if arr.dtype.kind == "f":
-        missing = np.isnan(arr)
-    elif arr.dtype.kind in "mM":
-        missing = np.isnat(arr)
-    elif arr.dtype.kind == "O":
-        missing = pd.isna(arr)
-    else:
-        missing = None
-    if missing is not None and missing.any():
-        rows = np.flatnonzero(missing)
-        raise InputError(
-            f"{label} has {rows.size} missing (NaN) value(s), first at row(s) {rows[:5].tolist()}; "
-            "fairness metrics need a binary label on every row"
-        )
-    distinct = pd.unique(arr)
-    hit = [v for v in distinct if _equal(v, pos_label)]
-    if len(distinct) > 2 or (len(distinct) == 2 and not hit):
-        shown = _show(distinct)
-        if not hit:
-            raise InputError(
-                f"{label} is not binary for positive label {pos_label!r}: no value equals it; "
-                f"found {len(distinct)} distinct value(s) {shown}"
-            )
-        others = [v for v in distinct if not _equal(v, pos_label)]
-        offending = [v for v in others if not _equal(v, 0)] if any(_equal(v, 0) for v in others) else others
-        raise InputError(
-            f"{label} must be binary (positive label {pos_label!r} and one other value); found "
-            f"{len(distinct)} distinct values {shown}; offending: {_show(offending)}"
-        )
-    return (arr == pos_label).astype(np.int8) if hit else np.zeros(arr.shape, np.int8)
-
-
-def _equal(a, b) -> bool:
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return False
-
-
-def _show(values, limit: int = 10) -> str:
-    vals = [v.item() if isinstance(v, np.generic) else v for v in values]
-    try:
-        vals = sorted(vals)
-    except TypeError:
-        pass
-    more = f" (+{len(vals) - limit} more)" if len(vals) > limit else ""
-    return repr(vals[:limit]) + more
 
 
 def _codes(series: pd.Series, name: str) -> tuple[np.ndarray, list[str]]:
@@ -308,25 +252,100 @@ def _cells(codes: list[np.ndarray], sizes: list[int], names: list[str]) -> tuple
     return cell, grid
 
 
-# --------------------------------------------------------------------------------------------- metrics
+def _validated(sensitive, min_group_size, n_boot, confidence) -> tuple[pd.DataFrame, list[str]]:
+    """The sensitive features as a DataFrame and their names; an InputError for any bad argument."""
+    if isinstance(sensitive, pd.Series):
+        sensitive = sensitive.to_frame()
+    if not isinstance(sensitive, pd.DataFrame) or sensitive.shape[1] == 0:
+        raise InputError("no sensitive feature given (a DataFrame with one column per feature is needed)")
+    names = [str(c) for c in sensitive.columns]
+    if len(set(names)) != len(names):
+        raise InputError(f"sensitive feature names repeat: {names}")
+    if not isinstance(min_group_size, (int, np.integer)) or min_group_size < 1:
+        raise InputError(f"min_group_size must be a positive integer; got {min_group_size!r}")
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
+        raise InputError(f"n_boot must be a non-negative integer; got {n_boot!r}")
+    if not 0 < confidence < 1:
+        raise InputError(f"confidence must be between 0 and 1; got {confidence!r}")
+    return sensitive, names
 
 
-def _rates(c: np.ndarray) -> dict[str, np.ndarray]:
-    """Metrics from counts [..., 4] = (tn, fp, fn, tp), any leading shape (groups; resamples x groups).
-    A zero denominator gives NaN (undefined)."""
-    c = c.astype(np.float64, copy=False)
-    tn, fp, fn, tp = c[..., 0], c[..., 1], c[..., 2], c[..., 3]
-    n, pos, neg, pp = tn + fp + fn + tp, tp + fn, tn + fp, tp + fp
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return {
-            "selection_rate": pp / n,
-            "true_positive_rate": tp / pos,
-            "false_positive_rate": fp / neg,
-            "false_negative_rate": fn / pos,
-            "true_negative_rate": tn / neg,
-            "accuracy": (tp + tn) / n,
-            "precision": tp / pp,
-        }
+def _coded_rows(y_true, y_pred, sensitive: pd.DataFrame, pos_label) -> tuple[np.ndarray, np.ndarray]:
+    y = binary_codes(y_true, "y_true", pos_label)
+    d = binary_codes(y_pred, "y_pred", pos_label)
+    if not len(y) == len(d) == len(sensitive):
+        raise InputError(
+            f"y_true ({len(y)}), y_pred ({len(d)}) and sensitive features ({len(sensitive)}) differ in length"
+        )
+    if len(y) == 0:
+        raise InputError("no rows: y_true, y_pred and the sensitive features are empty")
+    return y, d
+
+
+# --------------------------------------------------------------------------------------------- groups
+
+
+@dataclass
+class _Key:
+    """One grouping: a feature's levels (``member``: cells x levels membership matrix) or the occupied
+    cells of the intersection (``member``: an index of cells)."""
+
+    key: str
+    features: list[str]
+    member: np.ndarray
+    levels: list[dict[str, str]]
+
+    def marginal(self, counts: np.ndarray) -> np.ndarray:
+        """counts (..., cells, 4) -> (..., groups, 4); exact (integer counts are far below 2**53)."""
+        if self.member.ndim == 1:
+            return counts[..., self.member, :]
+        return np.swapaxes(np.swapaxes(counts, -1, -2) @ self.member, -1, -2)
+
+
+def _count_table(y, d, sensitive: pd.DataFrame, names: list[str]) -> tuple[np.ndarray, list[_Key]]:
+    """One counting pass: row -> cell, then (cell, y_true, y_pred) counts; and the groupings over it."""
+    coded = [_codes(sensitive.iloc[:, j], names[j]) for j in range(len(names))]
+    codes, levels = [c for c, _ in coded], [lv for _, lv in coded]
+    cell, grid = _cells(codes, [len(lv) for lv in levels], names)
+    n_cells = grid.shape[0]
+    table = confusion_cells(y, d, cell, n_cells)
+    del cell
+    keys = []
+    for j, name in enumerate(names):
+        member = np.zeros((n_cells, len(levels[j])))
+        member[np.arange(n_cells), grid[:, j]] = 1.0
+        keys.append(_Key(name, [name], member, [{name: lv} for lv in levels[j]]))
+    if len(names) > 1:
+        occupied = np.flatnonzero(table.sum(1))  # combinations that no row has are not groups
+        cells = [{nm: levels[j][i] for j, (nm, i) in enumerate(zip(names, grid[c]))} for c in occupied]
+        keys.append(_Key(" & ".join(names), names, occupied, cells))
+    return table, keys
+
+
+def _status(n: int, pos: int, neg: int, m: int) -> tuple[str, str]:
+    if n == 0:
+        return "empty", "no members"
+    if n < m:
+        return "small", f"n={n} < min_group_size {m}"
+    if pos == 0:
+        return "no_positives", "no positive labels (TPR undefined)"
+    if neg == 0:
+        return "no_negatives", "no negative labels (FPR undefined)"
+    return "ok", ""
+
+
+def _statuses(c: np.ndarray, m: int) -> list[tuple[str, str]]:
+    return [_status(int(g.sum()), int(g[2] + g[3]), int(g[0] + g[1]), m) for g in c]
+
+
+def _comparable(status: list[tuple[str, str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the groups each family compares: (demographic parity: not small, equalized odds: ok)."""
+    dp = [i for i, (s, _) in enumerate(status) if s not in ("empty", "small")]
+    eo = [i for i, (s, _) in enumerate(status) if s == "ok"]
+    return np.array(dp, dtype=np.intp), np.array(eo, dtype=np.intp)
+
+
+# --------------------------------------------------------------------------------------------- disparities
 
 
 def _disparities(r: dict[str, np.ndarray], dp: np.ndarray, eo: np.ndarray) -> dict[str, np.ndarray]:
@@ -351,34 +370,136 @@ def _disparities(r: dict[str, np.ndarray], dp: np.ndarray, eo: np.ndarray) -> di
     return out
 
 
-def _quantiles(s: np.ndarray, valid: np.ndarray, q: np.ndarray) -> np.ndarray:
-    """Linear-interpolated quantile ``q`` (per column) of the first ``valid`` sorted values of each column."""
-    pos = q * np.maximum(valid - 1, 0)
-    i0 = np.floor(pos).astype(np.intp)
-    i1 = np.minimum(i0 + 1, np.maximum(valid - 1, 0))
-    a = np.take_along_axis(s, i0[None, ...], 0)[0]
-    b = np.take_along_axis(s, i1[None, ...], 0)[0]
-    return np.where(valid > 0, a + (pos - i0) * (b - a), np.nan)
+# disparity -> (family, group metric(s) it is built on, kind)
+_BUILT_ON = {
+    "demographic_parity_difference": ("dp", ("selection_rate",), "gap"),
+    "demographic_parity_ratio": ("dp", ("selection_rate",), "ratio"),
+    "accuracy_difference": ("dp", ("accuracy",), "gap"),
+    "true_positive_rate_difference": ("eo", ("true_positive_rate",), "gap"),
+    "false_positive_rate_difference": ("eo", ("false_positive_rate",), "gap"),
+    "equalized_odds_difference": ("eo", ("true_positive_rate", "false_positive_rate"), "gap"),
+    "equalized_odds_ratio": ("eo", ("true_positive_rate", "false_positive_rate"), "ratio"),
+}
 
 
-def _intervals(samples: np.ndarray, point: np.ndarray, confidence: float) -> tuple[np.ndarray, np.ndarray]:
-    """Bias-corrected percentile bootstrap intervals (Efron's BC) over axis 0, vectorised; NaN resamples
-    (metric undefined in that resample) are left out. The correction matters for max - min disparities,
-    whose resamples sit above the estimate; for a rate it is close to the plain percentile interval. The
-    interval is widened to include the point estimate when the resamples all fall on one side of it."""
-    from scipy.special import ndtr, ndtri
+def _pairwise_interval(c: np.ndarray, metrics, kind: str, confidence: float) -> tuple[float, float] | None:
+    """Closed-form interval from every pair of groups (rows of ``c``): Newcombe for a gap, MOVER-R for a
+    ratio, each at the Bonferroni level 1 - alpha / (pairs x metrics), so all hold together at 1 - alpha
+    and the largest gap (smallest ratio) lies between the largest lower and the largest upper bound (the
+    smallest ...). With two groups and one metric this is the plain two-group interval. None beyond
+    ``MAX_PAIRS`` comparisons (the level would make it useless)."""
+    i, j = np.triu_indices(c.shape[0], 1)
+    if i.size * len(metrics) > MAX_PAIRS:
+        return None
+    level = 1 - (1 - confidence) / (i.size * len(metrics))
+    interval = gap_interval if kind == "gap" else ratio_interval
+    lows, highs = [], []
+    for m in metrics:
+        k, n = rate_parts(c, m)
+        lo, hi = interval(k[i], n[i], k[j], n[j], level)
+        lows.append(lo)
+        highs.append(hi)
+    lows, highs = np.concatenate(lows), np.concatenate(highs)
+    if kind == "gap":  # the largest of the gaps
+        return float(np.nanmax(lows)), float(np.nanmax(highs))
+    return float(np.nanmin(lows)), float(np.nanmin(highs))  # the smallest of the ratios
 
-    point = np.asarray(point, dtype=np.float64)
-    s = np.sort(samples, axis=0)  # NaN sort last
-    valid = (~np.isnan(samples)).sum(0)
-    with np.errstate(invalid="ignore"):
-        below = (samples < point).sum(0) + 0.5 * (samples == point).sum(0)
-        p0 = np.clip(below / np.maximum(valid, 1), 0.5 / np.maximum(valid, 1), 1 - 0.5 / np.maximum(valid, 1))
-    z0 = ndtri(p0)
-    z = ndtri(1 - (1 - confidence) / 2)
-    lower = _quantiles(s, valid, ndtr(2 * z0 - z))
-    upper = _quantiles(s, valid, ndtr(2 * z0 + z))
-    return np.fmin(lower, point), np.fmax(upper, point)
+
+def _interval_of(name: str, c, dp, eo, boot: dict, confidence: float) -> tuple[float, float]:
+    """Two groups: the closed form. More: the bootstrap's interval, its near bound (the gap's lower, the
+    ratio's upper) relaxed to the simultaneous pairwise one, which reaches 0 (1) when the rates are equal,
+    where the bootstrap of the extreme pair does not reliably."""
+    family, metrics, kind = _BUILT_ON[name]
+    idx = dp if family == "dp" else eo
+    pairwise = _pairwise_interval(c[idx], metrics, kind, confidence)
+    if idx.size == 2:
+        return pairwise
+    lo, hi = boot[name]
+    if kind == "gap":
+        return min(lo, pairwise[0] if pairwise else 0.0), hi
+    return lo, max(hi, pairwise[1] if pairwise else 1.0)
+
+
+def _extreme_pair(point: dict[str, np.ndarray], idx: np.ndarray, metrics) -> tuple[str, int, int]:
+    """The metric and groups (highest, lowest) that make the disparity in the data."""
+    spans = {m: np.nanmax(point[m][idx]) - np.nanmin(point[m][idx]) for m in metrics}
+    if len(metrics) > 1 and all(np.isfinite(list(spans.values()))):
+        metric = max(metrics, key=lambda m: spans[m])
+    else:
+        metric = metrics[0]
+    vals = point[metric][idx]
+    return metric, int(idx[int(np.nanargmax(vals))]), int(idx[int(np.nanargmin(vals))])
+
+
+def _resampled_statistics(boot_r, point_r, dp, eo, names) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per disparity: (signed statistic of the pair extreme in the data, the disparity itself) for each
+    resample (see ``stats.bootstrap_gap``)."""
+    spread = _disparities(boot_r, dp, eo)
+    out = {}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for name in names:
+            family, metrics, kind = _BUILT_ON[name]
+            if kind == "ratio":  # the extreme pair of a ratio is the one with the smallest ratio
+                ratios = {m: np.nanmin(point_r[m][eo]) / np.nanmax(point_r[m][eo]) for m in metrics}
+                metrics = (min(metrics, key=lambda m: ratios[m]),) if len(metrics) > 1 else metrics
+            metric, hi, lo = _extreme_pair(point_r, dp if family == "dp" else eo, metrics)
+            r = boot_r[metric]
+            signed = r[:, hi] - r[:, lo] if kind == "gap" else r[:, lo] / r[:, hi]
+            out[name] = (signed, spread[name])
+    return out
+
+
+def _bootstrap_intervals(
+    table: np.ndarray, keys: list[_Key], point: dict, comparable: dict, names: dict, n_boot, rng, confidence
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """Percentile bootstrap intervals of the disparities that have no closed form (``names[key]``): one
+    set of multinomial resamples over the count table serves every grouping."""
+    signed: dict[str, dict[str, list]] = {k.key: {n: [] for n in names[k.key]} for k in keys}
+    spread: dict[str, dict[str, list]] = {k.key: {n: [] for n in names[k.key]} for k in keys}
+    wanted = [k for k in keys if names[k.key]]
+    if not wanted or n_boot <= 0:
+        return {}
+    for draws in multinomial_resamples(table, n_boot, rng):
+        for k in wanted:
+            boot_r = confusion_rates(k.marginal(draws))
+            stats = _resampled_statistics(boot_r, confusion_rates(point[k.key]), *comparable[k.key], names[k.key])
+            for name, (s, sp) in stats.items():
+                signed[k.key][name].append(s)
+                spread[k.key][name].append(sp)
+    out: dict[str, dict[str, tuple[float, float]]] = {}
+    for k in wanted:
+        values = _disparities(confusion_rates(point[k.key]), *comparable[k.key])
+        for name in names[k.key]:
+            method = bootstrap_gap if _BUILT_ON[name][2] == "gap" else bootstrap_ratio
+            s, sp = np.concatenate(signed[k.key][name]), np.concatenate(spread[k.key][name])
+            lo, hi = method(s, sp, values[name], confidence)
+            out.setdefault(k.key, {})[name] = (float(lo), float(hi))
+    return out
+
+
+def _needs_bootstrap(values: dict, dp: np.ndarray, eo: np.ndarray) -> list[str]:
+    """Defined disparities over more than two groups (no closed-form interval)."""
+    size = {"dp": dp.size, "eo": eo.size}
+    return [n for n, v in values.items() if not np.isnan(v) and size[_BUILT_ON[n][0]] > 2]
+
+
+def _disparity_estimates(c, dp, eo, boot: dict, confidence: float, with_intervals: bool) -> dict[str, Estimate]:
+    """Each defined disparity of one grouping with its interval: closed form for two groups, else the
+    bootstrap's (``boot``)."""
+    out = {}
+    for name, v in _disparities(confusion_rates(c), dp, eo).items():
+        value = _f(v)
+        if value is None:
+            continue
+        lo = hi = None
+        if with_intervals:
+            lo, hi = _interval_of(name, c, dp, eo, boot, confidence)
+            lo, hi = min(lo, value), max(hi, value)
+        out[name] = Estimate(value, lo, hi)
+    return out
+
+
+# --------------------------------------------------------------------------------------------- report
 
 
 def _f(x) -> float | None:
@@ -386,16 +507,67 @@ def _f(x) -> float | None:
     return None if np.isnan(x) else x
 
 
-def _status(n: int, pos: int, neg: int, m: int) -> tuple[str, str]:
-    if n == 0:
-        return "empty", "no members"
-    if n < m:
-        return "small", f"n={n} < min_group_size {m}"
-    if pos == 0:
-        return "no_positives", "no positive labels (TPR undefined)"
-    if neg == 0:
-        return "no_negatives", "no negative labels (FPR undefined)"
-    return "ok", ""
+def _groups(k: _Key, c: np.ndarray, status, confidence: float, with_intervals: bool) -> list[GroupStats]:
+    """Group stats of one grouping: counts, status, and each group metric with its Wilson interval."""
+    est = rate_estimates(c, GROUP_METRICS, confidence)
+    groups = []
+    for i, lv in enumerate(k.levels):
+        metrics = {}
+        for m in GROUP_METRICS:
+            v, lo, hi = (_f(x[i]) for x in est[m])
+            metrics[m] = Estimate(v, lo, hi) if with_intervals and v is not None else Estimate(v)
+        tn, fp, fn, tp = (int(x) for x in c[i])
+        st, why = status[i]
+        name = " & ".join(f"{f}={v}" for f, v in lv.items())
+        groups.append(GroupStats(name, lv, tn + fp + fn + tp, tn, fp, fn, tp, st, why, metrics))
+    return groups
+
+
+def _why_inconclusive(key: str, groups: list[GroupStats], dp, eo, disparities, min_group_size) -> dict[str, str]:
+    out = {}
+    for name in DISPARITIES:
+        if name in disparities:
+            continue
+        odds = name in ODDS_FAMILY
+        left_out = [f"{g.name} ({g.reason})" for g in groups if g.inconclusive and (odds or g.small)]
+        if (eo if odds else dp).size < 2:
+            need = "positives and negatives and " if odds else ""
+            out[name] = f"fewer than 2 groups of {key} have {need}at least {min_group_size} members" + (
+                f"; not compared: {', '.join(left_out)}" if left_out else ""
+            )
+        else:
+            out[name] = "undefined: the largest rate is 0 (no ratio)"
+    return out
+
+
+def _extremes(r: dict[str, np.ndarray], groups: list[GroupStats], dp, eo) -> dict[str, dict[str, Any]]:
+    extremes = {}
+    for m, idx in (("selection_rate", dp), ("accuracy", dp), ("true_positive_rate", eo), ("false_positive_rate", eo)):
+        if idx.size:
+            vals = r[m][idx]
+            hi_i, lo_i = idx[int(np.argmax(vals))], idx[int(np.argmin(vals))]
+            extremes[m] = {
+                "max": groups[hi_i].name,
+                "max_value": float(r[m][hi_i]),
+                "min": groups[lo_i].name,
+                "min_value": float(r[m][lo_i]),
+            }
+    return extremes
+
+
+def _feature(k: _Key, c, status, comparable, boot, confidence, with_intervals, min_group_size) -> FeatureFairness:
+    dp, eo = comparable
+    groups = _groups(k, c, status, confidence, with_intervals)
+    disparities = _disparity_estimates(c, dp, eo, boot, confidence, with_intervals)
+    return FeatureFairness(
+        key=k.key,
+        features=k.features,
+        groups=groups,
+        disparities=disparities,
+        inconclusive=_why_inconclusive(k.key, groups, dp, eo, disparities, min_group_size),
+        compared={"demographic_parity": [groups[i].name for i in dp], "equalized_odds": [groups[i].name for i in eo]},
+        extremes=_extremes(confusion_rates(c), groups, dp, eo),
+    )
 
 
 def fairness_report(
@@ -406,198 +578,48 @@ def fairness_report(
     min_group_size: int,
     n_boot: int = 1000,
     confidence: float = 0.95,
-    seed: int = 0,
+    seed: int | None = None,
     pos_label=1,
 ) -> FairnessReport:
-    """Per-group metrics and disparities with bootstrap intervals, for each sensitive feature on its own
-    and, with several, for their intersection. Labels and predictions are binary (``pos_label`` is the
-    favourable / positive value); rows are matched by position."""
-    if isinstance(sensitive, pd.Series):
-        sensitive = sensitive.to_frame()
-    if not isinstance(sensitive, pd.DataFrame) or sensitive.shape[1] == 0:
-        raise InputError("no sensitive feature given (a DataFrame with one column per feature is needed)")
-    names = [str(c) for c in sensitive.columns]
-    if len(set(names)) != len(names):
-        raise InputError(f"sensitive feature names repeat: {names}")
-    if not isinstance(min_group_size, (int, np.integer)) or min_group_size < 1:
-        raise InputError(f"min_group_size must be a positive integer; got {min_group_size!r}")
-    if not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
-        raise InputError(f"n_boot must be a non-negative integer; got {n_boot!r}")
-    if not 0 < confidence < 1:
-        raise InputError(f"confidence must be between 0 and 1; got {confidence!r}")
-    y = _binary(y_true, "y_true", pos_label)
-    d = _binary(y_pred, "y_pred", pos_label)
-    if not len(y) == len(d) == len(sensitive):
-        raise InputError(
-            f"y_true ({len(y)}), y_pred ({len(d)}) and sensitive features ({len(sensitive)}) differ in length"
-        )
-    if len(y) == 0:
-        raise InputError("no rows: y_true, y_pred and the sensitive features are empty")
-    min_group_size = int(min_group_size)
-
-    # One counting pass: row -> cell, then (cell, y_true, y_pred) counts.
-    coded = [_codes(sensitive.iloc[:, j], names[j]) for j in range(len(names))]
-    codes, levels = [c for c, _ in coded], [lv for _, lv in coded]
-    cell, grid = _cells(codes, [len(lv) for lv in levels], names)
-    n_cells = grid.shape[0]
-    entry = cell * 4
-    entry += y * 2 + d
-    table = np.bincount(entry, minlength=n_cells * 4).reshape(n_cells, 4)
-    del entry, cell
-
-    # Each key: a membership matrix cells -> groups (a feature's marginal) or the cells themselves.
-    keys: list[tuple[str, list[str], np.ndarray, list[dict[str, str]]]] = []
-    for j, name in enumerate(names):
-        member = np.zeros((n_cells, len(levels[j])))
-        member[np.arange(n_cells), grid[:, j]] = 1.0
-        keys.append((name, [name], member, [{name: lv} for lv in levels[j]]))
-    if len(names) > 1:
-        occupied = np.flatnonzero(table.sum(1))  # combinations that no row has are not groups
-        keys.append(
-            (
-                " & ".join(names),
-                names,
-                occupied,
-                [{nm: levels[j][i] for j, (nm, i) in enumerate(zip(names, grid[c]))} for c in occupied],
-            )
-        )
-
-    def marginal(counts: np.ndarray, member: np.ndarray) -> np.ndarray:
-        # counts (..., cells, 4) -> (..., groups, 4): the occupied cells (an index), or a feature's levels (a
-        # cells x levels membership matrix; exact, integer counts are far below 2**53)
-        if member.ndim == 1:
-            return counts[..., member, :]
-        return np.swapaxes(np.swapaxes(counts, -1, -2) @ member, -1, -2)
-
-    point = {key: marginal(table.astype(np.float64), member) for key, _, member, _ in keys}
-    status = {}
-    for key, _, _, _ in keys:
-        c = point[key]
-        status[key] = [
-            _status(int(c[i].sum()), int(c[i, 2] + c[i, 3]), int(c[i, 0] + c[i, 1]), min_group_size)
-            for i in range(len(c))
-        ]
-    comparable = {
-        key: (
-            np.array([i for i, (s, _) in enumerate(st) if s not in ("empty", "small")], dtype=np.intp),
-            np.array([i for i, (s, _) in enumerate(st) if s == "ok"], dtype=np.intp),
-        )
-        for key, st in status.items()
+    """Per-group metrics and disparities with intervals, for each sensitive feature on its own and, with
+    several, for their intersection. Labels and predictions are binary (``pos_label`` is the favourable /
+    positive value); rows are matched by position. ``n_boot=0`` reports no intervals; ``seed`` (default:
+    derived from the count table and the arguments) seeds the bootstrap of groupings of > 2 groups."""
+    sensitive, names = _validated(sensitive, min_group_size, n_boot, confidence)
+    y, d = _coded_rows(y_true, y_pred, sensitive, pos_label)
+    min_group_size, n_boot = int(min_group_size), int(n_boot)
+    table, keys = _count_table(y, d, sensitive, names)
+    if seed is None:
+        seed = seed_from("fairness_report", table, [k.levels for k in keys], min_group_size, n_boot, confidence)
+    point = {k.key: k.marginal(table.astype(np.float64)) for k in keys}
+    status = {k.key: _statuses(point[k.key], min_group_size) for k in keys}
+    comparable = {key: _comparable(st) for key, st in status.items()}
+    boot_names = {
+        k.key: _needs_bootstrap(_disparities(confusion_rates(point[k.key]), *comparable[k.key]), *comparable[k.key])
+        for k in keys
     }
-
-    # Bootstrap: multinomial draws over the table's non-zero entries, n_boot x entries, in chunks.
-    boot_groups: dict[str, dict[str, np.ndarray]] = {}
-    boot_disp: dict[str, dict[str, np.ndarray]] = {}
-    total = int(table.sum())
-    if n_boot and total:
-        rng = np.random.default_rng(seed)
-        flat = table.ravel()
-        nz = np.flatnonzero(flat)
-        p = flat[nz] / total
-        sizes = {key: (n_boot, point[key].shape[0]) for key in point}
-        boot_groups = {key: {m: np.empty(sizes[key]) for m in GROUP_METRICS} for key in point}
-        boot_disp = {key: {} for key in point}
-        chunk = max(1, _BOOT_CHUNK_ENTRIES // flat.size)
-        for start in range(0, n_boot, chunk):
-            b = min(chunk, n_boot - start)
-            draws = np.zeros((b, flat.size))
-            draws[:, nz] = rng.multinomial(total, p, size=b)
-            draws = draws.reshape(b, n_cells, 4)
-            for key, _, member, _ in keys:
-                r = _rates(marginal(draws, member))
-                for m in GROUP_METRICS:
-                    boot_groups[key][m][start : start + b] = r[m]
-                for name, v in _disparities(r, *comparable[key]).items():
-                    boot_disp[key].setdefault(name, np.empty(n_boot))[start : start + b] = v
-
-    features: dict[str, FeatureFairness] = {}
-    for key, feats, _, group_levels in keys:
-        c = point[key]
-        r = _rates(c)
-        bounds = {m: _intervals(boot_groups[key][m], r[m], confidence) for m in GROUP_METRICS} if boot_groups else {}
-        groups = []
-        for i, lv in enumerate(group_levels):
-            metrics = {}
-            for m in GROUP_METRICS:
-                v = _f(r[m][i])
-                lo = hi = None
-                if bounds and v is not None:
-                    lo, hi = _f(bounds[m][0][i]), _f(bounds[m][1][i])
-                metrics[m] = Estimate(v, lo, hi)
-            tn, fp, fn, tp = (int(x) for x in c[i])
-            st, why = status[key][i]
-            groups.append(
-                GroupStats(
-                    name=" & ".join(f"{k}={v}" for k, v in lv.items()),
-                    levels=lv,
-                    n=tn + fp + fn + tp,
-                    tn=tn,
-                    fp=fp,
-                    fn=fn,
-                    tp=tp,
-                    status=st,
-                    reason=why,
-                    metrics=metrics,
-                )
-            )
-        dp_idx, eo_idx = comparable[key]
-        values = _disparities(r, dp_idx, eo_idx)
-        disparities, inconclusive = {}, {}
-        for name in DISPARITIES:
-            family_idx = eo_idx if name in ODDS_FAMILY else dp_idx
-            v = _f(values[name]) if name in values else None
-            if v is None:
-                left_out = [
-                    f"{g.name} ({g.reason})" for g in groups if g.inconclusive and (name in ODDS_FAMILY or g.small)
-                ]
-                if family_idx.size < 2:
-                    need = "positives and negatives and " if name in ODDS_FAMILY else ""
-                    inconclusive[name] = (
-                        f"fewer than 2 groups of {key} have {need}at least {min_group_size} members"
-                        + (f"; not compared: {', '.join(left_out)}" if left_out else "")
-                    )
-                else:
-                    inconclusive[name] = "undefined: the largest rate is 0 (no ratio)"
-                continue
-            lo = hi = None
-            if name in boot_disp.get(key, {}):
-                lo, hi = (_f(x) for x in _intervals(boot_disp[key][name], values[name], confidence))
-            disparities[name] = Estimate(v, lo, hi)
-        compared = {
-            "demographic_parity": [groups[i].name for i in dp_idx],
-            "equalized_odds": [groups[i].name for i in eo_idx],
-        }
-        extremes = {}
-        for m, idx in (
-            ("selection_rate", dp_idx),
-            ("accuracy", dp_idx),
-            ("true_positive_rate", eo_idx),
-            ("false_positive_rate", eo_idx),
-        ):
-            if idx.size:
-                vals = r[m][idx]
-                hi_i, lo_i = idx[int(np.argmax(vals))], idx[int(np.argmin(vals))]
-                extremes[m] = {
-                    "max": groups[hi_i].name,
-                    "max_value": float(r[m][hi_i]),
-                    "min": groups[lo_i].name,
-                    "min_value": float(r[m][lo_i]),
-                }
-        features[key] = FeatureFairness(
-            key=key,
-            features=feats,
-            groups=groups,
-            disparities=disparities,
-            inconclusive=inconclusive,
-            compared=compared,
-            extremes=extremes,
+    rng = np.random.default_rng(seed)
+    boot = _bootstrap_intervals(table, keys, point, comparable, boot_names, n_boot, rng, confidence)
+    with_intervals = n_boot > 0
+    features = {
+        k.key: _feature(
+            k,
+            point[k.key],
+            status[k.key],
+            comparable[k.key],
+            boot.get(k.key, {}),
+            confidence,
+            with_intervals,
+            min_group_size,
         )
+        for k in keys
+    }
     label = pos_label.item() if isinstance(pos_label, np.generic) else pos_label
     return FairnessReport(
         features=features,
         intersection=" & ".join(names) if len(names) > 1 else None,
         n=len(y),
-        n_boot=int(n_boot) if total else 0,
+        n_boot=n_boot,
         confidence=float(confidence),
         min_group_size=min_group_size,
         seed=int(seed),
@@ -635,120 +657,137 @@ def _explain(f: FeatureFairness, name: str) -> tuple[str, str, str]:
     return metric, f"{ex['max']} ({ex['max_value']:.3f})", f"{ex['min']} ({ex['min_value']:.3f})"
 
 
+def _groups_check(f: FeatureFairness, report: FairnessReport) -> Check:
+    """Every group's metrics; inconclusive (not failed) when a group is too small or lacks a class."""
+    metrics = [
+        _metric(f"{m}[{g.name}]", g.metrics[m], report.confidence, getattr(g, _DENOMINATOR[m]))
+        for g in f.groups
+        if g.n
+        for m in GROUP_METRICS
+    ]
+    unsure = [g for g in f.groups if g.inconclusive]
+    threshold = Threshold(metric="n", op=">=", value=report.min_group_size)
+    assessed = [g.n for g in f.groups if not g.inconclusive]
+    outcome = Outcome.INCONCLUSIVE if unsure else threshold.judge(min(assessed, default=None))
+    message = f"{len(f.groups) - len(unsure)} of {len(f.groups)} group(s) assessed"
+    if unsure:
+        message += f"; inconclusive (neither pass nor fail): {', '.join(f'{g.name} ({g.reason})' for g in unsure)}"
+    details = {
+        "groups": {
+            g.name: {
+                "n": g.n,
+                "positives": g.positives,
+                "predicted_positives": g.predicted_positives,
+                "status": g.status,
+                "reason": g.reason,
+            }
+            for g in f.groups
+        },
+        "disparities": {d: asdict(e) for d, e in f.disparities.items()},
+        "n_boot": report.n_boot,
+    }
+    return Check(
+        id=f"fairness.groups.{f.key}",
+        title=f"Metrics by group: {f.key}",
+        category="fairness",
+        outcome=outcome,
+        message=message,
+        metrics=metrics,
+        threshold=threshold,
+        evidence_kind="fairness_eval",
+        details=details,
+    )
+
+
+def _rule_message(f: FeatureFairness, name: str, est: Estimate, threshold: Threshold, outcome, conf) -> str:
+    op, limit = threshold.op, threshold.value
+    msg = f"{est.value:.4f}{_interval(est, conf)}; limit {op} {limit}"
+    metric, hi, lo = _explain(f, name)
+    if outcome == Outcome.FAIL:
+        msg += f": breaks it; highest {metric.replace('_', ' ')} {hi}, lowest {lo}"
+    elif outcome == Outcome.WARN:
+        within = threshold.holds(est.value)
+        side = ("upper" if op == "<=" else "lower") if within else ("lower" if op == "<=" else "upper")
+        bound = est.upper if side == "upper" else est.lower
+        verdict = "passes, but" if within else "breaks it, but"
+        msg += f": {verdict} the interval's {side} bound {bound:.4f} {'crosses' if within else 'is within'} the limit (uncertain)"
+    family = "equalized_odds" if name in ODDS_FAMILY else "demographic_parity"
+    left_out = [f"{g.name} ({g.reason})" for g in f.groups if g.name not in f.compared[family]]
+    if left_out:
+        msg += f"; not compared: {', '.join(left_out)}"
+    return msg
+
+
+def _rule_check(f: FeatureFairness, name: str, op: str, limit, conf: float) -> tuple[Check, Finding | None]:
+    """One disparity against its limit; the outcome is the threshold's judgement of the interval."""
+    cid, title = f"fairness.{f.key}.{name}", f"{name.replace('_', ' ')} by {f.key}"
+    threshold = Threshold(metric="value", op=op, value=limit)
+    common = dict(id=cid, title=title, category="fairness", threshold=threshold, evidence_kind="fairness_eval")
+    est = f.disparities.get(name)
+    if est is None or est.value is None:
+        message = f.inconclusive.get(name, "not computed")
+        return Check(**common, outcome=Outcome.INCONCLUSIVE, message=message), None
+    outcome = threshold.judge(est.value, est.lower, est.upper)
+    family = "equalized_odds" if name in ODDS_FAMILY else "demographic_parity"
+    n_compared = sum(g.n for g in f.groups if g.name in f.compared[family])
+    check = Check(
+        **common,
+        outcome=outcome,
+        message=_rule_message(f, name, est, threshold, outcome, conf),
+        metrics=[_metric("value", est, conf, n_compared)],
+        details={"groups_compared": f.compared[family]},
+    )
+    if outcome != Outcome.FAIL:
+        return check, None
+    metric, hi, lo = _explain(f, name)
+    finding = Finding(
+        id=f"{cid}.exceeded",
+        severity=Severity.HIGH,
+        category="fairness",
+        check_id=cid,
+        location={"feature": f.key},
+        message=f"{name.replace('_', ' ')} by {f.key} is {est.value:.3f}, beyond the limit {op} {limit}: "
+        f"highest {metric.replace('_', ' ')} {hi}, lowest {lo}",
+        remediation="investigate the gap (label bias, proxies, sampling); mitigate (reweighing, "
+        "per-group review of thresholds as the policy allows) and re-review",
+    )
+    return check, finding
+
+
 def fairness_checks(report: FairnessReport, rules) -> tuple[list[Check], list[Finding]]:
     """Per feature (and the intersection): a per-group metrics check (inconclusive when a group is too
-    small to assess), and each disparity the rules bound. Fail when the point estimate breaks the
-    threshold; warn when it passes but the interval's unfavourable bound crosses it; inconclusive when
-    fewer than two groups can be compared. One high finding per failure."""
+    small to assess), and each disparity the rules bound, judged by its threshold on the interval (pass
+    when the interval clears the limit, fail when it lies beyond, warn when it straddles); inconclusive
+    when fewer than two groups can be compared. One high finding per failure."""
     checks: list[Check] = []
     findings: list[Finding] = []
-    conf = report.confidence
-    for key, f in report.features.items():
-        metrics = []
-        for g in f.groups:
-            if g.n == 0:
-                continue
-            for m in GROUP_METRICS:
-                metrics.append(_metric(f"{m}[{g.name}]", g.metrics[m], conf, getattr(g, _DENOMINATOR[m])))
-        unsure = [g for g in f.groups if g.inconclusive]
-        assessed = len(f.groups) - len(unsure)
-        checks.append(
-            Check(
-                id=f"fairness.groups.{key}",
-                title=f"Metrics by group: {key}",
-                category="fairness",
-                outcome=Outcome.INCONCLUSIVE if unsure else Outcome.PASS,
-                message=f"{assessed} of {len(f.groups)} group(s) assessed"
-                + (
-                    f"; inconclusive (neither pass nor fail): {', '.join(f'{g.name} ({g.reason})' for g in unsure)}"
-                    if unsure
-                    else ""
-                ),
-                metrics=metrics,
-                threshold=Threshold(metric="n", op=">=", value=report.min_group_size),
-                evidence_kind="fairness_eval",
-                details={
-                    "groups": {
-                        g.name: {
-                            "n": g.n,
-                            "positives": g.positives,
-                            "predicted_positives": g.predicted_positives,
-                            "status": g.status,
-                            "reason": g.reason,
-                        }
-                        for g in f.groups
-                    },
-                    "disparities": {d: asdict(e) for d, e in f.disparities.items()},
-                    "n_boot": report.n_boot,
-                },
-            )
-        )
+    for f in report.features.values():
+        checks.append(_groups_check(f, report))
         for name, op, attr in RULES:
-            limit = getattr(rules, attr)
-            cid = f"fairness.{key}.{name}"
-            title = f"{name.replace('_', ' ')} by {key}"
-            threshold = Threshold(metric="value", op=op, value=limit)
-            est = f.disparities.get(name)
-            if est is None or est.value is None:
-                checks.append(
-                    Check(
-                        id=cid,
-                        title=title,
-                        category="fairness",
-                        outcome=Outcome.INCONCLUSIVE,
-                        threshold=threshold,
-                        message=f.inconclusive.get(name, "not computed"),
-                        evidence_kind="fairness_eval",
-                    )
-                )
-                continue
-            worse = (lambda x, lim=limit: x > lim) if op == "<=" else (lambda x, lim=limit: x < lim)
-            bound = est.upper if op == "<=" else est.lower
-            if worse(est.value):
-                outcome = Outcome.FAIL
-            elif bound is not None and worse(bound):
-                outcome = Outcome.WARN
-            else:
-                outcome = Outcome.PASS
-            metric, hi, lo = _explain(f, name)
-            family = "equalized_odds" if name in ODDS_FAMILY else "demographic_parity"
-            left_out = [f"{g.name} ({g.reason})" for g in f.groups if g.name not in f.compared[family]]
-            msg = f"{est.value:.4f}{_interval(est, conf)}; limit {op} {limit}"
-            if outcome == Outcome.FAIL:
-                msg += f": breaks it; highest {metric.replace('_', ' ')} {hi}, lowest {lo}"
-            elif outcome == Outcome.WARN:
-                msg += f": passes, but the interval's {'upper' if op == '<=' else 'lower'} bound {bound:.4f} crosses the limit (uncertain)"
-            if left_out:
-                msg += f"; not compared: {', '.join(left_out)}"
-            n_compared = sum(g.n for g in f.groups if g.name in f.compared[family])
-            checks.append(
-                Check(
-                    id=cid,
-                    title=title,
-                    category="fairness",
-                    outcome=outcome,
-                    message=msg,
-                    metrics=[_metric("value", est, conf, n_compared)],
-                    threshold=threshold,
-                    evidence_kind="fairness_eval",
-                    details={"groups_compared": f.compared[family]},
-                )
-            )
-            if outcome == Outcome.FAIL:
-                findings.append(
-                    Finding(
-                        id=f"{cid}.exceeded",
-                        severity=Severity.HIGH,
-                        category="fairness",
-                        check_id=cid,
-                        location={"feature": key},
-                        message=f"{name.replace('_', ' ')} by {key} is {est.value:.3f}, beyond the limit {op} {limit}: "
-                        f"highest {metric.replace('_', ' ')} {hi}, lowest {lo}",
-                        remediation="investigate the gap (label bias, proxies, sampling); mitigate (reweighing, "
-                        "per-group review of thresholds as the policy allows) and re-review",
-                    )
-                )
+            check, finding = _rule_check(f, name, op, getattr(rules, attr), report.confidence)
+            checks.append(check)
+            findings += [finding] if finding else []
     return checks, findings
+
+
+def _baseline_check(cid, title, threshold, name, cur: Estimate, old: float, confidence: float) -> Check:
+    # rounded so that float noise in equal figures is no worsening
+    worsening = round(cur.value - old if name in LOWER_IS_BETTER else old - cur.value, 12)
+    return Check(
+        id=cid,
+        title=title,
+        category="fairness",
+        outcome=threshold.judge(worsening),
+        message=f"now {cur.value:.4f}, baseline {old:.4f}: {'worse' if worsening > 0 else 'not worse'} by "
+        f"{max(worsening, 0):.4f} (tolerance {threshold.value})",
+        metrics=[
+            Metric(name="worsening", value=float(worsening)),
+            _metric("current", cur, confidence),
+            Metric(name="baseline", value=float(old)),
+        ],
+        threshold=threshold,
+        evidence_kind="fairness_eval",
+    )
 
 
 def baseline_checks(
@@ -769,44 +808,20 @@ def baseline_checks(
             threshold = Threshold(metric="worsening", op="<=", value=tolerance, baseline_record=baseline_record)
             cur = f.disparities.get(name) if f else None
             old = ((old_f.get("disparities") or {}).get(name) or {}).get("value")
-            if cur is None or cur.value is None or old is None:
-                where = [
-                    w
-                    for w, missing in (
-                        ("the current report", cur is None or cur.value is None),
-                        ("the baseline", old is None),
-                    )
-                    if missing
-                ]
-                why = f.inconclusive.get(name) if f and cur is None else None
-                checks.append(
-                    Check(
-                        id=cid,
-                        title=title,
-                        category="fairness",
-                        outcome=Outcome.INCONCLUSIVE,
-                        threshold=threshold,
-                        message=f"missing in {' and '.join(where)}" + (f" ({why})" if why else ""),
-                        evidence_kind="fairness_eval",
-                    )
-                )
+            if cur is not None and cur.value is not None and old is not None:
+                checks.append(_baseline_check(cid, title, threshold, name, cur, old, report.confidence))
                 continue
-            worsening = cur.value - old if name in LOWER_IS_BETTER else old - cur.value
-            fail = worsening > tolerance + 1e-12
+            missing = [("the current report", cur is None or cur.value is None), ("the baseline", old is None)]
+            where = [w for w, gone in missing if gone]
+            why = f.inconclusive.get(name) if f and cur is None else None
             checks.append(
                 Check(
                     id=cid,
                     title=title,
                     category="fairness",
-                    outcome=Outcome.FAIL if fail else Outcome.PASS,
-                    message=f"now {cur.value:.4f}, baseline {old:.4f}: {'worse' if worsening > 0 else 'not worse'} by "
-                    f"{max(worsening, 0):.4f} (tolerance {tolerance})",
-                    metrics=[
-                        Metric(name="worsening", value=float(worsening)),
-                        _metric("current", cur, report.confidence),
-                        Metric(name="baseline", value=float(old)),
-                    ],
+                    outcome=Outcome.INCONCLUSIVE,
                     threshold=threshold,
+                    message=f"missing in {' and '.join(where)}" + (f" ({why})" if why else ""),
                     evidence_kind="fairness_eval",
                 )
             )

@@ -1,4 +1,4 @@
-"""Performance of a model on evaluation data, with bootstrap intervals, calibration, and the reference
+"""Performance of a model on evaluation data, with intervals (from ``stats``), calibration, and the reference
 distributions a later reassessment compares against (binned summaries, never raw rows)."""
 
 from __future__ import annotations
@@ -6,100 +6,89 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from govgate.errors import InputError
+from govgate.checks.stats import (
+    binary_labels,
+    confusion_cells,
+    confusion_rates,
+    decisions_and_scores,
+    multinomial_resamples,
+    percentile_interval,
+    rate_estimates,
+    seed_from,
+)
 from govgate.record import Check, Metric, Outcome, Threshold
 
+# Label and decision coding live in stats; re-exported here for callers that import them from this module.
+__all__ = [
+    "binary_labels",
+    "calibration_summary",
+    "classification_checks",
+    "confusion_metrics",
+    "decisions_and_scores",
+    "group_performance_checks",
+    "reference_distributions",
+    "regression_checks",
+    "roc_auc_with_interval",
+]
+
 EVIDENCE = "model_review"
-
-
-# ------------------------------------------------------------------------------------------------
-# inputs
-# ------------------------------------------------------------------------------------------------
-
-
-def binary_labels(values: pd.Series, pos_label, column: str) -> np.ndarray:
-    """0/1 labels from a label column; NaN or more than two distinct values is an InputError."""
-    if values.isna().any():
-        raise InputError(
-            f"label column '{column}' has {int(values.isna().sum())} missing value(s); labels must be complete"
-        )
-    distinct = pd.unique(values)
-    if len(distinct) > 2:
-        raise InputError(
-            f"label column '{column}' has {len(distinct)} distinct values {sorted(map(str, distinct))[:8]}; expected two classes"
-        )
-    if pos_label not in set(distinct.tolist()):
-        if len(distinct) == 2 and {str(v) for v in distinct} >= {str(pos_label)}:
-            return (values.astype(str) == str(pos_label)).to_numpy(dtype=np.int8)
-        raise InputError(
-            f"label column '{column}': the positive label {pos_label!r} is not among its values {sorted(map(str, distinct))}"
-        )
-    return (values == pos_label).to_numpy(dtype=np.int8)
-
-
-def decisions_and_scores(pred: pd.Series, pos_label, threshold: float) -> tuple[np.ndarray, np.ndarray | None]:
-    """Model output -> (0/1 decisions, scores or None). Floats in [0, 1] that are not all 0/1 are scores."""
-    numeric = pd.to_numeric(pred, errors="coerce")
-    if numeric.notna().all() and numeric.between(0, 1).all() and not numeric.isin([0, 1]).all():
-        scores = numeric.to_numpy(dtype=float)
-        return (scores >= threshold).astype(np.int8), scores
-    if numeric.isna().any() and pred.isna().any():
-        raise InputError(f"the model returned {int(pred.isna().sum())} missing prediction(s)")
-    if pred.isin([pos_label]).any() or pred.astype(str).isin([str(pos_label)]).any():
-        return (pred.astype(str) == str(pos_label)).to_numpy(dtype=np.int8), None
-    return (numeric.fillna(0).to_numpy() >= 0.5).astype(np.int8), None
 
 
 # ------------------------------------------------------------------------------------------------
 # classification
 # ------------------------------------------------------------------------------------------------
 
+# Rates that are proportions (Wilson intervals); F1 is not, and gets a percentile bootstrap.
+_PROPORTIONS = ("accuracy", "precision", "recall", "selection_rate")
 
-def _rates(tp, fp, fn, tn):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        n = tp + fp + fn + tn
-        precision = np.where(tp + fp > 0, tp / (tp + fp), np.nan)
-        recall = np.where(tp + fn > 0, tp / (tp + fn), np.nan)
-        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), np.nan)
-        return {
-            "accuracy": (tp + tn) / n,
-            "precision": precision,
-            "recall": recall,
-            "f1": f1,
-            "selection_rate": (tp + fp) / n,
-        }
+
+def _f1_interval(cells: np.ndarray, n_boot: int, confidence: float, rng) -> tuple[float, float]:
+    samples = [confusion_rates(draws)["f1"] for draws in multinomial_resamples(cells, n_boot, rng)]
+    lo, hi = percentile_interval(np.concatenate(samples), confidence)
+    return float(lo), float(hi)
 
 
 def confusion_metrics(
-    y: np.ndarray, d: np.ndarray, *, n_boot: int, confidence: float, seed: int = 0
+    y: np.ndarray, d: np.ndarray, *, n_boot: int, confidence: float, seed: int | None = None
 ) -> dict[str, Metric]:
-    """Accuracy, precision, recall, F1, selection rate with bootstrap intervals. Resampling rows with
-    replacement is the same as drawing multinomial counts over the four confusion cells."""
-    cells = np.bincount(y.astype(np.int64) * 2 + d.astype(np.int64), minlength=4)  # tn, fp, fn, tp
-    tn, fp, fn, tp = cells
-    point = _rates(np.float64(tp), np.float64(fp), np.float64(fn), np.float64(tn))
+    """Accuracy, precision, recall, F1 and selection rate of 0/1 labels ``y`` and decisions ``d``. The
+    rates are proportions with Wilson intervals (``stats.rate_estimates``, the same as fairness's per-group
+    figures); F1 has a percentile bootstrap over the confusion cells, seeded by ``seed`` (default: derived
+    from the cells). ``n_boot=0``: no intervals."""
+    cells = confusion_cells(y, d)[0]
     n = int(cells.sum())
+    point = confusion_rates(cells)
+    bounds = rate_estimates(cells, _PROPORTIONS, confidence)
+    if n_boot > 0 and n > 0 and not np.isnan(point["f1"]):
+        rng = np.random.default_rng(seed_from("confusion_metrics", cells) if seed is None else seed)
+        bounds["f1"] = (point["f1"], *_f1_interval(cells, n_boot, confidence, rng))
     out = {}
-    if n_boot > 0 and n > 0:
-        draws = np.random.default_rng(seed).multinomial(n, cells / n, size=n_boot).astype(np.float64)
-        boot = _rates(draws[:, 3], draws[:, 1], draws[:, 2], draws[:, 0])
-        alpha = (1 - confidence) / 2
-    for name, value in point.items():
-        m = Metric(name=name, value=None if np.isnan(value) else float(value), n=n)
-        if n_boot > 0 and n > 0 and not np.isnan(value):
-            lo, hi = np.nanquantile(boot[name], [alpha, 1 - alpha])
-            m = m.model_copy(update={"lower": float(lo), "upper": float(hi), "confidence": confidence})
+    for name in ("accuracy", "precision", "recall", "f1", "selection_rate"):
+        value = float(point[name])
+        m = Metric(name=name, value=None if np.isnan(value) else value, n=n)
+        if n_boot > 0 and m.value is not None and name in bounds:
+            lo, hi = (float(x) for x in bounds[name][1:])
+            m = m.model_copy(update={"lower": lo, "upper": hi, "confidence": confidence})
         out[name] = m
     return out
 
 
 def roc_auc_with_interval(
-    y: np.ndarray, scores: np.ndarray, *, n_boot: int, confidence: float, seed: int = 0, max_rows: int = 20000
+    y: np.ndarray,
+    scores: np.ndarray,
+    *,
+    n_boot: int,
+    confidence: float,
+    seed: int | None = None,
+    max_rows: int = 20000,
 ) -> Metric:
+    """ROC AUC with a percentile bootstrap interval over rows (at most 300 resamples of at most
+    ``max_rows`` rows), seeded by ``seed`` (default: derived from the labels and scores)."""
     from sklearn.metrics import roc_auc_score
 
+    y, scores = np.asarray(y), np.asarray(scores, dtype=float)
     auc = float(roc_auc_score(y, scores))
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed_from("roc_auc", y, scores) if seed is None else seed)
     idx = rng.choice(len(y), size=min(len(y), max_rows), replace=False) if len(y) > max_rows else np.arange(len(y))
     ys, ss = y[idx], scores[idx]
     boots = []
@@ -107,16 +96,8 @@ def roc_auc_with_interval(
         b = rng.integers(0, len(ys), len(ys))
         if ys[b].min() != ys[b].max():
             boots.append(roc_auc_score(ys[b], ss[b]))
-    alpha = (1 - confidence) / 2
-    lo, hi = np.quantile(boots, [alpha, 1 - alpha]) if boots else (None, None)
-    return Metric(
-        name="roc_auc",
-        value=auc,
-        lower=None if lo is None else float(lo),
-        upper=None if hi is None else float(hi),
-        confidence=confidence if boots else None,
-        n=len(y),
-    )
+    lo, hi = (float(x) for x in percentile_interval(np.array(boots), confidence)) if boots else (None, None)
+    return Metric(name="roc_auc", value=auc, lower=lo, upper=hi, confidence=confidence if boots else None, n=len(y))
 
 
 def calibration_summary(y: np.ndarray, scores: np.ndarray, bins: int = 10) -> dict:
@@ -140,18 +121,68 @@ def calibration_summary(y: np.ndarray, scores: np.ndarray, bins: int = 10) -> di
     return {"brier": brier, "ece": ece, "table": table}
 
 
-def classification_checks(y, d, scores, *, rules, n_boot: int, confidence: float, nan_scores: int = 0) -> list[Check]:
-    metrics = confusion_metrics(y, d, n_boot=n_boot, confidence=confidence)
-    checks = []
+def _judged(metric: Metric, name: str, minimum: float | None) -> tuple[Outcome, Threshold | None]:
+    """The outcome of a metric against its minimum (judged on its interval); pass without a minimum."""
+    if minimum is None:
+        return Outcome.PASS, None
+    threshold = Threshold(metric=name, op=">=", value=minimum)
+    return threshold.judge_metric(metric), threshold
+
+
+def _not_computed(check_id: str, title: str, outcome: Outcome, reason: str) -> Check:
+    return Check(
+        id=check_id,
+        title=title,
+        category="performance",
+        outcome=outcome,
+        message=f"not computed: {reason}",
+        evidence_kind=EVIDENCE,
+    )
+
+
+def _roc_auc_check(y, scores, rules, n_boot: int, confidence: float, seed) -> Check:
+    if y.min() == y.max():
+        return _not_computed(
+            "performance.roc_auc", "ROC AUC", Outcome.INCONCLUSIVE, "the evaluation labels have a single class"
+        )
+    auc = roc_auc_with_interval(y, scores, n_boot=n_boot, confidence=confidence, seed=seed)
+    outcome, threshold = _judged(auc, "roc_auc", rules.min_roc_auc)
+    return Check(
+        id="performance.roc_auc",
+        title="ROC AUC",
+        category="performance",
+        outcome=outcome,
+        message=f"ROC AUC {auc.value:.4f}" + (f" (minimum {rules.min_roc_auc})" if threshold else ""),
+        metrics=[auc],
+        threshold=threshold,
+        evidence_kind=EVIDENCE,
+    )
+
+
+def _calibration_check(y, scores) -> Check:
+    cal = calibration_summary(y, scores)
+    return Check(
+        id="performance.calibration",
+        title="Calibration",
+        category="performance",
+        outcome=Outcome.PASS,
+        message=f"Brier {cal['brier']:.4f}, expected calibration error {cal['ece']:.4f}",
+        metrics=[Metric(name="brier", value=cal["brier"], n=len(y)), Metric(name="ece", value=cal["ece"], n=len(y))],
+        details={"reliability": cal["table"]},
+        evidence_kind=EVIDENCE,
+    )
+
+
+def classification_checks(
+    y, d, scores, *, rules, n_boot: int, confidence: float, nan_scores: int = 0, seed: int | None = None
+) -> list[Check]:
+    """Accuracy (judged against the tier's minimum on its interval), the other confusion rates, ROC AUC
+    (judged likewise) and calibration when there are scores. Resamples are seeded by ``seed`` (default:
+    derived from the inputs)."""
+    metrics = confusion_metrics(y, d, n_boot=n_boot, confidence=confidence, seed=seed)
     acc = metrics["accuracy"]
-    if rules.min_accuracy is not None:
-        outcome = Outcome.PASS if acc.value >= rules.min_accuracy else Outcome.FAIL
-        if outcome == Outcome.PASS and acc.lower is not None and acc.lower < rules.min_accuracy:
-            outcome = Outcome.WARN
-        threshold = Threshold(metric="accuracy", op=">=", value=rules.min_accuracy)
-    else:
-        outcome, threshold = Outcome.PASS, None
-    checks.append(
+    outcome, threshold = _judged(acc, "accuracy", rules.min_accuracy)
+    checks = [
         Check(
             id="performance.accuracy",
             title="Accuracy on the evaluation data",
@@ -162,96 +193,34 @@ def classification_checks(y, d, scores, *, rules, n_boot: int, confidence: float
             metrics=[acc],
             threshold=threshold,
             evidence_kind=EVIDENCE,
-        )
-    )
-    checks.append(
+        ),
         Check(
             id="performance.classification",
             title="Precision, recall, F1 and selection rate",
             category="performance",
             outcome=Outcome.PASS,
-            message="reported with bootstrap intervals",
+            message="reported with intervals (Wilson; F1: bootstrap)",
             metrics=[metrics[k] for k in ("precision", "recall", "f1", "selection_rate")],
             evidence_kind=EVIDENCE,
-        )
-    )
+        ),
+    ]
     if scores is None:
         reason = f"{nan_scores} score(s) are NaN" if nan_scores else "the model returns labels, not scores"
         outcome = Outcome.INCONCLUSIVE if nan_scores else Outcome.SKIPPED
-        checks.append(
-            Check(
-                id="performance.roc_auc",
-                title="ROC AUC",
-                category="performance",
-                outcome=outcome,
-                message=f"not computed: {reason}",
-                evidence_kind=EVIDENCE,
-            )
-        )
-        checks.append(
-            Check(
-                id="performance.calibration",
-                title="Calibration",
-                category="performance",
-                outcome=outcome,
-                message=f"not computed: {reason}",
-                evidence_kind=EVIDENCE,
-            )
-        )
+        checks.append(_not_computed("performance.roc_auc", "ROC AUC", outcome, reason))
+        checks.append(_not_computed("performance.calibration", "Calibration", outcome, reason))
         return checks
-    if y.min() == y.max():
-        checks.append(
-            Check(
-                id="performance.roc_auc",
-                title="ROC AUC",
-                category="performance",
-                outcome=Outcome.INCONCLUSIVE,
-                message="not computed: the evaluation labels have a single class",
-                evidence_kind=EVIDENCE,
-            )
-        )
-    else:
-        auc = roc_auc_with_interval(y, scores, n_boot=n_boot, confidence=confidence)
-        if rules.min_roc_auc is not None:
-            outcome = Outcome.PASS if auc.value >= rules.min_roc_auc else Outcome.FAIL
-            threshold = Threshold(metric="roc_auc", op=">=", value=rules.min_roc_auc)
-        else:
-            outcome, threshold = Outcome.PASS, None
-        checks.append(
-            Check(
-                id="performance.roc_auc",
-                title="ROC AUC",
-                category="performance",
-                outcome=outcome,
-                message=f"ROC AUC {auc.value:.4f}",
-                metrics=[auc],
-                threshold=threshold,
-                evidence_kind=EVIDENCE,
-            )
-        )
-    cal = calibration_summary(y, scores)
-    checks.append(
-        Check(
-            id="performance.calibration",
-            title="Calibration",
-            category="performance",
-            outcome=Outcome.PASS,
-            message=f"Brier {cal['brier']:.4f}, expected calibration error {cal['ece']:.4f}",
-            metrics=[
-                Metric(name="brier", value=cal["brier"], n=len(y)),
-                Metric(name="ece", value=cal["ece"], n=len(y)),
-            ],
-            details={"reliability": cal["table"]},
-            evidence_kind=EVIDENCE,
-        )
-    )
+    checks.append(_roc_auc_check(y, scores, rules, n_boot, confidence, seed))
+    checks.append(_calibration_check(y, scores))
     return checks
 
 
 def group_performance_checks(
-    y, d, sensitive: pd.DataFrame, *, min_group_size: int, n_boot: int, confidence: float
+    y, d, sensitive: pd.DataFrame, *, min_group_size: int, n_boot: int, confidence: float, seed: int | None = None
 ) -> list[Check]:
-    """Accuracy, precision, recall and F1 by group, for each sensitive feature."""
+    """Accuracy, precision, recall and F1 by group, for each sensitive feature (the same figures and
+    intervals as ``confusion_metrics``). Each group's resamples are seeded from ``seed`` (default: derived
+    from the inputs), the feature, the group and its confusion cells; never from ``hash()``."""
     checks = []
     for feature in sensitive.columns:
         values = sensitive[feature].astype(str).to_numpy()
@@ -261,8 +230,10 @@ def group_performance_checks(
             if mask.sum() < min_group_size:
                 small.append(f"{group} (n={int(mask.sum())})")
                 continue
+            cells = confusion_cells(y[mask], d[mask])
+            group_seed = seed_from("group_performance", seed, str(feature), group, cells)
             for name, m in confusion_metrics(
-                y[mask], d[mask], n_boot=n_boot, confidence=confidence, seed=hash(group) % 2**31
+                y[mask], d[mask], n_boot=n_boot, confidence=confidence, seed=group_seed
             ).items():
                 if name != "selection_rate":
                     metrics.append(m.model_copy(update={"name": f"{name}[{feature}={group}]"}))

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from govgate.checks.stats import wilson_interval
+from govgate.checks.stats import scores_to_decisions, wilson_interval
 from govgate.record import Check, Finding, Metric, Outcome, Severity, Threshold
 
 PROXY_THRESHOLD = 0.5  # |r|, correlation ratio or Cramér's V at or above this makes a feature a proxy
@@ -194,7 +194,7 @@ class _Decider:
         if self.mode == "argmax":
             return np.asarray(arr).argmax(axis=1)
         if self.mode == "threshold":
-            return (arr >= 0.5).astype(int)
+            return scores_to_decisions(arr, 0.5)
         return arr
 
 

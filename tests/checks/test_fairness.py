@@ -1,5 +1,5 @@
 """Fairness engine: figures equal Fairlearn's public API to 1e-9 on the shared German credit data; the
-bootstrap, small groups, thresholds, baseline and serialisation behave as documented."""
+intervals, small groups, thresholds, baseline and serialisation behave as documented."""
 
 from __future__ import annotations
 
@@ -212,8 +212,8 @@ def test_intervals_contain_estimates_shrink_with_n_and_repeat(german):
     )
 
 
-def test_multinomial_bootstrap_matches_resampling_rows(german):
-    """Drawing counts over the table is resampling rows with replacement: same interval to Monte Carlo error."""
+def test_group_rate_intervals_agree_with_resampling_rows(german):
+    """A group's rate interval (Wilson, from stats) agrees with a bootstrap over raw rows to 0.01."""
     y, pred, sens = german
     female = (sens["sex"] == "female").to_numpy()
     report = fairness_report(y, pred, sens[["sex"]], min_group_size=30, n_boot=4000, seed=0)
@@ -334,12 +334,12 @@ def test_bad_labels_are_clear_errors():
     with pytest.raises(InputError, match=r"y_pred \(column 'decision'\) has 1 missing"):
         fairness_report([1, 0, 1], pd.Series([1, None, 0], name="decision", dtype=object), s, min_group_size=1)
     with pytest.raises(
-        InputError, match=r"y_pred must be binary .* found 3 distinct values \[0, 1, 2\]; offending: \[2\]"
+        InputError, match=r"y_pred has 3 distinct values \[0, 1, 2\]; it must be binary .*; offending: \[2\]"
     ):
         fairness_report(np.array([1, 0, 1]), np.array([1, 2, 0]), s, min_group_size=1)
     with pytest.raises(
         InputError,
-        match=r"y_true \(column 'credit'\) is not binary for positive label 1: no value equals it; .*\['bad', 'good'\]",
+        match=r"y_true \(column 'credit'\) has no value equal to the positive label 1; .*\['bad', 'good'\]",
     ):
         fairness_report(pd.Series(["good", "bad", "good"], name="credit"), [1, 0, 1], s, min_group_size=1)
     with pytest.raises(InputError, match="differ in length"):
