@@ -119,7 +119,7 @@ def render_datasheet(record: GateResult) -> str:
 
 
 def group_bar_svg(record: GateResult, metric: str = "selection_rate") -> dict[str, str]:
-    """Per-group bars with error bars (bootstrap intervals), one SVG per sensitive feature, drawn only
+    """Per-group bars with error bars (95% intervals: Wilson per group), one SVG per sensitive feature, drawn only
     from the record's ``fairness.groups.*`` checks."""
     import io
     import re
@@ -148,7 +148,7 @@ def group_bar_svg(record: GateResult, metric: str = "selection_rate") -> dict[st
         ]
         fig, ax = plt.subplots(figsize=(6, 0.45 * len(rows) + 1.2))
         ax.barh(labels, values, xerr=err, color="#4C78A8", ecolor="#333", capsize=3)
-        ax.set_xlabel(f"{metric.replace('_', ' ')} (bars: point estimate; whiskers: bootstrap interval)")
+        ax.set_xlabel(f"{metric.replace('_', ' ')} (bars: point estimate; whiskers: 95% interval)")
         ax.set_xlim(0, 1)
         ax.invert_yaxis()
         fig.tight_layout()

@@ -132,7 +132,7 @@ def test_precomputed_scores_without_a_model(prefect_harness, s3_settings, credit
     store = open_store(s3_settings)
     key = result["record_uri"].split(f"s3://{store.bucket}/{store.prefix}", 1)[1]
     ids = {c["id"]: c for c in json.loads(store.get_bytes(key))["checks"]}
-    assert ids["performance.roc_auc"]["outcome"] in ("pass", "fail")
+    assert ids["performance.roc_auc"]["outcome"] in ("pass", "warn", "fail")  # judged on its interval
     assert ids["performance.roc_auc"]["metrics"][0]["lower"] is not None
     assert ids["robustness.perturbation"]["outcome"] == "skipped"
 
