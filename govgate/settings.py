@@ -52,6 +52,9 @@ class Settings(BaseSettings):
         4, ge=1, le=20, description="attempts per S3 request, first one included (bounded retries)"
     )
     s3_connect_timeout: float = Field(5.0, gt=0, description="seconds to wait for an S3 connection")
+    s3_read_timeout: float = Field(
+        6.0, gt=0, description="seconds to wait for an S3 answer; with the attempts, a dead endpoint fails in < 30 s"
+    )
 
     # MLflow
     mlflow_tracking_uri: str = Field("", description="MLflow tracking URI; default sqlite:///<home>/mlflow.db")
