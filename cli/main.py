@@ -88,7 +88,7 @@ def _run_gate(target: str, *, exit_on_decision: bool = True, **params) -> dict:
 
     module, name = target.split(":")
     try:
-        with prefect_server(settings) as api_url:
+        with prefect_server(settings, echo=typer.echo) as api_url:
             from flows.runner import run_flow, with_task_runner
 
             flow_obj = with_task_runner(getattr(importlib.import_module(module), name), settings.dask_address)
@@ -108,7 +108,7 @@ MAX_REASONS = 5  # reasons printed under a decision that is not pass; the report
 
 
 def _where(result: dict, api_url: str, settings) -> None:
-    from govgate.runtime import ui_url
+    from govgate.runtime import origin_of, ui_url
 
     typer.echo(f"decision:       {result['decision']}")
     if result["decision"] != "pass":
@@ -126,7 +126,13 @@ def _where(result: dict, api_url: str, settings) -> None:
             f"MLflow run:     {result['mlflow_run_id']}"
             f" (browse: mlflow ui --backend-store-uri {settings.effective_mlflow_tracking_uri})"
         )
-    typer.echo(f"Prefect:        {ui_url(api_url)}")
+    if origin_of(api_url) == "temporary":
+        typer.echo(
+            f"Prefect:        {ui_url(api_url)} (this command's own server, stopped now; keep one running with "
+            "`govgate stack up` or `govgate serve` and later commands use it, so their links stay valid)"
+        )
+    else:
+        typer.echo(f"Prefect:        {ui_url(api_url)}/runs")
 
 
 @app.command()
@@ -504,7 +510,7 @@ def serve() -> None:
     from govgate.runtime import prefect_server, ui_url
 
     try:
-        with prefect_server(settings) as api_url:
+        with prefect_server(settings, announce=True) as api_url:
             typer.echo(f"serving govgate deployments; Prefect UI: {ui_url(api_url)}")
             from deployments.serve import serve_all
 
@@ -523,7 +529,7 @@ def demo() -> None:
     from govgate.runtime import prefect_server, ui_url
 
     try:
-        with prefect_server(settings) as api_url:
+        with prefect_server(settings, echo=typer.echo) as api_url:
             typer.echo(
                 f"govgate demo: Prefect UI at {ui_url(api_url)} (while the demo runs), evidence in {settings.effective_store_url}"
             )

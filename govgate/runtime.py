@@ -8,6 +8,7 @@ because Prefect reads its settings from the environment at import time.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -17,8 +18,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from govgate.errors import ConfigError
 
@@ -86,9 +88,42 @@ def healthy(api_url: str) -> bool:
         return False
 
 
+# Where each API URL handed out came from: "configured", "govgate stack", "govgate serve" or "temporary".
+_origins: dict[str, str] = {}
+
+
+def origin_of(api_url: str) -> str:
+    return _origins.get(api_url, "configured")
+
+
+def served_file(settings) -> Path:
+    """Where `govgate serve` announces its local server, so that other commands under the same home use it."""
+    return settings.home_dir / "prefect" / "served.json"
+
+
+def running_prefect(settings) -> tuple[str, str] | None:
+    """(API URL, origin) of a healthy Prefect server kept running under this home by `govgate stack up`
+    or `govgate serve`, else None."""
+    from govgate.stack import Stack  # the stack module imports this one
+
+    for service in Stack(settings.home_dir).status().services:
+        if service.name == "prefect" and service.state == "healthy" and service.url:
+            return f"{service.url}/api", "govgate stack"
+    try:
+        served = json.loads(served_file(settings).read_text())
+    except (OSError, ValueError):
+        return None
+    url = served.get("api_url") if isinstance(served, dict) else None
+    return (url, "govgate serve") if isinstance(url, str) and healthy(url) else None
+
+
 @contextmanager
-def prefect_server(settings, timeout: float = 90.0) -> Iterator[str]:
-    """Yield a Prefect API URL: the configured one, or a local server started (and stopped) here."""
+def prefect_server(
+    settings, timeout: float = 90.0, *, announce: bool = False, echo: Callable[[str], None] | None = None
+) -> Iterator[str]:
+    """Yield a Prefect API URL: the configured one; else a server `govgate stack` or `govgate serve` keeps
+    running under this home (said through ``echo``); else a local server started and stopped here, which
+    ``announce`` makes visible to other commands while it runs (for `govgate serve`)."""
     prepare_environment(settings)
     configured = os.environ.get("PREFECT_API_URL")
     if configured:
@@ -96,6 +131,33 @@ def prefect_server(settings, timeout: float = 90.0) -> Iterator[str]:
             raise ConfigError(f"the Prefect server at PREFECT_API_URL={configured} does not answer {configured}/health")
         yield configured
         return
+    running = None if announce else running_prefect(settings)
+    if running:
+        api_url, origin = running
+        _origins[api_url] = origin
+        if echo:
+            echo(f"using the Prefect server of `{origin}` at {ui_url(api_url)}")
+        os.environ["PREFECT_API_URL"] = api_url
+        try:
+            yield api_url
+        finally:
+            os.environ.pop("PREFECT_API_URL", None)
+        return
+    with _local_server(settings, timeout) as api_url:
+        _origins[api_url] = "govgate serve" if announce else "temporary"
+        if announce:
+            served_file(settings).parent.mkdir(parents=True, exist_ok=True)
+            served_file(settings).write_text(json.dumps({"api_url": api_url, "pid": os.getpid()}))
+        try:
+            yield api_url
+        finally:
+            if announce:
+                served_file(settings).unlink(missing_ok=True)
+
+
+@contextmanager
+def _local_server(settings, timeout: float) -> Iterator[str]:
+    """A real local Prefect server (SQLite under <home>/prefect) for the duration of the block."""
     home = settings.home_dir
     (home / "logs").mkdir(parents=True, exist_ok=True)
     port = settings.prefect_server_port or free_port()
@@ -152,4 +214,4 @@ def ui_url(api_url: str) -> str:
     return api_url[: -len("/api")] if api_url.endswith("/api") else api_url
 
 
-__all__ = ["free_port", "healthy", "prefect_server", "prepare_environment", "ui_url"]
+__all__ = ["free_port", "healthy", "origin_of", "prefect_server", "prepare_environment", "running_prefect", "ui_url"]

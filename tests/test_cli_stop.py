@@ -80,3 +80,31 @@ def test_a_signal_stops_a_run_and_its_local_prefect_server_within_seconds(tmp_pa
     assert proc.returncode in (130, 128 + sig, 1), rest[-2000:]
     assert "Traceback" not in rest, rest[-3000:]
     assert not _answers(f"{ui}/api/health"), "the local Prefect server outlived the command"
+
+
+def test_commands_use_the_server_govgate_serve_keeps_running_and_say_so(tmp_path):
+    """While `govgate serve` runs, a command under the same home uses its Prefect server (its links stay
+    valid); when serve stops, its server goes with it and the announcement is removed."""
+    import json
+
+    env = _env(tmp_path / "home")
+    served = tmp_path / "home" / "prefect" / "served.json"
+    serve = subprocess.Popen(
+        [*GOVGATE, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 240
+        while not served.is_file() and time.monotonic() < deadline and serve.poll() is None:
+            time.sleep(1)
+        assert served.is_file(), "govgate serve did not announce its server"
+        api_url = json.loads(served.read_text())["api_url"]
+        done = subprocess.run([*GOVGATE, "selftest"], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        ui = api_url.removesuffix("/api")
+        assert f"using the Prefect server of `govgate serve` at {ui}" in done.stdout
+        assert f"Prefect:        {ui}/runs" in done.stdout
+        assert _answers(f"{api_url}/health"), "the selftest stopped the server it borrowed"
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(timeout=30)
+    assert not served.exists() and not _answers(f"{api_url}/health")
