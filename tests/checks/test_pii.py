@@ -22,8 +22,8 @@ from govgate.checks.pii import (
     redact_text,
     resolve_overlaps,
     scan_pii_partition,
-    wilson_interval,
 )
+from govgate.checks.stats import wilson_interval
 from govgate.errors import InputError
 from govgate.record import Outcome, Severity
 from tests.conftest import SHARED
@@ -418,7 +418,8 @@ def test_phone_routing_and_url_blanking_change_no_finding(analyzer, shared_data)
     cell by cell."""
     import pandas as pd
 
-    from govgate.checks.pii import _min_phone_digits, resolve_overlaps
+    from govgate.checks.pii import resolve_overlaps
+    from govgate.checks.pii.routing import _min_phone_digits
 
     assert _min_phone_digits() == 4  # libphonenumber's metadata: a few regions have 4-digit numbers
     reviews = pd.read_csv(
@@ -431,7 +432,8 @@ def test_phone_routing_and_url_blanking_change_no_finding(analyzer, shared_data)
     assert sum("PHONE_NUMBER" in {e for e, _, _ in found} for found in one_by_one[: len(PHONE_EDGES)]) >= 5
     urls = one_by_one[len(PHONE_EDGES) : len(PHONE_EDGES) + len(URL_EDGES)]
     assert sum("URL" in {e for e, _, _ in found} for found in urls) >= 6
-    from govgate.checks.pii import _routing, candidate_tokens_only
+    from govgate.checks.pii import candidate_tokens_only
+    from govgate.checks.pii.routing import recognizer_routing
 
     # weak licence patterns only pass the threshold with context words (a column named "driver license")
     licences = [*URL_EDGES[-2:], "lic a1b2c here"]
@@ -439,7 +441,7 @@ def test_phone_routing_and_url_blanking_change_no_finding(analyzer, shared_data)
     by_cell = [key(resolve_overlaps(analyzer.analyze(c, language="en", context=ctx))) for c in licences]
     assert [key(x) for x in analyze_cells(analyzer, licences, context=ctx)] == by_cell
     assert sum(e == "US_DRIVER_LICENSE" for found in by_cell for e, _, _ in found) >= 8
-    assert _routing(analyzer).token_local == {"URL", "US_DRIVER_LICENSE"}
+    assert recognizer_routing(analyzer).token_local == {"URL", "US_DRIVER_LICENSE"}
     assert candidate_tokens_only("go to x.com now", "URL") == "      x.com    "
     assert candidate_tokens_only("licence A1234567 ok", "US_DRIVER_LICENSE") == "        A1234567   "
     assert candidate_tokens_only("a\tb.co\n\u3000c", "URL") == "  b.co   "  # every whitespace becomes a space
@@ -572,9 +574,9 @@ def test_every_pattern_match_holds_its_hint(analyzer, plain):
     Vietnamese values that lost a leading zero in a named column."""
     import regex
 
-    from govgate.checks.pii import _cells_with_hints, _routing
+    from govgate.checks.pii.routing import cells_with_hints, recognizer_routing
 
-    routing = _routing(analyzer)
+    routing = recognizer_routing(analyzer)
     assert routing.hinted == {
         "EMAIL_ADDRESS",
         "URL",
@@ -599,7 +601,7 @@ def test_every_pattern_match_holds_its_hint(analyzer, plain):
         "VN_TAX_CODE",
     }
     cells = [*POSITIVES, *fuzz_cells(4000, seed=11)]
-    hits = _cells_with_hints(cells, routing)
+    hits = cells_with_hints(cells, routing)
     matched: dict[str, int] = {}
     for r in analyzer.registry.get_recognizers(language="en", all_fields=True):
         for p in getattr(r, "patterns", []):
@@ -627,12 +629,12 @@ def test_every_pattern_match_holds_its_hint(analyzer, plain):
 def test_hint_windows_in_a_batch_equal_cell_by_cell(analyzer):
     """Windows around digits are merged across a whole batch of cells; what a cell is routed to must not
     depend on its neighbours."""
-    from govgate.checks.pii import _cells_with_hints, _routing
+    from govgate.checks.pii.routing import cells_with_hints, recognizer_routing
 
-    routing = _routing(analyzer)
+    routing = recognizer_routing(analyzer)
     cells = fuzz_cells(1500, seed=5) + ["9" * 30 + " x" * 20 + " ab12", "12" + " " * 30 + "34", "1" + "a" * 25]
-    batch = _cells_with_hints(cells, routing)
-    alone = [_cells_with_hints([c], routing) for c in cells]
+    batch = cells_with_hints(cells, routing)
+    alone = [cells_with_hints([c], routing) for c in cells]
     for entity in routing.hinted:
         assert batch[entity] == {i for i, hits in enumerate(alone) if 0 in hits[entity]}, entity
     assert 2 not in alone[-2]["PHONE_NUMBER"] and 0 in alone[-1]["CRYPTO"]
@@ -655,7 +657,8 @@ def test_customised_recognizers_see_every_cell(analyzer):
     from presidio_analyzer import AnalyzerEngine, Pattern, PatternRecognizer
     from presidio_analyzer.predefined_recognizers import CreditCardRecognizer
 
-    from govgate.checks.pii import SCORE_THRESHOLD, _routing
+    from govgate.checks.pii import SCORE_THRESHOLD
+    from govgate.checks.pii.routing import recognizer_routing
 
     custom = AnalyzerEngine(
         nlp_engine=analyzer.nlp_engine, supported_languages=["en"], default_score_threshold=SCORE_THRESHOLD
@@ -667,7 +670,7 @@ def test_customised_recognizers_see_every_cell(analyzer):
     )
     custom.registry.remove_recognizer("CreditCardRecognizer")
     custom.registry.add_recognizer(CreditCardRecognizer(patterns=[Pattern("card", r"(?<=card )\d{4}\b", 0.9)]))
-    routing = _routing(custom)
+    routing = recognizer_routing(custom)
     assert "US_BANK_NUMBER" not in routing.hinted and "CREDIT_CARD" not in routing.hinted
     assert "US_PASSPORT" in routing.hinted
     cells = ["acct-1234 paid", "card 0000", "x 12345678", "nothing"]
