@@ -1,4 +1,5 @@
-"""Robustness and explainability evidence of the model-review gate.
+"""Robustness evidence of the model-review gate (explainability is :mod:`govgate.checks.explainability`,
+re-exported here).
 
 Plain functions (no Prefect import; the flow wraps them in tasks) whose reports are picklable
 dataclasses with a JSON-able ``to_dict()``.
@@ -16,9 +17,7 @@ anything else is taken as the decisions themselves. The rule used is recorded in
   decisions, overall and per level of each sensitive feature, with Wilson intervals; then a
   missing-value probe (one column at a time set to missing on a sample). A model that raises on the
   missing values is recorded, not propagated.
-- :func:`permutation_importance_report`: ``sklearn.inspection.permutation_importance`` on a minimal
-  estimator that wraps the predict callable.
-- :func:`robustness_checks` / :func:`explainability_checks`: the gate's checks and findings.
+- :func:`robustness_checks`: the gate's checks and findings.
 
 Intervals: a row's flip share over the repeats is averaged; the Wilson interval uses the number of rows
 (not rows x repeats) as n, which is conservative because repeats of one row are correlated.
@@ -35,15 +34,33 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+# explainability lived here; its names stay importable from this module
+from govgate.checks.explainability import (  # noqa: F401
+    ASSOCIATION_ROWS,
+    PROXY_THRESHOLD,
+    FeatureImportance,
+    ImportanceReport,
+    association,
+    explainability_checks,
+    permutation_importance_report,
+)
+from govgate.checks.model_calls import (
+    Predict,
+    as_predict,
+    changed_decisions,
+    error_text,
+    is_numeric,
+    jsonable,
+    sample_positions,
+    to_array,
+)
 from govgate.checks.stats import wilson_interval
 from govgate.record import Check, Finding, Metric, Outcome, Severity, Threshold
 
-PROXY_THRESHOLD = 0.5  # |r|, correlation ratio or Cramér's V at or above this makes a feature a proxy
 MAX_GROUP_LEVELS = 20  # a numeric sensitive feature with more distinct values is cut into quantile bins
-ASSOCIATION_ROWS = 20_000  # rows sampled to compute associations
-MISSING = "<missing>"
 
-Predict = Callable[[pd.DataFrame], Any]
+
+MISSING = "<missing>"
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -98,71 +115,7 @@ class RobustnessReport:
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
-
-
-@dataclass
-class FeatureImportance:
-    feature: str
-    rank: int  # 1 = most important
-    mean: float
-    std: float
-
-
-@dataclass
-class ImportanceReport:
-    scoring: str
-    baseline_score: float
-    n_total: int
-    n_rows: int
-    n_repeats: int
-    seed: int
-    decision_rule: str
-    method: str
-    features: list[FeatureImportance]  # ordered by rank
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
-
-    def rank_of(self, feature: str) -> int | None:
-        return next((f.rank for f in self.features if f.feature == feature), None)
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-# --------------------------------------------------------------------------------------------------------
-# predictions and decisions
-
-
-def as_predict(model: Any) -> Predict:
-    """``model.predict`` for a model object, the callable itself otherwise."""
-    if hasattr(model, "predict") and callable(model.predict):
-        return model.predict
-    if callable(model):
-        return model
-    raise TypeError(f"expected a model with predict(DataFrame) or a callable, got {type(model).__name__}")
-
-
-def _to_array(pred: Any) -> np.ndarray:
-    if isinstance(pred, pd.DataFrame):
-        pred = pred.iloc[:, 0] if pred.shape[1] == 1 else pred.to_numpy()
-    if isinstance(pred, pd.Series):
-        pred = pred.to_numpy()
-    arr = np.asarray(pred)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    return arr
+        return jsonable(asdict(self))
 
 
 class _Decider:
@@ -177,8 +130,8 @@ class _Decider:
 
     def __call__(self, pred: Any) -> np.ndarray:
         if self.decide is not None:
-            return _to_array(self.decide(pred))
-        arr = _to_array(pred)
+            return to_array(self.decide(pred))
+        arr = to_array(pred)
         if self.mode is None:
             if arr.ndim == 2:
                 self.mode, self.rule = "argmax", "argmax of the predicted score columns (default)"
@@ -198,35 +151,13 @@ class _Decider:
         return arr
 
 
-def _flipped(base: np.ndarray, new: np.ndarray) -> np.ndarray:
-    flipped = np.asarray(base != new, dtype=bool)
-    both_nan = pd.isna(base) & pd.isna(new)  # NaN != NaN is not a flip
-    return flipped & ~np.asarray(both_nan, dtype=bool)
-
-
-def _error_text(exc: BaseException, limit: int = 300) -> str:
-    text = " ".join(str(exc).split())
-    text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _sample_positions(n: int, max_rows: int, seed: int) -> np.ndarray:
-    if n <= max_rows:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, size=max_rows, replace=False))
-
-
-def _is_numeric(s: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
-
-
 # --------------------------------------------------------------------------------------------------------
 # perturbation stability
 
 
 def _levels(s: pd.Series) -> pd.Series:
     """Group labels (strings) of a sensitive feature; many-valued numeric features are cut into quintiles."""
-    if _is_numeric(s) and s.nunique(dropna=True) > MAX_GROUP_LEVELS:
+    if is_numeric(s) and s.nunique(dropna=True) > MAX_GROUP_LEVELS:
         s = pd.qcut(s, 5, duplicates="drop")
     labels = s.astype(object).map(lambda v: MISSING if pd.isna(v) else str(v))
     return labels.astype(object)
@@ -281,7 +212,7 @@ def perturbation_stability(
     if n_repeats < 1:
         raise ValueError("n_repeats must be at least 1")
     rng = np.random.default_rng(seed)
-    pos = _sample_positions(len(X), max_rows, seed)
+    pos = sample_positions(len(X), max_rows, seed)
     Xs = X.iloc[pos].reset_index(drop=True)
     sens = sensitive.iloc[pos].reset_index(drop=True) if sensitive is not None else None
     decider = _Decider(decide)
@@ -296,7 +227,7 @@ def perturbation_stability(
         s = Xs[col]
         if col in protected:
             skipped[col] = "sensitive" if sens is not None and col in sens.columns else "excluded"
-        elif not _is_numeric(s):
+        elif not is_numeric(s):
             skipped[col] = "not numeric"
         else:
             std = float(pd.to_numeric(s, errors="coerce").std(ddof=0)) if n else 0.0
@@ -321,9 +252,9 @@ def perturbation_stability(
                     noisy = noisy.round()
                 Xp[col] = noisy.astype(s.dtype)
             try:
-                flipped = _flipped(base, decider(predict(Xp)))
+                flipped = changed_decisions(base, decider(predict(Xp)))
             except Exception as exc:  # noqa: BLE001 - a model failing on perturbed data is evidence
-                error = f"the model failed on perturbed data: {_error_text(exc)}"
+                error = f"the model failed on perturbed data: {error_text(exc)}"
                 per_row[:] = 0
                 any_flip[:] = False
                 break
@@ -391,9 +322,9 @@ def _missing_probe(predict, decider, Xs, base, exclude, rows, confidence) -> lis
         Xc = Xm.copy()
         Xc[col] = _all_missing(Xm[col])
         try:
-            flipped = _flipped(base_m, decider(predict(Xc)))
+            flipped = changed_decisions(base_m, decider(predict(Xc)))
         except Exception as exc:  # noqa: BLE001 - the failure is the finding
-            probes.append(MissingProbe(str(col), m, 0, None, None, None, _error_text(exc)))
+            probes.append(MissingProbe(str(col), m, 0, None, None, None, error_text(exc)))
             continue
         k = int(flipped.sum())
         lo, hi = wilson_interval(k, m, confidence)
@@ -673,335 +604,6 @@ def robustness_checks(
                     for p in report.missing
                 ],
             },
-        )
-    )
-    return checks, findings
-
-
-# --------------------------------------------------------------------------------------------------------
-# permutation importance
-
-
-def _score_needs_proba(scoring: str) -> bool:
-    return scoring in {"roc_auc", "average_precision", "neg_log_loss", "neg_brier_score"} or scoring.startswith(
-        "roc_auc"
-    )
-
-
-def _make_estimator(predict: Predict, decider: _Decider):
-    from sklearn.base import BaseEstimator, ClassifierMixin
-
-    class CallableClassifier(ClassifierMixin, BaseEstimator):
-        """A fitted-by-construction estimator around a predict callable, for sklearn's scorers."""
-
-        def __init__(self, predict_fn=None, decider=None):
-            self.predict_fn = predict_fn
-            self.decider = decider
-
-        def fit(self, X, y):
-            self.classes_ = np.unique(np.asarray(y))
-            return self
-
-        def predict(self, X):
-            return self.decider(self.predict_fn(X))
-
-        def predict_proba(self, X):
-            raw = _to_array(self.predict_fn(X))
-            if raw.ndim == 2:
-                return raw
-            if raw.dtype.kind == "f":
-                return np.column_stack([1 - raw, raw])
-            raise ValueError("scoring needs scores but the model returns labels; use a label metric such as accuracy")
-
-    return CallableClassifier(predict, decider)
-
-
-def permutation_importance_report(
-    predict: Predict | Any,
-    X: pd.DataFrame,
-    y: Any,
-    *,
-    scoring: str = "accuracy",
-    n_repeats: int = 5,
-    seed: int = 0,
-    decide: Callable[[Any], Any] | None = None,
-    max_rows: int = 5000,
-) -> ImportanceReport:
-    """Model-agnostic permutation importance (``sklearn.inspection.permutation_importance``) of every
-    column of ``X`` on at most ``max_rows`` rows; ``y`` is aligned with ``X`` by position. Label metrics
-    (accuracy, f1, ...) score ``decide(predict(X))``; score metrics (roc_auc, ...) the raw predictions."""
-    from sklearn.inspection import permutation_importance
-    from sklearn.metrics import get_scorer
-
-    started = time.perf_counter()
-    predict = as_predict(predict)
-    y = np.asarray(y.to_numpy() if isinstance(y, pd.Series | pd.DataFrame) else y)
-    if len(y) != len(X):
-        raise ValueError(f"y has {len(y)} values, X has {len(X)} rows")
-    pos = _sample_positions(len(X), max_rows, seed)
-    Xs = X.iloc[pos].reset_index(drop=True)
-    ys = y[pos]
-    decider = _Decider(decide)
-    decider(predict(Xs.head(min(len(Xs), 1000))))  # fixes the default decision rule
-    estimator = _make_estimator(predict, decider).fit(Xs, ys)
-    scorer = get_scorer(scoring)
-    baseline = float(scorer(estimator, Xs, ys))
-    result = permutation_importance(estimator, Xs, ys, scoring=scoring, n_repeats=n_repeats, random_state=seed)
-    order = sorted(range(Xs.shape[1]), key=lambda i: (-result.importances_mean[i], str(Xs.columns[i])))
-    features = [
-        FeatureImportance(str(Xs.columns[i]), rank, float(result.importances_mean[i]), float(result.importances_std[i]))
-        for rank, i in enumerate(order, 1)
-    ]
-    return ImportanceReport(
-        scoring=scoring,
-        baseline_score=baseline,
-        n_total=len(X),
-        n_rows=len(Xs),
-        n_repeats=n_repeats,
-        seed=seed,
-        decision_rule=decider.rule if not _score_needs_proba(scoring) else "raw scores",
-        method="sklearn.inspection.permutation_importance",
-        features=features,
-        seconds=round(time.perf_counter() - started, 3),
-    )
-
-
-# --------------------------------------------------------------------------------------------------------
-# associations (proxy detection)
-
-
-def _is_categorical_sensitive(s: pd.Series) -> bool:
-    if not _is_numeric(s):
-        return True
-    return pd.api.types.is_integer_dtype(s.dtype) and s.nunique(dropna=True) <= 10
-
-
-def _correlation_ratio(values: np.ndarray, groups: np.ndarray) -> float:
-    """eta: sqrt(between-group / total sum of squares); equals |point-biserial r| for two groups."""
-    total = float(((values - values.mean()) ** 2).sum())
-    if total == 0:
-        return 0.0
-    frame = pd.DataFrame({"v": values, "g": groups})
-    stats = frame.groupby("g", sort=False)["v"].agg(["mean", "count"])
-    between = float((stats["count"] * (stats["mean"] - values.mean()) ** 2).sum())
-    return math.sqrt(max(0.0, min(1.0, between / total)))
-
-
-def _cramers_v(a: np.ndarray, b: np.ndarray) -> float:
-    """Bias-corrected Cramér's V (Bergsma 2013)."""
-    table = pd.crosstab(a, b).to_numpy(dtype=float)
-    n = table.sum()
-    r, k = table.shape
-    if n == 0 or r < 2 or k < 2:
-        return 0.0
-    expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / n
-    chi2 = float(((table - expected) ** 2 / expected).sum())
-    phi2 = max(0.0, chi2 / n - (k - 1) * (r - 1) / (n - 1))
-    rc = r - (r - 1) ** 2 / (n - 1)
-    kc = k - (k - 1) ** 2 / (n - 1)
-    denom = min(kc - 1, rc - 1)
-    return math.sqrt(phi2 / denom) if denom > 0 else 0.0
-
-
-def association(feature: pd.Series, sensitive: pd.Series) -> tuple[float, str]:
-    """Strength of association in [0, 1] and the measure used: |Pearson r| (numeric-numeric),
-    |point-biserial r| / correlation ratio (numeric vs categorical), Cramér's V (categorical-categorical)."""
-    both = pd.DataFrame({"f": feature.to_numpy(), "s": sensitive.to_numpy()}).dropna()
-    if len(both) < 3:
-        return 0.0, "n/a"
-    f, s = both["f"], both["s"]
-    f_cat = not _is_numeric(feature)
-    s_cat = _is_categorical_sensitive(sensitive)
-    if not f_cat and not s_cat:
-        fv, sv = f.to_numpy(float), s.to_numpy(float)
-        if fv.std() == 0 or sv.std() == 0:
-            return 0.0, "pearson"
-        return abs(float(np.corrcoef(fv, sv)[0, 1])), "pearson"
-    if not f_cat:
-        name = "point_biserial" if s.nunique() == 2 else "correlation_ratio"
-        return _correlation_ratio(f.to_numpy(float), s.astype(str).to_numpy()), name
-    if not s_cat:
-        return _correlation_ratio(s.to_numpy(float), f.astype(str).to_numpy()), "correlation_ratio"
-    return _cramers_v(f.astype(str).to_numpy(), s.astype(str).to_numpy()), "cramers_v"
-
-
-# --------------------------------------------------------------------------------------------------------
-# explainability checks
-
-
-def explainability_checks(
-    importance: ImportanceReport,
-    *,
-    sensitive: list[str],
-    X: pd.DataFrame,
-    top_k: int,
-    proxy_threshold: float = PROXY_THRESHOLD,
-    seed: int = 0,
-) -> tuple[list[Check], list[Finding]]:
-    """Checks ``explainability.permutation_importance`` (the ranking) and
-    ``explainability.sensitive_proxies``: warns when a sensitive feature, or a feature whose association
-    with a sensitive column is >= ``proxy_threshold``, ranks within ``top_k`` with positive importance.
-
-    ``X`` holds the model's features and the sensitive columns (e.g. ``features.join(sensitive_frame)``);
-    associations are computed on up to 20,000 of its rows."""
-    checks: list[Check] = []
-    findings: list[Finding] = []
-    ranking = [
-        {"feature": f.feature, "rank": f.rank, "mean": round(f.mean, 6), "std": round(f.std, 6)}
-        for f in importance.features
-    ]
-    metrics = []
-    for f in importance.features:
-        metrics += [
-            Metric(name=f"importance.{f.feature}", value=round(f.mean, 6), n=importance.n_rows),
-            Metric(name=f"importance_std.{f.feature}", value=round(f.std, 6), n=importance.n_rows),
-        ]
-    top = ", ".join(f"{f.feature} {f.mean:.3f}±{f.std:.3f}" for f in importance.features[:5])
-    checks.append(
-        Check(
-            id="explainability.permutation_importance",
-            title="Permutation importance of the model's features",
-            category="explainability",
-            outcome=Outcome.PASS,
-            message=f"drop in {importance.scoring} when a feature is shuffled ({importance.n_repeats} repeats, "
-            f"{importance.n_rows} rows, baseline {importance.baseline_score:.3f}): {top}",
-            metrics=metrics,
-            evidence_kind="explainability",
-            details={
-                "scoring": importance.scoring,
-                "baseline_score": importance.baseline_score,
-                "n_rows": importance.n_rows,
-                "n_total": importance.n_total,
-                "n_repeats": importance.n_repeats,
-                "seed": importance.seed,
-                "method": importance.method,
-                "decision_rule": importance.decision_rule,
-                "ranking": ranking,
-            },
-        )
-    )
-
-    cid = "explainability.sensitive_proxies"
-    title = "No sensitive attribute or close proxy of one drives the model"
-    threshold = Threshold(metric="max_top_k_association", op="<", value=proxy_threshold)
-    available = [s for s in sensitive if s in X.columns]
-    unavailable = [s for s in sensitive if s not in X.columns]
-    pos = _sample_positions(len(X), ASSOCIATION_ROWS, seed)
-    Xa = X.iloc[pos]
-    assoc_rows: list[dict[str, Any]] = []
-    flagged: list[dict[str, Any]] = []
-    top_max = 0.0
-    for f in importance.features:
-        used = f.mean > 0
-        in_top = f.rank <= top_k and used
-        if f.feature in sensitive:
-            row = {
-                "feature": f.feature,
-                "rank": f.rank,
-                "mean": round(f.mean, 6),
-                "sensitive": f.feature,
-                "association": 1.0,
-                "measure": "is_sensitive",
-            }
-            assoc_rows.append(row)
-            if in_top:
-                flagged.append(row)
-            continue
-        if f.feature not in X.columns:
-            continue
-        best = None
-        for s in available:
-            value, measure = association(Xa[f.feature], Xa[s])
-            row = {
-                "feature": f.feature,
-                "rank": f.rank,
-                "mean": round(f.mean, 6),
-                "sensitive": s,
-                "association": round(value, 4),
-                "measure": measure,
-            }
-            if best is None or value > best["association"]:
-                best = row
-        if best is None:
-            continue
-        assoc_rows.append(best)
-        if f.rank <= top_k:
-            top_max = max(top_max, best["association"])
-        if in_top and best["association"] >= proxy_threshold:
-            flagged.append(best)
-    details = {
-        "top_k": top_k,
-        "proxy_threshold": proxy_threshold,
-        "sensitive": list(sensitive),
-        "unavailable_sensitive": unavailable,
-        "rows": len(Xa),
-        "associations": assoc_rows,
-        "flagged": flagged,
-    }
-    metrics = [
-        Metric(name="max_top_k_association", value=round(top_max, 4), n=len(Xa)),
-        Metric(name="flagged_features", value=len(flagged)),
-    ]
-    if not sensitive:
-        outcome, message = Outcome.SKIPPED, "no sensitive features declared"
-    elif flagged:
-        outcome = Outcome.WARN
-        message = "; ".join(
-            f"{r['feature']} (rank {r['rank']}) is sensitive"
-            if r["measure"] == "is_sensitive"
-            else f"{r['feature']} (rank {r['rank']}) proxies {r['sensitive']} ({r['measure']} {r['association']:.2f})"
-            for r in flagged
-        )
-        message += f" - within the top {top_k} features"
-    elif not available and not any(f.feature in sensitive for f in importance.features):
-        outcome = Outcome.INCONCLUSIVE
-        message = f"sensitive columns {unavailable} are not in X; proxies could not be looked for"
-    else:
-        outcome = Outcome.PASS
-        message = (
-            f"no sensitive feature or proxy (association >= {proxy_threshold:g}) in the top {top_k}; "
-            f"max association in the top {top_k}: {top_max:.2f}"
-        )
-    if unavailable and outcome != Outcome.INCONCLUSIVE:
-        message += f" (not in X, not checked: {', '.join(unavailable)})"
-    for r in flagged:
-        if r["measure"] == "is_sensitive":
-            findings.append(
-                Finding(
-                    id=f"explainability.sensitive_feature.{r['feature']}",
-                    severity=Severity.MEDIUM,
-                    category="explainability",
-                    check_id=cid,
-                    location={"feature": r["feature"], "rank": str(r["rank"])},
-                    message=f"sensitive feature {r['feature']} ranks {r['rank']} of {len(importance.features)} by permutation importance",
-                    remediation="justify the use of this attribute (lawful basis, necessity) or remove it and re-assess fairness",
-                )
-            )
-        else:
-            findings.append(
-                Finding(
-                    id=f"explainability.sensitive_proxy.{r['feature']}",
-                    severity=Severity.MEDIUM,
-                    category="explainability",
-                    check_id=cid,
-                    location={"feature": r["feature"], "rank": str(r["rank"]), "sensitive": r["sensitive"]},
-                    message=f"feature {r['feature']} ranks {r['rank']} by permutation importance and is a close proxy of "
-                    f"sensitive attribute {r['sensitive']} ({r['measure']} {r['association']:.2f})",
-                    remediation="check whether the feature is needed; if kept, document why and confirm with the fairness "
-                    "metrics that it does not carry the sensitive attribute into decisions",
-                )
-            )
-    checks.append(
-        Check(
-            id=cid,
-            title=title,
-            category="explainability",
-            outcome=outcome,
-            message=message,
-            metrics=metrics,
-            threshold=threshold,
-            evidence_kind="explainability",
-            details=details,
         )
     )
     return checks, findings
