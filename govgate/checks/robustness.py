@@ -54,6 +54,7 @@ from govgate.checks.model_calls import (
     sample_positions,
     to_array,
 )
+from govgate.checks.outcomes import advisory, worst
 from govgate.checks.stats import wilson_interval
 from govgate.record import Check, Finding, Metric, Outcome, Severity, Threshold
 
@@ -202,86 +203,29 @@ def perturbation_stability(
     sample) and ``missing_rows`` of them are used for the missing-value probe. A failure of the baseline
     prediction propagates (the model cannot score this data at all); a failure on perturbed data is
     recorded in ``error``, one on missing values in ``missing[].error``.
+
+    Long because its ten settings and the report's twenty fields are spelled out one per line; the work is
+    done by the helpers below it.
     """
     started = time.perf_counter()
     predict = as_predict(predict)
-    if isinstance(sensitive, pd.Series):
-        sensitive = sensitive.to_frame()
-    if sensitive is not None and len(sensitive) != len(X):
-        raise ValueError(f"sensitive has {len(sensitive)} rows, X has {len(X)}; they must be aligned by position")
     if n_repeats < 1:
         raise ValueError("n_repeats must be at least 1")
     rng = np.random.default_rng(seed)
-    pos = sample_positions(len(X), max_rows, seed)
-    Xs = X.iloc[pos].reset_index(drop=True)
-    sens = sensitive.iloc[pos].reset_index(drop=True) if sensitive is not None else None
+    Xs, sens = _sampled_rows(X, sensitive, max_rows, seed)
     decider = _Decider(decide)
     base = decider(predict(Xs))
     n = len(Xs)
 
-    protected = set(exclude) | set(sens.columns if sens is not None else ())
-    perturbed: list[str] = []
-    skipped: dict[str, str] = {}
-    scales: dict[str, float] = {}
-    for col in Xs.columns:
-        s = Xs[col]
-        if col in protected:
-            skipped[col] = "sensitive" if sens is not None and col in sens.columns else "excluded"
-        elif not is_numeric(s):
-            skipped[col] = "not numeric"
-        else:
-            std = float(pd.to_numeric(s, errors="coerce").std(ddof=0)) if n else 0.0
-            if not math.isfinite(std) or std == 0:
-                skipped[col] = "constant"
-            elif pd.api.types.is_integer_dtype(s.dtype) and numeric_noise * std < 1:
-                skipped[col] = "integer, noise below one unit"
-            else:
-                perturbed.append(col)
-                scales[col] = numeric_noise * std
-
-    per_row = np.zeros(n, dtype=float)  # flips per row over the repeats
-    any_flip = np.zeros(n, dtype=bool)
-    error = None
-    if perturbed and n:
-        for _ in range(n_repeats):
-            Xp = Xs.copy()
-            for col in perturbed:
-                s = Xs[col]
-                noisy = s.astype("float64") + rng.normal(0.0, scales[col], size=n)
-                if pd.api.types.is_integer_dtype(s.dtype):
-                    noisy = noisy.round()
-                Xp[col] = noisy.astype(s.dtype)
-            try:
-                flipped = changed_decisions(base, decider(predict(Xp)))
-            except Exception as exc:  # noqa: BLE001 - a model failing on perturbed data is evidence
-                error = f"the model failed on perturbed data: {error_text(exc)}"
-                per_row[:] = 0
-                any_flip[:] = False
-                break
-            per_row += flipped
-            any_flip |= flipped
+    perturbed, skipped, scales = _perturbable_columns(Xs, set(exclude), sens, numeric_noise)
+    per_row, any_flip, error = _noise_flips(predict, decider, Xs, base, scales, n_repeats, rng)
     evaluations = n * n_repeats if perturbed and not error else 0
     flips = int(per_row.sum())
     rate = flips / evaluations if evaluations else 0.0
     lo, hi = wilson_interval(rate * n, n, confidence) if evaluations else (0.0, 1.0)
-
     groups: dict[str, list[GroupFlip]] = {}
     if sens is not None and evaluations:
-        share = per_row / n_repeats
-        for feature in sens.columns:
-            labels = _levels(sens[feature])
-            frame = pd.DataFrame({"level": labels.to_numpy(), "share": share, "flips": per_row})
-            rows = []
-            for level, g in frame.groupby("level", sort=True):
-                gn = len(g)
-                g_rate = float(g["share"].mean())
-                g_lo, g_hi = wilson_interval(g_rate * gn, gn, confidence)
-                rows.append(
-                    GroupFlip(
-                        str(feature), str(level), gn, int(g["flips"].sum()), g_rate, g_lo, g_hi, gn < min_group_size
-                    )
-                )
-            groups[str(feature)] = rows
+        groups = _group_flips(sens, per_row, n_repeats, confidence, min_group_size)
 
     probes = _missing_probe(predict, decider, Xs, base, exclude, missing_rows, confidence)
     return RobustnessReport(
@@ -307,6 +251,96 @@ def perturbation_stability(
         error=error,
         seconds=round(time.perf_counter() - started, 3),
     )
+
+
+def _sampled_rows(
+    X: pd.DataFrame, sensitive: pd.DataFrame | pd.Series | None, max_rows: int, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """At most ``max_rows`` rows of ``X`` (seeded), and the same rows of ``sensitive`` (aligned by position)."""
+    if isinstance(sensitive, pd.Series):
+        sensitive = sensitive.to_frame()
+    if sensitive is not None and len(sensitive) != len(X):
+        raise ValueError(f"sensitive has {len(sensitive)} rows, X has {len(X)}; they must be aligned by position")
+    pos = sample_positions(len(X), max_rows, seed)
+    sens = sensitive.iloc[pos].reset_index(drop=True) if sensitive is not None else None
+    return X.iloc[pos].reset_index(drop=True), sens
+
+
+def _perturbable_columns(
+    Xs: pd.DataFrame, exclude: set, sens: pd.DataFrame | None, numeric_noise: float
+) -> tuple[list[str], dict[str, str], dict[str, float]]:
+    """The columns that get noise, the others with why not, and each noisy column's noise scale."""
+    protected = exclude | set(sens.columns if sens is not None else ())
+    perturbed: list[str] = []
+    skipped: dict[str, str] = {}
+    scales: dict[str, float] = {}
+    for col in Xs.columns:
+        s = Xs[col]
+        if col in protected:
+            skipped[col] = "sensitive" if sens is not None and col in sens.columns else "excluded"
+        elif not is_numeric(s):
+            skipped[col] = "not numeric"
+        else:
+            std = float(pd.to_numeric(s, errors="coerce").std(ddof=0)) if len(Xs) else 0.0
+            if not math.isfinite(std) or std == 0:
+                skipped[col] = "constant"
+            elif pd.api.types.is_integer_dtype(s.dtype) and numeric_noise * std < 1:
+                skipped[col] = "integer, noise below one unit"
+            else:
+                perturbed.append(col)
+                scales[col] = numeric_noise * std
+    return perturbed, skipped, scales
+
+
+def _noise_flips(
+    predict: Predict, decider, Xs: pd.DataFrame, base: np.ndarray, scales: dict[str, float], n_repeats: int, rng
+) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """Flips per row over ``n_repeats`` noisy copies of ``Xs``, whether each row flipped at least once, and
+    the error when the model failed on perturbed data (the counts are then zero)."""
+    n = len(Xs)
+    per_row = np.zeros(n, dtype=float)
+    any_flip = np.zeros(n, dtype=bool)
+    if not scales or not n:
+        return per_row, any_flip, None
+    for _ in range(n_repeats):
+        Xp = Xs.copy()
+        for col, scale in scales.items():
+            s = Xs[col]
+            noisy = s.astype("float64") + rng.normal(0.0, scale, size=n)
+            if pd.api.types.is_integer_dtype(s.dtype):
+                noisy = noisy.round()
+            Xp[col] = noisy.astype(s.dtype)
+        try:
+            flipped = changed_decisions(base, decider(predict(Xp)))
+        except Exception as exc:  # noqa: BLE001 - a model failing on perturbed data is evidence
+            return (
+                np.zeros(n, dtype=float),
+                np.zeros(n, dtype=bool),
+                f"the model failed on perturbed data: {error_text(exc)}",
+            )
+        per_row += flipped
+        any_flip |= flipped
+    return per_row, any_flip, None
+
+
+def _group_flips(
+    sens: pd.DataFrame, per_row: np.ndarray, n_repeats: int, confidence: float, min_group_size: int
+) -> dict[str, list[GroupFlip]]:
+    """Flip rates (with Wilson intervals over the group's rows) per level of each sensitive feature."""
+    share = per_row / n_repeats
+    groups: dict[str, list[GroupFlip]] = {}
+    for feature in sens.columns:
+        frame = pd.DataFrame({"level": _levels(sens[feature]).to_numpy(), "share": share, "flips": per_row})
+        rows = []
+        for level, g in frame.groupby("level", sort=True):
+            gn = len(g)
+            g_rate = float(g["share"].mean())
+            g_lo, g_hi = wilson_interval(g_rate * gn, gn, confidence)
+            rows.append(
+                GroupFlip(str(feature), str(level), gn, int(g["flips"].sum()), g_rate, g_lo, g_hi, gn < min_group_size)
+            )
+        groups[str(feature)] = rows
+    return groups
 
 
 def _missing_probe(predict, decider, Xs, base, exclude, rows, confidence) -> list[MissingProbe]:
@@ -340,6 +374,14 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f}%"
 
 
+def _ci(confidence: float, lo: float | None, hi: float | None) -> str:
+    return f"{int(round(confidence * 100))}% CI {_pct(lo)}-{_pct(hi)}"
+
+
+def _rate_metric(name: str, rate: float, lo: float, hi: float, confidence: float, n: int) -> Metric:
+    return Metric(name=name, value=round(rate, 6), lower=round(lo, 6), upper=round(hi, 6), confidence=confidence, n=n)
+
+
 def robustness_checks(
     report: RobustnessReport,
     rules: Any,
@@ -351,12 +393,7 @@ def robustness_checks(
     feature) and ``robustness.missing_values``. ``rules`` is a ``ModelReviewRules`` (``max_flip_rate``,
     ``min_group_size``). A column whose missing values flip more than ``max_missing_flip_rate`` of the
     decisions warns; one that makes the model raise warns (fails with ``fail_on_missing_crash``)."""
-    checks: list[Check] = []
-    findings: list[Finding] = []
     max_flip = float(rules.max_flip_rate)
-    min_n = int(rules.min_group_size)
-    conf = report.confidence
-    ci = lambda lo, hi: f"{int(round(conf * 100))}% CI {_pct(lo)}-{_pct(hi)}"  # noqa: E731
     common = {
         "n_rows": report.n_rows,
         "n_total": report.n_total,
@@ -365,24 +402,24 @@ def robustness_checks(
         "decision_rule": report.decision_rule,
         "seed": report.seed,
     }
+    built = [_perturbation_check(report, max_flip, common)]
+    for feature, groups in report.groups.items():
+        built.append(_group_stability_check(report, feature, groups, max_flip, int(rules.min_group_size), common))
+    built.append(_missing_values_check(report, max_missing_flip_rate, fail_on_missing_crash, common))
+    return [check for check, _ in built], [f for _, found in built for f in found]
 
-    # overall
+
+def _perturbation_check(report: RobustnessReport, max_flip: float, common: dict) -> tuple[Check, list[Finding]]:
+    """``robustness.perturbation``: the flip rate and its interval judged against ``max_flip``."""
     cid = "robustness.perturbation"
-    title = "Decisions are stable under small noise on numeric features"
     threshold = Threshold(metric="flip_rate", op="<=", value=max_flip)
-    details = {**common, "perturbed_columns": report.perturbed_columns, "skipped_columns": report.skipped_columns}
+    rate = _rate_metric("flip_rate", report.flip_rate, report.lower, report.upper, report.confidence, report.n_rows)
     metrics = [
-        Metric(
-            name="flip_rate",
-            value=round(report.flip_rate, 6),
-            lower=round(report.lower, 6),
-            upper=round(report.upper, 6),
-            confidence=conf,
-            n=report.n_rows,
-        ),
+        rate,
         Metric(name="rows_flipped_any", value=report.rows_flipped_any, n=report.n_rows),
         Metric(name="evaluations", value=report.evaluations),
     ]
+    findings: list[Finding] = []
     if report.error:
         outcome, message, metrics = Outcome.ERROR, report.error, []
     elif not report.n_rows:
@@ -390,154 +427,202 @@ def robustness_checks(
     elif not report.perturbed_columns:
         outcome, message = Outcome.SKIPPED, "no numeric non-sensitive feature to perturb"
     else:
-        over = report.flip_rate > max_flip
-        outcome = Outcome.FAIL if over else Outcome.PASS
+        outcome = threshold.judge_metric(rate)
         message = (
-            f"{_pct(report.flip_rate)} of decisions flipped ({ci(report.lower, report.upper)}; "
+            f"{_pct(report.flip_rate)} of decisions flipped ({_ci(report.confidence, report.lower, report.upper)}; "
             f"{report.rows_flipped_any} of {report.n_rows} rows flipped at least once) under Gaussian noise of "
             f"{report.numeric_noise:g} x std on {len(report.perturbed_columns)} numeric features, "
             f"{report.n_repeats} repeats; limit {_pct(max_flip)}"
         )
-        if over:
-            findings.append(
-                Finding(
-                    id="robustness.perturbation",
-                    severity=Severity.HIGH,
-                    category="robustness",
-                    check_id=cid,
-                    count=report.flips,
-                    message=f"{_pct(report.flip_rate)} of decisions flip under noise of {report.numeric_noise:g} x std "
-                    f"(limit {_pct(max_flip)})",
-                    remediation="decisions sit close to the threshold for many rows: regularise or calibrate the model, "
-                    "add a review band around the threshold, or justify a higher limit in the policy",
-                )
-            )
-    checks.append(
-        Check(
-            id=cid,
-            title=title,
-            category="robustness",
-            outcome=outcome,
-            message=message,
-            metrics=metrics,
-            threshold=threshold,
-            evidence_kind="robustness_eval",
-            details=details,
-        )
+        if outcome in (Outcome.FAIL, Outcome.WARN):
+            findings.append(_perturbation_finding(report, max_flip, outcome))
+    check = Check(
+        id=cid,
+        title="Decisions are stable under small noise on numeric features",
+        category="robustness",
+        outcome=outcome,
+        message=message,
+        metrics=metrics,
+        threshold=threshold,
+        evidence_kind="robustness_eval",
+        details={**common, "perturbed_columns": report.perturbed_columns, "skipped_columns": report.skipped_columns},
+    )
+    return check, findings
+
+
+def _perturbation_finding(report: RobustnessReport, max_flip: float, outcome: Outcome) -> Finding:
+    straddles = "" if outcome == Outcome.FAIL else " (its interval reaches over the limit)"
+    return Finding(
+        id="robustness.perturbation",
+        severity=Severity.HIGH if outcome == Outcome.FAIL else Severity.MEDIUM,
+        category="robustness",
+        check_id="robustness.perturbation",
+        count=report.flips,
+        message=f"{_pct(report.flip_rate)} of decisions flip under noise of {report.numeric_noise:g} x std "
+        f"(limit {_pct(max_flip)}){straddles}",
+        remediation="decisions sit close to the threshold for many rows: regularise or calibrate the model, "
+        "add a review band around the threshold, or justify a higher limit in the policy",
     )
 
-    # per sensitive feature
-    for feature, groups in report.groups.items():
-        cid = f"robustness.perturbation.{feature}"
-        large = [g for g in groups if g.n >= min_n]
-        small = [g for g in groups if g.n < min_n]
-        metrics = [
-            Metric(
-                name=f"flip_rate.{g.level}",
-                value=round(g.flip_rate, 6),
-                lower=round(g.lower, 6),
-                upper=round(g.upper, 6),
-                confidence=conf,
-                n=g.n,
-            )
-            for g in groups
-        ]
-        gap = (max(g.flip_rate for g in large) - min(g.flip_rate for g in large)) if len(large) >= 2 else None
-        if gap is not None:
-            metrics.append(Metric(name="flip_rate_gap", value=round(gap, 6), n=sum(g.n for g in large)))
-        above = [g for g in large if g.flip_rate > max_flip]
-        rows = [
-            {
-                "level": g.level,
-                "n": g.n,
-                "flips": g.flips,
-                "flip_rate": round(g.flip_rate, 6),
-                "lower": round(g.lower, 6),
-                "upper": round(g.upper, 6),
-                "status": "inconclusive" if g.n < min_n else ("above limit" if g.flip_rate > max_flip else "ok"),
-            }
-            for g in groups
-        ]
-        by_group = ", ".join(f"{g.level} {_pct(g.flip_rate)} (n={g.n})" for g in groups)
-        problems = []
-        if gap is not None and gap > max_flip:
-            problems.append(f"gap between groups {_pct(gap)} > {_pct(max_flip)}")
-        if above:
-            problems.append(f"{', '.join(g.level for g in above)} above {_pct(max_flip)}")
-        if small:
-            outcome = Outcome.INCONCLUSIVE
-            message = (
-                f"groups under {min_n} rows cannot be assessed: {', '.join(g.level for g in small)}; "
-                f"flip rates {by_group}" + (f"; {'; '.join(problems)}" if problems else "")
-            )
-        elif problems:
-            outcome, message = Outcome.WARN, f"flip rates {by_group}; {'; '.join(problems)}"
-        else:
-            outcome, message = Outcome.PASS, f"flip rates {by_group}"
-        if problems:
-            worst = max(large, key=lambda g: g.flip_rate)
-            findings.append(
-                Finding(
-                    id=f"robustness.perturbation.{feature}",
-                    severity=Severity.MEDIUM,
-                    category="robustness",
-                    check_id=cid,
-                    location={"feature": str(feature), "group": worst.level},
-                    message=f"decisions for {feature}={worst.level} are less stable than for other groups: {'; '.join(problems)}",
-                    remediation="check whether this group's scores cluster near the threshold (fewer or noisier "
-                    "examples in training) and whether its decisions need a review band",
-                )
-            )
-        checks.append(
-            Check(
-                id=cid,
-                title=f"Decision stability is similar across {feature} groups",
-                category="robustness",
-                outcome=outcome,
-                message=message,
-                metrics=metrics,
-                threshold=Threshold(metric="flip_rate_gap", op="<=", value=max_flip),
-                evidence_kind="robustness_eval",
-                details={
-                    **common,
-                    "feature": feature,
-                    "min_group_size": min_n,
-                    "groups": rows,
-                    "gap": None if gap is None else round(gap, 6),
-                },
-            )
-        )
 
-    # missing values
+def _group_stability_check(
+    report: RobustnessReport, feature: str, groups: list[GroupFlip], max_flip: float, min_n: int, common: dict
+) -> tuple[Check, list[Finding]]:
+    """``robustness.perturbation.<feature>``: the gap between the flip rates of the groups of ``feature``
+    judged against ``max_flip`` (advisory: a breach warns), and each group's own rate against the same
+    limit; inconclusive while a group is under ``min_n`` rows."""
+    cid = f"robustness.perturbation.{feature}"
+    conf = report.confidence
+    threshold = Threshold(metric="flip_rate_gap", op="<=", value=max_flip)
+    rate_limit = Threshold(metric="flip_rate", op="<=", value=max_flip)
+    large = [g for g in groups if g.n >= min_n]
+    small = [g for g in groups if g.n < min_n]
+    metrics = [_rate_metric(f"flip_rate.{g.level}", g.flip_rate, g.lower, g.upper, conf, g.n) for g in groups]
+    gap = (max(g.flip_rate for g in large) - min(g.flip_rate for g in large)) if len(large) >= 2 else None
+    if gap is not None:
+        metrics.append(Metric(name="flip_rate_gap", value=round(gap, 6), n=sum(g.n for g in large)))
+    gap_outcome = threshold.judge(None if gap is None else round(gap, 6))
+    above = [g for g in large if rate_limit.judge(g.flip_rate) == Outcome.FAIL]
+    problems = []
+    if gap_outcome == Outcome.FAIL:
+        problems.append(f"gap between groups {_pct(gap)} > {_pct(max_flip)}")
+    if above:
+        problems.append(f"{', '.join(g.level for g in above)} above {_pct(max_flip)}")
+    by_group = ", ".join(f"{g.level} {_pct(g.flip_rate)} (n={g.n})" for g in groups)
+    outcome = worst(
+        [
+            advisory(gap_outcome),
+            Outcome.WARN if above else Outcome.PASS,
+            Outcome.INCONCLUSIVE if small else Outcome.PASS,
+        ]
+    )
+    message = f"flip rates {by_group}" + (f"; {'; '.join(problems)}" if problems else "")
+    if small:
+        message = f"groups under {min_n} rows cannot be assessed: {', '.join(g.level for g in small)}; {message}"
+    findings = [_group_finding(feature, cid, large, problems)] if problems else []
+    rows = [_group_row(g, g.n < min_n, g in above) for g in groups]
+    check = Check(
+        id=cid,
+        title=f"Decision stability is similar across {feature} groups",
+        category="robustness",
+        outcome=outcome,
+        message=message,
+        metrics=metrics,
+        threshold=threshold,
+        evidence_kind="robustness_eval",
+        details={
+            **common,
+            "feature": feature,
+            "min_group_size": min_n,
+            "groups": rows,
+            "gap": None if gap is None else round(gap, 6),
+        },
+    )
+    return check, findings
+
+
+def _group_row(g: GroupFlip, small: bool, above: bool) -> dict[str, Any]:
+    return {
+        "level": g.level,
+        "n": g.n,
+        "flips": g.flips,
+        "flip_rate": round(g.flip_rate, 6),
+        "lower": round(g.lower, 6),
+        "upper": round(g.upper, 6),
+        "status": "inconclusive" if small else ("above limit" if above else "ok"),
+    }
+
+
+def _group_finding(feature: str, cid: str, large: list[GroupFlip], problems: list[str]) -> Finding:
+    worst_group = max(large, key=lambda g: g.flip_rate)
+    return Finding(
+        id=cid,
+        severity=Severity.MEDIUM,
+        category="robustness",
+        check_id=cid,
+        location={"feature": str(feature), "group": worst_group.level},
+        message=f"decisions for {feature}={worst_group.level} are less stable than for other groups: "
+        f"{'; '.join(problems)}",
+        remediation="check whether this group's scores cluster near the threshold (fewer or noisier "
+        "examples in training) and whether its decisions need a review band",
+    )
+
+
+def _missing_values_check(
+    report: RobustnessReport, limit: float, fail_on_crash: bool, common: dict
+) -> tuple[Check, list[Finding]]:
+    """``robustness.missing_values``: each column's flip rate (with its interval) judged against ``limit``
+    (advisory: a breach warns); a model that raises on missing values warns, or fails with ``fail_on_crash``."""
     cid = "robustness.missing_values"
+    threshold = Threshold(metric="flip_rate", op="<=", value=limit)
+    conf = report.confidence
     crashed = [p for p in report.missing if p.error]
-    flippy = [p for p in report.missing if p.flip_rate is not None and p.flip_rate > max_missing_flip_rate]
-    metrics = []
-    for p in report.missing:
-        if p.error:
-            metrics.append(Metric(name=f"fails.{p.column}", value=1, n=p.n))
-        else:
-            metrics.append(
-                Metric(
-                    name=f"flip_rate.{p.column}",
-                    value=round(p.flip_rate, 6),
-                    lower=round(p.lower, 6),
-                    upper=round(p.upper, 6),
-                    confidence=conf,
-                    n=p.n,
-                )
-            )
+    judged = [p for p in report.missing if not p.error]
+    rates = {p.column: _rate_metric(f"flip_rate.{p.column}", p.flip_rate, p.lower, p.upper, conf, p.n) for p in judged}
+    verdicts = {column: threshold.judge_metric(m) for column, m in rates.items()}
+    flippy = [p for p in judged if verdicts[p.column] != Outcome.PASS]
+    metrics = [Metric(name=f"fails.{p.column}", value=1, n=p.n) if p.error else rates[p.column] for p in report.missing]
+    findings = _crash_findings(crashed, cid, fail_on_crash) + [_flippy_finding(p, cid, conf) for p in flippy]
+    if not report.missing:
+        outcome, message = Outcome.SKIPPED, "no rows or no columns to probe"
+    else:
+        crash_outcome = (Outcome.FAIL if fail_on_crash else Outcome.WARN) if crashed else Outcome.PASS
+        outcome = worst([crash_outcome, *(advisory(v) for v in verdicts.values())])
+        message = _missing_message(report, crashed, flippy, limit)
+    check = Check(
+        id=cid,
+        title="The model handles missing values",
+        category="robustness",
+        outcome=outcome,
+        message=message,
+        metrics=metrics,
+        threshold=threshold,
+        evidence_kind="robustness_eval",
+        details={
+            **common,
+            "rows": report.missing_rows,
+            "columns": [
+                {
+                    "column": p.column,
+                    "n": p.n,
+                    "flips": p.flips,
+                    "flip_rate": None if p.flip_rate is None else round(p.flip_rate, 6),
+                    "error": p.error,
+                }
+                for p in report.missing
+            ],
+        },
+    )
+    return check, findings
+
+
+def _missing_message(
+    report: RobustnessReport, crashed: list[MissingProbe], flippy: list[MissingProbe], limit: float
+) -> str:
+    parts = []
+    if crashed:
+        parts.append(f"model fails on missing values in {', '.join(p.column for p in crashed)}")
+    if flippy:
+        parts.append("missing " + ", ".join(f"{p.column} flips {_pct(p.flip_rate)}" for p in flippy))
+    message = "; ".join(parts) or (
+        f"no single missing column flips more than {_pct(limit)} of decisions "
+        f"(max {_pct(max((p.flip_rate for p in report.missing), default=0.0))})"
+    )
+    return message + f" ({len(report.missing)} columns, {report.missing_rows} rows)"
+
+
+def _crash_findings(crashed: list[MissingProbe], cid: str, fail_on_crash: bool) -> list[Finding]:
+    """One finding per distinct error, naming every column that raised it."""
     by_error: dict[str, list[str]] = {}
-    for p in crashed:  # one finding per distinct error, naming every column that raised it
+    for p in crashed:
         by_error.setdefault(p.error, []).append(p.column)
+    findings = []
     for err, cols in by_error.items():
         where = f"column {cols[0]}" if len(cols) == 1 else f"columns {', '.join(cols)}"
         findings.append(
             Finding(
-                id=f"robustness.missing_values.{cols[0]}"
-                if len(cols) == 1
-                else f"robustness.missing_values.fails.{cols[0]}",
-                severity=Severity.HIGH if fail_on_missing_crash else Severity.MEDIUM,
+                id=f"{cid}.{cols[0]}" if len(cols) == 1 else f"{cid}.fails.{cols[0]}",
+                severity=Severity.HIGH if fail_on_crash else Severity.MEDIUM,
                 category="robustness",
                 check_id=cid,
                 location={"column": cols[0]} if len(cols) == 1 else {"columns": ", ".join(cols)},
@@ -547,63 +632,19 @@ def robustness_checks(
                 "missing values to a fallback before they reach the model",
             )
         )
-    for p in flippy:
-        findings.append(
-            Finding(
-                id=f"robustness.missing_values.{p.column}",
-                severity=Severity.LOW,
-                category="robustness",
-                check_id=cid,
-                location={"column": p.column},
-                count=p.flips,
-                message=f"a missing {p.column} flips {_pct(p.flip_rate)} of decisions ({ci(p.lower, p.upper)}, n={p.n})",
-                remediation="document how missing values of this feature are handled in production and whether such "
-                "rows are decided by the model",
-            )
-        )
-    if not report.missing:
-        outcome, message = Outcome.SKIPPED, "no rows or no columns to probe"
-    elif crashed and fail_on_missing_crash:
-        outcome = Outcome.FAIL
-    elif crashed or flippy:
-        outcome = Outcome.WARN
-    else:
-        outcome = Outcome.PASS
-    if report.missing:
-        parts = []
-        if crashed:
-            parts.append(f"model fails on missing values in {', '.join(p.column for p in crashed)}")
-        if flippy:
-            parts.append("missing " + ", ".join(f"{p.column} flips {_pct(p.flip_rate)}" for p in flippy))
-        message = "; ".join(parts) or (
-            f"no single missing column flips more than {_pct(max_missing_flip_rate)} of decisions "
-            f"(max {_pct(max((p.flip_rate for p in report.missing), default=0.0))})"
-        )
-        message += f" ({len(report.missing)} columns, {report.missing_rows} rows)"
-    checks.append(
-        Check(
-            id=cid,
-            title="The model handles missing values",
-            category="robustness",
-            outcome=outcome,
-            message=message,
-            metrics=metrics,
-            threshold=Threshold(metric="flip_rate", op="<=", value=max_missing_flip_rate),
-            evidence_kind="robustness_eval",
-            details={
-                **common,
-                "rows": report.missing_rows,
-                "columns": [
-                    {
-                        "column": p.column,
-                        "n": p.n,
-                        "flips": p.flips,
-                        "flip_rate": None if p.flip_rate is None else round(p.flip_rate, 6),
-                        "error": p.error,
-                    }
-                    for p in report.missing
-                ],
-            },
-        )
+    return findings
+
+
+def _flippy_finding(p: MissingProbe, cid: str, confidence: float) -> Finding:
+    return Finding(
+        id=f"{cid}.{p.column}",
+        severity=Severity.LOW,
+        category="robustness",
+        check_id=cid,
+        location={"column": p.column},
+        count=p.flips,
+        message=f"a missing {p.column} flips {_pct(p.flip_rate)} of decisions "
+        f"({_ci(confidence, p.lower, p.upper)}, n={p.n})",
+        remediation="document how missing values of this feature are handled in production and whether such "
+        "rows are decided by the model",
     )
-    return checks, findings
