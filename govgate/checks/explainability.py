@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from govgate.checks.model_calls import Predict, as_predict, is_numeric, jsonable, sample_positions, to_array
+from govgate.checks.outcomes import advisory, worst
 from govgate.record import Check, Finding, Metric, Outcome, Severity, Threshold
 
 if TYPE_CHECKING:
@@ -230,8 +231,12 @@ def explainability_checks(
 
     ``X`` holds the model's features and the sensitive columns (e.g. ``features.join(sensitive_frame)``);
     associations are computed on up to 20,000 of its rows."""
-    checks: list[Check] = []
-    findings: list[Finding] = []
+    proxies, findings = _proxy_check(importance, sensitive, X, top_k, proxy_threshold, seed)
+    return [_importance_check(importance), proxies], findings
+
+
+def _importance_check(importance: ImportanceReport) -> Check:
+    """``explainability.permutation_importance``: the ranking, recorded (it has no limit, so it passes)."""
     ranking = [
         {"feature": f.feature, "rank": f.rank, "mean": round(f.mean, 6), "std": round(f.std, 6)}
         for f in importance.features
@@ -243,151 +248,139 @@ def explainability_checks(
             Metric(name=f"importance_std.{f.feature}", value=round(f.std, 6), n=importance.n_rows),
         ]
     top = ", ".join(f"{f.feature} {f.mean:.3f}±{f.std:.3f}" for f in importance.features[:5])
-    checks.append(
-        Check(
-            id="explainability.permutation_importance",
-            title="Permutation importance of the model's features",
-            category="explainability",
-            outcome=Outcome.PASS,
-            message=f"drop in {importance.scoring} when a feature is shuffled ({importance.n_repeats} repeats, "
-            f"{importance.n_rows} rows, baseline {importance.baseline_score:.3f}): {top}",
-            metrics=metrics,
-            evidence_kind="explainability",
-            details={
-                "scoring": importance.scoring,
-                "baseline_score": importance.baseline_score,
-                "n_rows": importance.n_rows,
-                "n_total": importance.n_total,
-                "n_repeats": importance.n_repeats,
-                "seed": importance.seed,
-                "method": importance.method,
-                "decision_rule": importance.decision_rule,
-                "ranking": ranking,
-            },
-        )
+    return Check(
+        id="explainability.permutation_importance",
+        title="Permutation importance of the model's features",
+        category="explainability",
+        outcome=Outcome.PASS,
+        message=f"drop in {importance.scoring} when a feature is shuffled ({importance.n_repeats} repeats, "
+        f"{importance.n_rows} rows, baseline {importance.baseline_score:.3f}): {top}",
+        metrics=metrics,
+        evidence_kind="explainability",
+        details={
+            "scoring": importance.scoring,
+            "baseline_score": importance.baseline_score,
+            "n_rows": importance.n_rows,
+            "n_total": importance.n_total,
+            "n_repeats": importance.n_repeats,
+            "seed": importance.seed,
+            "method": importance.method,
+            "decision_rule": importance.decision_rule,
+            "ranking": ranking,
+        },
     )
 
+
+def _proxy_check(
+    importance: ImportanceReport, sensitive: list[str], X: pd.DataFrame, top_k: int, proxy_threshold: float, seed: int
+) -> tuple[Check, list[Finding]]:
+    """``explainability.sensitive_proxies``: the strongest association with a sensitive column among the
+    features that drive the model (top ``top_k``, positive importance; a sensitive feature itself counts as
+    1.0), judged against ``proxy_threshold`` (advisory: a breach warns)."""
     cid = "explainability.sensitive_proxies"
-    title = "No sensitive attribute or close proxy of one drives the model"
     threshold = Threshold(metric="max_top_k_association", op="<", value=proxy_threshold)
     available = [s for s in sensitive if s in X.columns]
     unavailable = [s for s in sensitive if s not in X.columns]
-    pos = sample_positions(len(X), ASSOCIATION_ROWS, seed)
-    Xa = X.iloc[pos]
-    assoc_rows: list[dict[str, Any]] = []
-    flagged: list[dict[str, Any]] = []
-    top_max = 0.0
-    for f in importance.features:
-        used = f.mean > 0
-        in_top = f.rank <= top_k and used
-        if f.feature in sensitive:
-            row = {
-                "feature": f.feature,
-                "rank": f.rank,
-                "mean": round(f.mean, 6),
-                "sensitive": f.feature,
-                "association": 1.0,
-                "measure": "is_sensitive",
-            }
-            assoc_rows.append(row)
-            if in_top:
-                flagged.append(row)
-            continue
-        if f.feature not in X.columns:
-            continue
-        best = None
-        for s in available:
-            value, measure = association(Xa[f.feature], Xa[s])
-            row = {
-                "feature": f.feature,
-                "rank": f.rank,
-                "mean": round(f.mean, 6),
-                "sensitive": s,
-                "association": round(value, 4),
-                "measure": measure,
-            }
-            if best is None or value > best["association"]:
-                best = row
-        if best is None:
-            continue
-        assoc_rows.append(best)
-        if f.rank <= top_k:
-            top_max = max(top_max, best["association"])
-        if in_top and best["association"] >= proxy_threshold:
-            flagged.append(best)
-    details = {
-        "top_k": top_k,
-        "proxy_threshold": proxy_threshold,
-        "sensitive": list(sensitive),
-        "unavailable_sensitive": unavailable,
-        "rows": len(Xa),
-        "associations": assoc_rows,
-        "flagged": flagged,
-    }
+    Xa = X.iloc[sample_positions(len(X), ASSOCIATION_ROWS, seed)]
+    assoc_rows = _strongest_associations(importance, sensitive, available, Xa)
+    driving = [r for r in assoc_rows if r["rank"] <= top_k and r["mean"] > 0]
+    top_max = max((r["association"] for r in driving), default=0.0)
+    flagged = [r for r in driving if r["measure"] == "is_sensitive" or r["association"] >= proxy_threshold]
     metrics = [
         Metric(name="max_top_k_association", value=round(top_max, 4), n=len(Xa)),
         Metric(name="flagged_features", value=len(flagged)),
     ]
     if not sensitive:
         outcome, message = Outcome.SKIPPED, "no sensitive features declared"
-    elif flagged:
-        outcome = Outcome.WARN
-        message = "; ".join(
+    elif not available and not any(r["measure"] == "is_sensitive" for r in assoc_rows):
+        outcome = Outcome.INCONCLUSIVE
+        message = f"sensitive columns {unavailable} are not in X; proxies could not be looked for"
+    else:
+        outcome = worst([advisory(threshold.judge(round(top_max, 4))), Outcome.WARN if flagged else Outcome.PASS])
+        message = _proxy_message(flagged, top_k, proxy_threshold, top_max)
+    if unavailable and outcome != Outcome.INCONCLUSIVE:
+        message += f" (not in X, not checked: {', '.join(unavailable)})"
+    check = Check(
+        id=cid,
+        title="No sensitive attribute or close proxy of one drives the model",
+        category="explainability",
+        outcome=outcome,
+        message=message,
+        metrics=metrics,
+        threshold=threshold,
+        evidence_kind="explainability",
+        details={
+            "top_k": top_k,
+            "proxy_threshold": proxy_threshold,
+            "sensitive": list(sensitive),
+            "unavailable_sensitive": unavailable,
+            "rows": len(Xa),
+            "associations": assoc_rows,
+            "flagged": flagged,
+        },
+    )
+    return check, [_proxy_finding(r, cid, len(importance.features)) for r in flagged]
+
+
+def _strongest_associations(
+    importance: ImportanceReport, sensitive: list[str], available: list[str], Xa: pd.DataFrame
+) -> list[dict[str, Any]]:
+    """Per ranked feature, its strongest association with an available sensitive column (a sensitive
+    feature itself: 1.0, measure ``is_sensitive``); features not in ``Xa`` are left out."""
+    rows: list[dict[str, Any]] = []
+    for f in importance.features:
+        base = {"feature": f.feature, "rank": f.rank, "mean": round(f.mean, 6)}
+        if f.feature in sensitive:
+            rows.append({**base, "sensitive": f.feature, "association": 1.0, "measure": "is_sensitive"})
+            continue
+        if f.feature not in Xa.columns:
+            continue
+        best = None
+        for s in available:
+            value, measure = association(Xa[f.feature], Xa[s])
+            if best is None or value > best["association"]:
+                best = {**base, "sensitive": s, "association": round(value, 4), "measure": measure}
+        if best is not None:
+            rows.append(best)
+    return rows
+
+
+def _proxy_message(flagged: list[dict[str, Any]], top_k: int, proxy_threshold: float, top_max: float) -> str:
+    if not flagged:
+        return (
+            f"no sensitive feature or proxy (association >= {proxy_threshold:g}) in the top {top_k}; "
+            f"max association in the top {top_k}: {top_max:.2f}"
+        )
+    return (
+        "; ".join(
             f"{r['feature']} (rank {r['rank']}) is sensitive"
             if r["measure"] == "is_sensitive"
             else f"{r['feature']} (rank {r['rank']}) proxies {r['sensitive']} ({r['measure']} {r['association']:.2f})"
             for r in flagged
         )
-        message += f" - within the top {top_k} features"
-    elif not available and not any(f.feature in sensitive for f in importance.features):
-        outcome = Outcome.INCONCLUSIVE
-        message = f"sensitive columns {unavailable} are not in X; proxies could not be looked for"
-    else:
-        outcome = Outcome.PASS
-        message = (
-            f"no sensitive feature or proxy (association >= {proxy_threshold:g}) in the top {top_k}; "
-            f"max association in the top {top_k}: {top_max:.2f}"
-        )
-    if unavailable and outcome != Outcome.INCONCLUSIVE:
-        message += f" (not in X, not checked: {', '.join(unavailable)})"
-    for r in flagged:
-        if r["measure"] == "is_sensitive":
-            findings.append(
-                Finding(
-                    id=f"explainability.sensitive_feature.{r['feature']}",
-                    severity=Severity.MEDIUM,
-                    category="explainability",
-                    check_id=cid,
-                    location={"feature": r["feature"], "rank": str(r["rank"])},
-                    message=f"sensitive feature {r['feature']} ranks {r['rank']} of {len(importance.features)} by permutation importance",
-                    remediation="justify the use of this attribute (lawful basis, necessity) or remove it and re-assess fairness",
-                )
-            )
-        else:
-            findings.append(
-                Finding(
-                    id=f"explainability.sensitive_proxy.{r['feature']}",
-                    severity=Severity.MEDIUM,
-                    category="explainability",
-                    check_id=cid,
-                    location={"feature": r["feature"], "rank": str(r["rank"]), "sensitive": r["sensitive"]},
-                    message=f"feature {r['feature']} ranks {r['rank']} by permutation importance and is a close proxy of "
-                    f"sensitive attribute {r['sensitive']} ({r['measure']} {r['association']:.2f})",
-                    remediation="check whether the feature is needed; if kept, document why and confirm with the fairness "
-                    "metrics that it does not carry the sensitive attribute into decisions",
-                )
-            )
-    checks.append(
-        Check(
-            id=cid,
-            title=title,
-            category="explainability",
-            outcome=outcome,
-            message=message,
-            metrics=metrics,
-            threshold=threshold,
-            evidence_kind="explainability",
-            details=details,
-        )
+        + f" - within the top {top_k} features"
     )
-    return checks, findings
+
+
+def _proxy_finding(r: dict[str, Any], cid: str, n_features: int) -> Finding:
+    if r["measure"] == "is_sensitive":
+        return Finding(
+            id=f"explainability.sensitive_feature.{r['feature']}",
+            severity=Severity.MEDIUM,
+            category="explainability",
+            check_id=cid,
+            location={"feature": r["feature"], "rank": str(r["rank"])},
+            message=f"sensitive feature {r['feature']} ranks {r['rank']} of {n_features} by permutation importance",
+            remediation="justify the use of this attribute (lawful basis, necessity) or remove it and re-assess fairness",
+        )
+    return Finding(
+        id=f"explainability.sensitive_proxy.{r['feature']}",
+        severity=Severity.MEDIUM,
+        category="explainability",
+        check_id=cid,
+        location={"feature": r["feature"], "rank": str(r["rank"]), "sensitive": r["sensitive"]},
+        message=f"feature {r['feature']} ranks {r['rank']} by permutation importance and is a close proxy of "
+        f"sensitive attribute {r['sensitive']} ({r['measure']} {r['association']:.2f})",
+        remediation="check whether the feature is needed; if kept, document why and confirm with the fairness "
+        "metrics that it does not carry the sensitive attribute into decisions",
+    )
