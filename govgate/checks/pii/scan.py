@@ -111,38 +111,7 @@ def scan_pii_partition(
         kind = plan[name]
         if kind not in KINDS:
             raise InputError(f"column {name!r}: unknown plan kind {kind!r} (expected one of {list(KINDS)})")
-        values = cell_strings(df[col])
-        stats = ColumnPii(kind=kind, values=len(values))
-        if kind != "text" and len(values) > sample_rows:
-            rng = np.random.default_rng([seed & 0xFFFFFFFF, zlib.crc32(name.encode())])
-            picks = np.sort(rng.choice(len(values), size=sample_rows, replace=False))
-            values = [values[i] for i in picks]
-        stats.scanned = len(values)
-        if kind != "text":
-            stats.unix_times = sum(1 for v in values if _is_unix_time(v))
-        distinct, inverse = distinct_values(values)
-        results = analyze_column(analyzer, name, kind, distinct)
-        examples_of: dict[int, dict[str, str]] = {}
-        for u in inverse:
-            found = results[u]
-            if not found:
-                continue
-            stats.with_pii += 1
-            entities = dict.fromkeys(r.entity_type for r in found)
-            for entity in entities:
-                stats.counts[entity] = stats.counts.get(entity, 0) + 1
-                kept = stats.examples.setdefault(entity, [])
-                if len(kept) >= EXAMPLES_PER_ENTITY:
-                    continue
-                if kind == "text":
-                    if u not in examples_of:
-                        examples_of[u] = text_examples(distinct[u], found)
-                    example = examples_of[u][entity]
-                else:
-                    example = f"<{entity}> {keyed_digest(distinct[u], key)}"
-                if example not in kept:
-                    kept.append(example)
-        columns[name] = stats
+        columns[name] = _scan_column(analyzer, df[col], name, kind, sample_rows=sample_rows, seed=seed, key=key)
     return PiiPartial(
         columns=columns,
         rows=len(df),
@@ -150,6 +119,43 @@ def scan_pii_partition(
         ner_available=ner,
         seconds=time.perf_counter() - started,
     )
+
+
+def _scan_column(
+    analyzer: AnalyzerEngine, series: pd.Series, name: str, kind: str, *, sample_rows: int, seed: int, key: bytes
+) -> ColumnPii:
+    """One column of a partition: its sample (every value of a text column), analysed, counted."""
+    values = cell_strings(series)
+    stats = ColumnPii(kind=kind, values=len(values))
+    if kind != "text" and len(values) > sample_rows:
+        rng = np.random.default_rng([seed & 0xFFFFFFFF, zlib.crc32(name.encode())])
+        picks = np.sort(rng.choice(len(values), size=sample_rows, replace=False))
+        values = [values[i] for i in picks]
+    stats.scanned = len(values)
+    if kind != "text":
+        stats.unix_times = sum(1 for v in values if _is_unix_time(v))
+    distinct, inverse = distinct_values(values)
+    results = analyze_column(analyzer, name, kind, distinct)
+    examples_of: dict[int, dict[str, str]] = {}
+    for u in inverse:
+        found = results[u]
+        if not found:
+            continue
+        stats.with_pii += 1
+        for entity in dict.fromkeys(r.entity_type for r in found):
+            stats.counts[entity] = stats.counts.get(entity, 0) + 1
+            kept = stats.examples.setdefault(entity, [])
+            if len(kept) >= EXAMPLES_PER_ENTITY:
+                continue
+            if kind == "text":
+                if u not in examples_of:
+                    examples_of[u] = text_examples(distinct[u], found)
+                example = examples_of[u][entity]
+            else:
+                example = f"<{entity}> {keyed_digest(distinct[u], key)}"
+            if example not in kept:
+                kept.append(example)
+    return stats
 
 
 def merge_pii(partials: list[PiiPartial]) -> PiiResult:
