@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -14,9 +13,6 @@ from govgate.checks.pii.constants import KINDS
 from govgate.checks.pii.engine import build_analyzer
 from govgate.checks.pii.scan import analyze_column, cell_strings, distinct_values
 from govgate.errors import InputError
-
-if TYPE_CHECKING:
-    pass
 
 # --------------------------------------------------------------------------------------------------------
 # anonymized copy

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    pass
-
-
 LANGUAGE = "en"
 #: results under this score are not reported (Presidio's phone recognizer scores 0.4)
 SCORE_THRESHOLD = 0.4

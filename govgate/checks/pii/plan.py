@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pandas as pd
 
 from govgate.checks.pii.constants import TEXT_MIN_MEAN_CHARS, TEXT_MIN_MEAN_WORDS
 from govgate.errors import InputError
-
-if TYPE_CHECKING:
-    pass
 
 # datasheet column types (govgate.datasheet) -> plan kind
 _DECLARED = {

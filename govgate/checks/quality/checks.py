@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
 
 from govgate.checks.quality.constants import (
     AGGREGATE,
@@ -19,9 +18,6 @@ from govgate.checks.quality.constants import (
 )
 from govgate.checks.quality.results import ExpectationResult, QualityResult
 from govgate.record import Check, Finding, Metric, Outcome, Severity, Threshold
-
-if TYPE_CHECKING:
-    pass
 
 # --------------------------------------------------------------------------------------------- checks
 

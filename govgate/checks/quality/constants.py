@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    pass
 
 EXPECTATIONS_DIR = Path(__file__).resolve().parents[3] / "expectations"
 GENERIC_SUITE = "generic"

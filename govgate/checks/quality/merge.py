@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -11,9 +11,6 @@ from govgate.checks.quality.constants import AGGREGATE, COMPOUND_UNIQUE, EXAMPLE
 from govgate.checks.quality.partitions import columns_of
 from govgate.checks.quality.results import ExpectationPartial, ExpectationResult, QualityPartial, QualityResult
 from govgate.errors import InputError
-
-if TYPE_CHECKING:
-    pass
 
 # --------------------------------------------------------------------------------------------- merge
 

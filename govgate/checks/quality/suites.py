@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from govgate.checks.quality.constants import EXPECTATIONS_DIR, GENERIC_SUITE
 from govgate.checks.quality.gx import gx_expectation, plain_json
 from govgate.errors import InputError
-
-if TYPE_CHECKING:
-    pass
 
 _SUITE_KEYS = {"name", "expectations", "description", "meta", "notes", "id"}
 _EXPECTATION_KEYS = {"type", "kwargs", "meta", "id", "severity", "notes", "description", "rendered_content"}

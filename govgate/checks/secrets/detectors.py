@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from typing import TYPE_CHECKING
 
 from govgate.checks.secrets.config import (
     ENTROPY_MAX_LENGTH,
@@ -14,9 +13,6 @@ from govgate.checks.secrets.config import (
     ENTROPY_RATIO,
     import_detect_secrets,
 )
-
-if TYPE_CHECKING:
-    pass
 
 # ---------------------------------------------------------------------------------------------------------------
 # own detectors

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from govgate.checks.secrets.config import PEM_MAX_BODY, PEM_MIN_BODY
-
-if TYPE_CHECKING:
-    pass
 
 _PEM_HEADER = re.compile(r"-{2,}\s*BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY( BLOCK)?\s*-{2,}")
 _PEM_FOOTER = re.compile(r"-{2,}\s*END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?\s*-{2,}")

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from govgate.checks.secrets.config import FIRST_ROWS
 from govgate.errors import InputError
-
-if TYPE_CHECKING:
-    pass
 
 # ---------------------------------------------------------------------------------------------------------------
 # result types (picklable plain dataclasses; hashes, never values)

@@ -6,7 +6,7 @@ import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from govgate.checks.secrets.config import (
     DISABLED_FILTERS,
@@ -31,9 +31,6 @@ from govgate.checks.secrets.detectors import (
     url_password,
 )
 from govgate.checks.secrets.prefilter import NEED_DS, NEED_OWN, PREFILTER_BASIS, prefilter_needs
-
-if TYPE_CHECKING:
-    pass
 
 # ---------------------------------------------------------------------------------------------------------------
 # detect-secrets session
