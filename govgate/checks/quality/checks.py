@@ -28,106 +28,106 @@ def quality_checks(
     """Every expectation as a check (pass / fail; ``inconclusive`` when a column is missing or the
     expectation cannot be merged; ``error`` when GX could not evaluate it), plus null fractions per
     column and the duplicate-row fraction. Findings for everything that did not pass."""
-    checks: list[Check] = []
-    findings: list[Finding] = []
-    for e in result.expectations:
-        check, finding = _expectation_check(e)
-        checks.append(check)
-        if finding is not None:
-            findings.append(finding)
+    built = [_expectation_check(e) for e in result.expectations]
+    built += [_null_check(result, column, max_null_fraction) for column in result.columns]
+    built.append(_duplicate_check(result, max_duplicate_row_fraction))
+    return [check for check, _ in built], [finding for _, finding in built if finding is not None]
 
-    for column in result.columns:
-        n, nulls = result.column_rows.get(column, 0), result.null_counts.get(column, 0)
-        frac = nulls / n if n else 0.0
-        ok = frac <= max_null_fraction
-        cid = f"data.quality.nulls.{column}"
-        checks.append(
-            Check(
-                id=cid,
-                title=f"Null values in {column}",
-                category=CATEGORY,
-                outcome=Outcome.PASS if ok else Outcome.FAIL,
-                message=f"{nulls} of {n} values are null ({frac:.2%}); at most {max_null_fraction:.2%} allowed",
-                metrics=[
-                    Metric(name="null_count", value=nulls, n=n),
-                    Metric(name="null_fraction", value=round(frac, 6), n=n),
-                ],
-                threshold=Threshold(metric="null_fraction", op="<=", value=max_null_fraction),
-                evidence_kind=EVIDENCE_KIND,
-                details={"column": column},
-            )
-        )
-        if not ok:
-            findings.append(
-                Finding(
-                    id=f"quality.nulls.{column}",
-                    severity=Severity.MEDIUM,
-                    category=CATEGORY,
-                    check_id=cid,
-                    message=f"column {column}: {frac:.2%} of values are null (policy allows {max_null_fraction:.2%})",
-                    location={"column": column},
-                    count=nulls,
-                    remediation="fill or drop the missing values, or raise the null allowance for this column with a reason",
-                )
-            )
 
-    frac = result.duplicate_rows / result.rows if result.rows else 0.0
-    ok = frac <= max_duplicate_row_fraction
-    checks.append(
-        Check(
-            id="data.quality.duplicate_rows",
-            title="Duplicate rows",
-            category=CATEGORY,
-            outcome=Outcome.PASS if ok else Outcome.FAIL,
-            message=f"{result.duplicate_rows} of {result.rows} rows repeat an earlier row ({frac:.2%}); "
-            f"at most {max_duplicate_row_fraction:.2%} allowed",
-            metrics=[
-                Metric(name="duplicate_rows", value=result.duplicate_rows, n=result.rows),
-                Metric(name="duplicate_row_fraction", value=round(frac, 6), n=result.rows),
-            ],
-            threshold=Threshold(metric="duplicate_row_fraction", op="<=", value=max_duplicate_row_fraction),
-            evidence_kind=EVIDENCE_KIND,
-            details={"examples": result.duplicate_examples, "partitions": result.partitions},
-        )
+def _null_check(result: QualityResult, column: str, limit: float) -> tuple[Check, Finding | None]:
+    """``data.quality.nulls.<column>``: the column's null fraction judged against ``limit``."""
+    n, nulls = result.column_rows.get(column, 0), result.null_counts.get(column, 0)
+    frac = nulls / n if n else 0.0
+    threshold = Threshold(metric="null_fraction", op="<=", value=limit)
+    cid = f"data.quality.nulls.{column}"
+    check = Check(
+        id=cid,
+        title=f"Null values in {column}",
+        category=CATEGORY,
+        outcome=threshold.judge(round(frac, 6)),
+        message=f"{nulls} of {n} values are null ({frac:.2%}); at most {limit:.2%} allowed",
+        metrics=[
+            Metric(name="null_count", value=nulls, n=n),
+            Metric(name="null_fraction", value=round(frac, 6), n=n),
+        ],
+        threshold=threshold,
+        evidence_kind=EVIDENCE_KIND,
+        details={"column": column},
     )
-    if not ok:
-        findings.append(
-            Finding(
-                id="quality.duplicate_rows",
-                severity=Severity.MEDIUM,
-                category=CATEGORY,
-                check_id="data.quality.duplicate_rows",
-                message=f"{result.duplicate_rows} duplicate rows ({frac:.2%}; policy allows {max_duplicate_row_fraction:.2%})",
-                location={"rows": ", ".join(e.split()[1] for e in result.duplicate_examples)},
-                count=result.duplicate_rows,
-                examples=result.duplicate_examples,
-                remediation="deduplicate the dataset (duplicates leak between train and test splits and overweight records)",
-            )
-        )
-    return checks, findings
+    if check.outcome == Outcome.PASS:
+        return check, None
+    return check, Finding(
+        id=f"quality.nulls.{column}",
+        severity=Severity.MEDIUM,
+        category=CATEGORY,
+        check_id=cid,
+        message=f"column {column}: {frac:.2%} of values are null (policy allows {limit:.2%})",
+        location={"column": column},
+        count=nulls,
+        remediation="fill or drop the missing values, or raise the null allowance for this column with a reason",
+    )
+
+
+def _duplicate_check(result: QualityResult, limit: float) -> tuple[Check, Finding | None]:
+    """``data.quality.duplicate_rows``: the share of rows repeating an earlier row judged against ``limit``."""
+    frac = result.duplicate_rows / result.rows if result.rows else 0.0
+    threshold = Threshold(metric="duplicate_row_fraction", op="<=", value=limit)
+    check = Check(
+        id="data.quality.duplicate_rows",
+        title="Duplicate rows",
+        category=CATEGORY,
+        outcome=threshold.judge(round(frac, 6)),
+        message=f"{result.duplicate_rows} of {result.rows} rows repeat an earlier row ({frac:.2%}); "
+        f"at most {limit:.2%} allowed",
+        metrics=[
+            Metric(name="duplicate_rows", value=result.duplicate_rows, n=result.rows),
+            Metric(name="duplicate_row_fraction", value=round(frac, 6), n=result.rows),
+        ],
+        threshold=threshold,
+        evidence_kind=EVIDENCE_KIND,
+        details={"examples": result.duplicate_examples, "partitions": result.partitions},
+    )
+    if check.outcome == Outcome.PASS:
+        return check, None
+    return check, Finding(
+        id="quality.duplicate_rows",
+        severity=Severity.MEDIUM,
+        category=CATEGORY,
+        check_id="data.quality.duplicate_rows",
+        message=f"{result.duplicate_rows} duplicate rows ({frac:.2%}; policy allows {limit:.2%})",
+        location={"rows": ", ".join(e.split()[1] for e in result.duplicate_examples)},
+        count=result.duplicate_rows,
+        examples=result.duplicate_examples,
+        remediation="deduplicate the dataset (duplicates leak between train and test splits and overweight records)",
+    )
+
+
+def _mostly(e: ExpectationResult) -> float:
+    mostly = e.kwargs.get("mostly", 1.0)
+    return float(mostly) if isinstance(mostly, (int, float)) else 1.0
+
+
+def _expectation_outcome(e: ExpectationResult, threshold: Threshold | None, fraction: float | None) -> Outcome:
+    """An expectation with a limit on its unexpected fraction is judged by it; one without (row count,
+    aggregates) by what GX or the merge found. An expectation that could not be evaluated is inconclusive
+    when the suite does not fit the data (a missing column, a split aggregate), an error otherwise."""
+    if e.error is not None:
+        unfit = MISSING_COLUMN in e.error or "not mergeable" in e.error
+        return Outcome.INCONCLUSIVE if unfit else Outcome.ERROR
+    if threshold is not None:
+        return threshold.judge(fraction)
+    return Outcome.PASS if e.success else Outcome.FAIL
 
 
 def _expectation_check(e: ExpectationResult) -> tuple[Check, Finding | None]:
-    mostly = e.kwargs.get("mostly", 1.0)
-    mostly = float(mostly) if isinstance(mostly, (int, float)) else 1.0
-    described = _describe(e)
-    where = e.column or "the table"
-    if e.error is not None:
-        missing = MISSING_COLUMN in e.error or "not mergeable" in e.error
-        outcome = Outcome.INCONCLUSIVE if missing else Outcome.ERROR
-        message = f"could not be evaluated: {e.error}"
-    elif e.success:
-        outcome, message = Outcome.PASS, _summary(e, mostly)
-    else:
-        outcome, message = Outcome.FAIL, _summary(e, mostly)
+    """One expectation's check, and its finding when it did not pass."""
+    mostly = _mostly(e)
+    considered = e.element_count - e.missing_count
+    fraction = None if e.unexpected_fraction is None else round(e.unexpected_fraction, 6)
     metrics = [
         Metric(name="element_count", value=e.element_count),
-        Metric(name="unexpected_count", value=e.unexpected_count, n=e.element_count - e.missing_count),
-        Metric(
-            name="unexpected_fraction",
-            value=None if e.unexpected_fraction is None else round(e.unexpected_fraction, 6),
-            n=e.element_count - e.missing_count,
-        ),
+        Metric(name="unexpected_count", value=e.unexpected_count, n=considered),
+        Metric(name="unexpected_fraction", value=fraction, n=considered),
     ]
     if e.missing_count:
         metrics.append(Metric(name="missing_count", value=e.missing_count))
@@ -136,12 +136,15 @@ def _expectation_check(e: ExpectationResult) -> tuple[Check, Finding | None]:
     threshold = None
     if e.kind in (MAP, UNIQUE, COMPOUND_UNIQUE, EXIST, SCHEMA):
         threshold = Threshold(metric="unexpected_fraction", op="<=", value=round(1.0 - mostly, 6))
+    outcome = _expectation_outcome(e, threshold, fraction)
+    message = f"could not be evaluated: {e.error}" if e.error is not None else _summary(e, mostly)
+    where = e.column or "the table"
     check = Check(
         id=e.check_id,
         title=f"{e.suite}: {e.type.removeprefix('expect_').replace('_', ' ')} ({where})",
         category=CATEGORY,
         outcome=outcome,
-        message=f"{described}: {message}",
+        message=f"{_describe(e)}: {message}",
         metrics=metrics,
         threshold=threshold,
         evidence_kind=EVIDENCE_KIND,
@@ -157,22 +160,24 @@ def _expectation_check(e: ExpectationResult) -> tuple[Check, Finding | None]:
             "why": e.meta.get("why"),
         },
     )
-    if outcome == Outcome.PASS:
-        return check, None
-    finding = Finding(
+    return check, (None if outcome == Outcome.PASS else _expectation_finding(e, outcome, message))
+
+
+def _expectation_finding(e: ExpectationResult, outcome: Outcome, message: str) -> Finding:
+    failed = outcome == Outcome.FAIL
+    return Finding(
         id=e.check_id.removeprefix("data."),
-        severity=Severity.MEDIUM if outcome == Outcome.FAIL else Severity.LOW,
+        severity=Severity.MEDIUM if failed else Severity.LOW,
         category=CATEGORY,
         check_id=e.check_id,
-        message=f"{described} on {where}: {message}",
+        message=f"{_describe(e)} on {e.column or 'the table'}: {message}",
         location={"column": e.column} if e.column else {"table": "(whole table)"},
-        count=e.unexpected_count if outcome == Outcome.FAIL else None,
+        count=e.unexpected_count if failed else None,
         examples=list(e.examples),
         remediation=("fix the data or the expectation (suite " + e.suite + ")")
-        if outcome == Outcome.FAIL
+        if failed
         else "make the suite fit the data (column names, types) so that the expectation can be evaluated",
     )
-    return check, finding
 
 
 def _describe(e: ExpectationResult) -> str:
