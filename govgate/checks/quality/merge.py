@@ -18,8 +18,6 @@ from govgate.errors import InputError
 def merge_quality(partials: list[QualityPartial]) -> QualityResult:
     """Merge the partials of one dataset (any order). Equal to checking the whole table at once, except
     that aggregate expectations become inconclusive when there is more than one partition."""
-    import pandas as pd
-
     partials = sorted(partials, key=lambda p: p.row_offset)
     if not partials:
         raise InputError("merge_quality: no partitions to merge")
@@ -35,19 +33,39 @@ def merge_quality(partials: list[QualityPartial]) -> QualityResult:
     column_rows = {c: sum(p.rows for p in partials if c in p.columns) for c in columns}
     null_counts = {c: sum(p.null_counts.get(c, 0) for p in partials) for c in columns}
 
+    duplicate_rows, duplicate_examples = _duplicate_rows(partials, rows)
+    return QualityResult(
+        rows=rows,
+        columns=columns,
+        column_rows=column_rows,
+        null_counts=null_counts,
+        duplicate_rows=duplicate_rows,
+        duplicate_examples=duplicate_examples,
+        expectations=_merged_expectations(partials, rows),
+        partitions=len(partials),
+    )
+
+
+def _duplicate_rows(partials: list[QualityPartial], rows: int) -> tuple[int, list[str]]:
+    """Rows that repeat an earlier row (by 64-bit row hash, across partitions), and a few examples."""
+    import pandas as pd
+
     hashes = np.concatenate([p.row_hashes for p in partials]) if rows else np.zeros(0, dtype=np.uint64)
     dup = pd.Series(hashes).duplicated(keep="first").to_numpy() if rows else np.zeros(0, dtype=bool)
-    duplicate_examples = []
+    examples = []
     for pos in np.flatnonzero(dup)[:EXAMPLES]:
         first = int(np.flatnonzero(hashes == hashes[pos])[0])
-        duplicate_examples.append(f"row {int(pos)} duplicates row {first}")
+        examples.append(f"row {int(pos)} duplicates row {first}")
+    return int(dup.sum()), examples
 
+
+def _merged_expectations(partials: list[QualityPartial], rows: int) -> list[ExpectationResult]:
+    """Each expectation's partials merged, with a check id unique within the dataset."""
     results = []
     ids: dict[str, int] = {}
-    for i, spec in enumerate(specs):
+    for i, spec in enumerate(partials[0].expectations):
         kind = partials[0].kinds[i]
-        parts = [p.results[i] for p in partials]
-        merged = _merge_one(kind, spec, parts, rows)
+        merged = _merge_one(kind, spec, [p.results[i] for p in partials], rows)
         suite = str(spec["meta"].get("suite") or "custom")
         column = "+".join(columns_of(spec["kwargs"])) or None
         base = f"data.quality.{suite}.{spec['type']}.{column or 'table'}"
@@ -66,16 +84,7 @@ def merge_quality(partials: list[QualityPartial]) -> QualityResult:
                 **merged,
             )
         )
-    return QualityResult(
-        rows=rows,
-        columns=columns,
-        column_rows=column_rows,
-        null_counts=null_counts,
-        duplicate_rows=int(dup.sum()),
-        duplicate_examples=duplicate_examples,
-        expectations=results,
-        partitions=len(partials),
-    )
+    return results
 
 
 def _signature(specs: list[dict]) -> str:
@@ -98,10 +107,12 @@ def _merge_one(kind: str, spec: dict, parts: list[ExpectationPartial], rows: int
         "success": None,
     }
     if errors and kind not in (EXIST, ROW_COUNT):
-        out["error"] = (
-            errors[0] if len(set(errors)) == 1 else f"{errors[0]} (and {len(errors) - 1} more partition errors)"
-        )
-        return out
+        return {
+            **out,
+            "error": errors[0]
+            if len(set(errors)) == 1
+            else f"{errors[0]} (and {len(errors) - 1} more partition errors)",
+        }
     if kind == ROW_COUNT:
         out["observed_value"] = rows
         out["success"] = _row_count_ok(spec["type"], kwargs, rows)
@@ -113,26 +124,13 @@ def _merge_one(kind: str, spec: dict, parts: list[ExpectationPartial], rows: int
         out["observed_value"] = bad[0].observed_value if bad else parts[0].observed_value
     elif kind == AGGREGATE:
         if len(parts) > 1:
-            out["error"] = (
-                f"{spec['type']} is not mergeable across {len(parts)} partitions; "
-                "evaluate it on the whole table (one partition)"
-            )
-            return out
+            hint = "evaluate it on the whole table (one partition)"
+            return {**out, "error": f"{spec['type']} is not mergeable across {len(parts)} partitions; {hint}"}
         out["success"] = parts[0].success
         out["observed_value"] = parts[0].observed_value
     elif kind in (UNIQUE, COMPOUND_UNIQUE):
-        import pandas as pd
-
-        hashes = np.concatenate([p.hashes for p in parts]) if parts else np.zeros(0, dtype=np.uint64)
-        rownums = np.concatenate([p.rows for p in parts]) if parts else np.zeros(0, dtype=np.int64)
-        mask = pd.Series(hashes).duplicated(keep=False).to_numpy() if len(hashes) else np.zeros(0, dtype=bool)
         out["missing_count"] = sum(p.missing_count for p in parts)
-        out["unexpected_count"] = int(mask.sum())
-        examples = []
-        for pos in np.flatnonzero(mask)[:EXAMPLES]:
-            others = rownums[(hashes == hashes[pos]) & (rownums != rownums[pos])]
-            examples.append(f"row {int(rownums[pos])}: value repeated (also row {int(others[0])})")
-        out["examples"] = examples
+        out["unexpected_count"], out["examples"] = _repeated_values(parts)
     else:  # MAP
         out["missing_count"] = sum(p.missing_count for p in parts)
         out["unexpected_count"] = sum(p.unexpected_count for p in parts)
@@ -145,6 +143,20 @@ def _merge_one(kind: str, spec: dict, parts: list[ExpectationPartial], rows: int
     elif out["unexpected_count"] is not None and out["element_count"]:
         out["unexpected_fraction"] = out["unexpected_count"] / out["element_count"]
     return out
+
+
+def _repeated_values(parts: list[ExpectationPartial]) -> tuple[int, list[str]]:
+    """Values (by hash, across partitions) that occur more than once: how many rows hold one, and examples."""
+    import pandas as pd
+
+    hashes = np.concatenate([p.hashes for p in parts]) if parts else np.zeros(0, dtype=np.uint64)
+    rownums = np.concatenate([p.rows for p in parts]) if parts else np.zeros(0, dtype=np.int64)
+    mask = pd.Series(hashes).duplicated(keep=False).to_numpy() if len(hashes) else np.zeros(0, dtype=bool)
+    examples = []
+    for pos in np.flatnonzero(mask)[:EXAMPLES]:
+        others = rownums[(hashes == hashes[pos]) & (rownums != rownums[pos])]
+        examples.append(f"row {int(rownums[pos])}: value repeated (also row {int(others[0])})")
+    return int(mask.sum()), examples
 
 
 def _row_count_ok(type_: str, kwargs: dict, rows: int) -> bool:
