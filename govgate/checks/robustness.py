@@ -1,4 +1,5 @@
-"""Robustness and explainability evidence of the model-review gate.
+"""Robustness evidence of the model-review gate (explainability is :mod:`govgate.checks.explainability`,
+re-exported here).
 
 Plain functions (no Prefect import; the flow wraps them in tasks) whose reports are picklable
 dataclasses with a JSON-able ``to_dict()``.
@@ -16,9 +17,7 @@ anything else is taken as the decisions themselves. The rule used is recorded in
   decisions, overall and per level of each sensitive feature, with Wilson intervals; then a
   missing-value probe (one column at a time set to missing on a sample). A model that raises on the
   missing values is recorded, not propagated.
-- :func:`permutation_importance_report`: ``sklearn.inspection.permutation_importance`` on a minimal
-  estimator that wraps the predict callable.
-- :func:`robustness_checks` / :func:`explainability_checks`: the gate's checks and findings.
+- :func:`robustness_checks`: the gate's checks and findings.
 
 Intervals: a row's flip share over the repeats is averaged; the Wilson interval uses the number of rows
 (not rows x repeats) as n, which is conservative because repeats of one row are correlated.
@@ -35,15 +34,34 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+# explainability lived here; its names stay importable from this module
+from govgate.checks.explainability import (  # noqa: F401
+    ASSOCIATION_ROWS,
+    PROXY_THRESHOLD,
+    FeatureImportance,
+    ImportanceReport,
+    association,
+    explainability_checks,
+    permutation_importance_report,
+)
+from govgate.checks.model_calls import (
+    Predict,
+    as_predict,
+    changed_decisions,
+    error_text,
+    is_numeric,
+    jsonable,
+    sample_positions,
+    to_array,
+)
+from govgate.checks.outcomes import advisory, worst
 from govgate.checks.stats import scores_to_decisions, wilson_interval
 from govgate.record import Check, Finding, Metric, Outcome, Severity, Threshold
 
-PROXY_THRESHOLD = 0.5  # |r|, correlation ratio or Cramér's V at or above this makes a feature a proxy
 MAX_GROUP_LEVELS = 20  # a numeric sensitive feature with more distinct values is cut into quantile bins
-ASSOCIATION_ROWS = 20_000  # rows sampled to compute associations
-MISSING = "<missing>"
 
-Predict = Callable[[pd.DataFrame], Any]
+
+MISSING = "<missing>"
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -98,71 +116,7 @@ class RobustnessReport:
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
-
-
-@dataclass
-class FeatureImportance:
-    feature: str
-    rank: int  # 1 = most important
-    mean: float
-    std: float
-
-
-@dataclass
-class ImportanceReport:
-    scoring: str
-    baseline_score: float
-    n_total: int
-    n_rows: int
-    n_repeats: int
-    seed: int
-    decision_rule: str
-    method: str
-    features: list[FeatureImportance]  # ordered by rank
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return _jsonable(asdict(self))
-
-    def rank_of(self, feature: str) -> int | None:
-        return next((f.rank for f in self.features if f.feature == feature), None)
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
-
-
-# --------------------------------------------------------------------------------------------------------
-# predictions and decisions
-
-
-def as_predict(model: Any) -> Predict:
-    """``model.predict`` for a model object, the callable itself otherwise."""
-    if hasattr(model, "predict") and callable(model.predict):
-        return model.predict
-    if callable(model):
-        return model
-    raise TypeError(f"expected a model with predict(DataFrame) or a callable, got {type(model).__name__}")
-
-
-def _to_array(pred: Any) -> np.ndarray:
-    if isinstance(pred, pd.DataFrame):
-        pred = pred.iloc[:, 0] if pred.shape[1] == 1 else pred.to_numpy()
-    if isinstance(pred, pd.Series):
-        pred = pred.to_numpy()
-    arr = np.asarray(pred)
-    if arr.ndim == 2 and arr.shape[1] == 1:
-        arr = arr[:, 0]
-    return arr
+        return jsonable(asdict(self))
 
 
 class _Decider:
@@ -177,8 +131,8 @@ class _Decider:
 
     def __call__(self, pred: Any) -> np.ndarray:
         if self.decide is not None:
-            return _to_array(self.decide(pred))
-        arr = _to_array(pred)
+            return to_array(self.decide(pred))
+        arr = to_array(pred)
         if self.mode is None:
             if arr.ndim == 2:
                 self.mode, self.rule = "argmax", "argmax of the predicted score columns (default)"
@@ -198,35 +152,13 @@ class _Decider:
         return arr
 
 
-def _flipped(base: np.ndarray, new: np.ndarray) -> np.ndarray:
-    flipped = np.asarray(base != new, dtype=bool)
-    both_nan = pd.isna(base) & pd.isna(new)  # NaN != NaN is not a flip
-    return flipped & ~np.asarray(both_nan, dtype=bool)
-
-
-def _error_text(exc: BaseException, limit: int = 300) -> str:
-    text = " ".join(str(exc).split())
-    text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _sample_positions(n: int, max_rows: int, seed: int) -> np.ndarray:
-    if n <= max_rows:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, size=max_rows, replace=False))
-
-
-def _is_numeric(s: pd.Series) -> bool:
-    return pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)
-
-
 # --------------------------------------------------------------------------------------------------------
 # perturbation stability
 
 
 def _levels(s: pd.Series) -> pd.Series:
     """Group labels (strings) of a sensitive feature; many-valued numeric features are cut into quintiles."""
-    if _is_numeric(s) and s.nunique(dropna=True) > MAX_GROUP_LEVELS:
+    if is_numeric(s) and s.nunique(dropna=True) > MAX_GROUP_LEVELS:
         s = pd.qcut(s, 5, duplicates="drop")
     labels = s.astype(object).map(lambda v: MISSING if pd.isna(v) else str(v))
     return labels.astype(object)
@@ -271,86 +203,29 @@ def perturbation_stability(
     sample) and ``missing_rows`` of them are used for the missing-value probe. A failure of the baseline
     prediction propagates (the model cannot score this data at all); a failure on perturbed data is
     recorded in ``error``, one on missing values in ``missing[].error``.
+
+    Long because its ten settings and the report's twenty fields are spelled out one per line; the work is
+    done by the helpers below it.
     """
     started = time.perf_counter()
     predict = as_predict(predict)
-    if isinstance(sensitive, pd.Series):
-        sensitive = sensitive.to_frame()
-    if sensitive is not None and len(sensitive) != len(X):
-        raise ValueError(f"sensitive has {len(sensitive)} rows, X has {len(X)}; they must be aligned by position")
     if n_repeats < 1:
         raise ValueError("n_repeats must be at least 1")
     rng = np.random.default_rng(seed)
-    pos = _sample_positions(len(X), max_rows, seed)
-    Xs = X.iloc[pos].reset_index(drop=True)
-    sens = sensitive.iloc[pos].reset_index(drop=True) if sensitive is not None else None
+    Xs, sens = _sampled_rows(X, sensitive, max_rows, seed)
     decider = _Decider(decide)
     base = decider(predict(Xs))
     n = len(Xs)
 
-    protected = set(exclude) | set(sens.columns if sens is not None else ())
-    perturbed: list[str] = []
-    skipped: dict[str, str] = {}
-    scales: dict[str, float] = {}
-    for col in Xs.columns:
-        s = Xs[col]
-        if col in protected:
-            skipped[col] = "sensitive" if sens is not None and col in sens.columns else "excluded"
-        elif not _is_numeric(s):
-            skipped[col] = "not numeric"
-        else:
-            std = float(pd.to_numeric(s, errors="coerce").std(ddof=0)) if n else 0.0
-            if not math.isfinite(std) or std == 0:
-                skipped[col] = "constant"
-            elif pd.api.types.is_integer_dtype(s.dtype) and numeric_noise * std < 1:
-                skipped[col] = "integer, noise below one unit"
-            else:
-                perturbed.append(col)
-                scales[col] = numeric_noise * std
-
-    per_row = np.zeros(n, dtype=float)  # flips per row over the repeats
-    any_flip = np.zeros(n, dtype=bool)
-    error = None
-    if perturbed and n:
-        for _ in range(n_repeats):
-            Xp = Xs.copy()
-            for col in perturbed:
-                s = Xs[col]
-                noisy = s.astype("float64") + rng.normal(0.0, scales[col], size=n)
-                if pd.api.types.is_integer_dtype(s.dtype):
-                    noisy = noisy.round()
-                Xp[col] = noisy.astype(s.dtype)
-            try:
-                flipped = _flipped(base, decider(predict(Xp)))
-            except Exception as exc:  # noqa: BLE001 - a model failing on perturbed data is evidence
-                error = f"the model failed on perturbed data: {_error_text(exc)}"
-                per_row[:] = 0
-                any_flip[:] = False
-                break
-            per_row += flipped
-            any_flip |= flipped
+    perturbed, skipped, scales = _perturbable_columns(Xs, set(exclude), sens, numeric_noise)
+    per_row, any_flip, error = _noise_flips(predict, decider, Xs, base, scales, n_repeats, rng)
     evaluations = n * n_repeats if perturbed and not error else 0
     flips = int(per_row.sum())
     rate = flips / evaluations if evaluations else 0.0
     lo, hi = wilson_interval(rate * n, n, confidence) if evaluations else (0.0, 1.0)
-
     groups: dict[str, list[GroupFlip]] = {}
     if sens is not None and evaluations:
-        share = per_row / n_repeats
-        for feature in sens.columns:
-            labels = _levels(sens[feature])
-            frame = pd.DataFrame({"level": labels.to_numpy(), "share": share, "flips": per_row})
-            rows = []
-            for level, g in frame.groupby("level", sort=True):
-                gn = len(g)
-                g_rate = float(g["share"].mean())
-                g_lo, g_hi = wilson_interval(g_rate * gn, gn, confidence)
-                rows.append(
-                    GroupFlip(
-                        str(feature), str(level), gn, int(g["flips"].sum()), g_rate, g_lo, g_hi, gn < min_group_size
-                    )
-                )
-            groups[str(feature)] = rows
+        groups = _group_flips(sens, per_row, n_repeats, confidence, min_group_size)
 
     probes = _missing_probe(predict, decider, Xs, base, exclude, missing_rows, confidence)
     return RobustnessReport(
@@ -378,6 +253,96 @@ def perturbation_stability(
     )
 
 
+def _sampled_rows(
+    X: pd.DataFrame, sensitive: pd.DataFrame | pd.Series | None, max_rows: int, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """At most ``max_rows`` rows of ``X`` (seeded), and the same rows of ``sensitive`` (aligned by position)."""
+    if isinstance(sensitive, pd.Series):
+        sensitive = sensitive.to_frame()
+    if sensitive is not None and len(sensitive) != len(X):
+        raise ValueError(f"sensitive has {len(sensitive)} rows, X has {len(X)}; they must be aligned by position")
+    pos = sample_positions(len(X), max_rows, seed)
+    sens = sensitive.iloc[pos].reset_index(drop=True) if sensitive is not None else None
+    return X.iloc[pos].reset_index(drop=True), sens
+
+
+def _perturbable_columns(
+    Xs: pd.DataFrame, exclude: set, sens: pd.DataFrame | None, numeric_noise: float
+) -> tuple[list[str], dict[str, str], dict[str, float]]:
+    """The columns that get noise, the others with why not, and each noisy column's noise scale."""
+    protected = exclude | set(sens.columns if sens is not None else ())
+    perturbed: list[str] = []
+    skipped: dict[str, str] = {}
+    scales: dict[str, float] = {}
+    for col in Xs.columns:
+        s = Xs[col]
+        if col in protected:
+            skipped[col] = "sensitive" if sens is not None and col in sens.columns else "excluded"
+        elif not is_numeric(s):
+            skipped[col] = "not numeric"
+        else:
+            std = float(pd.to_numeric(s, errors="coerce").std(ddof=0)) if len(Xs) else 0.0
+            if not math.isfinite(std) or std == 0:
+                skipped[col] = "constant"
+            elif pd.api.types.is_integer_dtype(s.dtype) and numeric_noise * std < 1:
+                skipped[col] = "integer, noise below one unit"
+            else:
+                perturbed.append(col)
+                scales[col] = numeric_noise * std
+    return perturbed, skipped, scales
+
+
+def _noise_flips(
+    predict: Predict, decider, Xs: pd.DataFrame, base: np.ndarray, scales: dict[str, float], n_repeats: int, rng
+) -> tuple[np.ndarray, np.ndarray, str | None]:
+    """Flips per row over ``n_repeats`` noisy copies of ``Xs``, whether each row flipped at least once, and
+    the error when the model failed on perturbed data (the counts are then zero)."""
+    n = len(Xs)
+    per_row = np.zeros(n, dtype=float)
+    any_flip = np.zeros(n, dtype=bool)
+    if not scales or not n:
+        return per_row, any_flip, None
+    for _ in range(n_repeats):
+        Xp = Xs.copy()
+        for col, scale in scales.items():
+            s = Xs[col]
+            noisy = s.astype("float64") + rng.normal(0.0, scale, size=n)
+            if pd.api.types.is_integer_dtype(s.dtype):
+                noisy = noisy.round()
+            Xp[col] = noisy.astype(s.dtype)
+        try:
+            flipped = changed_decisions(base, decider(predict(Xp)))
+        except Exception as exc:  # noqa: BLE001 - a model failing on perturbed data is evidence
+            return (
+                np.zeros(n, dtype=float),
+                np.zeros(n, dtype=bool),
+                f"the model failed on perturbed data: {error_text(exc)}",
+            )
+        per_row += flipped
+        any_flip |= flipped
+    return per_row, any_flip, None
+
+
+def _group_flips(
+    sens: pd.DataFrame, per_row: np.ndarray, n_repeats: int, confidence: float, min_group_size: int
+) -> dict[str, list[GroupFlip]]:
+    """Flip rates (with Wilson intervals over the group's rows) per level of each sensitive feature."""
+    share = per_row / n_repeats
+    groups: dict[str, list[GroupFlip]] = {}
+    for feature in sens.columns:
+        frame = pd.DataFrame({"level": _levels(sens[feature]).to_numpy(), "share": share, "flips": per_row})
+        rows = []
+        for level, g in frame.groupby("level", sort=True):
+            gn = len(g)
+            g_rate = float(g["share"].mean())
+            g_lo, g_hi = wilson_interval(g_rate * gn, gn, confidence)
+            rows.append(
+                GroupFlip(str(feature), str(level), gn, int(g["flips"].sum()), g_rate, g_lo, g_hi, gn < min_group_size)
+            )
+        groups[str(feature)] = rows
+    return groups
+
+
 def _missing_probe(predict, decider, Xs, base, exclude, rows, confidence) -> list[MissingProbe]:
     m = min(len(Xs), rows)
     if m == 0:
@@ -391,9 +356,9 @@ def _missing_probe(predict, decider, Xs, base, exclude, rows, confidence) -> lis
         Xc = Xm.copy()
         Xc[col] = _all_missing(Xm[col])
         try:
-            flipped = _flipped(base_m, decider(predict(Xc)))
+            flipped = changed_decisions(base_m, decider(predict(Xc)))
         except Exception as exc:  # noqa: BLE001 - the failure is the finding
-            probes.append(MissingProbe(str(col), m, 0, None, None, None, _error_text(exc)))
+            probes.append(MissingProbe(str(col), m, 0, None, None, None, error_text(exc)))
             continue
         k = int(flipped.sum())
         lo, hi = wilson_interval(k, m, confidence)
@@ -409,6 +374,14 @@ def _pct(x: float | None) -> str:
     return "n/a" if x is None else f"{100 * x:.1f}%"
 
 
+def _ci(confidence: float, lo: float | None, hi: float | None) -> str:
+    return f"{int(round(confidence * 100))}% CI {_pct(lo)}-{_pct(hi)}"
+
+
+def _rate_metric(name: str, rate: float, lo: float, hi: float, confidence: float, n: int) -> Metric:
+    return Metric(name=name, value=round(rate, 6), lower=round(lo, 6), upper=round(hi, 6), confidence=confidence, n=n)
+
+
 def robustness_checks(
     report: RobustnessReport,
     rules: Any,
@@ -420,12 +393,7 @@ def robustness_checks(
     feature) and ``robustness.missing_values``. ``rules`` is a ``ModelReviewRules`` (``max_flip_rate``,
     ``min_group_size``). A column whose missing values flip more than ``max_missing_flip_rate`` of the
     decisions warns; one that makes the model raise warns (fails with ``fail_on_missing_crash``)."""
-    checks: list[Check] = []
-    findings: list[Finding] = []
     max_flip = float(rules.max_flip_rate)
-    min_n = int(rules.min_group_size)
-    conf = report.confidence
-    ci = lambda lo, hi: f"{int(round(conf * 100))}% CI {_pct(lo)}-{_pct(hi)}"  # noqa: E731
     common = {
         "n_rows": report.n_rows,
         "n_total": report.n_total,
@@ -434,24 +402,24 @@ def robustness_checks(
         "decision_rule": report.decision_rule,
         "seed": report.seed,
     }
+    built = [_perturbation_check(report, max_flip, common)]
+    for feature, groups in report.groups.items():
+        built.append(_group_stability_check(report, feature, groups, max_flip, int(rules.min_group_size), common))
+    built.append(_missing_values_check(report, max_missing_flip_rate, fail_on_missing_crash, common))
+    return [check for check, _ in built], [f for _, found in built for f in found]
 
-    # overall
+
+def _perturbation_check(report: RobustnessReport, max_flip: float, common: dict) -> tuple[Check, list[Finding]]:
+    """``robustness.perturbation``: the flip rate and its interval judged against ``max_flip``."""
     cid = "robustness.perturbation"
-    title = "Decisions are stable under small noise on numeric features"
     threshold = Threshold(metric="flip_rate", op="<=", value=max_flip)
-    details = {**common, "perturbed_columns": report.perturbed_columns, "skipped_columns": report.skipped_columns}
+    rate = _rate_metric("flip_rate", report.flip_rate, report.lower, report.upper, report.confidence, report.n_rows)
     metrics = [
-        Metric(
-            name="flip_rate",
-            value=round(report.flip_rate, 6),
-            lower=round(report.lower, 6),
-            upper=round(report.upper, 6),
-            confidence=conf,
-            n=report.n_rows,
-        ),
+        rate,
         Metric(name="rows_flipped_any", value=report.rows_flipped_any, n=report.n_rows),
         Metric(name="evaluations", value=report.evaluations),
     ]
+    findings: list[Finding] = []
     if report.error:
         outcome, message, metrics = Outcome.ERROR, report.error, []
     elif not report.n_rows:
@@ -459,154 +427,202 @@ def robustness_checks(
     elif not report.perturbed_columns:
         outcome, message = Outcome.SKIPPED, "no numeric non-sensitive feature to perturb"
     else:
-        over = report.flip_rate > max_flip
-        outcome = Outcome.FAIL if over else Outcome.PASS
+        outcome = threshold.judge_metric(rate)
         message = (
-            f"{_pct(report.flip_rate)} of decisions flipped ({ci(report.lower, report.upper)}; "
+            f"{_pct(report.flip_rate)} of decisions flipped ({_ci(report.confidence, report.lower, report.upper)}; "
             f"{report.rows_flipped_any} of {report.n_rows} rows flipped at least once) under Gaussian noise of "
             f"{report.numeric_noise:g} x std on {len(report.perturbed_columns)} numeric features, "
             f"{report.n_repeats} repeats; limit {_pct(max_flip)}"
         )
-        if over:
-            findings.append(
-                Finding(
-                    id="robustness.perturbation",
-                    severity=Severity.HIGH,
-                    category="robustness",
-                    check_id=cid,
-                    count=report.flips,
-                    message=f"{_pct(report.flip_rate)} of decisions flip under noise of {report.numeric_noise:g} x std "
-                    f"(limit {_pct(max_flip)})",
-                    remediation="decisions sit close to the threshold for many rows: regularise or calibrate the model, "
-                    "add a review band around the threshold, or justify a higher limit in the policy",
-                )
-            )
-    checks.append(
-        Check(
-            id=cid,
-            title=title,
-            category="robustness",
-            outcome=outcome,
-            message=message,
-            metrics=metrics,
-            threshold=threshold,
-            evidence_kind="robustness_eval",
-            details=details,
-        )
+        if outcome in (Outcome.FAIL, Outcome.WARN):
+            findings.append(_perturbation_finding(report, max_flip, outcome))
+    check = Check(
+        id=cid,
+        title="Decisions are stable under small noise on numeric features",
+        category="robustness",
+        outcome=outcome,
+        message=message,
+        metrics=metrics,
+        threshold=threshold,
+        evidence_kind="robustness_eval",
+        details={**common, "perturbed_columns": report.perturbed_columns, "skipped_columns": report.skipped_columns},
+    )
+    return check, findings
+
+
+def _perturbation_finding(report: RobustnessReport, max_flip: float, outcome: Outcome) -> Finding:
+    straddles = "" if outcome == Outcome.FAIL else " (its interval reaches over the limit)"
+    return Finding(
+        id="robustness.perturbation",
+        severity=Severity.HIGH if outcome == Outcome.FAIL else Severity.MEDIUM,
+        category="robustness",
+        check_id="robustness.perturbation",
+        count=report.flips,
+        message=f"{_pct(report.flip_rate)} of decisions flip under noise of {report.numeric_noise:g} x std "
+        f"(limit {_pct(max_flip)}){straddles}",
+        remediation="decisions sit close to the threshold for many rows: regularise or calibrate the model, "
+        "add a review band around the threshold, or justify a higher limit in the policy",
     )
 
-    # per sensitive feature
-    for feature, groups in report.groups.items():
-        cid = f"robustness.perturbation.{feature}"
-        large = [g for g in groups if g.n >= min_n]
-        small = [g for g in groups if g.n < min_n]
-        metrics = [
-            Metric(
-                name=f"flip_rate.{g.level}",
-                value=round(g.flip_rate, 6),
-                lower=round(g.lower, 6),
-                upper=round(g.upper, 6),
-                confidence=conf,
-                n=g.n,
-            )
-            for g in groups
-        ]
-        gap = (max(g.flip_rate for g in large) - min(g.flip_rate for g in large)) if len(large) >= 2 else None
-        if gap is not None:
-            metrics.append(Metric(name="flip_rate_gap", value=round(gap, 6), n=sum(g.n for g in large)))
-        above = [g for g in large if g.flip_rate > max_flip]
-        rows = [
-            {
-                "level": g.level,
-                "n": g.n,
-                "flips": g.flips,
-                "flip_rate": round(g.flip_rate, 6),
-                "lower": round(g.lower, 6),
-                "upper": round(g.upper, 6),
-                "status": "inconclusive" if g.n < min_n else ("above limit" if g.flip_rate > max_flip else "ok"),
-            }
-            for g in groups
-        ]
-        by_group = ", ".join(f"{g.level} {_pct(g.flip_rate)} (n={g.n})" for g in groups)
-        problems = []
-        if gap is not None and gap > max_flip:
-            problems.append(f"gap between groups {_pct(gap)} > {_pct(max_flip)}")
-        if above:
-            problems.append(f"{', '.join(g.level for g in above)} above {_pct(max_flip)}")
-        if small:
-            outcome = Outcome.INCONCLUSIVE
-            message = (
-                f"groups under {min_n} rows cannot be assessed: {', '.join(g.level for g in small)}; "
-                f"flip rates {by_group}" + (f"; {'; '.join(problems)}" if problems else "")
-            )
-        elif problems:
-            outcome, message = Outcome.WARN, f"flip rates {by_group}; {'; '.join(problems)}"
-        else:
-            outcome, message = Outcome.PASS, f"flip rates {by_group}"
-        if problems:
-            worst = max(large, key=lambda g: g.flip_rate)
-            findings.append(
-                Finding(
-                    id=f"robustness.perturbation.{feature}",
-                    severity=Severity.MEDIUM,
-                    category="robustness",
-                    check_id=cid,
-                    location={"feature": str(feature), "group": worst.level},
-                    message=f"decisions for {feature}={worst.level} are less stable than for other groups: {'; '.join(problems)}",
-                    remediation="check whether this group's scores cluster near the threshold (fewer or noisier "
-                    "examples in training) and whether its decisions need a review band",
-                )
-            )
-        checks.append(
-            Check(
-                id=cid,
-                title=f"Decision stability is similar across {feature} groups",
-                category="robustness",
-                outcome=outcome,
-                message=message,
-                metrics=metrics,
-                threshold=Threshold(metric="flip_rate_gap", op="<=", value=max_flip),
-                evidence_kind="robustness_eval",
-                details={
-                    **common,
-                    "feature": feature,
-                    "min_group_size": min_n,
-                    "groups": rows,
-                    "gap": None if gap is None else round(gap, 6),
-                },
-            )
-        )
 
-    # missing values
+def _group_stability_check(
+    report: RobustnessReport, feature: str, groups: list[GroupFlip], max_flip: float, min_n: int, common: dict
+) -> tuple[Check, list[Finding]]:
+    """``robustness.perturbation.<feature>``: the gap between the flip rates of the groups of ``feature``
+    judged against ``max_flip`` (advisory: a breach warns), and each group's own rate against the same
+    limit; inconclusive while a group is under ``min_n`` rows."""
+    cid = f"robustness.perturbation.{feature}"
+    conf = report.confidence
+    threshold = Threshold(metric="flip_rate_gap", op="<=", value=max_flip)
+    rate_limit = Threshold(metric="flip_rate", op="<=", value=max_flip)
+    large = [g for g in groups if g.n >= min_n]
+    small = [g for g in groups if g.n < min_n]
+    metrics = [_rate_metric(f"flip_rate.{g.level}", g.flip_rate, g.lower, g.upper, conf, g.n) for g in groups]
+    gap = (max(g.flip_rate for g in large) - min(g.flip_rate for g in large)) if len(large) >= 2 else None
+    if gap is not None:
+        metrics.append(Metric(name="flip_rate_gap", value=round(gap, 6), n=sum(g.n for g in large)))
+    gap_outcome = threshold.judge(None if gap is None else round(gap, 6))
+    above = [g for g in large if rate_limit.judge(g.flip_rate) == Outcome.FAIL]
+    problems = []
+    if gap_outcome == Outcome.FAIL:
+        problems.append(f"gap between groups {_pct(gap)} > {_pct(max_flip)}")
+    if above:
+        problems.append(f"{', '.join(g.level for g in above)} above {_pct(max_flip)}")
+    by_group = ", ".join(f"{g.level} {_pct(g.flip_rate)} (n={g.n})" for g in groups)
+    outcome = worst(
+        [
+            advisory(gap_outcome),
+            Outcome.WARN if above else Outcome.PASS,
+            Outcome.INCONCLUSIVE if small else Outcome.PASS,
+        ]
+    )
+    message = f"flip rates {by_group}" + (f"; {'; '.join(problems)}" if problems else "")
+    if small:
+        message = f"groups under {min_n} rows cannot be assessed: {', '.join(g.level for g in small)}; {message}"
+    findings = [_group_finding(feature, cid, large, problems)] if problems else []
+    rows = [_group_row(g, g.n < min_n, g in above) for g in groups]
+    check = Check(
+        id=cid,
+        title=f"Decision stability is similar across {feature} groups",
+        category="robustness",
+        outcome=outcome,
+        message=message,
+        metrics=metrics,
+        threshold=threshold,
+        evidence_kind="robustness_eval",
+        details={
+            **common,
+            "feature": feature,
+            "min_group_size": min_n,
+            "groups": rows,
+            "gap": None if gap is None else round(gap, 6),
+        },
+    )
+    return check, findings
+
+
+def _group_row(g: GroupFlip, small: bool, above: bool) -> dict[str, Any]:
+    return {
+        "level": g.level,
+        "n": g.n,
+        "flips": g.flips,
+        "flip_rate": round(g.flip_rate, 6),
+        "lower": round(g.lower, 6),
+        "upper": round(g.upper, 6),
+        "status": "inconclusive" if small else ("above limit" if above else "ok"),
+    }
+
+
+def _group_finding(feature: str, cid: str, large: list[GroupFlip], problems: list[str]) -> Finding:
+    worst_group = max(large, key=lambda g: g.flip_rate)
+    return Finding(
+        id=cid,
+        severity=Severity.MEDIUM,
+        category="robustness",
+        check_id=cid,
+        location={"feature": str(feature), "group": worst_group.level},
+        message=f"decisions for {feature}={worst_group.level} are less stable than for other groups: "
+        f"{'; '.join(problems)}",
+        remediation="check whether this group's scores cluster near the threshold (fewer or noisier "
+        "examples in training) and whether its decisions need a review band",
+    )
+
+
+def _missing_values_check(
+    report: RobustnessReport, limit: float, fail_on_crash: bool, common: dict
+) -> tuple[Check, list[Finding]]:
+    """``robustness.missing_values``: each column's flip rate (with its interval) judged against ``limit``
+    (advisory: a breach warns); a model that raises on missing values warns, or fails with ``fail_on_crash``."""
     cid = "robustness.missing_values"
+    threshold = Threshold(metric="flip_rate", op="<=", value=limit)
+    conf = report.confidence
     crashed = [p for p in report.missing if p.error]
-    flippy = [p for p in report.missing if p.flip_rate is not None and p.flip_rate > max_missing_flip_rate]
-    metrics = []
-    for p in report.missing:
-        if p.error:
-            metrics.append(Metric(name=f"fails.{p.column}", value=1, n=p.n))
-        else:
-            metrics.append(
-                Metric(
-                    name=f"flip_rate.{p.column}",
-                    value=round(p.flip_rate, 6),
-                    lower=round(p.lower, 6),
-                    upper=round(p.upper, 6),
-                    confidence=conf,
-                    n=p.n,
-                )
-            )
+    judged = [p for p in report.missing if not p.error]
+    rates = {p.column: _rate_metric(f"flip_rate.{p.column}", p.flip_rate, p.lower, p.upper, conf, p.n) for p in judged}
+    verdicts = {column: threshold.judge_metric(m) for column, m in rates.items()}
+    flippy = [p for p in judged if verdicts[p.column] != Outcome.PASS]
+    metrics = [Metric(name=f"fails.{p.column}", value=1, n=p.n) if p.error else rates[p.column] for p in report.missing]
+    findings = _crash_findings(crashed, cid, fail_on_crash) + [_flippy_finding(p, cid, conf) for p in flippy]
+    if not report.missing:
+        outcome, message = Outcome.SKIPPED, "no rows or no columns to probe"
+    else:
+        crash_outcome = (Outcome.FAIL if fail_on_crash else Outcome.WARN) if crashed else Outcome.PASS
+        outcome = worst([crash_outcome, *(advisory(v) for v in verdicts.values())])
+        message = _missing_message(report, crashed, flippy, limit)
+    check = Check(
+        id=cid,
+        title="The model handles missing values",
+        category="robustness",
+        outcome=outcome,
+        message=message,
+        metrics=metrics,
+        threshold=threshold,
+        evidence_kind="robustness_eval",
+        details={
+            **common,
+            "rows": report.missing_rows,
+            "columns": [
+                {
+                    "column": p.column,
+                    "n": p.n,
+                    "flips": p.flips,
+                    "flip_rate": None if p.flip_rate is None else round(p.flip_rate, 6),
+                    "error": p.error,
+                }
+                for p in report.missing
+            ],
+        },
+    )
+    return check, findings
+
+
+def _missing_message(
+    report: RobustnessReport, crashed: list[MissingProbe], flippy: list[MissingProbe], limit: float
+) -> str:
+    parts = []
+    if crashed:
+        parts.append(f"model fails on missing values in {', '.join(p.column for p in crashed)}")
+    if flippy:
+        parts.append("missing " + ", ".join(f"{p.column} flips {_pct(p.flip_rate)}" for p in flippy))
+    message = "; ".join(parts) or (
+        f"no single missing column flips more than {_pct(limit)} of decisions "
+        f"(max {_pct(max((p.flip_rate for p in report.missing), default=0.0))})"
+    )
+    return message + f" ({len(report.missing)} columns, {report.missing_rows} rows)"
+
+
+def _crash_findings(crashed: list[MissingProbe], cid: str, fail_on_crash: bool) -> list[Finding]:
+    """One finding per distinct error, naming every column that raised it."""
     by_error: dict[str, list[str]] = {}
-    for p in crashed:  # one finding per distinct error, naming every column that raised it
+    for p in crashed:
         by_error.setdefault(p.error, []).append(p.column)
+    findings = []
     for err, cols in by_error.items():
         where = f"column {cols[0]}" if len(cols) == 1 else f"columns {', '.join(cols)}"
         findings.append(
             Finding(
-                id=f"robustness.missing_values.{cols[0]}"
-                if len(cols) == 1
-                else f"robustness.missing_values.fails.{cols[0]}",
-                severity=Severity.HIGH if fail_on_missing_crash else Severity.MEDIUM,
+                id=f"{cid}.{cols[0]}" if len(cols) == 1 else f"{cid}.fails.{cols[0]}",
+                severity=Severity.HIGH if fail_on_crash else Severity.MEDIUM,
                 category="robustness",
                 check_id=cid,
                 location={"column": cols[0]} if len(cols) == 1 else {"columns": ", ".join(cols)},
@@ -616,392 +632,19 @@ def robustness_checks(
                 "missing values to a fallback before they reach the model",
             )
         )
-    for p in flippy:
-        findings.append(
-            Finding(
-                id=f"robustness.missing_values.{p.column}",
-                severity=Severity.LOW,
-                category="robustness",
-                check_id=cid,
-                location={"column": p.column},
-                count=p.flips,
-                message=f"a missing {p.column} flips {_pct(p.flip_rate)} of decisions ({ci(p.lower, p.upper)}, n={p.n})",
-                remediation="document how missing values of this feature are handled in production and whether such "
-                "rows are decided by the model",
-            )
-        )
-    if not report.missing:
-        outcome, message = Outcome.SKIPPED, "no rows or no columns to probe"
-    elif crashed and fail_on_missing_crash:
-        outcome = Outcome.FAIL
-    elif crashed or flippy:
-        outcome = Outcome.WARN
-    else:
-        outcome = Outcome.PASS
-    if report.missing:
-        parts = []
-        if crashed:
-            parts.append(f"model fails on missing values in {', '.join(p.column for p in crashed)}")
-        if flippy:
-            parts.append("missing " + ", ".join(f"{p.column} flips {_pct(p.flip_rate)}" for p in flippy))
-        message = "; ".join(parts) or (
-            f"no single missing column flips more than {_pct(max_missing_flip_rate)} of decisions "
-            f"(max {_pct(max((p.flip_rate for p in report.missing), default=0.0))})"
-        )
-        message += f" ({len(report.missing)} columns, {report.missing_rows} rows)"
-    checks.append(
-        Check(
-            id=cid,
-            title="The model handles missing values",
-            category="robustness",
-            outcome=outcome,
-            message=message,
-            metrics=metrics,
-            threshold=Threshold(metric="flip_rate", op="<=", value=max_missing_flip_rate),
-            evidence_kind="robustness_eval",
-            details={
-                **common,
-                "rows": report.missing_rows,
-                "columns": [
-                    {
-                        "column": p.column,
-                        "n": p.n,
-                        "flips": p.flips,
-                        "flip_rate": None if p.flip_rate is None else round(p.flip_rate, 6),
-                        "error": p.error,
-                    }
-                    for p in report.missing
-                ],
-            },
-        )
+    return findings
+
+
+def _flippy_finding(p: MissingProbe, cid: str, confidence: float) -> Finding:
+    return Finding(
+        id=f"{cid}.{p.column}",
+        severity=Severity.LOW,
+        category="robustness",
+        check_id=cid,
+        location={"column": p.column},
+        count=p.flips,
+        message=f"a missing {p.column} flips {_pct(p.flip_rate)} of decisions "
+        f"({_ci(confidence, p.lower, p.upper)}, n={p.n})",
+        remediation="document how missing values of this feature are handled in production and whether such "
+        "rows are decided by the model",
     )
-    return checks, findings
-
-
-# --------------------------------------------------------------------------------------------------------
-# permutation importance
-
-
-def _score_needs_proba(scoring: str) -> bool:
-    return scoring in {"roc_auc", "average_precision", "neg_log_loss", "neg_brier_score"} or scoring.startswith(
-        "roc_auc"
-    )
-
-
-def _make_estimator(predict: Predict, decider: _Decider):
-    from sklearn.base import BaseEstimator, ClassifierMixin
-
-    class CallableClassifier(ClassifierMixin, BaseEstimator):
-        """A fitted-by-construction estimator around a predict callable, for sklearn's scorers."""
-
-        def __init__(self, predict_fn=None, decider=None):
-            self.predict_fn = predict_fn
-            self.decider = decider
-
-        def fit(self, X, y):
-            self.classes_ = np.unique(np.asarray(y))
-            return self
-
-        def predict(self, X):
-            return self.decider(self.predict_fn(X))
-
-        def predict_proba(self, X):
-            raw = _to_array(self.predict_fn(X))
-            if raw.ndim == 2:
-                return raw
-            if raw.dtype.kind == "f":
-                return np.column_stack([1 - raw, raw])
-            raise ValueError("scoring needs scores but the model returns labels; use a label metric such as accuracy")
-
-    return CallableClassifier(predict, decider)
-
-
-def permutation_importance_report(
-    predict: Predict | Any,
-    X: pd.DataFrame,
-    y: Any,
-    *,
-    scoring: str = "accuracy",
-    n_repeats: int = 5,
-    seed: int = 0,
-    decide: Callable[[Any], Any] | None = None,
-    max_rows: int = 5000,
-) -> ImportanceReport:
-    """Model-agnostic permutation importance (``sklearn.inspection.permutation_importance``) of every
-    column of ``X`` on at most ``max_rows`` rows; ``y`` is aligned with ``X`` by position. Label metrics
-    (accuracy, f1, ...) score ``decide(predict(X))``; score metrics (roc_auc, ...) the raw predictions."""
-    from sklearn.inspection import permutation_importance
-    from sklearn.metrics import get_scorer
-
-    started = time.perf_counter()
-    predict = as_predict(predict)
-    y = np.asarray(y.to_numpy() if isinstance(y, pd.Series | pd.DataFrame) else y)
-    if len(y) != len(X):
-        raise ValueError(f"y has {len(y)} values, X has {len(X)} rows")
-    pos = _sample_positions(len(X), max_rows, seed)
-    Xs = X.iloc[pos].reset_index(drop=True)
-    ys = y[pos]
-    decider = _Decider(decide)
-    decider(predict(Xs.head(min(len(Xs), 1000))))  # fixes the default decision rule
-    estimator = _make_estimator(predict, decider).fit(Xs, ys)
-    scorer = get_scorer(scoring)
-    baseline = float(scorer(estimator, Xs, ys))
-    result = permutation_importance(estimator, Xs, ys, scoring=scoring, n_repeats=n_repeats, random_state=seed)
-    order = sorted(range(Xs.shape[1]), key=lambda i: (-result.importances_mean[i], str(Xs.columns[i])))
-    features = [
-        FeatureImportance(str(Xs.columns[i]), rank, float(result.importances_mean[i]), float(result.importances_std[i]))
-        for rank, i in enumerate(order, 1)
-    ]
-    return ImportanceReport(
-        scoring=scoring,
-        baseline_score=baseline,
-        n_total=len(X),
-        n_rows=len(Xs),
-        n_repeats=n_repeats,
-        seed=seed,
-        decision_rule=decider.rule if not _score_needs_proba(scoring) else "raw scores",
-        method="sklearn.inspection.permutation_importance",
-        features=features,
-        seconds=round(time.perf_counter() - started, 3),
-    )
-
-
-# --------------------------------------------------------------------------------------------------------
-# associations (proxy detection)
-
-
-def _is_categorical_sensitive(s: pd.Series) -> bool:
-    if not _is_numeric(s):
-        return True
-    return pd.api.types.is_integer_dtype(s.dtype) and s.nunique(dropna=True) <= 10
-
-
-def _correlation_ratio(values: np.ndarray, groups: np.ndarray) -> float:
-    """eta: sqrt(between-group / total sum of squares); equals |point-biserial r| for two groups."""
-    total = float(((values - values.mean()) ** 2).sum())
-    if total == 0:
-        return 0.0
-    frame = pd.DataFrame({"v": values, "g": groups})
-    stats = frame.groupby("g", sort=False)["v"].agg(["mean", "count"])
-    between = float((stats["count"] * (stats["mean"] - values.mean()) ** 2).sum())
-    return math.sqrt(max(0.0, min(1.0, between / total)))
-
-
-def _cramers_v(a: np.ndarray, b: np.ndarray) -> float:
-    """Bias-corrected Cramér's V (Bergsma 2013)."""
-    table = pd.crosstab(a, b).to_numpy(dtype=float)
-    n = table.sum()
-    r, k = table.shape
-    if n == 0 or r < 2 or k < 2:
-        return 0.0
-    expected = table.sum(1, keepdims=True) * table.sum(0, keepdims=True) / n
-    chi2 = float(((table - expected) ** 2 / expected).sum())
-    phi2 = max(0.0, chi2 / n - (k - 1) * (r - 1) / (n - 1))
-    rc = r - (r - 1) ** 2 / (n - 1)
-    kc = k - (k - 1) ** 2 / (n - 1)
-    denom = min(kc - 1, rc - 1)
-    return math.sqrt(phi2 / denom) if denom > 0 else 0.0
-
-
-def association(feature: pd.Series, sensitive: pd.Series) -> tuple[float, str]:
-    """Strength of association in [0, 1] and the measure used: |Pearson r| (numeric-numeric),
-    |point-biserial r| / correlation ratio (numeric vs categorical), Cramér's V (categorical-categorical)."""
-    both = pd.DataFrame({"f": feature.to_numpy(), "s": sensitive.to_numpy()}).dropna()
-    if len(both) < 3:
-        return 0.0, "n/a"
-    f, s = both["f"], both["s"]
-    f_cat = not _is_numeric(feature)
-    s_cat = _is_categorical_sensitive(sensitive)
-    if not f_cat and not s_cat:
-        fv, sv = f.to_numpy(float), s.to_numpy(float)
-        if fv.std() == 0 or sv.std() == 0:
-            return 0.0, "pearson"
-        return abs(float(np.corrcoef(fv, sv)[0, 1])), "pearson"
-    if not f_cat:
-        name = "point_biserial" if s.nunique() == 2 else "correlation_ratio"
-        return _correlation_ratio(f.to_numpy(float), s.astype(str).to_numpy()), name
-    if not s_cat:
-        return _correlation_ratio(s.to_numpy(float), f.astype(str).to_numpy()), "correlation_ratio"
-    return _cramers_v(f.astype(str).to_numpy(), s.astype(str).to_numpy()), "cramers_v"
-
-
-# --------------------------------------------------------------------------------------------------------
-# explainability checks
-
-
-def explainability_checks(
-    importance: ImportanceReport,
-    *,
-    sensitive: list[str],
-    X: pd.DataFrame,
-    top_k: int,
-    proxy_threshold: float = PROXY_THRESHOLD,
-    seed: int = 0,
-) -> tuple[list[Check], list[Finding]]:
-    """Checks ``explainability.permutation_importance`` (the ranking) and
-    ``explainability.sensitive_proxies``: warns when a sensitive feature, or a feature whose association
-    with a sensitive column is >= ``proxy_threshold``, ranks within ``top_k`` with positive importance.
-
-    ``X`` holds the model's features and the sensitive columns (e.g. ``features.join(sensitive_frame)``);
-    associations are computed on up to 20,000 of its rows."""
-    checks: list[Check] = []
-    findings: list[Finding] = []
-    ranking = [
-        {"feature": f.feature, "rank": f.rank, "mean": round(f.mean, 6), "std": round(f.std, 6)}
-        for f in importance.features
-    ]
-    metrics = []
-    for f in importance.features:
-        metrics += [
-            Metric(name=f"importance.{f.feature}", value=round(f.mean, 6), n=importance.n_rows),
-            Metric(name=f"importance_std.{f.feature}", value=round(f.std, 6), n=importance.n_rows),
-        ]
-    top = ", ".join(f"{f.feature} {f.mean:.3f}±{f.std:.3f}" for f in importance.features[:5])
-    checks.append(
-        Check(
-            id="explainability.permutation_importance",
-            title="Permutation importance of the model's features",
-            category="explainability",
-            outcome=Outcome.PASS,
-            message=f"drop in {importance.scoring} when a feature is shuffled ({importance.n_repeats} repeats, "
-            f"{importance.n_rows} rows, baseline {importance.baseline_score:.3f}): {top}",
-            metrics=metrics,
-            evidence_kind="explainability",
-            details={
-                "scoring": importance.scoring,
-                "baseline_score": importance.baseline_score,
-                "n_rows": importance.n_rows,
-                "n_total": importance.n_total,
-                "n_repeats": importance.n_repeats,
-                "seed": importance.seed,
-                "method": importance.method,
-                "decision_rule": importance.decision_rule,
-                "ranking": ranking,
-            },
-        )
-    )
-
-    cid = "explainability.sensitive_proxies"
-    title = "No sensitive attribute or close proxy of one drives the model"
-    threshold = Threshold(metric="max_top_k_association", op="<", value=proxy_threshold)
-    available = [s for s in sensitive if s in X.columns]
-    unavailable = [s for s in sensitive if s not in X.columns]
-    pos = _sample_positions(len(X), ASSOCIATION_ROWS, seed)
-    Xa = X.iloc[pos]
-    assoc_rows: list[dict[str, Any]] = []
-    flagged: list[dict[str, Any]] = []
-    top_max = 0.0
-    for f in importance.features:
-        used = f.mean > 0
-        in_top = f.rank <= top_k and used
-        if f.feature in sensitive:
-            row = {
-                "feature": f.feature,
-                "rank": f.rank,
-                "mean": round(f.mean, 6),
-                "sensitive": f.feature,
-                "association": 1.0,
-                "measure": "is_sensitive",
-            }
-            assoc_rows.append(row)
-            if in_top:
-                flagged.append(row)
-            continue
-        if f.feature not in X.columns:
-            continue
-        best = None
-        for s in available:
-            value, measure = association(Xa[f.feature], Xa[s])
-            row = {
-                "feature": f.feature,
-                "rank": f.rank,
-                "mean": round(f.mean, 6),
-                "sensitive": s,
-                "association": round(value, 4),
-                "measure": measure,
-            }
-            if best is None or value > best["association"]:
-                best = row
-        if best is None:
-            continue
-        assoc_rows.append(best)
-        if f.rank <= top_k:
-            top_max = max(top_max, best["association"])
-        if in_top and best["association"] >= proxy_threshold:
-            flagged.append(best)
-    details = {
-        "top_k": top_k,
-        "proxy_threshold": proxy_threshold,
-        "sensitive": list(sensitive),
-        "unavailable_sensitive": unavailable,
-        "rows": len(Xa),
-        "associations": assoc_rows,
-        "flagged": flagged,
-    }
-    metrics = [
-        Metric(name="max_top_k_association", value=round(top_max, 4), n=len(Xa)),
-        Metric(name="flagged_features", value=len(flagged)),
-    ]
-    if not sensitive:
-        outcome, message = Outcome.SKIPPED, "no sensitive features declared"
-    elif flagged:
-        outcome = Outcome.WARN
-        message = "; ".join(
-            f"{r['feature']} (rank {r['rank']}) is sensitive"
-            if r["measure"] == "is_sensitive"
-            else f"{r['feature']} (rank {r['rank']}) proxies {r['sensitive']} ({r['measure']} {r['association']:.2f})"
-            for r in flagged
-        )
-        message += f" - within the top {top_k} features"
-    elif not available and not any(f.feature in sensitive for f in importance.features):
-        outcome = Outcome.INCONCLUSIVE
-        message = f"sensitive columns {unavailable} are not in X; proxies could not be looked for"
-    else:
-        outcome = Outcome.PASS
-        message = (
-            f"no sensitive feature or proxy (association >= {proxy_threshold:g}) in the top {top_k}; "
-            f"max association in the top {top_k}: {top_max:.2f}"
-        )
-    if unavailable and outcome != Outcome.INCONCLUSIVE:
-        message += f" (not in X, not checked: {', '.join(unavailable)})"
-    for r in flagged:
-        if r["measure"] == "is_sensitive":
-            findings.append(
-                Finding(
-                    id=f"explainability.sensitive_feature.{r['feature']}",
-                    severity=Severity.MEDIUM,
-                    category="explainability",
-                    check_id=cid,
-                    location={"feature": r["feature"], "rank": str(r["rank"])},
-                    message=f"sensitive feature {r['feature']} ranks {r['rank']} of {len(importance.features)} by permutation importance",
-                    remediation="justify the use of this attribute (lawful basis, necessity) or remove it and re-assess fairness",
-                )
-            )
-        else:
-            findings.append(
-                Finding(
-                    id=f"explainability.sensitive_proxy.{r['feature']}",
-                    severity=Severity.MEDIUM,
-                    category="explainability",
-                    check_id=cid,
-                    location={"feature": r["feature"], "rank": str(r["rank"]), "sensitive": r["sensitive"]},
-                    message=f"feature {r['feature']} ranks {r['rank']} by permutation importance and is a close proxy of "
-                    f"sensitive attribute {r['sensitive']} ({r['measure']} {r['association']:.2f})",
-                    remediation="check whether the feature is needed; if kept, document why and confirm with the fairness "
-                    "metrics that it does not carry the sensitive attribute into decisions",
-                )
-            )
-    checks.append(
-        Check(
-            id=cid,
-            title=title,
-            category="explainability",
-            outcome=outcome,
-            message=message,
-            metrics=metrics,
-            threshold=threshold,
-            evidence_kind="explainability",
-            details=details,
-        )
-    )
-    return checks, findings

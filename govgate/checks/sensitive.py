@@ -22,8 +22,9 @@ import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from govgate.checks.outcomes import advisory
 from govgate.errors import InputError
-from govgate.record import Check, Finding, Metric, Outcome, Severity
+from govgate.record import Check, Finding, Metric, Outcome, Severity, Threshold
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -654,142 +655,157 @@ def sensitive_attribute_checks(
     sensitive columns were found)."""
     if undeclared_outcome not in ("warn", "fail"):
         raise InputError(f"undeclared_sensitive_attribute: expected 'warn' or 'fail', got {undeclared_outcome!r}")
-    undeclared_as = Outcome(undeclared_outcome)
     columns = [str(c) for c in columns]
     declared = [str(d) for d in (declared or [])]
     by_norm: dict[str, str] = {}
     for c in columns:
         by_norm.setdefault(normalise(c), c)
-
-    def detect(column: str) -> dict[str, str]:
-        reasons = {cls: f"name matches '{kw}'" for cls, kw in classify_name(column).items()}
-        if sample is not None and column in getattr(sample, "columns", ()):
-            for cls, why in classify_values(sample[column].tolist()).items():
-                reasons[cls] = f"{reasons[cls]}; {why}" if cls in reasons else why
-        return reasons
-
     checks: list[Check] = []
     findings: list[Finding] = []
-    matched_columns: set[str] = set()
     classes_found: dict[str, list[str]] = {}
-
+    matched_columns: set[str] = set()
     for attr in declared:
         column = attr if attr in columns else by_norm.get(normalise(attr))
-        cid = f"data.sensitive.declared.{attr}"
         if column is None:
-            shown = ", ".join(columns[:30]) + (" ..." if len(columns) > 30 else "")
-            checks.append(
-                Check(
-                    id=cid,
-                    title=f"Declared sensitive attribute {attr} is in the data",
-                    category=CATEGORY,
-                    outcome=Outcome.FAIL,
-                    evidence_kind=EVIDENCE_KIND,
-                    message=f"declared sensitive attribute '{attr}' is not a column of the dataset (columns: {shown})",
-                    details={"declared": attr, "column": None},
-                )
-            )
-            findings.append(
-                Finding(
-                    id=f"sensitive.declared.{attr}",
-                    severity=Severity.MEDIUM,
-                    category=CATEGORY,
-                    check_id=cid,
-                    message=f"the datasheet declares sensitive attribute '{attr}' but the dataset has no such column",
-                    location={"column": attr},
-                    remediation="fix the name in the datasheet's sensitive_attributes, or add the column the fairness evaluation needs",
-                )
-            )
+            checks.append(_missing_declared_check(attr, columns))
+            findings.append(_missing_declared_finding(attr))
             continue
         matched_columns.add(column)
-        reasons = detect(column)
+        reasons = _detect(column, sample)
         for cls in reasons:
             classes_found.setdefault(cls, []).append(column)
-        kinds = ", ".join(CLASS_LABELS[c] for c in reasons) or "no class detected from its name or values"
-        checks.append(
-            Check(
-                id=cid,
-                title=f"Declared sensitive attribute {attr} is in the data",
-                category=CATEGORY,
-                outcome=Outcome.PASS,
-                evidence_kind=EVIDENCE_KIND,
-                message=f"column '{column}' is present ({kinds})"
-                + ("" if column == attr else f"; matched '{attr}' by name"),
-                details={"declared": attr, "column": column, "classes": sorted(reasons), "reasons": reasons},
-            )
-        )
-
+        checks.append(_declared_check(attr, column, reasons))
     undeclared: list[str] = []
     for column in columns:
-        if column in matched_columns:
-            continue
-        reasons = detect(column)
+        reasons = {} if column in matched_columns else _detect(column, sample)
         if not reasons:
             continue
         undeclared.append(column)
         for cls in reasons:
             classes_found.setdefault(cls, []).append(column)
-        special = sorted(set(reasons) & SPECIAL_CATEGORIES)
-        described = "; ".join(f"{CLASS_LABELS[c]} ({reasons[c]}; {CLASS_BASIS[c]})" for c in reasons)
-        cid = f"data.sensitive.undeclared.{column}"
-        checks.append(
-            Check(
-                id=cid,
-                title=f"Column {column} looks sensitive but is not declared",
-                category=CATEGORY,
-                outcome=undeclared_as,
-                evidence_kind=EVIDENCE_KIND,
-                message=f"column '{column}' looks like {described}; it is not among the declared sensitive attributes",
-                details={
-                    "column": column,
-                    "classes": sorted(reasons),
-                    "reasons": reasons,
-                    "special_categories": special,
-                },
-            )
-        )
-        findings.append(
-            Finding(
-                id=f"sensitive.undeclared.{column}",
-                severity=Severity.HIGH if special else Severity.MEDIUM,
-                category=CATEGORY,
-                check_id=cid,
-                location={"column": column},
-                message=f"undeclared sensitive attribute '{column}': "
-                + ", ".join(CLASS_LABELS[c] for c in reasons)
-                + (f" (special category: {', '.join(CLASS_LABELS[c] for c in special)})" if special else ""),
-                remediation="declare it in the datasheet's sensitive_attributes (fairness is then evaluated over it and "
-                "access restricted), or drop it, or record why it is needed and its legal basis",
-            )
-        )
-
-    summary = "; ".join(f"{CLASS_LABELS[c]}: {', '.join(cols)}" for c, cols in classes_found.items())
-    checks.append(
-        Check(
-            id="data.sensitive.scan",
-            title="Sensitive-attribute scan of the columns",
-            category=CATEGORY,
-            outcome=Outcome.WARN if undeclared else Outcome.PASS,
-            evidence_kind=EVIDENCE_KIND,
-            message=(
-                f"{len(undeclared)} undeclared sensitive column(s): {', '.join(undeclared)}. "
-                if undeclared
-                else "no undeclared sensitive columns. "
-            )
-            + (f"Classes found: {summary}" if summary else "No sensitive classes found")
-            + f" (declared: {', '.join(declared) or 'none'})",
-            metrics=[
-                Metric(name="columns_scanned", value=len(columns)),
-                Metric(name="declared", value=len(declared)),
-                Metric(name="undeclared_sensitive_columns", value=len(undeclared)),
-                Metric(name="sampled_rows", value=0 if sample is None else int(len(sample))),
-            ],
-            details={
-                "classes": classes_found,
-                "declared": declared,
-                "undeclared": undeclared,
-                "special_categories": sorted({c for c in classes_found if c in SPECIAL_CATEGORIES}),
-            },
-        )
-    )
+        checks.append(_undeclared_check(column, reasons, Outcome(undeclared_outcome)))
+        findings.append(_undeclared_finding(column, reasons))
+    checks.append(_scan_check(columns, sample, declared, undeclared, classes_found))
     return checks, findings
+
+
+def _detect(column: str, sample: pd.DataFrame | None) -> dict[str, str]:
+    """Sensitive classes the column's name or sampled values point to: ``{class: reason}``."""
+    reasons = {cls: f"name matches '{kw}'" for cls, kw in classify_name(column).items()}
+    if sample is not None and column in getattr(sample, "columns", ()):
+        for cls, why in classify_values(sample[column].tolist()).items():
+            reasons[cls] = f"{reasons[cls]}; {why}" if cls in reasons else why
+    return reasons
+
+
+def _missing_declared_check(attr: str, columns: list[str]) -> Check:
+    shown = ", ".join(columns[:30]) + (" ..." if len(columns) > 30 else "")
+    return Check(
+        id=f"data.sensitive.declared.{attr}",
+        title=f"Declared sensitive attribute {attr} is in the data",
+        category=CATEGORY,
+        outcome=Outcome.FAIL,
+        evidence_kind=EVIDENCE_KIND,
+        message=f"declared sensitive attribute '{attr}' is not a column of the dataset (columns: {shown})",
+        details={"declared": attr, "column": None},
+    )
+
+
+def _missing_declared_finding(attr: str) -> Finding:
+    return Finding(
+        id=f"sensitive.declared.{attr}",
+        severity=Severity.MEDIUM,
+        category=CATEGORY,
+        check_id=f"data.sensitive.declared.{attr}",
+        message=f"the datasheet declares sensitive attribute '{attr}' but the dataset has no such column",
+        location={"column": attr},
+        remediation="fix the name in the datasheet's sensitive_attributes, or add the column the fairness evaluation needs",
+    )
+
+
+def _declared_check(attr: str, column: str, reasons: dict[str, str]) -> Check:
+    kinds = ", ".join(CLASS_LABELS[c] for c in reasons) or "no class detected from its name or values"
+    return Check(
+        id=f"data.sensitive.declared.{attr}",
+        title=f"Declared sensitive attribute {attr} is in the data",
+        category=CATEGORY,
+        outcome=Outcome.PASS,
+        evidence_kind=EVIDENCE_KIND,
+        message=f"column '{column}' is present ({kinds})" + ("" if column == attr else f"; matched '{attr}' by name"),
+        details={"declared": attr, "column": column, "classes": sorted(reasons), "reasons": reasons},
+    )
+
+
+def _undeclared_check(column: str, reasons: dict[str, str], outcome: Outcome) -> Check:
+    described = "; ".join(f"{CLASS_LABELS[c]} ({reasons[c]}; {CLASS_BASIS[c]})" for c in reasons)
+    return Check(
+        id=f"data.sensitive.undeclared.{column}",
+        title=f"Column {column} looks sensitive but is not declared",
+        category=CATEGORY,
+        outcome=outcome,
+        evidence_kind=EVIDENCE_KIND,
+        message=f"column '{column}' looks like {described}; it is not among the declared sensitive attributes",
+        details={
+            "column": column,
+            "classes": sorted(reasons),
+            "reasons": reasons,
+            "special_categories": sorted(set(reasons) & SPECIAL_CATEGORIES),
+        },
+    )
+
+
+def _undeclared_finding(column: str, reasons: dict[str, str]) -> Finding:
+    special = sorted(set(reasons) & SPECIAL_CATEGORIES)
+    return Finding(
+        id=f"sensitive.undeclared.{column}",
+        severity=Severity.HIGH if special else Severity.MEDIUM,
+        category=CATEGORY,
+        check_id=f"data.sensitive.undeclared.{column}",
+        location={"column": column},
+        message=f"undeclared sensitive attribute '{column}': "
+        + ", ".join(CLASS_LABELS[c] for c in reasons)
+        + (f" (special category: {', '.join(CLASS_LABELS[c] for c in special)})" if special else ""),
+        remediation="declare it in the datasheet's sensitive_attributes (fairness is then evaluated over it and "
+        "access restricted), or drop it, or record why it is needed and its legal basis",
+    )
+
+
+def _scan_check(
+    columns: list[str],
+    sample: pd.DataFrame | None,
+    declared: list[str],
+    undeclared: list[str],
+    classes_found: dict[str, list[str]],
+) -> Check:
+    """``data.sensitive.scan``: the count of undeclared sensitive columns judged against zero (advisory: the
+    undeclared columns' own checks carry ``undeclared_outcome``)."""
+    threshold = Threshold(metric="undeclared_sensitive_columns", op="==", value=0)
+    summary = "; ".join(f"{CLASS_LABELS[c]}: {', '.join(cols)}" for c, cols in classes_found.items())
+    found = (
+        f"{len(undeclared)} undeclared sensitive column(s): {', '.join(undeclared)}. "
+        if undeclared
+        else "no undeclared sensitive columns. "
+    )
+    return Check(
+        id="data.sensitive.scan",
+        title="Sensitive-attribute scan of the columns",
+        category=CATEGORY,
+        outcome=advisory(threshold.judge(len(undeclared))),
+        evidence_kind=EVIDENCE_KIND,
+        message=found
+        + (f"Classes found: {summary}" if summary else "No sensitive classes found")
+        + f" (declared: {', '.join(declared) or 'none'})",
+        metrics=[
+            Metric(name="columns_scanned", value=len(columns)),
+            Metric(name="declared", value=len(declared)),
+            Metric(name="undeclared_sensitive_columns", value=len(undeclared)),
+            Metric(name="sampled_rows", value=0 if sample is None else int(len(sample))),
+        ],
+        threshold=threshold,
+        details={
+            "classes": classes_found,
+            "declared": declared,
+            "undeclared": undeclared,
+            "special_categories": sorted({c for c in classes_found if c in SPECIAL_CATEGORIES}),
+        },
+    )

@@ -1,5 +1,5 @@
-"""Robustness and explainability checks of the model-review gate, on real sklearn models (and one
-mlflow.pyfunc model logged to a SQLite tracking store under tmp_path)."""
+"""Robustness checks of the model-review gate, on real sklearn models (and one mlflow.pyfunc model logged to
+a SQLite tracking store under tmp_path)."""
 
 from __future__ import annotations
 
@@ -18,106 +18,13 @@ from sklearn.tree import DecisionTreeClassifier
 from govgate.checks.robustness import (
     ImportanceReport,
     RobustnessReport,
-    association,
     explainability_checks,
     permutation_importance_report,
     perturbation_stability,
     robustness_checks,
 )
-from govgate.policy import ModelReviewRules
 from govgate.record import Outcome
-
-RULES = ModelReviewRules(max_flip_rate=0.05, min_group_size=30)
-
-
-def by_id(checks):
-    return {c.id: c for c in checks}
-
-
-@pytest.fixture(scope="module")
-def proxy_data():
-    """Credit-like data where ``x_proxy`` is a near-copy of the sensitive attribute ``sex``."""
-    rng = np.random.default_rng(1)
-    n = 2000
-    sex = rng.integers(0, 2, n)
-    X = pd.DataFrame(
-        {
-            "income": rng.normal(50, 10, n),
-            "x_proxy": sex + rng.normal(0, 0.15, n),
-            "tenure": rng.integers(0, 30, n),
-            "amount": rng.integers(1_000, 50_000, n),
-            "noise": rng.normal(size=n),
-            "region": rng.choice(["north", "south", "east"], n),
-        }
-    )
-    y = ((X["income"] - 50) / 10 + 1.5 * sex + rng.normal(0, 0.5, n) > 0.75).astype(int)
-    sensitive = pd.DataFrame({"sex": np.where(sex == 1, "F", "M")})
-    return X, y, sensitive
-
-
-def numeric(X):
-    return X.drop(columns=["region"])
-
-
-def test_proxy_of_sensitive_attribute_in_top_k_warns(proxy_data):
-    X, y, sensitive = proxy_data
-    Xn = numeric(X)
-    model = make_pipeline(StandardScaler(), LogisticRegression()).fit(Xn, y)
-    imp = permutation_importance_report(model, Xn, y, n_repeats=3)
-    assert [f.feature for f in imp.features][:2] == ["x_proxy", "income"] or imp.rank_of("x_proxy") <= 2
-    assert imp.method == "sklearn.inspection.permutation_importance" and imp.baseline_score > 0.8
-
-    checks, findings = explainability_checks(imp, sensitive=["sex"], X=Xn.join(sensitive), top_k=3)
-    c = by_id(checks)
-    ranking = c["explainability.permutation_importance"]
-    assert ranking.outcome == Outcome.PASS and ranking.evidence_kind == "explainability" and ranking.controls
-    names = [m.name for m in ranking.metrics if m.name.startswith("importance.")]
-    assert names[0] == f"importance.{imp.features[0].feature}" and len(names) == Xn.shape[1]
-
-    proxies = c["explainability.sensitive_proxies"]
-    assert proxies.outcome == Outcome.WARN
-    assert "x_proxy" in proxies.message and "sex" in proxies.message
-    flagged = proxies.details["flagged"]
-    assert [r["feature"] for r in flagged] == ["x_proxy"]
-    assert flagged[0]["association"] > 0.9 and flagged[0]["measure"] == "point_biserial"
-    (f,) = findings
-    assert f.id == "explainability.sensitive_proxy.x_proxy"
-    assert f.location == {"feature": "x_proxy", "rank": str(imp.rank_of("x_proxy")), "sensitive": "sex"}
-    assert "proxy of sensitive attribute sex" in f.message and "0.9" in f.message
-
-
-def test_sensitive_feature_used_by_model_warns_and_clean_model_passes(proxy_data):
-    X, y, sensitive = proxy_data
-    with_sex = numeric(X).drop(columns=["x_proxy"]).assign(sex=(sensitive["sex"] == "F").astype(int))
-    model = LogisticRegression(max_iter=500).fit(with_sex, y)
-    imp = permutation_importance_report(model, with_sex, y, n_repeats=3)
-    checks, findings = explainability_checks(imp, sensitive=["sex"], X=with_sex, top_k=2)
-    assert by_id(checks)["explainability.sensitive_proxies"].outcome == Outcome.WARN
-    assert [f.id for f in findings] == ["explainability.sensitive_feature.sex"]
-
-    # without sex or its proxy: income drives the model, nothing to flag
-    clean = numeric(X).drop(columns=["x_proxy"])
-    model = LogisticRegression(max_iter=500).fit(clean, y)
-    imp = permutation_importance_report(model, clean, y, n_repeats=3)
-    checks, findings = explainability_checks(imp, sensitive=["sex"], X=clean.join(sensitive), top_k=3)
-    assert by_id(checks)["explainability.sensitive_proxies"].outcome == Outcome.PASS and not findings
-    # sensitive column not available to compute associations -> inconclusive, said so
-    checks, _ = explainability_checks(imp, sensitive=["sex"], X=clean, top_k=3)
-    assert by_id(checks)["explainability.sensitive_proxies"].outcome == Outcome.INCONCLUSIVE
-
-
-def test_association_measures():
-    rng = np.random.default_rng(0)
-    g = pd.Series(rng.choice(["a", "b", "c"], 3000))
-    same = g.map({"a": "x", "b": "y", "c": "z"})
-    assert association(same, g) == (pytest.approx(1.0, abs=0.01), "cramers_v")
-    indep = pd.Series(rng.choice(["x", "y"], 3000))
-    assert association(indep, g)[0] < 0.1
-    num = g.map({"a": 0.0, "b": 5.0, "c": 10.0}) + rng.normal(0, 0.1, 3000)
-    value, measure = association(num, g)
-    assert value > 0.99 and measure == "correlation_ratio"
-    age = pd.Series(rng.normal(40, 10, 3000))
-    assert association(age * 2 + 1, age) == (pytest.approx(1.0), "pearson")
+from tests.checks.model_helpers import RULES, by_id, numeric
 
 
 def test_decision_at_threshold_flips_and_fails():

@@ -1,0 +1,44 @@
+"""The shipped suites on the real files beside the clone."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from govgate.checks.quality import (
+    generic_expectations,
+    load_suite,
+    quality_checks,
+)
+from govgate.record import Outcome
+from tests.checks.quality.helpers import GERMAN, REVIEW_COLUMNS, REVIEWS, check_in_partitions
+
+# ------------------------------------------------------------------------------------------ real data
+
+
+def test_german_credit_suite_passes_on_the_real_file_in_partitions():
+    if not GERMAN.is_file():
+        pytest.skip(f"{GERMAN} is missing")
+    df = pd.read_csv(GERMAN)
+    expectations = load_suite("german_credit") + generic_expectations(
+        [{"name": "age", "nullable": False, "min": 18}], list(df.columns)
+    )
+    result = check_in_partitions(df, expectations, [250, 500, 750])
+    assert result == check_in_partitions(df, expectations)
+    checks, findings = quality_checks(result, max_null_fraction=0.0, max_duplicate_row_fraction=0.0)
+    assert all(c.outcome == Outcome.PASS for c in checks), [c.id for c in checks if c.outcome != Outcome.PASS]
+    assert not findings
+
+
+def test_ecommerce_reviews_suite_on_the_real_file():
+    if not REVIEWS.is_file():
+        pytest.skip(f"{REVIEWS} is missing")
+    df = pd.read_csv(REVIEWS, header=None, names=REVIEW_COLUMNS)
+    result = check_in_partitions(df, load_suite("ecommerce_reviews"), [1700, 3400])
+    checks, _ = quality_checks(result, max_null_fraction=0.01, max_duplicate_row_fraction=0.0)
+    outcomes = {c.id: c.outcome for c in checks}
+    assert (
+        outcomes["data.quality.ecommerce_reviews.expect_compound_columns_to_be_unique.reviewerID+asin"] == Outcome.PASS
+    )
+    assert outcomes["data.quality.ecommerce_reviews.expect_column_values_to_be_in_set.overall"] == Outcome.PASS
+    assert all(o == Outcome.PASS for o in outcomes.values()), [k for k, o in outcomes.items() if o != Outcome.PASS]
