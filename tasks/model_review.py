@@ -214,8 +214,7 @@ class ReviewRequest:
     model_version: str | None = None
 
     def __post_init__(self) -> None:
-        if not self.model_uri and self.model_name and self.model_version:
-            self.model_uri = f"models:/{self.model_name}/{self.model_version}"
+        self.model_uri = registered_uri(self.model_uri, self.model_name, self.model_version)
         self.sensitive = [s for item in (self.sensitive or []) for s in str(item).split(",") if s.strip()]
 
     def parameters(self) -> dict:
@@ -236,6 +235,13 @@ class ReviewRequest:
             raise InputError("give a model URI, or a prediction_column/score_column of precomputed predictions")
         if self.task_type not in ("classification", "regression"):
             raise InputError(f"task_type {self.task_type!r}: expected classification or regression")
+
+
+def registered_uri(model_uri: str | None, model_name: str | None, model_version: str | None) -> str | None:
+    """The model URI, or ``models:/NAME/VERSION`` when a registration event gave name and version."""
+    if not model_uri and model_name and model_version:
+        return f"models:/{model_name}/{model_version}"
+    return model_uri
 
 
 def version_of(model_uri: str | None, model: LoadedModel | None = None) -> tuple[str, str] | None:
