@@ -11,11 +11,11 @@ from prefect import flow
 
 from govgate.datasheet import Datasheet, load_datasheet
 from govgate.protocol import DATA_REVIEW
-from govgate.render import render_datasheet
 from tasks.data_review import (
     build_expectations,
     dataset_subject,
     datasheet_checks,
+    datasheet_files,
     inspect,
     legal_basis_check,
     partition_dataset,
@@ -81,18 +81,13 @@ def data_review(
         sens_checks, sens_findings = sensitive_attributes(plan.columns, plan.sample, sheet, rules)
         legal = legal_basis_check([c for c in scan_checks if c.id.startswith("data.pii.")], sheet, rules)
         checks = [*sheet_checks, *scan_checks, *sens_checks, legal, rows_check(plan)]
-        decision = run.decide(checks)  # the anonymized copy below is an output of the review, not a criterion
-        copy = (
-            redacted_copy(plan, run.subject, run.record_id, dataset, scan_checks, sheet, ner_model) if redact else None
-        )
+        decision = run.decide(checks)  # the anonymized copy is an output of the review, not a criterion
+        copies, copy_checks = redacted_copy(plan, run, dataset, scan_checks, sheet, ner_model) if redact else ([], [])
+        findings = [*sheet_findings, *scan_findings, *sens_findings]
         result = run.finish(
-            [*checks, *([copy[1]] if copy else [])],
-            findings=[*sheet_findings, *scan_findings, *sens_findings],
-            decision=decision,
-            artifacts=[copy[0]] if copy else [],
-            extra_files=lambda record: {"datasheet.md": render_datasheet(record).encode()},
+            [*checks, *copy_checks], findings=findings, decision=decision, artifacts=copies, extra_files=datasheet_files
         )
     if redact:
-        result["anonymized_copy"] = copy[0].uri
+        result["anonymized_copy"] = copies[0].uri
     print(f"data review of {dataset}: {result['decision']} ({result['report_uri']})")
     return result

@@ -37,6 +37,7 @@ from tasks.launch_checks import (
     evidence_checks,
     launch_decision,
     launch_documents,
+    launch_result,
     launch_subject,
     summary_markdown,
 )
@@ -102,20 +103,4 @@ def launch_evidence(
         result = run.finish(checks, findings=findings, decision=decision, artifacts=package_refs(sealed))
         tag_package(ev.model_name, ev.model_version, sealed)
         publish_package_artifacts(sealed, reqs, decision.outcome.value)
-    missing = [r.kind for r in reqs.values() if r.required and not r.ok]
-    print(
-        f"launch evidence for {ev.model_uri}: {decision.outcome.value}"
-        + (f" (missing or not passing: {', '.join(missing)})" if missing else "")
-        + f"; package {sealed.folder_uri}"
-    )
-    return {
-        **result,
-        "package_id": run.record_id,
-        "package_uri": sealed.folder_uri,
-        "manifest_uri": sealed.uri,
-        "manifest_sha256": sealed.manifest_sha256,
-        "index_uri": sealed.index_uri,
-        "signer": sealed_ok.details["signer"],
-        "missing": missing,
-        "signoffs": len(signoff.collected),
-    }
+    return launch_result(result, run.record_id, sealed, sealed_ok, reqs, signoff)

@@ -29,6 +29,7 @@ from govgate.record import (
     AssetKind,
     Check,
     Finding,
+    GateResult,
     InputDigest,
     Metric,
     Outcome,
@@ -445,16 +446,11 @@ def rows_check(plan: PartitionPlan) -> Check:
 
 
 def redacted_copy(
-    plan: PartitionPlan,
-    subject: Subject,
-    record_id: str,
-    dataset: str,
-    scan_checks: list[Check],
-    sheet: Datasheet,
-    ner_model: str | None,
-) -> tuple[ArtifactRef, Check]:
-    """The anonymized copy (under the store's anonymized/ prefix) of the columns found or declared personal."""
-    dest = f"anonymized/{slug(subject.id)}/{record_id}/{slug(Path(dataset).stem)}.anonymized.parquet"
+    plan: PartitionPlan, run, dataset: str, scan_checks: list[Check], sheet: Datasheet, ner_model: str | None
+) -> tuple[list[ArtifactRef], list[Check]]:
+    """The anonymized copy (under the store's anonymized/ prefix) of the columns found or declared personal:
+    its reference and the check that records it. ``run`` is the flow's GateRun (subject, record id)."""
+    dest = f"anonymized/{slug(run.subject.id)}/{run.record_id}/{slug(Path(dataset).stem)}.anonymized.parquet"
     found = [
         c.id.removeprefix("data.pii.column.")
         for c in scan_checks
@@ -462,7 +458,7 @@ def redacted_copy(
     ]
     declared = [c for c, pii in declared_pii(sheet).items() if pii]
     ref = anonymized_copy(plan, dest, ner_model, found, declared)
-    return ref, Check(
+    check = Check(
         id="data.anonymized_copy",
         title="Anonymized copy written",
         category="privacy",
@@ -471,3 +467,11 @@ def redacted_copy(
         details={"uri": ref.uri, "sha256": ref.sha256},
         evidence_kind="pii_scan",
     )
+    return [ref], [check]
+
+
+def datasheet_files(record: GateResult) -> dict[str, bytes]:
+    """The generated datasheet published beside the record."""
+    from govgate.render import render_datasheet
+
+    return {"datasheet.md": render_datasheet(record).encode()}

@@ -222,3 +222,26 @@ def summary_markdown(model_uri: str, tier: str, reqs: dict[str, Requirement]) ->
         if r.kind not in LATE_KINDS and (r.required or r.status != "missing")
     )
     return f"Model version `{model_uri}`, tier **{tier}**.\n\n| evidence | required | status | detail |\n|---|---|---|---|\n{rows}"
+
+
+def launch_result(
+    published: dict, package_id: str, sealed, sealed_ok: Check, reqs: dict[str, Requirement], signoff: SignOffStatus
+) -> dict:
+    """What the flow returns (and prints): the publish result with the package and what is missing."""
+    missing = [r.kind for r in reqs.values() if r.required and not r.ok]
+    print(
+        f"launch evidence for {sealed.manifest['subject']['model_uri']}: {published['decision']}"
+        + (f" (missing or not passing: {', '.join(missing)})" if missing else "")
+        + f"; package {sealed.folder_uri}"
+    )
+    return {
+        **published,
+        "package_id": package_id,
+        "package_uri": sealed.folder_uri,
+        "manifest_uri": sealed.uri,
+        "manifest_sha256": sealed.manifest_sha256,
+        "index_uri": sealed.index_uri,
+        "signer": sealed_ok.details["signer"],
+        "missing": missing,
+        "signoffs": len(signoff.collected),
+    }
