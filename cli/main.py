@@ -434,7 +434,7 @@ def sign_off_cmd(
     from govgate.runtime import prepare_environment
 
     prepare_environment(settings)
-    from flows.launch_evidence import sign_off
+    from cli.launch import sign_off
 
     try:
         sign_off(flow_run_id, name, role, decision, comment, list(accepted_risk))
@@ -533,7 +533,7 @@ def demo() -> None:
             typer.echo(
                 f"govgate demo: Prefect UI at {ui_url(api_url)} (while the demo runs), evidence in {settings.effective_store_url}"
             )
-            from flows.demo import run_demo
+            from cli.demo import run_demo
 
             console.route_logs(settings.home_dir)
             steps = run_demo(settings, typer.echo)

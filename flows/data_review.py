@@ -7,43 +7,27 @@ and retention, decided by the policy tier and published as one evidence record w
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from prefect import flow, get_run_logger
+from prefect import flow
 
 from govgate.datasheet import Datasheet, load_datasheet
-from govgate.errors import GovgateError
-from govgate.gate import build_record, error_record, input_digest, unloaded_policy_ref
-from govgate.policy import Policy, load_policy
-from govgate.record import (
-    AssetKind,
-    Check,
-    InputDigest,
-    Outcome,
-    Subject,
-    decide,
-    new_record_id,
-    slug,
-    utcnow,
-)
-from govgate.render import render_datasheet
-from tasks import context
+from govgate.protocol import DATA_REVIEW
 from tasks.data_review import (
-    anonymized_copy,
     build_expectations,
-    dataset_version,
+    dataset_subject,
     datasheet_checks,
+    datasheet_files,
     inspect,
     legal_basis_check,
-    merge_scans,
     partition_dataset,
-    remove_partitions,
-    scan_partition,
+    redacted_copy,
+    rows_check,
+    scan_dataset,
+    scratch_prefix,
     sensitive_attributes,
 )
-from tasks.evidence import publish_evidence
+from tasks.gate_run import GateRun
 
-GATE = "data-review"
+GATE = DATA_REVIEW
 
 
 @flow(name="data-review", log_prints=True)
@@ -69,10 +53,6 @@ def data_review(
         chunk_rows: rows per partition; partitions are scanned in parallel by the task runner.
         max_line_bytes: longest line accepted in CSV/JSONL/text input.
     """
-    logger = get_run_logger()
-    started = utcnow()
-    record_id = new_record_id(started)
-    settings = context.settings()
     params = {
         "dataset": dataset,
         "datasheet": datasheet,
@@ -82,118 +62,32 @@ def data_review(
         "ner_model": ner_model,
         "chunk_rows": chunk_rows,
     }
-    subject = Subject(kind=AssetKind.DATASET, id=Path(dataset).stem or dataset, uris=[dataset])
-    policy: Policy | None = None
-    sheet = Datasheet()
-    checks: list[Check] = []
-    partition_prefix = f"tmp/data-review/{record_id}/"
-    try:
-        policy = load_policy(settings.policy)
+    with (
+        GateRun(GATE, dataset_subject(dataset, None, Datasheet()), params, tier=tier) as run,
+        scratch_prefix(run.record_id) as scratch,
+    ):
+        policy = run.load_policy()
         sheet = load_datasheet(datasheet)
-        tier = tier or sheet.tier or policy.default_tier
-        rules = policy.tier(tier).data_review
-        subject = Subject(
-            kind=AssetKind.DATASET,
-            id=sheet.name or subject.id,
-            version=sheet.version,
-            uris=[dataset],
-            inputs=[input_digest(datasheet, "datasheet")] if datasheet else [],
-        )
+        rules = policy.tier(run.use_tier(tier or sheet.tier or policy.default_tier)).data_review
+        run.subject = dataset_subject(dataset, datasheet, sheet)
         info = inspect(dataset, sheet, max_line_bytes)
-        subject = subject.model_copy(
-            update={
-                "version": dataset_version(sheet, info),
-                "inputs": [InputDigest(uri=dataset, sha256=info.sha256, size=info.size, role="data"), *subject.inputs],
-                "attributes": {"format": info.format, "columns": len(info.columns)},
-            }
-        )
-        plan = partition_dataset(info, sheet, chunk_rows, partition_prefix)
-        subject.attributes["rows"] = plan.rows
+        run.subject = dataset_subject(dataset, datasheet, sheet, info)
+        plan = partition_dataset(info, sheet, chunk_rows, scratch)
+        run.subject.attributes["rows"] = plan.rows
         expectations = build_expectations(sheet, plan.columns, suites or [])
-        confidence = policy.tier(tier).model_review.confidence_level
-        futures = [
-            scan_partition.submit(
-                p, plan.column_kinds, plan.string_columns, expectations, rules.pii_sample_rows, ner_model
-            )
-            for p in plan.partitions
-        ]
-        scans = [f.result() for f in futures]
-        declared_pii = {c.name: c.pii for c in sheet.columns if c.pii is not None}
-        scan_checks, findings = merge_scans(scans, rules, confidence, ner_model, declared_pii)
+        confidence = policy.tier(run.tier).model_review.confidence_level
+        scan_checks, scan_findings = scan_dataset(plan, expectations, sheet, rules, confidence, ner_model)
         sheet_checks, sheet_findings = datasheet_checks(sheet, rules)
         sens_checks, sens_findings = sensitive_attributes(plan.columns, plan.sample, sheet, rules)
-        checks = [*sheet_checks, *scan_checks, *sens_checks]
-        checks.append(legal_basis_check([c for c in scan_checks if c.id.startswith("data.pii.")], sheet, rules))
-        findings = [*sheet_findings, *findings, *sens_findings]
-        checks.append(
-            Check(
-                id="data.review.rows",
-                title="Rows and partitions reviewed",
-                category="scale",
-                outcome=Outcome.PASS,
-                message=f"{plan.rows} rows in {len(plan.partitions)} partition(s)",
-            )
+        legal = legal_basis_check([c for c in scan_checks if c.id.startswith("data.pii.")], sheet, rules)
+        checks = [*sheet_checks, *scan_checks, *sens_checks, legal, rows_check(plan)]
+        decision = run.decide(checks)  # the anonymized copy is an output of the review, not a criterion
+        copies, copy_checks = redacted_copy(plan, run, dataset, scan_checks, sheet, ner_model) if redact else ([], [])
+        findings = [*sheet_findings, *scan_findings, *sens_findings]
+        result = run.finish(
+            [*checks, *copy_checks], findings=findings, decision=decision, artifacts=copies, extra_files=datasheet_files
         )
-        decision = decide(checks, inconclusive_blocks=policy.tier(tier).inconclusive_blocks)
-        record = build_record(
-            gate=GATE,
-            subject=subject,
-            policy=policy,
-            tier=tier,
-            started_at=started,
-            checks=checks,
-            findings=findings,
-            decision=decision,
-            parameters=params,
-            runtime=context.run_ids(),
-            record_id=record_id,
-        )
-        if redact:
-            dest = f"anonymized/{slug(subject.id)}/{record_id}/{slug(Path(dataset).stem)}.anonymized.parquet"
-            pii_columns = [
-                c.id.removeprefix("data.pii.column.")
-                for c in scan_checks
-                if c.id.startswith("data.pii.column.") and c.outcome == Outcome.WARN
-            ]
-            ref = anonymized_copy(plan, dest, ner_model, pii_columns, [c for c, pii in declared_pii.items() if pii])
-            record.artifacts.append(ref)
-            record.checks.append(
-                Check(
-                    id="data.anonymized_copy",
-                    title="Anonymized copy written",
-                    category="privacy",
-                    outcome=Outcome.PASS,
-                    message=f"{ref.uri} sha256 {ref.sha256[:12]}",
-                    details={"uri": ref.uri, "sha256": ref.sha256},
-                    evidence_kind="pii_scan",
-                )
-            )
-        result = publish_evidence(record, extra_files={"datasheet.md": render_datasheet(record).encode()})
-    except GovgateError as exc:
-        logger.error("data review could not finish: %s", exc)
-        failed = error_record(
-            gate=GATE,
-            subject=subject,
-            policy=policy or unloaded_policy_ref(settings.policy, tier),
-            tier=tier,
-            started_at=started,
-            error=exc,
-            checks=checks,
-            parameters=params,
-            runtime=context.run_ids(),
-            record_id=record_id,
-        )
-        try:
-            publish_evidence(failed)
-        except GovgateError as publish_exc:
-            logger.error("the error record could not be published either: %s", publish_exc)
-        raise
-    finally:
-        try:
-            remove_partitions(partition_prefix)
-        except GovgateError as exc:  # leftovers under tmp/ are purged by the retention policy
-            logger.warning("could not remove temporary partitions under %s: %s", partition_prefix, exc)
     if redact:
-        result["anonymized_copy"] = record.artifacts[0].uri if record.artifacts else None
+        result["anonymized_copy"] = copies[0].uri
     print(f"data review of {dataset}: {result['decision']} ({result['report_uri']})")
     return result

@@ -11,9 +11,9 @@ from __future__ import annotations
 from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
-from flows.model_review import GATE as MODEL_REVIEW
 from flows.model_review import model_review
 from govgate.errors import InputError
+from govgate.protocol import MODEL_REVIEW
 from tasks.model_review import find_unreviewed_versions
 
 

@@ -7,21 +7,24 @@ the daily schedule passes it explicitly.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
-from prefect import flow, get_run_logger
+from prefect import flow
 
-from govgate.errors import GovgateError
-from govgate.gate import build_record, error_record, unloaded_policy_ref
-from govgate.policy import Policy, load_policy
-from govgate.record import AssetKind, Check, Subject, decide, new_record_id, utcnow
-from govgate.retention import RetentionRules, load_rules
+from govgate.protocol import RETENTION_PURGE
+from govgate.retention import load_rules
 from tasks import context
-from tasks.evidence import publish_evidence
-from tasks.retention import publish_purge_artifacts, purge_checks, purge_store
+from tasks.gate_run import GateRun
+from tasks.retention import (
+    certificate_files,
+    publish_purge_artifacts,
+    purge_checks,
+    purge_store,
+    purge_subject,
+    purge_summary,
+)
 
-GATE = "retention-purge"
+GATE = RETENTION_PURGE
 
 
 @flow(name="retention-purge", log_prints=True)
@@ -41,12 +44,8 @@ def retention_purge(
         batch_size: keys per DeleteObjects call (at most 1,000).
         checkpoint_every: batches between progress checkpoints in the audit prefix (also one a minute), for crash resume.
     """
-    logger = get_run_logger()
-    started = utcnow()
-    record_id = new_record_id(started)
-    settings = context.settings()
-    store = context.store(settings)
-    rules_path = rules or str(settings.retention_rules)
+    store = context.store()
+    rules_path = rules or str(context.settings().retention_rules)
     params = {
         "dry_run": dry_run,
         "rules": rules_path,
@@ -54,75 +53,14 @@ def retention_purge(
         "batch_size": batch_size,
         "checkpoint_every": checkpoint_every,
     }
-    # The subject is the store being purged, named by its last path segment (evidence/<name>/<purge id>/...).
-    subject = Subject(
-        kind=AssetKind.SYSTEM,
-        id=store.url.rstrip("/").rsplit("/", 1)[-1] or "store",
-        uris=[store.url],
-        attributes={"store": store.url, "mode": "dry-run" if dry_run else "execute"},
-    )
-    policy: Policy | None = None
-    checks: list[Check] = []
-    try:
-        policy = load_policy(settings.policy)
-        loaded: RetentionRules = load_rules(rules_path)  # errors stop here, before anything is listed
+    with GateRun(GATE, purge_subject(store.url, dry_run), params) as run:
+        run.load_policy()
+        loaded = load_rules(rules_path)  # errors stop here, before anything is listed
         result = purge_store(loaded, dry_run, as_of, batch_size, checkpoint_every)
-        checks = purge_checks(result, loaded)
-        subject = subject.model_copy(
-            update={
-                "version": result.purge_id,
-                "attributes": {**subject.attributes, "purge_id": result.purge_id, "resumed": result.resumed},
-            }
-        )
-        record = build_record(
-            gate=GATE,
-            subject=subject,
-            policy=policy,
-            tier=None,
-            started_at=started,
-            checks=checks,
-            decision=decide(checks, inconclusive_blocks=True),
-            parameters=params,
-            runtime=context.run_ids(),
-            record_id=record_id,
-        )
-        extra = {}
-        if result.certificate is not None:
-            extra["certificate.json"] = json.dumps(result.certificate, indent=2, sort_keys=True).encode()
+        run.subject = purge_subject(store.url, dry_run, result)
+        published = run.finish(purge_checks(result, loaded), extra_files=certificate_files(result))
         plan_uri = store.uri(result.plan.plan_key) if result.plan and result.plan.plan_key else None
-        published = publish_evidence(record, extra_files=extra)
         publish_purge_artifacts(result, plan_uri)
-    except GovgateError as exc:
-        logger.error("retention purge could not finish: %s", exc)
-        failed = error_record(
-            gate=GATE,
-            subject=subject,
-            policy=policy or unloaded_policy_ref(settings.policy, None),
-            tier=None,
-            started_at=started,
-            error=exc,
-            checks=checks,
-            parameters=params,
-            runtime=context.run_ids(),
-            record_id=record_id,
-        )
-        try:
-            publish_evidence(failed)
-        except GovgateError as publish_exc:
-            logger.error("the error record could not be published either: %s", publish_exc)
-        raise
-    published.update(
-        {
-            "purge_id": result.purge_id,
-            "mode": result.mode,
-            "resumed": result.resumed,
-            "plan_uri": plan_uri,
-            "would_delete" if dry_run else "deleted": (
-                result.plan.eligible.objects
-                if result.plan and dry_run
-                else (result.certificate or {}).get("deleted", {}).get("objects")
-            ),
-        }
-    )
+    published.update(purge_summary(result, plan_uri, dry_run))
     print(f"retention purge {result.purge_id} ({result.mode}): {published['decision']} ({published['report_uri']})")
     return published

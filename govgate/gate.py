@@ -51,6 +51,7 @@ def build_record(
     parameters: dict | None = None,
     runtime: dict[str, str | None] | None = None,
     record_id: str | None = None,
+    outputs: dict | None = None,
 ) -> GateResult:
     ref = policy.ref(tier) if isinstance(policy, Policy) else policy
     return GateResult(
@@ -65,6 +66,7 @@ def build_record(
         findings=findings or [],
         decision=decision,
         parameters=_jsonable(parameters or {}),
+        outputs=outputs or {},
     )
 
 

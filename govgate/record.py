@@ -15,9 +15,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-SCHEMA_VERSION = "1.0.0"
+SCHEMA_VERSION = "1.1.0"
+# 1.1.0 added ``outputs`` (named payloads that are not checks); 1.0.0 records still read (``schema_version``).
 
 Scalar = float | int | str | bool | None
+
+# Named outputs of the model review, and the check ids that carried them in 1.0.0 records.
+FAIRNESS_REPORT = "fairness_report"
+REFERENCE_DISTRIBUTIONS = "reference_distributions"
+LEGACY_FAIRNESS_CHECK = "fairness.report"  # its details["report"]
+LEGACY_REFERENCE_CHECK = "reference.distributions"  # its details
 
 
 class Outcome(str, Enum):
@@ -216,7 +223,7 @@ class ArtifactRef(_Model):
 class GateResult(_Model):
     """The evidence record of one gate run."""
 
-    schema_version: Literal["1.0.0"] = SCHEMA_VERSION
+    schema_version: Literal["1.0.0", "1.1.0"] = SCHEMA_VERSION
     record_id: str
     gate: str = Field(..., pattern=r"^[a-z][a-z0-9_\-]*$")
     subject: Subject
@@ -229,6 +236,11 @@ class GateResult(_Model):
     decision: Decision
     artifacts: list[ArtifactRef] = Field(default_factory=list, description="rendered reports and other outputs")
     parameters: dict[str, Scalar | list[Scalar]] = Field(default_factory=dict, description="the gate's run parameters")
+    outputs: dict[str, Any] = Field(
+        default_factory=dict,
+        description="named payloads the gate produced that are not checks (a fairness report, reference "
+        "distributions), as JSON; since schema 1.1.0",
+    )
 
     def outcome_counts(self) -> dict[str, int]:
         counts = {o.value: 0 for o in Outcome}
@@ -241,6 +253,16 @@ class GateResult(_Model):
             if c.id == check_id:
                 return c
         raise KeyError(check_id)
+
+    def output(self, name: str, legacy_check: str | None = None, legacy_key: str | None = None) -> Any:
+        """A named output; for a 1.0.0 record, the payload its ``legacy_check`` carried (in ``details``, or
+        under ``details[legacy_key]``). None when the record has neither."""
+        if name in self.outputs:
+            return self.outputs[name]
+        old = next((c for c in self.checks if c.id == legacy_check), None) if legacy_check else None
+        if old is None:
+            return None
+        return old.details.get(legacy_key) if legacy_key else old.details
 
     def evidence_prefix(self) -> str:
         """Store prefix of this record: evidence/<asset>/<version>/<gate>/<record_id>/."""

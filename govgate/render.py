@@ -9,7 +9,7 @@ from typing import Any
 import jinja2
 
 from govgate.controls import control_title
-from govgate.record import Check, GateResult, Metric
+from govgate.record import FAIRNESS_REPORT, LEGACY_FAIRNESS_CHECK, Check, GateResult, Metric
 
 OUTCOME_ORDER = {"error": 0, "fail": 1, "inconclusive": 2, "warn": 3, "pass": 4, "skipped": 5}
 
@@ -160,6 +160,32 @@ def group_bar_svg(record: GateResult, metric: str = "selection_rate") -> dict[st
     return plots
 
 
+FAIRNESS_TABLE_METRICS = ("selection_rate", "true_positive_rate", "false_positive_rate")
+
+
+def fairness_table(record: GateResult) -> list[dict[str, str]]:
+    """One row per group of each sensitive feature (and their intersection), from the record's
+    ``fairness_report`` output (a 1.0.0 record: its ``fairness.report`` check)."""
+    report = record.output(FAIRNESS_REPORT, LEGACY_FAIRNESS_CHECK, "report") or {}
+    rows = []
+    for key, feature in (report.get("features") or {}).items():
+        for group in feature.get("groups", []):
+            row = {"feature": key, "group": group["name"], "n": str(group["n"]), "status": group["status"]}
+            for name in FAIRNESS_TABLE_METRICS:
+                row[name] = _estimate(group.get("metrics", {}).get(name) or {})
+            rows.append(row)
+    return rows
+
+
+def _estimate(e: dict) -> str:
+    if e.get("value") is None:
+        return "n/a"
+    text = f"{e['value']:.3f}"
+    return text + (
+        f" [{e['lower']:.3f}, {e['upper']:.3f}]" if e.get("lower") is not None and e.get("upper") is not None else ""
+    )
+
+
 def render_model_card(record: GateResult, fmt: str = "md") -> str:
     """The model card: intended use and limits, data, metrics with intervals, fairness with plots and the
     decision, from the record only (registry metadata is in the record's subject attributes)."""
@@ -175,7 +201,9 @@ def render_model_card(record: GateResult, fmt: str = "md") -> str:
         r=record,
         card=card,
         performance=group("performance."),
-        fairness=[c for c in group("fairness.") if c.id != "fairness.report"],
+        fairness=[c for c in group("fairness.") if c.id != LEGACY_FAIRNESS_CHECK],
+        fairness_groups=fairness_table(record),
+        fairness_metrics=FAIRNESS_TABLE_METRICS,
         robustness=group("robustness.") + group("explainability."),
         leakage=group("leakage."),
         data=[i for i in record.subject.inputs if i.role != "model"],

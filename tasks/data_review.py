@@ -9,17 +9,35 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from govgate.datasets import DatasetInfo, frame_to_parquet, inspect_dataset, iter_chunks, parquet_to_frame
 from govgate.datasheet import Datasheet
+from govgate.errors import GovgateError
+from govgate.gate import input_digest
 from govgate.policy import DataReviewRules
-from govgate.record import ArtifactRef, Check, Finding, Metric, Outcome, Severity, Threshold
+from govgate.protocol import DATA_REVIEW
+from govgate.record import (
+    ArtifactRef,
+    AssetKind,
+    Check,
+    Finding,
+    GateResult,
+    InputDigest,
+    Metric,
+    Outcome,
+    Severity,
+    Subject,
+    Threshold,
+    slug,
+)
 from tasks import context
 
 # text-like pandas dtypes whose cells can hold secrets
@@ -251,6 +269,7 @@ def datasheet_checks(sheet: Datasheet, rules: DataReviewRules) -> tuple[list[Che
     return checks, findings
 
 
+@task(name="legal-basis", cache_policy=NO_CACHE)
 def legal_basis_check(pii: list[Check], sheet: Datasheet, rules: DataReviewRules) -> Check:
     """Direct identifiers may be used for training only on a recorded legal basis (policy rule)."""
     from govgate.checks.pii import DIRECT_IDENTIFIERS
@@ -363,3 +382,96 @@ def dataset_version(sheet: Datasheet, info: DatasetInfo | None) -> str:
 
 def content_id(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def dataset_subject(dataset: str, datasheet: str | None, sheet: Datasheet, info: DatasetInfo | None = None) -> Subject:
+    """The dataset under review: named by its datasheet, pinned by the content digests read so far."""
+    inputs = [input_digest(datasheet, "datasheet")] if datasheet else []
+    if info is None:
+        return Subject(
+            kind=AssetKind.DATASET,
+            id=sheet.name or Path(dataset).stem or dataset,
+            version=sheet.version,
+            uris=[dataset],
+            inputs=inputs,
+        )
+    return Subject(
+        kind=AssetKind.DATASET,
+        id=sheet.name or Path(dataset).stem or dataset,
+        version=dataset_version(sheet, info),
+        uris=[dataset],
+        inputs=[InputDigest(uri=dataset, sha256=info.sha256, size=info.size, role="data"), *inputs],
+        attributes={"format": info.format, "columns": len(info.columns)},
+    )
+
+
+@contextmanager
+def scratch_prefix(record_id: str) -> Iterator[str]:
+    """A store prefix for this run's partitions, removed when the run ends (leftovers under tmp/ are
+    purged by the retention policy)."""
+    prefix = f"tmp/{DATA_REVIEW}/{record_id}/"
+    try:
+        yield prefix
+    finally:
+        try:
+            remove_partitions(prefix)
+        except GovgateError as exc:
+            get_run_logger().warning("could not remove temporary partitions under %s: %s", prefix, exc)
+
+
+def declared_pii(sheet: Datasheet) -> dict[str, bool]:
+    return {c.name: c.pii for c in sheet.columns if c.pii is not None}
+
+
+def scan_dataset(
+    plan: PartitionPlan, expectations: list[dict], sheet: Datasheet, rules, confidence: float, ner_model: str | None
+) -> tuple[list[Check], list[Finding]]:
+    """PII, secrets and quality of every partition, scanned in parallel by the flow's task runner (threads
+    or Dask workers: so this is called in the flow, not a task itself), then merged."""
+    futures = [
+        scan_partition.submit(p, plan.column_kinds, plan.string_columns, expectations, rules.pii_sample_rows, ner_model)
+        for p in plan.partitions
+    ]
+    return merge_scans([f.result() for f in futures], rules, confidence, ner_model, declared_pii(sheet))
+
+
+def rows_check(plan: PartitionPlan) -> Check:
+    return Check(
+        id="data.review.rows",
+        title="Rows and partitions reviewed",
+        category="scale",
+        outcome=Outcome.PASS,
+        message=f"{plan.rows} rows in {len(plan.partitions)} partition(s)",
+    )
+
+
+def redacted_copy(
+    plan: PartitionPlan, run, dataset: str, scan_checks: list[Check], sheet: Datasheet, ner_model: str | None
+) -> tuple[list[ArtifactRef], list[Check]]:
+    """The anonymized copy (under the store's anonymized/ prefix) of the columns found or declared personal:
+    its reference and the check that records it. ``run`` is the flow's GateRun (subject, record id)."""
+    dest = f"anonymized/{slug(run.subject.id)}/{run.record_id}/{slug(Path(dataset).stem)}.anonymized.parquet"
+    found = [
+        c.id.removeprefix("data.pii.column.")
+        for c in scan_checks
+        if c.id.startswith("data.pii.column.") and c.outcome == Outcome.WARN
+    ]
+    declared = [c for c, pii in declared_pii(sheet).items() if pii]
+    ref = anonymized_copy(plan, dest, ner_model, found, declared)
+    check = Check(
+        id="data.anonymized_copy",
+        title="Anonymized copy written",
+        category="privacy",
+        outcome=Outcome.PASS,
+        message=f"{ref.uri} sha256 {ref.sha256[:12]}",
+        details={"uri": ref.uri, "sha256": ref.sha256},
+        evidence_kind="pii_scan",
+    )
+    return [ref], [check]
+
+
+def datasheet_files(record: GateResult) -> dict[str, bytes]:
+    """The generated datasheet published beside the record."""
+    from govgate.render import render_datasheet
+
+    return {"datasheet.md": render_datasheet(record).encode()}

@@ -8,11 +8,12 @@ import uuid
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from govgate import __version__
 from govgate.controls import controls_for, load_index
 from govgate.digest import sha256_bytes
 from govgate.errors import GovgateError, WriteOnceError
 from govgate.policy import Policy, load_policy
-from govgate.record import Check, Metric, Outcome, Threshold
+from govgate.record import AssetKind, Check, Metric, Outcome, Subject, Threshold
 from govgate.store import ObjectStore
 from govgate.tracking import Tracker
 
@@ -160,3 +161,18 @@ def check_controls() -> list[Check]:
             metrics=[Metric(name="controls", value=n), Metric(name="frameworks", value=len(index["frameworks"]))],
         )
     ]
+
+
+def selftest_subject(store: ObjectStore, settings) -> Subject:
+    """What the selftest checks: this govgate, its store and its MLflow."""
+    return Subject(
+        kind=AssetKind.SYSTEM,
+        id="govgate",
+        version=__version__,
+        uris=[store.url, settings.effective_mlflow_tracking_uri],
+    )
+
+
+def nowhere_to_publish(checks: list[Check]) -> bool:
+    """Without a store or MLflow there is nowhere to publish: the run fails with the causes instead."""
+    return any(c.id in ("store.reachable", "mlflow.reachable") and c.outcome == Outcome.ERROR for c in checks)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Literal
 
@@ -11,18 +12,28 @@ from prefect.cache_policies import NO_CACHE
 from prefect.input import RunInput
 from pydantic import Field
 
+from govgate import __version__, protocol
+from govgate.errors import InputError
 from govgate.package import (
+    GATE,
+    LINEAGE_NAME,
+    MANIFEST_NAME,
+    PUBLIC_KEY_NAME,
+    SIGNOFFS_NAME,
     Evidence,
     Requirement,
     SealedPackage,
     SigningKey,
     gather,
+    launch_retention,
     load_signing_key,
+    package_prefix,
+    record_files,
     render_index,
     signoffs_needed,
     write_package,
 )
-from govgate.record import SignOff, utcnow
+from govgate.record import ArtifactRef, Check, Decision, Outcome, SignOff, slug, utcnow
 from govgate.store import ObjectStore, Retention
 from tasks import context
 
@@ -102,7 +113,7 @@ def signing_key() -> SigningKey:
 
 def request_signoffs(rules, *, summary: str, timeout: int, poll: int) -> tuple[list[SignOff], str | None]:
     """Pause the flow run once per approver the tier needs and collect each sign-off from the Prefect UI
-    (or ``flows.launch_evidence.sign_off``). Stops at the first rejection. Returns (sign-offs, timeout
+    (or ``cli.launch.sign_off``). Stops at the first rejection. Returns (sign-offs, timeout
     message or None)."""
     from prefect.exceptions import FlowPauseTimeout
     from prefect.flow_runs import pause_flow_run
@@ -187,3 +198,133 @@ def publish_package_artifacts(sealed: SealedPackage, requirements: dict[str, Req
 def policy_file(policy) -> tuple[str, Path]:
     path = Path(policy.path)
     return f"policy/{path.name}", path
+
+
+# ----------------------------------------------------------------------------------------- the package
+
+
+def seal_launch_package(
+    ev: Evidence, reqs: dict[str, Requirement], signoff, decision: Decision, run, rules, artifacts: list[str]
+) -> tuple[SealedPackage, Check]:
+    """Seal the package of this launch (records, documents, policy, sign-offs, lineage, public key and
+    more artifacts) under the run's id: the sealed package and the check that says so.
+    ``run`` is the flow's GateRun (package id, start time, policy and tier)."""
+    settings, policy = run.settings, run.policy
+    store = context.store(settings)
+    key = signing_key()
+    policy_name, policy_path = policy_file(policy)
+    collected = [s.model_dump(mode="json") for s in signoff.collected]
+    files: dict[str, Any] = dict(record_files(ev))
+    for kind_files in ev.documents.values():
+        files.update(dict(kind_files))
+    files[policy_name] = policy_path
+    status = {"outcome": signoff.outcome, "message": signoff.message}
+    files[SIGNOFFS_NAME] = _json({"status": status, "signoffs": collected})
+    files[LINEAGE_NAME] = _json(ev.lineage)
+    files[PUBLIC_KEY_NAME] = key.public_pem()
+    files.update(artifact_files(artifacts))
+    fields = {
+        "package_id": run.record_id,
+        "gate": GATE,
+        "created_at": run.started_at.isoformat(),
+        "govgate_version": __version__,
+        "prefect_flow_run_id": context.run_ids().get("prefect_flow_run_id"),
+        "subject": {
+            "kind": "model",
+            "model_uri": ev.model_uri,
+            "name": ev.model_name,
+            "version": ev.model_version,
+            "source": ev.source,
+            "run_id": ev.run_id,
+        },
+        "policy": {**policy.ref(run.tier).model_dump(), "file": policy_name},
+        "decision": {"outcome": decision.outcome.value, "reasons": decision.reasons},
+        "records": [r.summary() for r in ev.all_records()],
+        "superseded_records": [r.summary() for r in ev.superseded],
+        "completeness": [r.as_dict() for r in reqs.values()],
+        "signoffs": collected,
+        "signoff_status": status,
+        "lineage": ev.lineage,
+        "signer": key.fingerprint,
+    }
+    retention = launch_retention(rules, store)
+    if retention is None and rules.object_lock_mode and rules.object_lock_days > 0:
+        fields["object_lock_note"] = (
+            f"the store {store.url} has no Object Lock; the tier asks {rules.object_lock_mode} for {rules.object_lock_days} days"
+        )
+    prefix = package_prefix(ev.model_name, ev.model_version, run.record_id)
+    sealed = seal_package(store, prefix, files, fields, reqs, key, retention)
+    return sealed, sealed_check(sealed, key.fingerprint, retention)
+
+
+def sealed_check(sealed: SealedPackage, signer: str, retention: Retention | None) -> Check:
+    lock = f"Object Lock {retention.mode} until {retention.until.date().isoformat()}" if retention else "no Object Lock"
+    return Check(
+        id="launch.package.sealed",
+        title="Evidence package sealed (signed manifest, write-once)",
+        category="evidence",
+        outcome=Outcome.PASS,
+        evidence_kind="evidence_package",
+        message=f"{len(sealed.files)} files, manifest sha256 {sealed.manifest_sha256[:16]}, {lock}",
+        details={
+            "package_uri": sealed.folder_uri,
+            "manifest_sha256": sealed.manifest_sha256,
+            "signer": signer,
+            "files": len(sealed.files),
+            "bytes": sealed.bytes_written,
+        },
+    )
+
+
+def package_refs(sealed: SealedPackage) -> list[ArtifactRef]:
+    """The record's links to the package: its signed manifest and its Annex IV index."""
+    return [
+        ArtifactRef(
+            name=MANIFEST_NAME,
+            uri=sealed.uri,
+            sha256=sealed.manifest_sha256,
+            size=len(json.dumps(sealed.manifest, indent=2, sort_keys=True, default=str).encode()),
+            media_type="application/json",
+        ),
+        ArtifactRef(
+            name="annex-iv.html",
+            uri=sealed.index_uri,
+            sha256=sealed.files["annex-iv.html"]["sha256"],
+            size=sealed.files["annex-iv.html"]["size"],
+            media_type="text/html; charset=utf-8",
+        ),
+    ]
+
+
+@task(name="tag-launch-package", cache_policy=NO_CACHE)
+def tag_package(name: str, version: str, sealed: SealedPackage) -> None:
+    """The version's launch tags (one family, ``govgate.launch_evidence.*``) name its package."""
+    uri_tag = protocol.gate_tag(protocol.LAUNCH_EVIDENCE, protocol.PACKAGE_URI)
+    tags = {
+        uri_tag: sealed.folder_uri,
+        protocol.gate_tag(protocol.LAUNCH_EVIDENCE, protocol.PACKAGE_ID): sealed.package_id,
+        protocol.gate_tag(protocol.LAUNCH_EVIDENCE, protocol.MANIFEST_SHA256): sealed.manifest_sha256,
+        # Transitional: govgate.package.locate_package still reads the legacy package_uri tag; drop this
+        # alias when it reads protocol.read_gate_tag.
+        f"{protocol.LEGACY_LAUNCH_FAMILY}.{protocol.PACKAGE_URI}": sealed.folder_uri,
+    }
+    context.tracker().set_model_version_tags(name, version, tags)
+
+
+def _json(data: Any) -> bytes:
+    return json.dumps(data, indent=2, sort_keys=True, default=str).encode()
+
+
+def artifact_files(sources: list[str]) -> dict[str, Any]:
+    """More files or folders to seal into the package, under artifacts/ (an InputError names a missing one)."""
+    out: dict[str, Any] = {}
+    for src in sources:
+        path = Path(src).expanduser()
+        if path.is_file():
+            out[f"artifacts/{slug(path.name)}"] = path
+        elif path.is_dir():
+            for p in sorted(x for x in path.rglob("*") if x.is_file()):
+                out[f"artifacts/{slug(path.name)}/" + "/".join(slug(x) for x in p.relative_to(path).parts)] = p
+        else:
+            raise InputError(f"artifact {src} does not exist (give local files or folders)")
+    return out

@@ -1,21 +1,31 @@
-"""Tasks of the model-review gate: load the evaluation data and the model, predict, and compute each
-family of checks. Fairness, robustness and explainability live in their own modules."""
+"""Tasks of the model-review gate before the checks: what is reviewed (registry tags, evaluation data,
+the model), its predictions scored for the checks, and the baseline a fairness report is compared with.
+The check families themselves are tasks in ``tasks.model_checks``."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from govgate import protocol
 from govgate.datasets import inspect_dataset, iter_chunks
 from govgate.datasheet import Datasheet
 from govgate.errors import InputError
-from govgate.modeling import LoadedModel, load_model, predict
-from govgate.record import Check, InputDigest, Metric, Outcome
+from govgate.modeling import LoadedModel, load_model, parse_model_uri, predict
+from govgate.record import (
+    FAIRNESS_REPORT,
+    LEGACY_FAIRNESS_CHECK,
+    AssetKind,
+    GateResult,
+    InputDigest,
+    Subject,
+)
+from govgate.render import render_model_card
 from tasks import context
 
 _EXPR = re.compile(r"^\s*([^<>=!]+?)\s*(>=|<=|>|<|==)\s*(-?\d+(?:\.\d+)?)\s*$")
@@ -41,6 +51,8 @@ def load_eval_data(uri: str, label: str, sensitive: list[str], extra_columns: li
                 f"evaluation data {uri}: column '{col}' does not exist; columns are {list(frame.columns)[:20]}"
             )
     groups, raw, notes = sensitive_groups(frame, sensitive, uri)
+    for note in notes:
+        get_run_logger().info(note)
     return EvalData(
         frame=frame,
         digest=InputDigest(uri=uri, sha256=info.sha256, size=info.size, role="evaluation data"),
@@ -115,25 +127,6 @@ def is_text_output(pred: pd.Series) -> bool:
     return len(sample) > 0 and all(isinstance(v, str) for v in sample) and sample.str.len().mean() > 20
 
 
-@task(name="reference-distributions", cache_policy=NO_CACHE)
-def reference_check(X: pd.DataFrame, predictions: np.ndarray, groups: dict) -> Check:
-    from govgate.checks.performance import reference_distributions
-
-    ref = reference_distributions(X, predictions)
-    ref["group_metrics"] = groups
-    return Check(
-        id="reference.distributions",
-        title="Reference distributions for reassessment",
-        category="reference",
-        outcome=Outcome.PASS,
-        message=f"binned summaries of {len(X.columns)} features and the predictions over {len(X)} rows",
-        metrics=[Metric(name="rows", value=len(X)), Metric(name="features", value=len(X.columns))],
-        details=ref,
-        evidence_kind="reassessment",
-    )
-
-
-@task(name="baseline-report", cache_policy=NO_CACHE)
 def baseline_fairness(model: LoadedModel | None) -> tuple[str | None, dict | None]:
     """The fairness report of the last approved (pass) earlier version of this model, if any."""
     if model is None or not model.name:
@@ -149,20 +142,26 @@ def baseline_fairness(model: LoadedModel | None) -> tuple[str | None, dict | Non
         (
             v
             for v in versions
-            if v.tags.get("govgate.model_review.decision") == "pass" and int(v.version) < int(model.version or 0)
+            if protocol.read_gate_tag(v.tags, protocol.MODEL_REVIEW, protocol.DECISION) == "pass"
+            and int(v.version) < int(model.version or 0)
         ),
         key=lambda v: int(v.version),
     )
     if not approved:
         return None, None
     base = approved[-1]
-    uri = base.tags.get("govgate.model_review.record_uri", "")
+    uri = protocol.read_gate_tag(base.tags, protocol.MODEL_REVIEW, protocol.RECORD_URI) or ""
     key = uri.split(store.url.rstrip("/") + "/", 1)[-1] if uri.startswith(store.url) else None
     if not key:
         return f"{model.name}/{base.version}", None
     record = load_record(store, key)
-    fairness = next((c.details.get("report") for c in record.checks if c.id == "fairness.report"), None)
-    return f"{model.name}/{base.version} ({record.record_id})", fairness
+    return f"{model.name}/{base.version} ({record.record_id})", baseline_report(record)
+
+
+def baseline_report(record: GateResult) -> dict | None:
+    """The fairness report a model-review record kept: its ``fairness_report`` output, or in a 1.0.0
+    record the ``fairness.report`` check's details."""
+    return record.output(FAIRNESS_REPORT, LEGACY_FAIRNESS_CHECK, "report")
 
 
 @task(name="find-unreviewed-versions", cache_policy=NO_CACHE)
@@ -181,3 +180,193 @@ def find_unreviewed_versions(
         created_after_ms=now_ms - since_days * 86_400_000,
         created_before_ms=now_ms - grace_minutes * 60_000,
     )
+
+
+# ------------------------------------------------------------------------------------ what is reviewed
+
+REGISTRY_INPUT_TAGS = {
+    "data": protocol.MODEL_EVAL_DATA,
+    "label": protocol.MODEL_LABEL,
+    "sensitive": protocol.MODEL_SENSITIVE,
+    "pos_label": protocol.MODEL_POS_LABEL,
+}
+
+
+@dataclass
+class ReviewRequest:
+    """The model-review flow's parameters, normalised: a registration event's name and version become the
+    model URI, sensitive features may be comma-separated. ``parameters()`` is what the record keeps."""
+
+    model_uri: str | None = None
+    data: str = ""
+    label: str = ""
+    sensitive: list[str] | None = None
+    prediction_column: str | None = None
+    score_column: str | None = None
+    features: list[str] | None = None
+    pos_label: str = "1"
+    threshold: float = 0.5
+    task_type: str = "classification"
+    tier: str | None = None
+    card: str | None = None
+    compare_baseline: bool = True
+    model_name: str | None = None
+    model_version: str | None = None
+
+    def __post_init__(self) -> None:
+        self.model_uri = registered_uri(self.model_uri, self.model_name, self.model_version)
+        self.sensitive = [s for item in (self.sensitive or []) for s in str(item).split(",") if s.strip()]
+
+    def parameters(self) -> dict:
+        keys = ("model_uri", "data", "label", "sensitive", "prediction_column", "score_column", "pos_label")
+        return {
+            **{k: getattr(self, k) for k in keys},
+            "threshold": self.threshold,
+            "task_type": self.task_type,
+            "tier": self.tier,
+        }
+
+    @property
+    def prediction_columns(self) -> list[str]:
+        return [c for c in (self.prediction_column, self.score_column) if c]
+
+    def check(self) -> None:
+        if not self.model_uri and not self.prediction_column and not self.score_column:
+            raise InputError("give a model URI, or a prediction_column/score_column of precomputed predictions")
+        if self.task_type not in ("classification", "regression"):
+            raise InputError(f"task_type {self.task_type!r}: expected classification or regression")
+
+
+def registered_uri(model_uri: str | None, model_name: str | None, model_version: str | None) -> str | None:
+    """The model URI, or ``models:/NAME/VERSION`` when a registration event gave name and version."""
+    if not model_uri and model_name and model_version:
+        return f"models:/{model_name}/{model_version}"
+    return model_uri
+
+
+def version_of(model_uri: str | None, model: LoadedModel | None = None) -> tuple[str, str] | None:
+    """(name, version) whose tags carry the decision: the loaded model's, else a ``models:/NAME/VERSION`` URI's."""
+    if model is not None and model.name:
+        return model.name, model.version
+    name, version, _ = parse_model_uri(model_uri or "")
+    return (name, version) if name and version else None
+
+
+def review_inputs(model: LoadedModel | None, req: ReviewRequest) -> ReviewRequest:
+    """Evaluation data, label, sensitive features and favourable label: as given, else (a registration
+    event carries only name and version) from the version's tags, else the registered model's tags."""
+    if model is not None and (not req.data or not req.label):
+
+        def tag(key: str) -> str | None:
+            name = REGISTRY_INPUT_TAGS[key]
+            return model.registry.get(name) or model.registry.get(f"model.{name}")
+
+        req = replace(
+            req,
+            data=req.data or tag("data") or "",
+            label=req.label or tag("label") or "",
+            sensitive=req.sensitive or [s.strip() for s in (tag("sensitive") or "").split(",") if s.strip()],
+            # "1" is the parameter's default: the registry may name another favourable label
+            pos_label=(tag("pos_label") or req.pos_label) if req.pos_label == "1" else req.pos_label,
+        )
+    if not req.data or not req.label:
+        raise InputError(
+            "model review needs evaluation data (data) and its label column (label); for a registered "
+            f"model, tag the version or the registered model with {protocol.MODEL_EVAL_DATA} and {protocol.MODEL_LABEL}"
+        )
+    return req
+
+
+def model_tier(model: LoadedModel | None) -> str | None:
+    return model.registry.get(protocol.MODEL_TIER) if model else None
+
+
+def review_subject(req: ReviewRequest, model: LoadedModel | None = None, ev: EvalData | None = None) -> Subject:
+    """The model under review, pinned by the inputs read so far (evaluation data, model artifact)."""
+    model_uri, data = req.model_uri, req.data
+    name, version, _ = parse_model_uri(model_uri or "")
+    subject = Subject(
+        kind=AssetKind.MODEL,
+        id=name or model_uri or f"predictions:{data}",
+        version=(model.version if model else None) or version,
+        uris=[u for u in (model_uri, data) if u],
+    )
+    if ev is None:
+        return subject
+    inputs = [ev.digest] + ([InputDigest(uri=model.uri, sha256=model.sha256, role="model")] if model else [])
+    registry = {f"registry.{k}": v for k, v in model.registry.items()} if model else {}
+    return subject.model_copy(update={"inputs": inputs, "attributes": {"rows": len(ev.frame), **registry}})
+
+
+def features_and_predictions(
+    model: LoadedModel | None, frame: pd.DataFrame, req: ReviewRequest
+) -> tuple[pd.DataFrame, pd.Series]:
+    """The model's input columns and its predictions (run now, or the precomputed column)."""
+    exclude = {req.label, *req.prediction_columns}
+    if model is None:
+        return frame.drop(columns=list(exclude)), frame[req.prediction_column or req.score_column]
+    X = frame[model_features(model, frame, exclude, req.features)]
+    return X, predict_task(model, X)["prediction"]
+
+
+# ------------------------------------------------------------------------------------ scored predictions
+
+
+@dataclass
+class Scored:
+    """What the check families compare, by the kind of output: 0/1 labels and decisions with scores
+    (classification), numbers (regression), or text (a generative model: only the leakage probe applies)."""
+
+    kind: str  # classification | regression | text
+    y: np.ndarray | None = None
+    decisions: np.ndarray | None = None  # 0/1 decisions, or the predicted values of a regression
+    scores: np.ndarray | None = None
+    nan_scores: int = 0
+    pos_label: object = None
+    threshold: float = 0.5
+
+    @property
+    def reference_values(self) -> np.ndarray | None:
+        return self.scores if self.scores is not None else self.decisions
+
+
+def score_predictions(model: LoadedModel | None, frame: pd.DataFrame, pred: pd.Series, req: ReviewRequest) -> Scored:
+    """Labels, decisions and scores as the check families compare them (an InputError names a bad label)."""
+    from govgate.checks.stats import binary_labels, decisions_and_scores, scores_to_decisions
+
+    label, pos_label, threshold = req.label, req.pos_label, req.threshold
+
+    if model is not None and is_text_output(pred):
+        return Scored("text")
+    if req.task_type == "regression":
+        y = pd.to_numeric(frame[label], errors="coerce")
+        if y.isna().any():
+            raise InputError(f"label column '{label}' has {int(y.isna().sum())} missing or non-numeric value(s)")
+        return Scored("regression", y.to_numpy(dtype=float), pd.to_numeric(pred, errors="coerce").to_numpy(dtype=float))
+    y = binary_labels(frame[label], typed_label(pos_label, frame[label]), label)
+    if req.score_column and model is None:
+        raw = pd.to_numeric(frame[req.score_column], errors="coerce")
+        nan_scores = int(raw.isna().sum())
+        d = scores_to_decisions(raw.fillna(0).to_numpy(), threshold)
+        return Scored(
+            "classification", y, d, None if nan_scores else raw.to_numpy(dtype=float), nan_scores, pos_label, threshold
+        )
+    d, scores = decisions_and_scores(pred.reset_index(drop=True), typed_label(pos_label, pred), threshold)
+    return Scored("classification", y, d, scores, 0, pos_label, threshold)
+
+
+def typed_label(pos_label: str, values: pd.Series):
+    """The positive label in the type of the values (1 for an int column, '1' for strings)."""
+    if pd.api.types.is_numeric_dtype(values):
+        try:
+            return type(values.dropna().iloc[0].item())(pos_label) if len(values.dropna()) else pos_label
+        except (ValueError, AttributeError):
+            return pos_label
+    return pos_label
+
+
+def model_card_files(record: GateResult) -> dict[str, bytes]:
+    return {
+        "model_card.md": render_model_card(record, "md").encode(),
+        "model_card.html": render_model_card(record, "html").encode(),
+    }

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from govgate.record import Check, Metric, Outcome, Threshold
+from govgate.record import AssetKind, Check, Metric, Outcome, Subject, Threshold
 from govgate.retention import PurgeResult, RetentionRules, run_purge
 from govgate.store import open_store as open_store_at
 from tasks import context
@@ -285,3 +286,38 @@ def publish_purge_artifacts(result: PurgeResult, plan_uri: str | None) -> None:
             markdown=dry_run_markdown(result, plan_uri or ""),
             description=f"What {'would go' if result.mode == 'dry-run' else 'went'} in purge {result.purge_id}",
         )
+
+
+def purge_subject(store_url: str, dry_run: bool, result: PurgeResult | None = None) -> Subject:
+    """The store being purged, named by its last path segment (evidence/<name>/<purge id>/...)."""
+    attributes = {"store": store_url, "mode": "dry-run" if dry_run else "execute"}
+    if result is not None:
+        attributes |= {"purge_id": result.purge_id, "resumed": result.resumed}
+    return Subject(
+        kind=AssetKind.SYSTEM,
+        id=store_url.rstrip("/").rsplit("/", 1)[-1] or "store",
+        version=result.purge_id if result else None,
+        uris=[store_url],
+        attributes=attributes,
+    )
+
+
+def certificate_files(result: PurgeResult) -> dict[str, bytes]:
+    if result.certificate is None:
+        return {}
+    return {"certificate.json": json.dumps(result.certificate, indent=2, sort_keys=True).encode()}
+
+
+def purge_summary(result: PurgeResult, plan_uri: str | None, dry_run: bool) -> dict:
+    """What the flow returns besides the publish result: the purge, its plan and what it (would) delete."""
+    return {
+        "purge_id": result.purge_id,
+        "mode": result.mode,
+        "resumed": result.resumed,
+        "plan_uri": plan_uri,
+        "would_delete" if dry_run else "deleted": (
+            result.plan.eligible.objects
+            if result.plan and dry_run
+            else (result.certificate or {}).get("deleted", {}).get("objects")
+        ),
+    }

@@ -10,10 +10,12 @@ import time
 
 import pytest
 
-from flows.launch_evidence import demo_signoffs, launch_evidence, sign_off, waiting_for_signoff
+from cli.launch import demo_signoffs, sign_off, waiting_for_signoff
+from flows.launch_evidence import launch_evidence
 from govgate.errors import GovgateError
 from govgate.package import MANIFEST_NAME, SIGNOFFS_NAME, verify_package
 from govgate.policy import load_policy
+from govgate.protocol import LAUNCH_EVIDENCE, PACKAGE_URI, read_gate_tag
 from govgate.publish import load_record
 from govgate.store import open_store, store_for_uri
 from govgate.tracking import Tracker
@@ -73,9 +75,13 @@ def test_headless_launch_seals_tags_and_verifies(prefect_harness, local_settings
     assert report.decision == "pass" and report.subject == made["model_uri"]
 
     tags = Tracker.from_settings(local_settings).client.get_model_version(made["name"], made["version"]).tags
-    assert tags["govgate.launch.decision"] == "pass"
-    assert tags["govgate.launch.package_uri"] == result["package_uri"]
+    # one tag family: govgate.launch_evidence.* (no second govgate.launch.decision)
+    assert tags["govgate.launch_evidence.decision"] == "pass" and "govgate.launch.decision" not in tags
+    assert tags["govgate.launch_evidence.package_uri"] == result["package_uri"]
+    assert tags["govgate.launch_evidence.package_id"] == result["package_id"]
+    assert tags["govgate.launch_evidence.manifest_sha256"] == result["manifest_sha256"]
     assert tags["govgate.launch_evidence.record_uri"] == result["record_uri"]
+    assert read_gate_tag(tags, LAUNCH_EVIDENCE, PACKAGE_URI) == result["package_uri"]
     record = _record(local_settings, result)
     assert record.record_id == result["package_id"] and record.gate == "launch-evidence"
     assert [s.name for s in record.decision.sign_offs] == ["Ann Owner"] and record.decision.decided_by == "Ann Owner"
@@ -97,7 +103,8 @@ def test_headless_launch_seals_tags_and_verifies(prefect_harness, local_settings
     )
     assert rejected["decision"] == "fail" and rejected["package_id"] != result["package_id"]
     tags = Tracker.from_settings(local_settings).client.get_model_version(made["name"], made["version"]).tags
-    assert tags["govgate.launch.decision"] == "fail" and tags["govgate.launch.package_uri"] == rejected["package_uri"]
+    assert tags["govgate.launch_evidence.decision"] == "fail"
+    assert tags["govgate.launch_evidence.package_uri"] == rejected["package_uri"]
     assert (
         verify_package(result["package_uri"], local_settings).ok
         and verify_package(f"models:/{made['name']}/{made['version']}", local_settings).ok

@@ -87,12 +87,15 @@ def test_credit_model_review_tags_version_and_writes_card(prefect_harness, s3_se
         "performance.accuracy",
         "performance.roc_auc",
         "performance.by_group.sex",
-        "fairness.report",
-        "reference.distributions",
         "model_card.documentation",
         "leakage.probe",
         "robustness.perturbation",
     } <= set(ids)
+    # payloads that are not checks travel as named outputs
+    assert not {"fairness.report", "reference.distributions"} & set(ids)
+    assert set(record["outputs"]) == {"fairness_report", "reference_distributions"}
+    assert record["schema_version"] == "1.1.0"
+    assert set(record["outputs"]["fairness_report"]["features"]) == {"sex", "age>=25", "sex & age>=25"}
     assert any(i.startswith("fairness.sex") for i in ids) and any("age>=25" in i for i in ids)
     assert ids["leakage.probe"]["outcome"] == "skipped" and "tabular" in ids["leakage.probe"]["message"]
     assert ids["performance.roc_auc"]["outcome"] == "skipped"  # sklearn flavor returns labels only
@@ -108,7 +111,7 @@ def test_credit_model_review_tags_version_and_writes_card(prefect_harness, s3_se
         assert abs(rates[f"selection_rate[sex={group}]"] - value) < 1e-9
 
     # reference distributions: binned, no raw rows
-    ref = ids["reference.distributions"]["details"]
+    ref = record["outputs"]["reference_distributions"]
     assert ref["rows"] == 1000 and set(ref["features"]) == set(FEATURES)
 
     # the version carries the decision and the record
@@ -117,7 +120,44 @@ def test_credit_model_review_tags_version_and_writes_card(prefect_harness, s3_se
     assert tags["govgate.model_review.record_uri"] == result["record_uri"]
     card = store.get_bytes(prefix + "model_card.html").decode()
     assert "<svg" in card and "Rank consumer loan applications" in card and "Fully automated rejection" in card
-    assert "Intended use" in store.get_bytes(prefix + "model_card.md").decode()
+    card_md = store.get_bytes(prefix + "model_card.md").decode()
+    assert "Intended use" in card_md
+    assert "| sex | sex=female |" in card_md  # the fairness table, from the fairness_report output
+
+    # every check family ran as its own task run of this flow run
+    expected_tasks = {
+        "load-model",
+        "load-evaluation-data",
+        "predict",
+        "performance",
+        "fairness",
+        "fairness-vs-baseline",
+        "robustness",
+        "explainability",
+        "leakage",
+        "reference-distributions",
+        "model-card",
+        "publish-evidence",
+    }
+    assert expected_tasks <= _task_run_names(record["provenance"]["prefect_flow_run_id"], expected_tasks)
+
+
+def _task_run_names(flow_run_id: str, expected: set[str]) -> set[str]:
+    """Names of the task runs of a flow run, from the Prefect server (task run names are NAME-xxx).
+    Task runs reach the server as events: wait a little for the last ones."""
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    deadline = time.monotonic() + 30
+    with get_client(sync_client=True) as client:
+        while True:
+            runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+            names = {r.name.rsplit("-", 1)[0] for r in runs}
+            if expected <= names or time.monotonic() > deadline:
+                return names
+            time.sleep(0.5)
 
 
 def test_precomputed_scores_without_a_model(prefect_harness, s3_settings, credit_eval, tmp_path):

@@ -8,7 +8,7 @@ from datetime import UTC
 
 import yaml
 
-from govgate import demo_data
+from govgate import demo_data, protocol
 
 FEATURES = ["age", "monthly_income", "credit_amount", "duration_months"]
 
@@ -50,7 +50,7 @@ def register_demo_model(
         "intended_use": "Rank consumer loan applications for review by a credit officer",
         "out_of_scope_use": "Automated rejection without human review; any use outside consumer credit",
         "limitations": "Trained on generated demo data; the label carries a planted bias against women",
-        "govgate.tier": "high",
+        protocol.MODEL_TIER: "high",
         "training_data": training_data or "generated demo applications",
     }.items():
         client.set_model_version_tag(name, version, key, value)
@@ -133,7 +133,8 @@ def run_demo(settings, echo: Callable[[str], None]) -> list[tuple[str, dict]]:
         label="good_credit",
         sensitive=["sex", "age>=25"],
     )
-    from flows.launch_evidence import demo_signoffs, launch_evidence
+    from cli.launch import demo_signoffs
+    from flows.launch_evidence import launch_evidence
     from govgate.package import verify_package
     from govgate.policy import load_policy
 

@@ -1,0 +1,131 @@
+"""The shared gate-run context: what every gate does around its checks, written once.
+
+``with GateRun(gate, subject, parameters) as run:`` opens a run (record id, start time); the flow loads
+the policy through it, runs its tasks, and ends with ``run.finish(checks, outputs=...)``, which decides,
+builds the record (provenance, timing, Prefect run ids) and publishes it (store, MLflow, Prefect
+artifacts). A ``GovgateError`` inside the block is logged, recorded as an ``error`` record (the version's
+tag then says error, never a pass that was not computed) and re-raised with its message unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from prefect import get_run_logger
+
+from govgate.errors import GovgateError
+from govgate.gate import build_record, error_record, unloaded_policy_ref
+from govgate.policy import Policy, load_policy
+from govgate.record import ArtifactRef, Check, Decision, Finding, GateResult, Subject, decide, new_record_id, utcnow
+from tasks import context
+from tasks.evidence import publish_evidence
+
+ExtraFiles = dict[str, bytes | Path] | Callable[[GateResult], dict[str, bytes | Path]] | None
+
+
+class GateRun:
+    """One gate run, from its record id to its published record (or error record)."""
+
+    def __init__(
+        self,
+        gate: str,
+        subject: Subject,
+        parameters: dict[str, Any],
+        *,
+        tier: str | None = None,
+        model_version: tuple[str, str] | None = None,
+        error_record: bool = True,
+    ) -> None:
+        self.gate = gate
+        self.started_at = utcnow()
+        self.record_id = new_record_id(self.started_at)
+        self.settings = context.settings()
+        self.subject = subject  # updated by the flow as it learns more; the error record names what it knew
+        self.parameters = parameters
+        self.tier = tier
+        self.policy: Policy | None = None
+        self.checks: list[Check] = []  # the checks decided so far: kept in an error record
+        self.model_version = model_version  # the model version whose tags carry the decision
+        self.record: GateResult | None = None
+        self._error_record = error_record  # False where there is nowhere to publish (the selftest)
+
+    def __enter__(self) -> GateRun:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if isinstance(exc, GovgateError):
+            get_run_logger().error("%s could not finish: %s", self.gate.replace("-", " "), exc)
+            if self._error_record:
+                self._publish_error(exc)
+        return False  # never swallow: the flow run fails with the error's message
+
+    def load_policy(self) -> Policy:
+        self.policy = load_policy(self.settings.policy)
+        return self.policy
+
+    def use_tier(self, tier: str) -> str:
+        """The tier the run is decided at (once known: from a parameter, a tag, the policy's default)."""
+        self.tier = tier
+        return tier
+
+    def decide(self, checks: list[Check], inconclusive_blocks: bool | None = None) -> Decision:
+        """The one decision rule; inconclusive blocks as the policy tier says (always, without a tier)."""
+        if inconclusive_blocks is None:
+            inconclusive_blocks = self.policy.tier(self.tier).inconclusive_blocks if self.policy and self.tier else True
+        self.checks = checks
+        return decide(checks, inconclusive_blocks=inconclusive_blocks)
+
+    def build(
+        self,
+        checks: list[Check],
+        *,
+        findings: list[Finding] | None = None,
+        outputs: dict[str, Any] | None = None,
+        decision: Decision | None = None,
+        artifacts: list[ArtifactRef] | None = None,
+    ) -> GateResult:
+        decision = decision or self.decide(checks)
+        record = build_record(
+            gate=self.gate,
+            subject=self.subject,
+            policy=self.policy or unloaded_policy_ref(self.settings.policy, self.tier),
+            tier=self.tier,
+            started_at=self.started_at,
+            checks=checks,
+            findings=findings,
+            decision=decision,
+            parameters=self.parameters,
+            runtime=context.run_ids(),
+            record_id=self.record_id,
+            outputs=outputs,
+        )
+        record.artifacts += artifacts or []
+        self.record = record
+        return record
+
+    def finish(self, checks: list[Check], *, extra_files: ExtraFiles = None, **record_fields) -> dict:
+        """Decide (unless a decision is given), build and publish the record; the publish result.
+        ``extra_files`` may be a function of the record (a model card, a datasheet)."""
+        record = self.build(checks, **record_fields)
+        files = extra_files(record) if callable(extra_files) else extra_files
+        return publish_evidence(record, extra_files=files, model_version=self.model_version)
+
+    def _publish_error(self, exc: GovgateError) -> None:
+        failed = error_record(
+            gate=self.gate,
+            subject=self.subject,
+            policy=self.policy or unloaded_policy_ref(self.settings.policy, self.tier),
+            tier=self.tier,
+            started_at=self.started_at,
+            error=exc,
+            checks=self.checks,
+            parameters=self.parameters,
+            runtime=context.run_ids(),
+            record_id=self.record_id,
+        )
+        try:
+            publish_evidence(failed, model_version=self.model_version)
+        except GovgateError as publish_exc:
+            get_run_logger().error("the error record could not be published either: %s", publish_exc)
