@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from prefect import flow
 
+from govgate.datasets import DEFAULT_MAX_LINE_BYTES
 from govgate.datasheet import Datasheet, load_datasheet
 from govgate.protocol import DATA_REVIEW
 from tasks.data_review import (
@@ -16,6 +17,7 @@ from tasks.data_review import (
     dataset_subject,
     datasheet_checks,
     datasheet_files,
+    input_file_checks,
     inspect,
     legal_basis_check,
     partition_dataset,
@@ -39,7 +41,7 @@ def data_review(
     suites: list[str] | None = None,
     ner_model: str | None = None,
     chunk_rows: int = 100_000,
-    max_line_bytes: int = 64 * 1024 * 1024,
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
 ) -> dict:
     """Review a dataset before it is used for training, and record the review.
 
@@ -80,7 +82,7 @@ def data_review(
         sheet_checks, sheet_findings = datasheet_checks(sheet, rules)
         sens_checks, sens_findings = sensitive_attributes(plan.columns, plan.sample, sheet, rules)
         legal = legal_basis_check([c for c in scan_checks if c.id.startswith("data.pii.")], sheet, rules)
-        checks = [*sheet_checks, *scan_checks, *sens_checks, legal, rows_check(plan)]
+        checks = [*input_file_checks(info), *sheet_checks, *scan_checks, *sens_checks, legal, rows_check(plan)]
         decision = run.decide(checks)  # the anonymized copy is an output of the review, not a criterion
         copies, copy_checks = redacted_copy(plan, run, dataset, scan_checks, sheet, ner_model) if redact else ([], [])
         findings = [*sheet_findings, *scan_findings, *sens_findings]

@@ -75,6 +75,14 @@ def inspect(dataset: str, sheet: Datasheet, max_line_bytes: int) -> DatasetInfo:
     return inspect_dataset(dataset, sheet, context.settings(), max_line_bytes=max_line_bytes)
 
 
+@task(name="input-file-checks", cache_policy=NO_CACHE)
+def input_file_checks(info: DatasetInfo) -> list[Check]:
+    """NUL bytes and repeated column names: the file itself, before its values."""
+    from govgate.checks.input import input_checks
+
+    return input_checks(info)
+
+
 @task(name="partition-dataset", cache_policy=NO_CACHE)
 def partition_dataset(info: DatasetInfo, sheet: Datasheet, chunk_rows: int, prefix: str) -> PartitionPlan:
     """Stream the dataset once, writing each chunk as a Parquet partition to the store."""
