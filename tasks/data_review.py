@@ -75,6 +75,11 @@ def inspect(dataset: str, sheet: Datasheet, max_line_bytes: int) -> DatasetInfo:
     return inspect_dataset(dataset, sheet, context.settings(), max_line_bytes=max_line_bytes)
 
 
+def fingerprint_key() -> bytes:
+    """The key of secret fingerprints: the kept pseudonym salt, the same on every worker and run."""
+    return context.settings().effective_pseudonym_salt().encode()
+
+
 @task(name="input-file-checks", cache_policy=NO_CACHE)
 def input_file_checks(info: DatasetInfo) -> list[Check]:
     """NUL bytes and repeated column names: the file itself, before its values."""
@@ -132,7 +137,7 @@ def scan_partition(
             df, column_kinds, sample_rows=per_partition_sample, ner_model=ner_model, seed=partition.index
         ),
         secrets=scan_secrets_partition(
-            df, [c for c in string_columns if c in df.columns], row_offset=partition.row_offset
+            df, [c for c in string_columns if c in df.columns], row_offset=partition.row_offset, key=fingerprint_key()
         ),
         quality=quality_partition(df, expectations, row_offset=partition.row_offset),
     )
@@ -346,7 +351,9 @@ def anonymized_copy(
                 df = parquet_to_frame(store.get_bytes(part.key))
                 kinds = {c: k for c, k in plan.column_kinds.items() if c in pii_columns or k == "text"}
                 anon = anonymize_frame(df, kinds, salt=salt, ner_model=ner_model, whole=set(declared_pii or []))
-                anon, _ = redact_secrets_frame(anon, [c for c in plan.string_columns if c in anon.columns])
+                anon, _ = redact_secrets_frame(
+                    anon, [c for c in plan.string_columns if c in anon.columns], key=salt.encode()
+                )
                 for col in df.columns:  # columns with nothing replaced keep their original type
                     if (anon[col].astype(str) == df[col].astype(str)).all():
                         anon[col] = df[col]

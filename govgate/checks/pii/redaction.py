@@ -14,14 +14,30 @@ from govgate.checks.pii.constants import EXAMPLE_CHARS
 if TYPE_CHECKING:
     from presidio_analyzer import AnalyzerEngine
 
-_DIGITS = re.compile(r"\d{3,}")
 _SPACES = re.compile(r"\s+")
+# Text left between detected entities in an example is masked by shape, whatever the detectors found: a
+# token with a digit or of 16+ characters (keys, tokens, ids, phone parts), a URL's user:password, and the
+# value after a secret-like keyword. Detectors miss things; an example must not be where they surface.
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^\s/@]+@")
+_SECRET_ASSIGNMENT = re.compile(
+    r"(?i)(?P<key>[\w.-]*(?:pass(?:word|wd)?|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|auth)"
+    r"[\w.-]*[\"']?\s*[:=]\s*)(?P<value>\S+)"
+)
+_SUSPECT_TOKEN = re.compile(r"\S*\d\S*|\S{16,}")
+MASK = "<masked>"
+
+
+def mask_leftovers(segment: str) -> str:
+    """``segment`` with credentials and number-bearing or long tokens replaced by ``<masked>``."""
+    segment = _URL_USERINFO.sub(lambda m: m.group("scheme") + MASK + "@", segment)
+    segment = _SECRET_ASSIGNMENT.sub(lambda m: m.group("key") + MASK, segment)
+    return _SUSPECT_TOKEN.sub(lambda m: m.group() if m.group() == MASK else MASK, segment)
 
 
 def _replace_entities(text: str, results: list, mask_digits: bool = False) -> tuple[str, list[tuple[int, int, str]]]:
     """``text`` with each detected entity replaced by ``<TYPE>``, and where each entity's placeholder
     landed. Overlapping results share one placeholder naming all their types, best score first
-    (``<UK_NHS|VN_PHONE>``); with ``mask_digits``, runs of 3+ digits left in the text become ``#``."""
+    (``<UK_NHS|VN_PHONE>``); with ``mask_digits`` (for examples), the text between entities goes through ``mask_leftovers``."""
     clusters: list[list] = []
     end = -1
     for r in sorted(results, key=lambda r: (r.start, -r.end)):
@@ -33,7 +49,7 @@ def _replace_entities(text: str, results: list, mask_digits: bool = False) -> tu
             end = r.end
 
     def plain(segment: str) -> str:
-        return _DIGITS.sub(lambda m: "#" * len(m.group()), segment) if mask_digits else segment
+        return mask_leftovers(segment) if mask_digits else segment
 
     pieces: list[str] = []
     placed: list[tuple[int, int, str]] = []

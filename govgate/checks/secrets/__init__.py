@@ -35,7 +35,7 @@ a necessary condition of the detectors' own patterns (:data:`PREFILTER_BASIS`), 
 never the result (a test scans with and without it). Text longer than 16 KB is matched in overlapping pieces
 (secrets up to 4 KB), file lines longer than ``max_line_bytes`` in overlapping windows.
 
-One secret is identified by the sha256 of its value. Neither the value nor any part of it is ever stored:
+One secret is identified by a keyed HMAC-SHA256 of its value (see ``session.fingerprint``). Neither the value nor any part of it is ever stored:
 partials, results, checks and findings hold hashes, lengths, types and row numbers only.
 
 Thread safety: detect-secrets keeps its settings in a process-wide singleton; scans hold a process lock while

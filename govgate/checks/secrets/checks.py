@@ -22,7 +22,8 @@ from govgate.record import Check, Finding, Metric, Outcome, Severity, Threshold,
 _REMEDIATION = (
     "Treat every listed secret as compromised: revoke or rotate it at its issuer (for a private key, replace the "
     "key pair), remove or redact the affected {unit} from the dataset and every copy or derived artifact, then "
-    "re-run the data review. Match the hashes with sha256 of a candidate value; the report never holds the value."
+    "re-run the data review. A fingerprint is HMAC-SHA256 of the value keyed with the kept pseudonym salt "
+    "(GOVGATE_PSEUDONYM_SALT): only a holder of that key can match a candidate; the report never holds the value."
 )
 
 
@@ -82,7 +83,7 @@ def _source_findings(name: str, src: SourceTally) -> list[Finding]:
     findings = []
     for typ, tt in sorted(src.types.items()):
         rows = ", ".join(str(r) for r in tt.first_rows) + (" ..." if tt.rows > len(tt.first_rows) else "")
-        examples = [f"sha256:{h[:12]} ({typ}, {n} chars)" for h, n in sorted(tt.secrets.items())[:EXAMPLES]]
+        examples = [f"hmac-sha256:{h[:12]} ({typ}, {n} chars)" for h, n in sorted(tt.secrets.items())[:EXAMPLES]]
         findings.append(
             Finding(
                 id=f"data.secrets.{name}.{slug(typ).lower()}",
@@ -125,7 +126,7 @@ def _detectors_check(result: SecretsResult) -> Check:
                 "hex": "not reported by entropy (UUIDs, commit SHAs, digests)",
             },
             "prefilter": result.prefilter,
-            "identity": "sha256 of the secret value; values are never stored",
+            "identity": "HMAC-SHA256 of the secret value keyed with the kept pseudonym salt; values are never stored",
             "verification": "never: no secret is sent to its issuer (detect-secrets verification stays off)",
         },
     )

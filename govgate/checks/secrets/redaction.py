@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from govgate.checks.secrets.pem import PemState
 from govgate.checks.secrets.scan import scan_line_text
-from govgate.checks.secrets.session import open_scanner, sha256_hex
+from govgate.checks.secrets.session import fingerprint, open_scanner
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,8 +20,8 @@ _PEM_BLOCK = re.compile(
 )
 
 
-def redact_secrets_frame(df: pd.DataFrame, columns: list[str]) -> tuple[pd.DataFrame, int]:
-    """A copy of ``df`` with every detected secret in ``columns`` replaced by ``<SECRET sha256:...>`` (PEM
+def redact_secrets_frame(df: pd.DataFrame, columns: list[str], key: bytes | None = None) -> tuple[pd.DataFrame, int]:
+    """A copy of ``df`` with every detected secret in ``columns`` replaced by ``<SECRET hmac:...>`` (PEM
     private-key blocks by ``<PRIVATE_KEY>``), and the number of cells changed. Same detectors as the scan."""
     out = df.copy()
     changed = 0
@@ -38,7 +38,7 @@ def redact_secrets_frame(df: pd.DataFrame, columns: list[str]) -> tuple[pd.DataF
                     cands.extend(c)
                 text = _PEM_BLOCK.sub("<PRIVATE_KEY>", cell)
                 for value in sorted({v for _, _, v in cands}, key=len, reverse=True):
-                    text = text.replace(value, f"<SECRET sha256:{sha256_hex(value)[:12]}>")
+                    text = text.replace(value, f"<SECRET hmac:{fingerprint(value, key)[:12]}>")
                 if text != cell:
                     values[i] = text
                     changed += 1

@@ -81,11 +81,12 @@ def scan_line_text(
 
 
 def scan_secrets_partition(
-    df: pd.DataFrame, columns: list[str], *, row_offset: int = 0, prefilter: bool = True
+    df: pd.DataFrame, columns: list[str], *, row_offset: int = 0, prefilter: bool = True, key: bytes | None = None
 ) -> SecretsPartial:
     """Scan every non-null cell of ``columns`` (each line of a multi-line cell; PEM blocks across lines).
     Row numbers are ``row_offset`` + the cell's position in ``df`` (0-based, dataset-wide).
-    ``prefilter=False`` runs every detector on every cell (same result, 2-25x slower; for audits)."""
+    ``prefilter=False`` runs every detector on every cell (same result, 2-25x slower; for audits).
+    ``key`` keys the secrets' fingerprints (see ``fingerprint``)."""
     missing = [c for c in columns if c not in df.columns]
     if missing:
         raise InputError(f"secrets scan: column(s) {missing} not in the partition (columns: {list(df.columns)[:20]})")
@@ -116,7 +117,7 @@ def scan_secrets_partition(
                     blocks.extend(b)
                 blocks.extend(pem.close())
                 cands.extend((PRIO_VENDOR, "Private Key", b.value) for b in blocks)
-                tally.add_row(row, resolve_candidates(cands))
+                tally.add_row(row, resolve_candidates(cands, key))
     return partial
 
 
@@ -159,7 +160,9 @@ def _iter_lines(f: Any, max_line_bytes: int, overlap: int) -> Iterator[tuple[int
                 break
 
 
-def scan_text_file(path: str | Path, *, max_line_bytes: int = 1_000_000, prefilter: bool = True) -> SecretsPartial:
+def scan_text_file(
+    path: str | Path, *, max_line_bytes: int = 1_000_000, prefilter: bool = True, key: bytes | None = None
+) -> SecretsPartial:
     """Stream a text file line by line (UTF-8, undecodable bytes replaced). A line longer than
     ``max_line_bytes`` is scanned in overlapping windows, never loaded whole. Rows are 1-based line numbers."""
     path = Path(path)
@@ -181,7 +184,7 @@ def scan_text_file(path: str | Path, *, max_line_bytes: int = 1_000_000, prefilt
                 pending.setdefault(b.row, []).append((PRIO_VENDOR, "Private Key", b.value))
             if pem.open is None:
                 for row in sorted(pending):
-                    tally.add_row(row, resolve_candidates(pending[row]))
+                    tally.add_row(row, resolve_candidates(pending[row], key))
                 pending.clear()
 
         window_cands: list[tuple[int, str, str]] = []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -156,11 +158,18 @@ def _spans(text: str, value: str, limit: int = 16) -> list[tuple[int, int]]:
     return spans
 
 
-def sha256_hex(value: str) -> str:
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+# Key of the fingerprints when the caller gives none: stable within a process, unguessable outside it. The
+# gates pass the kept pseudonym salt, so partitions scanned on other workers fingerprint alike.
+_PROCESS_KEY = os.urandom(32)
 
 
-def resolve_candidates(cands: list[tuple[int, str, str]]) -> dict[str, tuple[str, int]]:
+def fingerprint(value: str, key: bytes | None = None) -> str:
+    """A secret's identity: HMAC-SHA256 keyed with a kept secret, so that a report's fingerprint cannot
+    confirm a guessed password offline (an unkeyed hash of a weak secret can be brute-forced)."""
+    return hmac.new(key or _PROCESS_KEY, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+
+def resolve_candidates(cands: list[tuple[int, str, str]], key: bytes | None = None) -> dict[str, tuple[str, int]]:
     """One type per secret: the most specific detector wins; a weaker finding inside (or around) a stronger
     one on the same line is the same secret (a JWT's segments, a URL's password, a PEM body's lines)."""
     kept: list[tuple[int, str, str]] = []
@@ -175,4 +184,4 @@ def resolve_candidates(cands: list[tuple[int, str, str]]) -> dict[str, tuple[str
                 break
         if not clash:
             kept.append((prio, typ, value))
-    return {sha256_hex(v): (t, len(v)) for _, t, v in kept}
+    return {fingerprint(v, key): (t, len(v)) for _, t, v in kept}

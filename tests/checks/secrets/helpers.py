@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import random
 import string
@@ -29,7 +28,10 @@ def mixed(n: int, rng: random.Random = RNG) -> str:
 
 
 def sha(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
+    """The fingerprint a scan without an explicit key gives (keyed with this process's key)."""
+    from govgate.checks.secrets.session import fingerprint
+
+    return fingerprint(value)
 
 
 def b64(obj: dict) -> str:

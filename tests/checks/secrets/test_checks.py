@@ -30,7 +30,9 @@ def test_checks_and_findings(scanned):
     assert gh.severity.value == "critical" and gh.category == "secret" and gh.check_id == "data.secrets.text"
     assert gh.message == "2 GitHub Token(s) in column 'text' (2 rows)"
     assert gh.location == {"column": "text", "rows": "1003, 1019"} and gh.count == 2
-    assert sorted(gh.examples) == sorted(f"sha256:{sha(t)[:12]} (GitHub Token, 40 chars)" for t in (GITHUB, GITHUB_2))
+    assert sorted(gh.examples) == sorted(
+        f"hmac-sha256:{sha(t)[:12]} (GitHub Token, 40 chars)" for t in (GITHUB, GITHUB_2)
+    )
     assert "rotate" in gh.remediation and "re-run" in gh.remediation
 
     passing, _ = secrets_checks(merge_secrets([scanned]), max_findings=11)
