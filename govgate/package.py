@@ -50,7 +50,6 @@ from govgate.store import (
     ObjectInfo,
     ObjectStore,
     Retention,
-    S3Store,
     open_store,
     store_for_uri,
 )
@@ -1217,36 +1216,13 @@ def _trusted_key(public_key, settings) -> tuple[Any, str] | None:
 
 
 def _read_and_hash(store: ObjectStore, key: str) -> tuple[ObjectInfo | None, str, int]:
-    """(info with lock state and version, sha256, size) of an object, or (None, "", 0) when it is missing.
-    On S3 one GET gives both the body and the lock/version headers (half the requests of HEAD + GET)."""
+    """(info with lock state and version, sha256, size) of an object, or (None, "", 0) when it is missing."""
+    opened = store.open_with_info(key)
+    if opened is None:
+        return None, "", 0
+    info, stream = opened
     h = hashlib.sha256()
     size = 0
-    if isinstance(store, S3Store):
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        try:
-            r = store.client.get_object(Bucket=store.bucket, Key=store._k(key))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
-                return None, "", 0
-            raise store._error(exc, "read", key) from None
-        except BotoCoreError as exc:
-            raise store._error(exc, "read", key) from None
-        retention = Retention(r["ObjectLockMode"], r["ObjectLockRetainUntilDate"]) if r.get("ObjectLockMode") else None
-        info = ObjectInfo(
-            key=key,
-            size=r["ContentLength"],
-            last_modified=r["LastModified"],
-            version_id=r.get("VersionId"),
-            retention=retention,
-            legal_hold=r.get("ObjectLockLegalHoldStatus") == "ON",
-        )
-        stream = r["Body"]
-    else:
-        info = store.head(key)
-        if info is None:
-            return None, "", 0
-        stream = store.open(key)
     with stream:
         while chunk := stream.read(BLOCK):
             h.update(chunk)

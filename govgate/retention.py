@@ -305,9 +305,9 @@ class Evaluator:
     def _tags(self, info: ObjectInfo) -> dict[str, str]:
         if info.delete_marker:
             return {}
-        from_listing = getattr(self.store, "tags_from_listing", None)
+        from_listing = self.store.tags_from_listing(info)
         if from_listing is not None:
-            return from_listing(info)
+            return from_listing
         self.tag_reads += 1
         try:
             return self.store.get_tags(info.key, info.version_id)
@@ -828,7 +828,7 @@ class PurgeResult:
 
 
 def _api_calls(stores: Iterable[ObjectStore]) -> int | None:
-    counts = [getattr(s, "api_calls", None) for s in stores]
+    counts = [s.api_calls for s in stores]
     return sum(c for c in counts if c is not None) if any(c is not None for c in counts) else None
 
 
