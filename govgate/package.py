@@ -53,6 +53,7 @@ from govgate.store import (
     open_store,
     store_for_uri,
 )
+from govgate.yamlio import load_yaml
 
 GATE = "launch-evidence"
 SCHEMA = "govgate.launch-package/1"
@@ -782,15 +783,8 @@ def parse_signoffs(value: list[dict] | str | Path | None) -> list[SignOff] | Non
         return None
     where = "signoffs"
     if isinstance(value, (str, Path)):
-        import yaml
-
         where = str(value)
-        try:
-            data = yaml.safe_load(Path(value).expanduser().read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise InputError(f"sign-off file {value} cannot be read: {exc.strerror or exc}") from None
-        except yaml.YAMLError as exc:
-            raise InputError(f"sign-off file {value} is not valid YAML/JSON: {exc}") from None
+        data = load_yaml(Path(value), what=f"sign-off file {value}")
         value = data.get("signoffs") if isinstance(data, dict) else data
     if not isinstance(value, list):
         raise InputError(

@@ -34,13 +34,13 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from govgate.datasheet import parse_retention
 from govgate.digest import sha256_bytes, sha256_file
 from govgate.errors import GovgateError, PolicyError, StoreError
 from govgate.store import DELETE_BATCH, ObjectInfo, ObjectStore
+from govgate.yamlio import load_yaml
 
 AUDIT_PREFIX = "audit/retention-purge/"
 ALWAYS_PROTECTED = ("evidence/", "audit/")
@@ -222,12 +222,7 @@ def load_rules(path: str | Path) -> RetentionRules:
         raise RetentionRulesError(f"retention rule file {path} does not exist") from None
     except OSError as exc:
         raise RetentionRulesError(f"retention rule file {path} cannot be read: {exc.strerror or exc}") from None
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise RetentionRulesError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    data = load_yaml(raw, what=str(path), error=RetentionRulesError)
     if not isinstance(data, dict):
         raise RetentionRulesError(f"{path}: expected a mapping with a 'rules' list; got {type(data).__name__}")
     try:
