@@ -40,18 +40,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from govgate import protocol
 from govgate.errors import ConfigError
 
-log = logging.getLogger("govgate.bridge")
+log = logging.getLogger(__name__)
 
 DELIVERY_HEADER = "x-mlflow-delivery-id"
 TIMESTAMP_HEADER = "x-mlflow-timestamp"
 SIGNATURE_HEADER = "x-mlflow-signature"
 # Event ids are uuid5(delivery id) in this namespace: stable across retries of one delivery.
 EVENT_NAMESPACE = uuid.UUID("5d1e6c2a-8f4b-4c1e-9a57-0b6f2d4e9c11")
-REGISTRATION_EVENT = "mlflow.model_version.created"
-TEST_EVENT = "govgate.bridge.test"
-FAILED_ACTION_EVENT = "prefect.automation.action.failed"
+REGISTRATION_EVENT = protocol.REGISTRATION_EVENT  # kept importable here: deployments and tests use it
+TEST_EVENT = protocol.BRIDGE_TEST_EVENT
+FAILED_ACTION_EVENT = protocol.FAILED_ACTION_EVENT
 # MLflow's test_webhook() sends its documented example payload; it proves the path, it is no registration.
 MLFLOW_EXAMPLE_VERSION = {
     "name": "example_model",

@@ -40,6 +40,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from govgate import protocol
 from govgate.controls import EVIDENCE_KINDS, load_index
 from govgate.digest import BLOCK, sha256_bytes, sha256_file
 from govgate.errors import ConfigError, GovgateError, InputError, StoreError, WriteOnceError
@@ -55,17 +56,17 @@ from govgate.store import (
 )
 from govgate.yamlio import load_yaml
 
-GATE = "launch-evidence"
-SCHEMA = "govgate.launch-package/1"
+GATE = protocol.LAUNCH_EVIDENCE
+SCHEMA = protocol.LAUNCH_PACKAGE_SCHEMA
 MANIFEST_NAME = "package.json"
 SIGNATURE_NAME = "package.sig"
 PUBLIC_KEY_NAME = "signing-key.pub.pem"
 INDEX_NAME = "annex-iv.html"
 SIGNOFFS_NAME = "signoffs.json"
 LINEAGE_NAME = "lineage.json"
-RECORD_MANIFEST = "manifest.json"
-# Written beside the package by the gate record's publishing (covered by its own manifest.json).
-RECORD_FILES = ("record.json", "report.md", "report.html", RECORD_MANIFEST)
+RECORD_MANIFEST = protocol.MANIFEST
+# Written beside the package by the gate record's publishing (covered by its own manifest).
+RECORD_FILES = (*protocol.RECORD_FILES, RECORD_MANIFEST)
 RESERVED = (MANIFEST_NAME, SIGNATURE_NAME, *RECORD_FILES)
 KEY_FILE = "launch-signing-ed25519.pem"
 
@@ -86,11 +87,11 @@ PACKAGE_KINDS = (
     "policy",
 )
 CHECK_KINDS = {
-    "pii_scan": "data-review",
-    "data_quality": "data-review",
-    "fairness_eval": "model-review",
-    "robustness_eval": "model-review",
-    "explainability": "model-review",
+    "pii_scan": protocol.DATA_REVIEW,
+    "data_quality": protocol.DATA_REVIEW,
+    "fairness_eval": protocol.MODEL_REVIEW,
+    "robustness_eval": protocol.MODEL_REVIEW,
+    "explainability": protocol.MODEL_REVIEW,
 }
 GOOD = ("pass", "warn")
 
@@ -256,7 +257,7 @@ class FoundRecord:
 
     @property
     def uri(self) -> str:
-        return self.store.uri(self.prefix + "record.json")
+        return self.store.uri(self.prefix + protocol.RECORD_JSON)
 
     @property
     def decision(self) -> str:
@@ -319,10 +320,10 @@ def read_record(store: ObjectStore, prefix: str, found_via: str) -> FoundRecord:
         raise PackageError(f"{store.uri(prefix)} has no {RECORD_MANIFEST}: the record is incomplete or does not exist")
     manifest = store.get_json(prefix + RECORD_MANIFEST)
     try:
-        record = GateResult.model_validate_json(store.get_bytes(prefix + "record.json"))
+        record = GateResult.model_validate_json(store.get_bytes(prefix + protocol.RECORD_JSON))
     except ValueError as exc:
         raise PackageError(
-            f"{store.uri(prefix + 'record.json')} is not a valid evidence record: {str(exc).splitlines()[0]}"
+            f"{store.uri(prefix + protocol.RECORD_JSON)} is not a valid evidence record: {str(exc).splitlines()[0]}"
         ) from None
     files = {name: entry.get("sha256") for name, entry in (manifest.get("files") or {}).items()}
     return FoundRecord(record.gate, record.record_id, store, prefix, record, files, [found_via])
@@ -341,7 +342,7 @@ def locate(uri: str, store: ObjectStore | None, settings) -> tuple[ObjectStore, 
             return store, unquote(uri[len(base) :])
     if uri.startswith("file://"):
         path = unquote(urlparse(uri).path)
-        roots = [path[:i] for i in range(len(path)) if path.startswith("/evidence/", i)]
+        roots = [path[:i] for i in range(len(path)) if path.startswith("/" + protocol.EVIDENCE_PREFIX, i)]
         if roots:
             root = next((r for r in roots if Path(r or "/", LocalStore.META).is_dir()), roots[0])
             return LocalStore(root or "/"), path[len(root) + 1 :]
@@ -355,7 +356,7 @@ def locate(uri: str, store: ObjectStore | None, settings) -> tuple[ObjectStore, 
 
 
 def _record_prefix_from_uri(key: str) -> str:
-    if key.endswith("record.json") or key.endswith(RECORD_MANIFEST):
+    if key.endswith(protocol.RECORD_JSON) or key.endswith(RECORD_MANIFEST):
         key = key.rsplit("/", 1)[0] if "/" in key else ""
     return key.rstrip("/") + "/" if key.strip("/") else ""
 
@@ -373,20 +374,11 @@ def gather(
     """Find every complete record of a model version (model-version tags, then the store layout), the
     data reviews of its training data (lineage: training run tags/params/dataset inputs, version tags,
     explicit references) and the documents given; best effort, with notes on what was and was not found."""
-    from govgate.modeling import parse_model_uri
+    from govgate.modeling import find_model_version
 
-    name, version, alias = parse_model_uri(model_uri)
-    if not name:
-        raise InputError(
-            f"{model_uri!r} is not a model version URI: expected models:/NAME/VERSION or models:/NAME@ALIAS"
-        )
     client = tracker.client
-    try:
-        mv = client.get_model_version_by_alias(name, alias) if alias else client.get_model_version(name, version)
-    except Exception as exc:  # MlflowException (RESOURCE_DOES_NOT_EXIST), connection errors
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"model version {model_uri} not found in MLflow at {tracker.tracking_uri}: {detail}") from None
-    version = str(mv.version)
+    mv = find_model_version(client, model_uri, registry=tracker.tracking_uri)
+    name, version = mv.name, str(mv.version)
     ev = Evidence(
         model_name=name,
         model_version=version,
@@ -413,19 +405,19 @@ def gather(
             ev.notes.append(f"{via}: {exc}")
             return None
 
-    # 1. the version's tags: govgate.<gate>.record_uri
+    # 1. the version's tags: each gate's record_uri
     tagged: dict[str, str] = {}
     for key, value in sorted(ev.version_tags.items()):
-        if key.startswith("govgate.") and key.endswith(".record_uri"):
-            gate = key[len("govgate.") : -len(".record_uri")].replace("_", "-")
-            if gate in (GATE, "launch"):
+        gate, field_name = protocol.parse_gate_tag(key) or ("", "")
+        if field_name == protocol.RECORD_URI:
+            if gate == GATE:
                 continue
             rec = from_uri(value, f"model-version tag {key}")
             if rec is not None:
                 tagged[rec.gate] = rec.record_id
 
     # 2. the store layout: evidence/<asset>/<version>/<gate>/<record_id>/manifest.json
-    base = f"evidence/{slug(name)}/{slug(version)}/"
+    base = f"{protocol.EVIDENCE_PREFIX}{slug(name)}/{slug(version)}/"
     for info in store.list(base):
         parts = info.key[len(base) :].split("/")
         if len(parts) == 3 and parts[2] == RECORD_MANIFEST and parts[0] != GATE:
@@ -442,7 +434,7 @@ def gather(
         by_gate.setdefault(rec.gate, []).append(rec)
     for gate, recs in sorted(by_gate.items()):
         current = found.get(tagged.get(gate, "")) or max(recs, key=lambda r: r.record_id)
-        if gate == "data-review":
+        if gate == protocol.DATA_REVIEW:
             continue  # a data review is evidence of the training data only through lineage
         ev.records[gate] = current
         ev.superseded += [r for r in recs if r is not current]
@@ -450,7 +442,9 @@ def gather(
     # 3. lineage: training run -> data-review records
     ev.lineage = _lineage(ev, client, store, settings, list(data_review_refs), from_uri, scan_limit)
     ev.data_reviews = [
-        r for r in found.values() if r.gate == "data-review" and any(v.startswith(LINEAGE_VIA) for v in r.found_via)
+        r
+        for r in found.values()
+        if r.gate == protocol.DATA_REVIEW and any(v.startswith(LINEAGE_VIA) for v in r.found_via)
     ]
     ev.lineage["data_reviews"] = [
         {
@@ -461,7 +455,7 @@ def gather(
         }
         for r in ev.data_reviews
     ]
-    if mr := ev.records.get("model-review"):
+    if mr := ev.records.get(protocol.MODEL_REVIEW):
         ev.lineage["model_review"] = {
             "record_id": mr.record_id,
             "decision": mr.decision,
@@ -470,7 +464,7 @@ def gather(
     if not ev.data_reviews:
         ev.notes.append(
             "lineage: no data-review record of the training data was found (tag the training run with "
-            "govgate.data_review.record_uri, or pass data_review=[record URI or id])"
+            f"{protocol.gate_tag(protocol.DATA_REVIEW, protocol.RECORD_URI)}, or pass data_review=[record URI or id])"
         )
     ev.lineage["notes"] = list(ev.notes)
 
@@ -505,12 +499,12 @@ def _lineage(ev: Evidence, client, store, settings, refs: list[str], from_uri, s
             from govgate.publish import find_record
 
             try:
-                rec = from_uri(store.uri(find_record(store, value) + "record.json"), LINEAGE_VIA + via)
+                rec = from_uri(store.uri(find_record(store, value) + protocol.RECORD_JSON), LINEAGE_VIA + via)
             except GovgateError as exc:
                 ev.notes.append(f"{via}: {exc}")
                 rec = None
         if rec is not None:
-            if rec.gate != "data-review":
+            if rec.gate != protocol.DATA_REVIEW:
                 ev.notes.append(f"{via}: {rec.uri} is a {rec.gate} record, not a data review")
                 rec.found_via.remove(LINEAGE_VIA + via)
             elif {"via": via, "record_id": rec.record_id} not in lineage["found"]:
@@ -521,7 +515,7 @@ def _lineage(ev: Evidence, client, store, settings, refs: list[str], from_uri, s
     for key, value in sorted(ev.version_tags.items()):
         if "data_review" in key and ("record_uri" in key or "record_id" in key):
             follow(value, f"model-version tag {key}")
-        elif key.startswith("govgate.") and key.endswith(".record_uri"):
+        elif (protocol.parse_gate_tag(key) or ("", ""))[1] == protocol.RECORD_URI:
             continue  # the version's own gate records
         else:
             for uri in DATA_REVIEW_URI.findall(str(value)):  # e.g. training_data: "<path> (data-review record <uri>)"
@@ -571,16 +565,16 @@ def _match_datasets(datasets, store, from_uri, lineage, scan_limit, ev) -> None:
     """Best effort: a data-review record whose subject URIs name a training dataset's source."""
     sources = {str(d["source"]) for d in datasets if d.get("source")}
     scanned = 0
-    for info in store.list("evidence/"):
+    for info in store.list(protocol.EVIDENCE_PREFIX):
         parts = info.key.split("/")
-        if len(parts) == 6 and parts[3] == "data-review" and parts[5] == RECORD_MANIFEST:
+        if len(parts) == 6 and parts[3] == protocol.DATA_REVIEW and parts[5] == RECORD_MANIFEST:
             scanned += 1
             if scanned > scan_limit:
                 ev.notes.append(f"lineage: stopped matching dataset sources after {scan_limit} data-review records")
                 return
             try:
                 record = GateResult.model_validate_json(
-                    store.get_bytes(info.key[: -len(RECORD_MANIFEST)] + "record.json")
+                    store.get_bytes(info.key[: -len(RECORD_MANIFEST)] + protocol.RECORD_JSON)
                 )
             except (GovgateError, ValueError):
                 continue
@@ -588,7 +582,7 @@ def _match_datasets(datasets, store, from_uri, lineage, scan_limit, ev) -> None:
             hit = sources & uris
             if hit:
                 rec = from_uri(
-                    store.uri(info.key[: -len(RECORD_MANIFEST)] + "record.json"),
+                    store.uri(info.key[: -len(RECORD_MANIFEST)] + protocol.RECORD_JSON),
                     LINEAGE_VIA + f"training dataset {sorted(hit)[0]}",
                 )
                 if rec is not None:
@@ -664,7 +658,7 @@ def assess_kind(kind: str, ev: Evidence, policy_name: str | None = None) -> Requ
         if not recs:
             return _doc_or_missing(kind, docs, "no data-review record of the training data was found (see lineage)")
         bad = [r for r in recs if r.decision != "pass"]
-        files = [r.package_name(n) for r in recs for n in ("record.json", "report.html")]
+        files = [r.package_name(n) for r in recs for n in (protocol.RECORD_JSON, protocol.REPORT_HTML)]
         if bad:
             return Requirement(
                 kind,
@@ -684,10 +678,10 @@ def assess_kind(kind: str, ev: Evidence, policy_name: str | None = None) -> Requ
             kind, False, "missing", [], "no datasheet: none of the training data's reviews wrote datasheet.md"
         )
     if kind == "model_review":
-        rec = ev.records.get("model-review")
+        rec = ev.records.get(protocol.MODEL_REVIEW)
         if rec is None:
             return _doc_or_missing(kind, docs, f"no model-review record for {ev.model_uri}")
-        files = [rec.package_name("record.json"), rec.package_name("report.html")]
+        files = [rec.package_name(protocol.RECORD_JSON), rec.package_name(protocol.REPORT_HTML)]
         if rec.decision != "pass":
             return Requirement(
                 kind,
@@ -698,7 +692,7 @@ def assess_kind(kind: str, ev: Evidence, policy_name: str | None = None) -> Requ
             )
         return Requirement(kind, False, "present", files, f"model review {rec.record_id}: pass")
     if kind == "model_card":
-        rec = ev.records.get("model-review")
+        rec = ev.records.get(protocol.MODEL_REVIEW)
         files = [rec.package_name(n) for n in ("model_card.md", "model_card.html") if n in rec.files] if rec else []
         if not files and not docs:
             return Requirement(kind, False, "missing", [], "no model_card.md in a model-review record of this version")
@@ -713,7 +707,7 @@ def assess_kind(kind: str, ev: Evidence, policy_name: str | None = None) -> Requ
     gate = CHECK_KINDS.get(kind)
     records = (
         ev.data_reviews
-        if gate == "data-review"
+        if gate == protocol.DATA_REVIEW
         else ([ev.records[gate]] if gate in ev.records else [])
         if gate
         else ev.all_records()
@@ -721,12 +715,12 @@ def assess_kind(kind: str, ev: Evidence, policy_name: str | None = None) -> Requ
     if gate is None and (
         rec := ev.records.get(kind.replace("_", "-"))
     ):  # a gate named after the kind (reassessment, ...)
-        files = [rec.package_name("record.json"), rec.package_name("report.html")]
+        files = [rec.package_name(protocol.RECORD_JSON), rec.package_name(protocol.REPORT_HTML)]
         status = "present" if rec.decision == "pass" else "not-passing"
         return Requirement(kind, False, status, files + docs, f"{rec.gate} {rec.record_id}: {rec.decision}")
     hits = [(r, c) for r, c in _checks_of_kind(records, kind) if c.outcome.value != "skipped"]
     if hits:
-        files = sorted({r.package_name("record.json") for r, _ in hits}) + docs
+        files = sorted({r.package_name(protocol.RECORD_JSON) for r, _ in hits}) + docs
         bad = [c for _, c in hits if c.outcome.value not in GOOD]
         if bad:
             return Requirement(
@@ -748,7 +742,7 @@ def assess_kind(kind: str, ev: Evidence, policy_name: str | None = None) -> Requ
             [],
             "only skipped checks: " + "; ".join(f"{c.id}: {c.message}" for c in skipped)[:300],
         )
-    where = {"data-review": "the training data's review", "model-review": "the model review"}.get(
+    where = {protocol.DATA_REVIEW: "the training data's review", protocol.MODEL_REVIEW: "the model review"}.get(
         gate or "", "any record"
     )
     hint = " (give it as a document, e.g. risk_assessment=PATH)" if kind == "risk_assessment" else ""
@@ -867,7 +861,7 @@ class SealedPackage:
 
 
 def package_prefix(model_name: str, version: str, package_id: str) -> str:
-    return f"evidence/{slug(model_name)}/{slug(version)}/{GATE}/{package_id}/"
+    return f"{protocol.EVIDENCE_PREFIX}{slug(model_name)}/{slug(version)}/{GATE}/{package_id}/"
 
 
 def launch_retention(rules, store: ObjectStore, now: datetime | None = None) -> Retention | None:
@@ -1165,27 +1159,9 @@ class VerifyReport:
 
 def locate_package(uri: str, settings=None, store: ObjectStore | None = None) -> tuple[ObjectStore, str]:
     """(store, prefix) of the package named by its folder or ``package.json`` URI (s3://, file://, a local
-    path) or by ``models:/NAME/VERSION`` (the version's ``govgate.launch.package_uri`` tag)."""
+    path) or by ``models:/NAME/VERSION`` (the version's launch-evidence ``package_uri`` tag)."""
     if uri.startswith("models:/"):
-        if settings is None:
-            raise PackageError(f"{uri}: settings are needed to read the model version's tags")
-        from govgate.modeling import parse_model_uri
-        from govgate.tracking import Tracker
-
-        name, version, alias = parse_model_uri(uri)
-        client = Tracker.from_settings(settings).client
-        try:
-            mv = client.get_model_version_by_alias(name, alias) if alias else client.get_model_version(name, version)
-        except Exception as exc:
-            raise PackageError(
-                f"model version {uri} not found: {str(exc).splitlines()[0] if str(exc) else exc}"
-            ) from None
-        tagged = (mv.tags or {}).get("govgate.launch.package_uri")
-        if not tagged:
-            raise PackageError(
-                f"model version {uri} has no govgate.launch.package_uri tag: no package was sealed for it"
-            )
-        uri = tagged
+        uri = _tagged_package_uri(uri, settings)
     if store is None and settings is not None:
         store = open_store(settings)
     if "://" not in uri:
@@ -1194,6 +1170,23 @@ def locate_package(uri: str, settings=None, store: ObjectStore | None = None) ->
         uri = uri[: -len(MANIFEST_NAME)]
     s, key = locate(uri.rstrip("/") + "/" + MANIFEST_NAME, store, settings)
     return s, key[: -len(MANIFEST_NAME)]
+
+
+def _tagged_package_uri(model_uri: str, settings) -> str:
+    """The package URI a model version's tags name (``govgate.launch_evidence.package_uri``, or the legacy
+    ``govgate.launch.package_uri``)."""
+    if settings is None:
+        raise PackageError(f"{model_uri}: settings are needed to read the model version's tags")
+    from govgate.modeling import find_model_version
+    from govgate.tracking import Tracker
+
+    tracker = Tracker.from_settings(settings)
+    mv = find_model_version(tracker.client, model_uri, registry=tracker.tracking_uri, error=PackageError)
+    tagged = protocol.read_gate_tag(dict(mv.tags or {}), protocol.LAUNCH_EVIDENCE, protocol.PACKAGE_URI)
+    if not tagged:
+        tag = protocol.gate_tag(protocol.LAUNCH_EVIDENCE, protocol.PACKAGE_URI)
+        raise PackageError(f"model version {model_uri} has no {tag} tag: no package was sealed for it")
+    return tagged
 
 
 def _trusted_key(public_key, settings) -> tuple[Any, str] | None:

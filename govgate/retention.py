@@ -36,17 +36,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from govgate import protocol
 from govgate.datasheet import parse_retention
 from govgate.digest import sha256_bytes, sha256_file
 from govgate.errors import GovgateError, PolicyError, StoreError
 from govgate.store import DELETE_BATCH, ObjectInfo, ObjectStore
 from govgate.yamlio import load_yaml
 
-AUDIT_PREFIX = "audit/retention-purge/"
-ALWAYS_PROTECTED = ("evidence/", "audit/")
-PLAN_KIND = "govgate.retention-plan"
-CERTIFICATE_KIND = "govgate.retention-certificate"
-PURGED_RUN_TAG = "govgate.retention.purged"
+AUDIT_PREFIX = protocol.RETENTION_AUDIT_PREFIX
+ALWAYS_PROTECTED = protocol.ALWAYS_PROTECTED
+PLAN_KIND = protocol.RETENTION_PLAN_KIND
+CERTIFICATE_KIND = protocol.RETENTION_CERTIFICATE_KIND
+PURGED_RUN_TAG = protocol.RUN_PURGED
 
 
 class RetentionRulesError(PolicyError):
