@@ -243,87 +243,124 @@ class BridgeStats:
 def create_app(config: BridgeConfig):
     """The bridge's ASGI app: ``POST /mlflow`` for deliveries, ``GET /health`` with counters,
     ``GET /failures`` with the trigger failures seen."""
-    import httpx
     from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    ledger = DeliveryLedger(config.state_dir / "deliveries.sqlite")
-    stats = BridgeStats()
-    failures_path = config.state_dir / "trigger-failures.jsonl"
-    auth = None
-    if config.prefect_auth and ":" in config.prefect_auth:
-        auth = tuple(config.prefect_auth.split(":", 1))
-    client = httpx.AsyncClient(base_url=config.prefect_api_url, timeout=10.0, auth=auth)
+    bridge = _Bridge(config)
+    return Starlette(
+        routes=[
+            Route("/mlflow", bridge.receive, methods=["POST"]),
+            Route("/health", bridge.health),
+            Route("/failures", bridge.failures),
+        ],
+        lifespan=bridge.lifespan,
+    )
 
-    def reject(request: Request, status: int, reason: str, delivery_id: str = "") -> JSONResponse:
+
+class _Bridge:
+    """The state of one running bridge (ledger, counters, Prefect client) and its endpoints."""
+
+    def __init__(self, config: BridgeConfig):
+        import httpx
+
+        self.config = config
+        self.ledger = DeliveryLedger(config.state_dir / "deliveries.sqlite")
+        self.stats = BridgeStats()
+        self.failures_path = config.state_dir / "trigger-failures.jsonl"
+        auth = None
+        if config.prefect_auth and ":" in config.prefect_auth:
+            auth = tuple(config.prefect_auth.split(":", 1))
+        self.client = httpx.AsyncClient(base_url=config.prefect_api_url, timeout=10.0, auth=auth)
+
+    def reject(self, request, status: int, reason: str, delivery_id: str = ""):
+        from starlette.responses import JSONResponse
+
         key = str(status)
-        stats.rejected[key] = stats.rejected.get(key, 0) + 1
+        self.stats.rejected[key] = self.stats.rejected.get(key, 0) + 1
         peer = request.client.host if request.client else "?"
         log.warning("rejected delivery %s from %s: %d %s", delivery_id or "(no id)", peer, status, reason)
         return JSONResponse({"error": reason}, status_code=status)
 
-    async def read_body(request: Request) -> bytes:
+    async def read_body(self, request) -> bytes:
+        limit = self.config.max_body_bytes
         declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > config.max_body_bytes:
-            raise Rejected(413, f"body of {declared} bytes exceeds the {config.max_body_bytes}-byte limit")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise Rejected(413, f"body of {declared} bytes exceeds the {limit}-byte limit")
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)
-            if size > config.max_body_bytes:
-                raise Rejected(413, f"body exceeds the {config.max_body_bytes}-byte limit")
+            if size > limit:
+                raise Rejected(413, f"body exceeds the {limit}-byte limit")
             chunks.append(chunk)
         return b"".join(chunks)
 
-    async def receive(request: Request) -> JSONResponse:
+    async def receive(self, request):
+        """Verify a delivery, claim it once in the ledger, and hand its event to Prefect."""
+        from starlette.responses import JSONResponse
+
         delivery_id = request.headers.get(DELIVERY_HEADER, "")[:128]
         try:
-            body = await read_body(request)
+            body = await self.read_body(request)
             headers = {k.lower(): v for k, v in request.headers.items()}
+            config = self.config
             delivery = verify_delivery(config.secret, headers, body, now=time.time(), tolerance=config.tolerance)
             event = prefect_event(delivery, config.tracking_uri)
         except Rejected as exc:
-            return reject(request, exc.status, exc.reason, delivery_id)
+            return self.reject(request, exc.status, exc.reason, delivery_id)
         if event is None:
-            stats.ignored += 1
+            self.stats.ignored += 1
             log.info("delivery %s: %s.%s is not acted on", delivery.delivery_id, delivery.entity, delivery.action)
             return JSONResponse({"ignored": f"{delivery.entity}.{delivery.action}"}, status_code=202)
         name, version = event["payload"]["name"], event["payload"]["version"]
-        if not ledger.claim(delivery.delivery_id, event["id"], name, version):
-            return reject(request, 409, "delivery id already accepted (retry or replay)", delivery.delivery_id)
+        if not self.ledger.claim(delivery.delivery_id, event["id"], name, version):
+            return self.reject(request, 409, "delivery id already accepted (retry or replay)", delivery.delivery_id)
+        return await self.emit(delivery.delivery_id, event)
+
+    async def emit(self, delivery_id: str, event: dict[str, Any]):
+        """Post the event; only once Prefect has it is the delivery acknowledged (else 503: MLflow retries)."""
+        import httpx
+        from starlette.responses import JSONResponse
+
         try:
-            response = await client.post("/events", json=[event])
+            response = await self.client.post("/events", json=[event])
             response.raise_for_status()
         except httpx.HTTPError as exc:
-            ledger.release(delivery.delivery_id)  # let MLflow's retry through
-            log.error("delivery %s: Prefect did not take the event: %s", delivery.delivery_id, exc)
+            self.ledger.release(delivery_id)  # let MLflow's retry through
+            log.error("delivery %s: Prefect did not take the event: %s", delivery_id, exc)
             return JSONResponse({"error": "Prefect server unavailable; retry"}, status_code=503)
-        stats.accepted += 1
+        self.stats.accepted += 1
         if event["event"] == TEST_EVENT:
-            stats.tests += 1
+            self.stats.tests += 1
         else:
-            stats.emitted += 1
+            self.stats.emitted += 1
+        payload = event["payload"]
         log.info(
             "delivery %s: %s for %s v%s emitted as event %s",
-            delivery.delivery_id,
+            delivery_id,
             event["event"],
-            name,
-            version,
+            payload["name"],
+            payload["version"],
             event["id"],
         )
         return JSONResponse({"event": event["event"], "event_id": event["id"]}, status_code=200)
 
-    async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", **stats.__dict__})
+    async def health(self, request):
+        from starlette.responses import JSONResponse
 
-    async def failures(request: Request) -> JSONResponse:
-        rows = [json.loads(line) for line in failures_path.read_text().splitlines()] if failures_path.exists() else []
+        return JSONResponse({"status": "ok", **self.stats.__dict__})
+
+    async def failures(self, request):
+        from starlette.responses import JSONResponse
+
+        path = self.failures_path
+        rows = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
         return JSONResponse(rows)
 
-    async def watch_failed_triggers() -> None:
+    async def watch_failed_triggers(self) -> None:
         """Report every automation action that failed (e.g. trigger parameters that did not validate),
         naming the model version when the triggering event came from this bridge."""
+        import httpx
+
         since = datetime.now(UTC) - timedelta(minutes=1)
         seen: set[str] = set()
         while True:
@@ -332,42 +369,33 @@ def create_app(config: BridgeConfig):
                     "filter": {"event": {"name": [FAILED_ACTION_EVENT]}, "occurred": {"since": since.isoformat()}},
                     "limit": 50,
                 }
-                response = await client.post("/events/filter", json=body)
+                response = await self.client.post("/events/filter", json=body)
                 response.raise_for_status()
                 for ev in response.json().get("events", []):
-                    if ev["id"] in seen:
-                        continue
-                    seen.add(ev["id"])
-                    report = failure_report(ev, ledger)
-                    stats.trigger_failures += 1
-                    stats.last_failure = report
-                    with failures_path.open("a") as f:
-                        f.write(json.dumps(report) + "\n")
-                    log.error(
-                        "trigger failed: automation %r for %s: %s",
-                        report["automation"],
-                        report["subject"],
-                        report["reason"],
-                    )
+                    if ev["id"] not in seen:
+                        seen.add(ev["id"])
+                        self.record_failure(failure_report(ev, self.ledger))
             except (httpx.HTTPError, ValueError, KeyError) as exc:
                 log.warning("could not read failed automation actions from Prefect: %s", exc)
-            await asyncio.sleep(config.watch_seconds)
+            await asyncio.sleep(self.config.watch_seconds)
+
+    def record_failure(self, report: dict[str, Any]) -> None:
+        self.stats.trigger_failures += 1
+        self.stats.last_failure = report
+        with self.failures_path.open("a") as f:
+            f.write(json.dumps(report) + "\n")
+        log.error("trigger failed: automation %r for %s: %s", report["automation"], report["subject"], report["reason"])
 
     @contextlib.asynccontextmanager
-    async def lifespan(app):
-        watcher = asyncio.create_task(watch_failed_triggers()) if config.watch_seconds > 0 else None
+    async def lifespan(self, app):
+        watcher = asyncio.create_task(self.watch_failed_triggers()) if self.config.watch_seconds > 0 else None
         try:
             yield
         finally:
             if watcher:
                 watcher.cancel()
-            await client.aclose()
-            ledger.close()
-
-    return Starlette(
-        routes=[Route("/mlflow", receive, methods=["POST"]), Route("/health", health), Route("/failures", failures)],
-        lifespan=lifespan,
-    )
+            await self.client.aclose()
+            self.ledger.close()
 
 
 def failure_report(event: dict[str, Any], ledger: DeliveryLedger) -> dict[str, Any]:

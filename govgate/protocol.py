@@ -89,6 +89,7 @@ EVIDENCE_PREFIX = "evidence/"
 AUDIT_PREFIX = "audit/"
 RETENTION_AUDIT_PREFIX = AUDIT_PREFIX + "retention-purge/"
 ALWAYS_PROTECTED = (EVIDENCE_PREFIX, AUDIT_PREFIX)
+OBJECT_KIND_TAG = "govgate-kind"  # object tag on audit files: retention-plan | retention-certificate
 
 # Document kinds (the ``kind``/``schema`` field of JSON documents govgate writes).
 FAIRNESS_SCHEMA = "govgate.fairness/1"

@@ -160,61 +160,15 @@ class Stack:
         manifest = self.read_manifest()
         wanted = ["prefect", "mlflow"] + (["s3"] if s3 else [])
         urls = {name: self._url(name, ports[name]) for name in SERVICES}
-        # A healthy service from an earlier `up` keeps its address, even if other ports were asked for now.
-        already: list[str] = []
-        for name in wanted + ["bridge"]:
-            entry = manifest["services"].get(name)
-            if entry and entry.get("url") and self.running_pid(name) is not None:
-                if _healthy(name, entry["url"]) or _wait_healthy(name, entry["url"], timeout=min(timeout, 30)):
-                    urls[name] = entry["url"]
-                    already.append(name)
-                    continue
-                raise StackError(
-                    f"{name} (pid {self.read_pid(name)}) is running but does not answer at {entry['url']}; "
-                    f"run `govgate stack down` first; log tail of {self.log_file(name)}:\n{_tail(self.log_file(name))}"
-                )
+        already = self._already_running(wanted + ["bridge"], manifest, urls, timeout)
         to_start = [n for n in wanted if n not in already]
         start_bridge = bridge and "bridge" not in already
         # Check every port before starting anything, so a taken port never leaves half a stack behind.
-        for name in to_start + (["bridge"] if start_bridge else []):
-            port = _port_of(urls[name])
-            if not _port_free(port):
-                hint = ", or use --no-bridge" if name == "bridge" else ""
-                raise StackError(
-                    f"port {port} for the {name} service on {HOST} is already in use by another process; "
-                    f"free it or choose another port with --{name}-port{hint}"
-                )
-
+        _check_ports(to_start + (["bridge"] if start_bridge else []), urls)
         stack_env = self._stack_env(urls, s3, bucket, bridge or "bridge" in already)
         started: list[tuple[str, subprocess.Popen]] = []
         try:
-            # s3 first: the MLflow server proxies artifacts into its bucket.
-            if "s3" in to_start:
-                started.append(("s3", self._spawn("s3", urls["s3"])))
-                self._await(started[-1], urls["s3"], timeout)
-            if s3:
-                _ensure_bucket(urls["s3"], bucket)
-                echo(f"bucket s3://{bucket} (Object Lock enabled) on {urls['s3']}")
-            # Prefect and MLflow start in parallel (each takes several seconds), then both are awaited.
-            parallel = []
-            for name in ("prefect", "mlflow"):
-                if name in to_start:
-                    proc = self._spawn(name, urls[name], s3_url=urls["s3"] if s3 else None, bucket=bucket)
-                    started.append((name, proc))
-                    parallel.append((name, proc))
-            for name, proc in parallel:
-                self._await((name, proc), urls[name], timeout)
-            for name in to_start:
-                echo(f"started {name} at {urls[name]}")
-
-            bridge_entry: dict[str, Any] | None = None
-            if start_bridge:
-                # Last: it sends events to the Prefect server started above.
-                proc = self._spawn("bridge", urls["bridge"], extra_env=stack_env)
-                started.append(("bridge", proc))
-                self._await(("bridge", proc), urls["bridge"], timeout)
-                bridge_entry = {"url": urls["bridge"], "port": _port_of(urls["bridge"])}
-                echo(f"started bridge at {urls['bridge']}")
+            self._start(started, to_start, start_bridge, urls, s3, bucket, stack_env, timeout, echo)
         except BaseException:
             # Stop only what this call started; services that were already running stay up.
             for name, proc in reversed(started):
@@ -222,22 +176,69 @@ class Stack:
                 _reap(proc)
                 self.pid_file(name).unlink(missing_ok=True)
             raise
+        services = self._services(wanted, urls, manifest, already, started)
+        self._write_manifest({"services": services, "s3": s3, "bucket": bucket if s3 else None})
+        self._write_env(stack_env)
+        return UpResult(self.env_file, stack_env, [n for n, _ in started], already, self.status())
 
-        services: dict[str, Any] = {}
-        for name in wanted:
-            services[name] = {"url": urls[name], "port": _port_of(urls[name])}
+    def _already_running(self, names: list[str], manifest: dict, urls: dict[str, str], timeout: float) -> list[str]:
+        """Services a healthy earlier `up` left running; they keep their address (``urls`` is updated),
+        even if other ports were asked for now."""
+        already: list[str] = []
+        for name in names:
+            entry = manifest["services"].get(name)
+            if not (entry and entry.get("url") and self.running_pid(name) is not None):
+                continue
+            if _healthy(name, entry["url"]) or _wait_healthy(name, entry["url"], timeout=min(timeout, 30)):
+                urls[name] = entry["url"]
+                already.append(name)
+                continue
+            raise StackError(
+                f"{name} (pid {self.read_pid(name)}) is running but does not answer at {entry['url']}; "
+                f"run `govgate stack down` first; log tail of {self.log_file(name)}:\n{_tail(self.log_file(name))}"
+            )
+        return already
+
+    def _start(self, started, to_start, start_bridge, urls, s3, bucket, stack_env, timeout, echo) -> None:
+        """Start what is missing, appending each process to ``started`` as soon as it exists."""
+        # s3 first: the MLflow server proxies artifacts into its bucket.
+        if "s3" in to_start:
+            started.append(("s3", self._spawn("s3", urls["s3"])))
+            self._await(started[-1], urls["s3"], timeout)
+        if s3:
+            _ensure_bucket(urls["s3"], bucket)
+            echo(f"bucket s3://{bucket} (Object Lock enabled) on {urls['s3']}")
+        # Prefect and MLflow start in parallel (each takes several seconds), then both are awaited.
+        parallel = []
+        for name in ("prefect", "mlflow"):
+            if name in to_start:
+                proc = self._spawn(name, urls[name], s3_url=urls["s3"] if s3 else None, bucket=bucket)
+                started.append((name, proc))
+                parallel.append((name, proc))
+        for name, proc in parallel:
+            self._await((name, proc), urls[name], timeout)
+        for name in to_start:
+            echo(f"started {name} at {urls[name]}")
+        if start_bridge:
+            # Last: it sends events to the Prefect server started above.
+            proc = self._spawn("bridge", urls["bridge"], extra_env=stack_env)
+            started.append(("bridge", proc))
+            self._await(("bridge", proc), urls["bridge"], timeout)
+            echo(f"started bridge at {urls['bridge']}")
+
+    def _services(self, wanted, urls, manifest, already, started) -> dict[str, Any]:
+        """The manifest's services after `up`: what was asked for, the bridge, and earlier leftovers."""
+        services: dict[str, Any] = {name: {"url": urls[name], "port": _port_of(urls[name])} for name in wanted}
         if "bridge" in already:
             services["bridge"] = manifest["services"]["bridge"]
-        elif bridge_entry is not None:
-            services["bridge"] = bridge_entry
+        elif any(name == "bridge" for name, _ in started):
+            services["bridge"] = {"url": urls["bridge"], "port": _port_of(urls["bridge"])}
         # A service left running by an earlier `up` (say, s3 when --s3 is not given now) stays visible to
         # status; `down` stops it either way through its pid file.
         for name, entry in manifest["services"].items():
             if name not in services and entry.get("url") and self.running_pid(name) is not None:
                 services[name] = entry
-        self._write_manifest({"services": services, "s3": s3, "bucket": bucket if s3 else None})
-        self._write_env(stack_env)
-        return UpResult(self.env_file, stack_env, [n for n, _ in started], already, self.status())
+        return services
 
     def _url(self, name: str, port: int) -> str:
         return f"http://{HOST}:{port}"
@@ -571,3 +572,14 @@ def _shell_quote(value: str) -> str:
 
 
 __all__ = ["DEFAULT_PORTS", "SERVICES", "Stack", "StackError", "StackStatus", "UpResult"]
+
+
+def _check_ports(names: list[str], urls: dict[str, str]) -> None:
+    for name in names:
+        port = _port_of(urls[name])
+        if not _port_free(port):
+            hint = ", or use --no-bridge" if name == "bridge" else ""
+            raise StackError(
+                f"port {port} for the {name} service on {HOST} is already in use by another process; "
+                f"free it or choose another port with --{name}-port{hint}"
+            )

@@ -166,48 +166,74 @@ def gather(
         source=getattr(mv, "source", None),
         run_id=getattr(mv, "run_id", None) or None,
     )
+    finder = _Finder(ev, store, settings)
+    tagged = finder.from_version_tags()  # 1. the version's tags: each gate's record_uri
+    finder.from_store_layout(f"{protocol.EVIDENCE_PREFIX}{slug(name)}/{slug(version)}/")  # 2. the layout
+    _choose_current(ev, finder.found, tagged)
+    # 3. lineage: training run -> data-review records
+    ev.lineage = _lineage(ev, client, store, settings, list(data_review_refs), finder.from_uri, scan_limit)
+    _summarize_lineage(ev, finder.found)
+    # 4. documents given to the flow
+    for kind, sources in (documents or {}).items():
+        if kind not in EVIDENCE_KINDS:
+            raise InputError(f"documents: unknown evidence kind {kind!r}; expected one of {', '.join(EVIDENCE_KINDS)}")
+        for src in sources:
+            ev.documents.setdefault(kind, []).extend(_document_files(kind, src, store, settings))
+    return ev
 
-    found: dict[str, FoundRecord] = {}  # record_id -> record
 
-    def add(rec: FoundRecord) -> FoundRecord:
-        if rec.record_id in found:
-            found[rec.record_id].found_via += [v for v in rec.found_via if v not in found[rec.record_id].found_via]
-            return found[rec.record_id]
-        found[rec.record_id] = rec
-        return rec
+class _Finder:
+    """The records found so far (record_id -> record), each with every way it was found."""
 
-    def from_uri(uri: str, via: str) -> FoundRecord | None:
+    def __init__(self, ev: Evidence, store: ObjectStore, settings):
+        self.ev, self.store, self.settings = ev, store, settings
+        self.found: dict[str, FoundRecord] = {}
+
+    def add(self, rec: FoundRecord) -> FoundRecord:
+        known = self.found.get(rec.record_id)
+        if known is None:
+            self.found[rec.record_id] = rec
+            return rec
+        known.found_via += [v for v in rec.found_via if v not in known.found_via]
+        return known
+
+    def from_uri(self, uri: str, via: str) -> FoundRecord | None:
         try:
-            s, key = locate(uri, store, settings)
-            return add(read_record(s, _record_prefix_from_uri(key), via))
+            s, key = locate(uri, self.store, self.settings)
+            return self.add(read_record(s, _record_prefix_from_uri(key), via))
         except GovgateError as exc:
-            ev.notes.append(f"{via}: {exc}")
+            self.ev.notes.append(f"{via}: {exc}")
             return None
 
-    # 1. the version's tags: each gate's record_uri
-    tagged: dict[str, str] = {}
-    for key, value in sorted(ev.version_tags.items()):
-        gate, field_name = protocol.parse_gate_tag(key) or ("", "")
-        if field_name == protocol.RECORD_URI:
-            if gate == GATE:
-                continue
-            rec = from_uri(value, f"model-version tag {key}")
-            if rec is not None:
-                tagged[rec.gate] = rec.record_id
+    def from_version_tags(self) -> dict[str, str]:
+        """Records the version's ``record_uri`` tags name; returns gate -> the tagged record's id."""
+        tagged: dict[str, str] = {}
+        for key, value in sorted(self.ev.version_tags.items()):
+            gate, field_name = protocol.parse_gate_tag(key) or ("", "")
+            if field_name == protocol.RECORD_URI and gate != GATE:
+                rec = self.from_uri(value, f"model-version tag {key}")
+                if rec is not None:
+                    tagged[rec.gate] = rec.record_id
+        return tagged
 
-    # 2. the store layout: evidence/<asset>/<version>/<gate>/<record_id>/manifest.json
-    base = f"{protocol.EVIDENCE_PREFIX}{slug(name)}/{slug(version)}/"
-    for info in store.list(base):
-        parts = info.key[len(base) :].split("/")
-        if len(parts) == 3 and parts[2] == RECORD_MANIFEST and parts[0] != GATE:
-            via = f"store layout {store.uri(base + parts[0] + '/')}"
-            if parts[1] in found:
-                found[parts[1]].found_via.append(via)
+    def from_store_layout(self, base: str) -> None:
+        """Complete records under ``evidence/<asset>/<version>/<gate>/<record_id>/manifest.json``."""
+        for info in self.store.list(base):
+            parts = info.key[len(base) :].split("/")
+            if len(parts) != 3 or parts[2] != RECORD_MANIFEST or parts[0] == GATE:
+                continue
+            via = f"store layout {self.store.uri(base + parts[0] + '/')}"
+            if parts[1] in self.found:
+                self.found[parts[1]].found_via.append(via)
                 continue
             try:
-                add(read_record(store, base + f"{parts[0]}/{parts[1]}/", via))
+                self.add(read_record(self.store, base + f"{parts[0]}/{parts[1]}/", via))
             except GovgateError as exc:
-                ev.notes.append(str(exc))
+                self.ev.notes.append(str(exc))
+
+
+def _choose_current(ev: Evidence, found: dict[str, FoundRecord], tagged: dict[str, str]) -> None:
+    """Per gate, the tagged record (else the newest) is current; the others are superseded."""
     by_gate: dict[str, list[FoundRecord]] = {}
     for rec in found.values():
         by_gate.setdefault(rec.gate, []).append(rec)
@@ -218,8 +244,9 @@ def gather(
         ev.records[gate] = current
         ev.superseded += [r for r in recs if r is not current]
 
-    # 3. lineage: training run -> data-review records
-    ev.lineage = _lineage(ev, client, store, settings, list(data_review_refs), from_uri, scan_limit)
+
+def _summarize_lineage(ev: Evidence, found: dict[str, FoundRecord]) -> None:
+    """The data reviews reached through lineage, and the model review's inputs, into ``ev.lineage``."""
     ev.data_reviews = [
         r
         for r in found.values()
@@ -246,14 +273,6 @@ def gather(
             f"{protocol.gate_tag(protocol.DATA_REVIEW, protocol.RECORD_URI)}, or pass data_review=[record URI or id])"
         )
     ev.lineage["notes"] = list(ev.notes)
-
-    # 4. documents given to the flow
-    for kind, sources in (documents or {}).items():
-        if kind not in EVIDENCE_KINDS:
-            raise InputError(f"documents: unknown evidence kind {kind!r}; expected one of {', '.join(EVIDENCE_KINDS)}")
-        for src in sources:
-            ev.documents.setdefault(kind, []).extend(_document_files(kind, src, store, settings))
-    return ev
 
 
 LINEAGE_VIA = "lineage: "
@@ -299,45 +318,47 @@ def _lineage(ev: Evidence, client, store, settings, refs: list[str], from_uri, s
         else:
             for uri in DATA_REVIEW_URI.findall(str(value)):  # e.g. training_data: "<path> (data-review record <uri>)"
                 follow(uri, f"model-version tag {key}")
-    datasets = []
-    if ev.run_id:
-        try:
-            run = client.get_run(ev.run_id)
-        except Exception as exc:
-            ev.notes.append(
-                f"training run {ev.run_id} could not be read: {str(exc).splitlines()[0] if str(exc) else exc}"
-            )
-            run = None
-        if run is not None:
-            tags, params = dict(run.data.tags), dict(run.data.params)
-            lineage["training_run"] = {
-                "run_id": ev.run_id,
-                "experiment_id": run.info.experiment_id,
-                "run_name": run.info.run_name,
-                "status": run.info.status,
-            }
-            for kind, entries in (("tag", tags), ("param", params)):
-                for key, value in sorted(entries.items()):
-                    if "data_review" in key.replace("-", "_") and "record" in key:
-                        for part in str(value).split(","):
-                            follow(part, f"training run {kind} {key}")
-                    else:
-                        for uri in DATA_REVIEW_URI.findall(str(value)):
-                            follow(uri, f"training run {kind} {key}")
-            for di in getattr(run.inputs, "dataset_inputs", None) or []:
-                d = di.dataset
-                src = d.source
-                try:
-                    src = json.loads(src).get("uri", src) if isinstance(src, str) and src.startswith("{") else src
-                except ValueError:
-                    pass
-                datasets.append({"name": d.name, "digest": d.digest, "source_type": d.source_type, "source": src})
-    else:
-        ev.notes.append("lineage: the model version names no training run")
+    datasets = _follow_training_run(ev, client, lineage, follow)
     lineage["datasets"] = datasets
     if datasets and not lineage["found"]:
         _match_datasets(datasets, store, from_uri, lineage, scan_limit, ev)
     return lineage
+
+
+def _follow_training_run(ev: Evidence, client, lineage: dict[str, Any], follow) -> list[dict[str, Any]]:
+    """Follow the training run's tags and params to data reviews; returns its dataset inputs."""
+    if not ev.run_id:
+        ev.notes.append("lineage: the model version names no training run")
+        return []
+    try:
+        run = client.get_run(ev.run_id)
+    except Exception as exc:
+        ev.notes.append(f"training run {ev.run_id} could not be read: {str(exc).splitlines()[0] if str(exc) else exc}")
+        return []
+    lineage["training_run"] = {
+        "run_id": ev.run_id,
+        "experiment_id": run.info.experiment_id,
+        "run_name": run.info.run_name,
+        "status": run.info.status,
+    }
+    for kind, entries in (("tag", dict(run.data.tags)), ("param", dict(run.data.params))):
+        for key, value in sorted(entries.items()):
+            if "data_review" in key.replace("-", "_") and "record" in key:
+                for part in str(value).split(","):
+                    follow(part, f"training run {kind} {key}")
+            else:
+                for uri in DATA_REVIEW_URI.findall(str(value)):
+                    follow(uri, f"training run {kind} {key}")
+    datasets = []
+    for di in getattr(run.inputs, "dataset_inputs", None) or []:
+        d = di.dataset
+        src = d.source
+        try:
+            src = json.loads(src).get("uri", src) if isinstance(src, str) and src.startswith("{") else src
+        except ValueError:
+            pass
+        datasets.append({"name": d.name, "digest": d.digest, "source_type": d.source_type, "source": src})
+    return datasets
 
 
 def _match_datasets(datasets, store, from_uri, lineage, scan_limit, ev) -> None:

@@ -49,57 +49,81 @@ def assess_kind(kind: str, ev: Evidence, policy_name: str | None = None) -> Requ
         )
     if kind == "signoff":
         return Requirement(kind, False, "pending", [SIGNOFFS_NAME], "decided after the evidence is complete")
-    if kind == "data_review":
-        recs = ev.data_reviews
-        if not recs:
-            return _doc_or_missing(kind, docs, "no data-review record of the training data was found (see lineage)")
-        bad = [r for r in recs if r.decision != "pass"]
-        files = [r.package_name(n) for r in recs for n in (protocol.RECORD_JSON, protocol.REPORT_HTML)]
-        if bad:
-            return Requirement(
-                kind,
-                False,
-                "not-passing",
-                files,
-                "; ".join(f"data review {r.record_id} of {r.record.subject.id} decided {r.decision}" for r in bad),
-            )
+    by_kind = {
+        "data_review": _assess_data_review,
+        "datasheet": _assess_datasheet,
+        "model_review": _assess_model_review,
+        "model_card": _assess_model_card,
+    }
+    return by_kind.get(kind, _assess_checks)(kind, ev, docs)
+
+
+def _assess_data_review(kind: str, ev: Evidence, docs: list[str]) -> Requirement:
+    """The data reviews of the training data (found through lineage) must all pass."""
+    recs = ev.data_reviews
+    if not recs:
+        return _doc_or_missing(kind, docs, "no data-review record of the training data was found (see lineage)")
+    bad = [r for r in recs if r.decision != "pass"]
+    files = [r.package_name(n) for r in recs for n in (protocol.RECORD_JSON, protocol.REPORT_HTML)]
+    if bad:
         return Requirement(
-            kind, False, "present", files, ", ".join(f"{r.record.subject.id} ({r.record_id}): pass" for r in recs)
+            kind,
+            False,
+            "not-passing",
+            files,
+            "; ".join(f"data review {r.record_id} of {r.record.subject.id} decided {r.decision}" for r in bad),
         )
-    if kind == "datasheet":
-        files = [r.package_name("datasheet.md") for r in ev.data_reviews if "datasheet.md" in r.files]
-        if files or docs:
-            return Requirement(kind, False, "present", files + docs, f"{len(files + docs)} datasheet(s)")
+    return Requirement(
+        kind, False, "present", files, ", ".join(f"{r.record.subject.id} ({r.record_id}): pass" for r in recs)
+    )
+
+
+def _assess_datasheet(kind: str, ev: Evidence, docs: list[str]) -> Requirement:
+    """A datasheet written by a training-data review, or one given as a document."""
+    files = [r.package_name("datasheet.md") for r in ev.data_reviews if "datasheet.md" in r.files]
+    if files or docs:
+        return Requirement(kind, False, "present", files + docs, f"{len(files + docs)} datasheet(s)")
+    return Requirement(
+        kind, False, "missing", [], "no datasheet: none of the training data's reviews wrote datasheet.md"
+    )
+
+
+def _assess_model_review(kind: str, ev: Evidence, docs: list[str]) -> Requirement:
+    """The version's current model-review record must pass."""
+    rec = ev.records.get(protocol.MODEL_REVIEW)
+    if rec is None:
+        return _doc_or_missing(kind, docs, f"no model-review record for {ev.model_uri}")
+    files = [rec.package_name(protocol.RECORD_JSON), rec.package_name(protocol.REPORT_HTML)]
+    if rec.decision != "pass":
         return Requirement(
-            kind, False, "missing", [], "no datasheet: none of the training data's reviews wrote datasheet.md"
+            kind,
+            False,
+            "not-passing",
+            files,
+            f"model review {rec.record_id} decided {rec.decision}: " + "; ".join(rec.record.decision.reasons)[:500],
         )
-    if kind == "model_review":
-        rec = ev.records.get(protocol.MODEL_REVIEW)
-        if rec is None:
-            return _doc_or_missing(kind, docs, f"no model-review record for {ev.model_uri}")
-        files = [rec.package_name(protocol.RECORD_JSON), rec.package_name(protocol.REPORT_HTML)]
-        if rec.decision != "pass":
-            return Requirement(
-                kind,
-                False,
-                "not-passing",
-                files,
-                f"model review {rec.record_id} decided {rec.decision}: " + "; ".join(rec.record.decision.reasons)[:500],
-            )
-        return Requirement(kind, False, "present", files, f"model review {rec.record_id}: pass")
-    if kind == "model_card":
-        rec = ev.records.get(protocol.MODEL_REVIEW)
-        files = [rec.package_name(n) for n in ("model_card.md", "model_card.html") if n in rec.files] if rec else []
-        if not files and not docs:
-            return Requirement(kind, False, "missing", [], "no model_card.md in a model-review record of this version")
-        detail = "model card"
-        if rec:
-            try:
-                c = rec.record.check("model_card.documentation")
-                detail = f"model card ({c.outcome.value}: {c.message})"
-            except KeyError:
-                pass
-        return Requirement(kind, False, "present", files + docs, detail)
+    return Requirement(kind, False, "present", files, f"model review {rec.record_id}: pass")
+
+
+def _assess_model_card(kind: str, ev: Evidence, docs: list[str]) -> Requirement:
+    """The model card a model review wrote (or one given as a document)."""
+    rec = ev.records.get(protocol.MODEL_REVIEW)
+    files = [rec.package_name(n) for n in ("model_card.md", "model_card.html") if n in rec.files] if rec else []
+    if not files and not docs:
+        return Requirement(kind, False, "missing", [], "no model_card.md in a model-review record of this version")
+    detail = "model card"
+    if rec:
+        try:
+            c = rec.record.check("model_card.documentation")
+            detail = f"model card ({c.outcome.value}: {c.message})"
+        except KeyError:
+            pass
+    return Requirement(kind, False, "present", files + docs, detail)
+
+
+def _assess_checks(kind: str, ev: Evidence, docs: list[str]) -> Requirement:
+    """Any other kind: the checks of that kind in the records of its gate (or a gate named after it), else
+    documents."""
     gate = CHECK_KINDS.get(kind)
     records = (
         ev.data_reviews

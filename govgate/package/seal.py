@@ -33,6 +33,7 @@ from govgate.package.signing import SigningKey
 from govgate.record import slug, utcnow
 from govgate.store import (
     SINGLE_PUT_LIMIT,
+    ObjectInfo,
     ObjectStore,
     Retention,
 )
@@ -135,7 +136,36 @@ def write_package(
         _check_name(name)
     if retention is not None and not store.supports_object_lock():
         retention = None
-    written: dict[str, dict[str, Any]] = {}
+    written = _write_files(store, prefix, files, retention, workers)
+    if index is not None:
+        info = _put_once(store, prefix + INDEX_NAME, index(dict(written)), retention, media_type(INDEX_NAME))
+        written[INDEX_NAME] = _entry(info)
+    manifest = _manifest(store, prefix, fields, key, retention, written)
+    body = json.dumps(manifest, indent=2, sort_keys=True, default=str).encode()
+    _put_once(store, prefix + SIGNATURE_NAME, key.sign(body), retention, "application/octet-stream")
+    _put_once(store, prefix + MANIFEST_NAME, body, retention, "application/json")  # last: the package is complete
+    return SealedPackage(
+        package_id=str(fields.get("package_id", "")),
+        store=store,
+        prefix=prefix,
+        manifest=manifest,
+        manifest_sha256=sha256_bytes(body),
+        files=manifest["files"],
+        seconds=time.perf_counter() - t0,
+        bytes_written=sum(e["size"] for e in written.values()),
+    )
+
+
+def _entry(info: ObjectInfo) -> dict[str, Any]:
+    """A file's line in ``package.json``: digest, size and (on versioned buckets) the sealed version."""
+    return {"sha256": info.sha256, "size": info.size, **({"version_id": info.version_id} if info.version_id else {})}
+
+
+def _write_files(
+    store: ObjectStore, prefix: str, files: dict[str, Source], retention: Retention | None, workers: int
+) -> dict[str, dict[str, Any]]:
+    """Copy every file once, in parallel; a store source must still match its record's manifest digest."""
+    from govgate.publish import media_type
 
     with tempfile.TemporaryDirectory(prefix="govgate-package-") as tmpdir:
 
@@ -150,25 +180,23 @@ def write_package(
                     f"{src.store.uri(src.key)} does not match the sha256 in its record's manifest.json (expected {expected}, "
                     f"read {info.sha256}): the source record is corrupt or was changed; the package was not sealed"
                 )
-            entry: dict[str, Any] = {"sha256": info.sha256, "size": info.size}
-            if info.version_id:
-                entry["version_id"] = info.version_id
-            return name, entry
+            return name, _entry(info)
 
         # Big files first, so that their multipart uploads overlap with the many small ones.
         order = sorted(files.items(), key=lambda kv: -(kv[1].stat().st_size if isinstance(kv[1], Path) else 0))
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for name, entry in pool.map(one, order):
-                written[name] = entry
-    if index is not None:
-        body = index(dict(written))
-        info = _put_once(store, prefix + INDEX_NAME, body, retention, media_type(INDEX_NAME))
-        written[INDEX_NAME] = {
-            "sha256": info.sha256,
-            "size": info.size,
-            **({"version_id": info.version_id} if info.version_id else {}),
-        }
-    manifest = {
+            return dict(pool.map(one, order))
+
+
+def _manifest(
+    store: ObjectStore,
+    prefix: str,
+    fields: dict[str, Any],
+    key: SigningKey,
+    retention: Retention | None,
+    written: dict[str, dict[str, Any]],
+) -> dict[str, Any]:
+    return {
         "schema": SCHEMA,
         **fields,
         "prefix": prefix,
@@ -184,19 +212,6 @@ def write_package(
         },
         "files": dict(sorted(written.items())),
     }
-    body = json.dumps(manifest, indent=2, sort_keys=True, default=str).encode()
-    _put_once(store, prefix + SIGNATURE_NAME, key.sign(body), retention, "application/octet-stream")
-    _put_once(store, prefix + MANIFEST_NAME, body, retention, "application/json")  # last: the package is complete
-    return SealedPackage(
-        package_id=str(fields.get("package_id", "")),
-        store=store,
-        prefix=prefix,
-        manifest=manifest,
-        manifest_sha256=sha256_bytes(body),
-        files=manifest["files"],
-        seconds=time.perf_counter() - t0,
-        bytes_written=sum(e["size"] for e in written.values()),
-    )
 
 
 def record_files(ev: Evidence) -> dict[str, StoreSource]:

@@ -126,8 +126,6 @@ def verify_package(
     object's Object Lock state. Every problem names the file. ``public_key``: PEM text/bytes, a path, or a
     key; default: the configured signing key (or the local one under ``<home>/keys/``); without any, the
     copy inside the package is used, which proves integrity but not who signed."""
-    from cryptography.exceptions import InvalidSignature
-
     t0 = time.perf_counter()
     report = VerifyReport(uri=uri)
     try:
@@ -136,6 +134,21 @@ def verify_package(
         report.problems.append(str(exc))
         return report
     report.uri = store.uri(prefix + MANIFEST_NAME)[: -len(MANIFEST_NAME)]
+    read = _read_manifest(store, prefix, report)
+    if read is not None:
+        body, manifest = read
+        _check_signature(
+            store, prefix, body, manifest, _signing_key(store, prefix, public_key, settings, report), report
+        )
+        _check_folder(prefix, manifest, report)
+        _check_files(store, prefix, manifest, report, workers)
+        report.ok = not report.problems
+    report.seconds = time.perf_counter() - t0
+    return report
+
+
+def _read_manifest(store: ObjectStore, prefix: str, report: VerifyReport) -> tuple[bytes, dict] | None:
+    """(exact bytes, parsed) of ``package.json``, or None with the problem reported."""
     if not store.exists(prefix + MANIFEST_NAME):
         present = [i.key[len(prefix) :] for i in store.list(prefix)][:5]
         what = (
@@ -146,58 +159,72 @@ def verify_package(
         report.problems.append(
             f"{MANIFEST_NAME} is missing at {report.uri}: the package was never sealed (incomplete) or does not exist; {what}"
         )
-        report.seconds = time.perf_counter() - t0
-        return report
+        return None
     body = store.get_bytes(prefix + MANIFEST_NAME)
     try:
         manifest = json.loads(body)
-        files: dict[str, dict] = manifest["files"]
+        if not isinstance(manifest["files"], dict):
+            raise TypeError(f"'files' is a {type(manifest['files']).__name__}, not a mapping")
     except (ValueError, KeyError, TypeError) as exc:
         report.problems.append(f"{MANIFEST_NAME} is not a package manifest: {exc}")
-        return report
+        return None
     report.package_id = manifest.get("package_id")
-    subj = manifest.get("subject") or {}
-    report.subject = subj.get("model_uri")
+    report.subject = (manifest.get("subject") or {}).get("model_uri")
     report.decision = (manifest.get("decision") or {}).get("outcome")
-    claimed = (manifest.get("signing") or {}).get("public_key_fingerprint", "?")
+    return body, manifest
 
-    # signature
+
+def _signing_key(store: ObjectStore, prefix: str, public_key, settings, report: VerifyReport) -> tuple[Any, str] | None:
+    """(public key, where it came from): the trusted one, else the copy inside the package (noted)."""
     trusted = _trusted_key(public_key, settings)
-    if trusted is None:
-        try:
-            pub = load_public_key(store.get_bytes(prefix + PUBLIC_KEY_NAME))[0]
-            trusted = (pub, f"the key inside the package ({PUBLIC_KEY_NAME})")
-            report.notes.append(
-                f"no trusted public key given: checked against {PUBLIC_KEY_NAME} inside the package, which proves integrity, not origin"
-            )
-        except GovgateError as exc:
-            report.problems.append(f"{PUBLIC_KEY_NAME}: {exc}")
-    else:
-        report.trusted_key = True
     if trusted is not None:
-        pub, source = trusted
-        fp = key_fingerprint(pub)
-        report.key = f"{fp} ({source})"
-        try:
-            sig = store.get_bytes(prefix + SIGNATURE_NAME)
-        except StoreError:
-            sig = None
-            report.problems.append(f"{SIGNATURE_NAME} is missing: {MANIFEST_NAME} is unsigned")
-            report.signature = "missing"
-        if sig is not None:
-            try:
-                pub.verify(sig, body)
-                report.signature = f"valid Ed25519 signature of {MANIFEST_NAME} by {fp}"
-            except InvalidSignature:
-                why = (
-                    f"; {MANIFEST_NAME} says it was signed by {claimed}"
-                    if claimed != fp
-                    else f"; {MANIFEST_NAME} or {SIGNATURE_NAME} was changed or swapped"
-                )
-                report.signature = "INVALID"
-                report.problems.append(
-                    f"{MANIFEST_NAME}: the signature in {SIGNATURE_NAME} does not verify with key {fp} ({source}){why}"
-                )
+        report.trusted_key = True
+        return trusted
+    try:
+        pub = load_public_key(store.get_bytes(prefix + PUBLIC_KEY_NAME))[0]
+    except GovgateError as exc:
+        report.problems.append(f"{PUBLIC_KEY_NAME}: {exc}")
+        return None
+    report.notes.append(
+        f"no trusted public key given: checked against {PUBLIC_KEY_NAME} inside the package, which proves integrity, not origin"
+    )
+    return pub, f"the key inside the package ({PUBLIC_KEY_NAME})"
+
+
+def _check_signature(
+    store: ObjectStore, prefix: str, body: bytes, manifest: dict, key: tuple[Any, str] | None, report: VerifyReport
+) -> None:
+    from cryptography.exceptions import InvalidSignature
+
+    if key is None:
+        return
+    pub, source = key
+    fp = key_fingerprint(pub)
+    report.key = f"{fp} ({source})"
+    try:
+        sig = store.get_bytes(prefix + SIGNATURE_NAME)
+    except StoreError:
+        report.problems.append(f"{SIGNATURE_NAME} is missing: {MANIFEST_NAME} is unsigned")
+        report.signature = "missing"
+        return
+    try:
+        pub.verify(sig, body)
+        report.signature = f"valid Ed25519 signature of {MANIFEST_NAME} by {fp}"
+    except InvalidSignature:
+        claimed = (manifest.get("signing") or {}).get("public_key_fingerprint", "?")
+        why = (
+            f"; {MANIFEST_NAME} says it was signed by {claimed}"
+            if claimed != fp
+            else f"; {MANIFEST_NAME} or {SIGNATURE_NAME} was changed or swapped"
+        )
+        report.signature = "INVALID"
+        report.problems.append(
+            f"{MANIFEST_NAME}: the signature in {SIGNATURE_NAME} does not verify with key {fp} ({source}){why}"
+        )
+
+
+def _check_folder(prefix: str, manifest: dict, report: VerifyReport) -> None:
+    """The manifest belongs to this folder (a manifest copied from another package is a swap)."""
     if manifest.get("prefix") and not prefix.endswith(manifest["prefix"]):
         report.problems.append(
             f"{MANIFEST_NAME} belongs to package {manifest.get('package_id')} at {manifest['prefix']}, "
@@ -208,55 +235,61 @@ def verify_package(
             f"{MANIFEST_NAME} names package {report.package_id}, but the folder is {prefix}: a swapped manifest"
         )
 
-    # files
+
+def _lock_problem(name: str, info: ObjectInfo, lock: dict | None) -> str | None:
+    """What is wrong with an object's Object Lock state against the lock it was sealed with, if anything."""
+    if not lock:
+        return None
+    until = datetime.fromisoformat(lock["until"])
+    r = info.retention
+    if r is None:
+        return f"{name}: not under Object Lock retention (sealed with {lock['mode']} until {lock['until']})"
+    if r.mode != lock["mode"]:
+        return f"{name}: Object Lock mode {r.mode}, sealed with {lock['mode']}"
+    if _aware(r.until) < until - timedelta(seconds=1):
+        return f"{name}: retained until {_aware(r.until).isoformat()}, earlier than the sealed {lock['until']}"
+    return None
+
+
+def _check_file(
+    store: ObjectStore, prefix: str, name: str, entry: dict, lock: dict | None
+) -> tuple[list[str], list[str], int]:
+    """(content problems, lock problems, bytes read) of one listed file."""
+    info, digest, size = _read_and_hash(store, prefix + name)
+    if info is None:
+        return (
+            [f"missing file {name} (listed in {MANIFEST_NAME} with sha256 {entry.get('sha256', '?')[:16]}...)"],
+            [],
+            0,
+        )
+    problems = []
+    if entry.get("version_id") and info.version_id and info.version_id != entry["version_id"]:
+        problems.append(
+            f"{name}: replaced after sealing (current version {info.version_id}, sealed version {entry['version_id']})"
+        )
+    if digest != entry.get("sha256"):
+        problems.append(f"{name}: content changed (sha256 {digest[:16]}..., sealed {str(entry.get('sha256'))[:16]}...)")
+    elif size != entry.get("size"):
+        problems.append(f"{name}: size {size}, sealed {entry.get('size')}")
+    lock_problem = _lock_problem(name, info, lock)
+    return problems, [lock_problem] if lock_problem else [], size
+
+
+def _check_files(store: ObjectStore, prefix: str, manifest: dict, report: VerifyReport, workers: int) -> None:
+    """Every listed file (in parallel), the manifest's and signature's lock, and files added after sealing."""
+    files: dict[str, dict] = manifest["files"]
     lock = manifest.get("object_lock")
     lock_problems: list[str] = []
-
-    def check_lock(name: str, info) -> None:
-        if not lock:
-            return
-        until = datetime.fromisoformat(lock["until"])
-        r = info.retention
-        if r is None:
-            lock_problems.append(
-                f"{name}: not under Object Lock retention (sealed with {lock['mode']} until {lock['until']})"
-            )
-        elif r.mode != lock["mode"]:
-            lock_problems.append(f"{name}: Object Lock mode {r.mode}, sealed with {lock['mode']}")
-        elif _aware(r.until) < until - timedelta(seconds=1):
-            lock_problems.append(
-                f"{name}: retained until {_aware(r.until).isoformat()}, earlier than the sealed {lock['until']}"
-            )
-
-    def check(item: tuple[str, dict]) -> tuple[list[str], int]:
-        name, entry = item
-        info, digest, size = _read_and_hash(store, prefix + name)
-        if info is None:
-            return [
-                f"missing file {name} (listed in {MANIFEST_NAME} with sha256 {entry.get('sha256', '?')[:16]}...)"
-            ], 0
-        problems = []
-        check_lock(name, info)
-        if entry.get("version_id") and info.version_id and info.version_id != entry["version_id"]:
-            problems.append(
-                f"{name}: replaced after sealing (current version {info.version_id}, sealed version {entry['version_id']})"
-            )
-        if digest != entry.get("sha256"):
-            problems.append(
-                f"{name}: content changed (sha256 {digest[:16]}..., sealed {str(entry.get('sha256'))[:16]}...)"
-            )
-        elif size != entry.get("size"):
-            problems.append(f"{name}: size {size}, sealed {entry.get('size')}")
-        return problems, size
-
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for problems, size in pool.map(check, sorted(files.items())):
+        checked = pool.map(lambda item: _check_file(store, prefix, item[0], item[1], lock), sorted(files.items()))
+        for problems, locks, size in checked:
             report.problems += problems
+            lock_problems += locks
             report.bytes_checked += size
             report.files_checked += 1
     for name in (MANIFEST_NAME, SIGNATURE_NAME):
-        if (info := store.head(prefix + name)) is not None:
-            check_lock(name, info)
+        if (info := store.head(prefix + name)) is not None and (problem := _lock_problem(name, info, lock)):
+            lock_problems.append(problem)
     listed = set(files) | set(RESERVED)
     extra = [i.key[len(prefix) :] for i in store.list(prefix) if i.key[len(prefix) :] not in listed]
     report.problems += [
@@ -268,14 +301,8 @@ def verify_package(
             "every file" if not lock_problems else f"{len(lock_problems)} problem(s)"
         )
     else:
-        report.object_lock = (
-            "none ("
-            + (manifest.get("object_lock_note") or "the package was sealed without Object Lock; write-once only")
-            + ")"
-        )
-    report.ok = not report.problems
-    report.seconds = time.perf_counter() - t0
-    return report
+        note = manifest.get("object_lock_note") or "the package was sealed without Object Lock; write-once only"
+        report.object_lock = f"none ({note})"
 
 
 def _aware(dt: datetime) -> datetime:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
+from govgate import protocol
 from govgate.retention.evaluate import Verdict, group_versions
 from govgate.retention.rules import AUDIT_PREFIX, PLAN_KIND, PurgeError, RetentionRules
 from govgate.store import ObjectInfo, ObjectStore
@@ -181,6 +182,6 @@ def upload_plan(primary: ObjectStore, plan: Plan) -> None:
         plan.local_path,
         write_once=True,
         content_type="application/x-ndjson",
-        tags={"govgate-kind": "retention-plan"},
+        tags={protocol.OBJECT_KIND_TAG: "retention-plan"},
     )
     plan.plan_key, plan.plan_sha256, plan.plan_size = key, info.sha256, info.size

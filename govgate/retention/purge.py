@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -92,112 +93,104 @@ def run_purge(
 
     An interrupted execute purge found in the audit prefix is finished first, instead of a new plan.
     """
-    if workdir is None:
-        import shutil
-
-        scratch = scratch_dir()  # plan files stream through here; removed when the purge ends
-        try:
-            return run_purge(
+    with _scratch(workdir) as workdir:
+        started = datetime.now(UTC)
+        as_of = _check_as_of(as_of, dry_run, started)
+        stores = _Stores(primary, open_store)
+        if not dry_run and (pending := unfinished_purges(primary)):
+            args = (stores.at, stores.opened, started, workdir, batch_size, checkpoint_every, mlflow_client, on_batch)
+            return _resume(primary, rules, pending[0], *args)
+        purge_id = new_purge_id(started)
+        plan = Plan(
+            purge_id=purge_id,
+            mode="dry-run" if dry_run else "execute",
+            as_of=as_of,
+            rules_sha256=rules.sha256,
+            sections=[],
+            local_path=workdir / f"plan-{purge_id}.jsonl",
+        )
+        result = PurgeResult(purge_id, plan.mode, as_of, plan)
+        _make_plan(plan, rules, stores, mlflow_client, result.notes, sample_limit)
+        upload_plan(primary, plan)
+        if not dry_run:
+            progress = execute_plan(
                 primary,
-                rules,
-                dry_run=dry_run,
-                as_of=as_of,
+                plan.local_path,
+                {i: stores.at(s.store_url) for i, s in enumerate(plan.sections)}.__getitem__,
+                Progress(),
                 batch_size=batch_size,
                 checkpoint_every=checkpoint_every,
-                open_store=open_store,
-                mlflow_client=mlflow_client,
                 on_batch=on_batch,
-                workdir=scratch,
-                sample_limit=sample_limit,
             )
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
-    started = datetime.now(UTC)
-    as_of = _check_as_of(as_of, dry_run, started)
-    opened: dict[str, ObjectStore] = {primary.url: primary}
+            extra = {"resumed": False, "notes": result.notes}
+            result.certificate = certify(
+                primary, plan, plan.local_path, progress, started_at=started, rules=rules, extra=extra
+            )
+            sections = plan.header()["sections"]
+            result.runs_tagged = _tag_purged_runs(mlflow_client, sections, purge_id, progress, plan.local_path)
+        result.api_calls = _api_calls(stores.opened.values())
+        return result
 
-    def store_at(url: str) -> ObjectStore:
-        if url not in opened:
-            if open_store is None:
+
+@contextmanager
+def _scratch(workdir: Path | None) -> Iterator[Path]:
+    """``workdir``, or a scratch folder that plan files stream through, removed when the purge ends."""
+    if workdir is not None:
+        yield workdir
+        return
+    import shutil
+
+    scratch = scratch_dir()
+    try:
+        yield scratch
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+class _Stores:
+    """The stores a purge touches, by URL: the primary one and those MLflow runs' artifacts live in."""
+
+    def __init__(self, primary: ObjectStore, open_store: Callable[[str], ObjectStore] | None):
+        self.opened: dict[str, ObjectStore] = {primary.url: primary}
+        self.open_store = open_store
+
+    def at(self, url: str) -> ObjectStore:
+        if url not in self.opened:
+            if self.open_store is None:
                 raise PurgeError(f"the plan names another store ({url}) and no way to open it was given")
-            opened[url] = open_store(url)
-        return opened[url]
+            self.opened[url] = self.open_store(url)
+        return self.opened[url]
 
-    if not dry_run and (pending := unfinished_purges(primary)):
-        return _resume(
-            primary,
-            rules,
-            pending[0],
-            store_at,
-            opened,
-            started,
-            workdir,
-            batch_size,
-            checkpoint_every,
-            mlflow_client,
-            on_batch,
-        )
 
-    purge_id = new_purge_id(started)
-    plan = Plan(
-        purge_id=purge_id,
-        mode="dry-run" if dry_run else "execute",
-        as_of=as_of,
-        rules_sha256=rules.sha256,
-        sections=[],
-        local_path=workdir / f"plan-{purge_id}.jsonl",
-    )
-    result = PurgeResult(purge_id, plan.mode, as_of, plan)
-    check_locks = primary.supports_object_lock() and not primary.lists_lock_state
-    evaluator = Evaluator(rules, as_of, primary, check_locks=check_locks)
+def _evaluator(rules: RetentionRules, as_of: datetime, store: ObjectStore) -> Evaluator:
+    # Object Lock state costs a HEAD per version only where the listing does not carry it.
+    return Evaluator(rules, as_of, store, check_locks=store.supports_object_lock() and not store.lists_lock_state)
+
+
+def _make_plan(
+    plan: Plan, rules: RetentionRules, stores: _Stores, mlflow_client, notes: list[str], sample_limit: int
+) -> None:
+    """One section per rule root of the primary store, then one per expired MLflow run's artifacts."""
+    primary = next(iter(stores.opened.values()))
+    evaluator = _evaluator(rules, plan.as_of, primary)
     planner = Planner(plan, rules, sample_limit)
     try:
         for root in rules.roots():
             planner.add_section(Section(primary.url, root), primary, evaluator.evaluate)
-        if rules.mlflow_artifacts and mlflow_client is not None:
-            for rule in rules.mlflow_artifacts:
-                for run in expired_runs(mlflow_client, rule, as_of, result.notes):
-                    store = store_at(run.info.artifact_uri)
-                    run_eval = Evaluator(
-                        rules, as_of, store, check_locks=store.supports_object_lock() and not store.lists_lock_state
-                    )
-                    planner.add_section(
-                        Section(store.url, rule.artifact_path + "/", "mlflow-run", rule.id, run.info.run_id),
-                        store,
-                        lambda key, group, r=rule, ev=run_eval: ev.evaluate_run_artifact(key, group, r),
-                    )
-        elif rules.mlflow_artifacts:
-            result.notes.append("MLflow artifact rules were not applied: no MLflow client was given")
+        if rules.mlflow_artifacts and mlflow_client is None:
+            notes.append("MLflow artifact rules were not applied: no MLflow client was given")
+        for rule in rules.mlflow_artifacts if mlflow_client is not None else []:
+            for run in expired_runs(mlflow_client, rule, plan.as_of, notes):
+                store = stores.at(run.info.artifact_uri)
+                run_eval = _evaluator(rules, plan.as_of, store)
+                planner.add_section(
+                    Section(store.url, rule.artifact_path + "/", "mlflow-run", rule.id, run.info.run_id),
+                    store,
+                    lambda key, group, r=rule, ev=run_eval: ev.evaluate_run_artifact(key, group, r),
+                )
     finally:
         planner.close()
     plan.api_calls = {"tag_reads": evaluator.tag_reads, "lock_reads": evaluator.lock_reads}
-    upload_plan(primary, plan)
-    if dry_run:
-        result.api_calls = _api_calls(opened.values())
-        return result
-
-    stores_by_section = {i: store_at(s.store_url) for i, s in enumerate(plan.sections)}
-    progress = execute_plan(
-        primary,
-        plan.local_path,
-        stores_by_section.__getitem__,
-        Progress(),
-        batch_size=batch_size,
-        checkpoint_every=checkpoint_every,
-        on_batch=on_batch,
-    )
-    result.certificate = certify(
-        primary,
-        plan,
-        plan.local_path,
-        progress,
-        started_at=started,
-        rules=rules,
-        extra={"resumed": False, "notes": result.notes},
-    )
-    result.runs_tagged = _tag_purged_runs(mlflow_client, plan.header()["sections"], purge_id, progress, plan.local_path)
-    result.api_calls = _api_calls(opened.values())
-    return result
 
 
 def _tag_purged_runs(client, sections: list[dict], purge_id: str, progress: Progress, plan_path: Path) -> list[str]:
@@ -237,21 +230,7 @@ def _resume(
     progress.attempts = 2
     sections = header["sections"]
     stores_by_section = {i: store_at(s["store_url"]) for i, s in enumerate(sections)}
-    evaluators = {
-        i: Evaluator(rules, as_of, st, check_locks=st.supports_object_lock() and not st.lists_lock_state)
-        for i, st in stores_by_section.items()
-    }
-    rule_by_id = {r.id: r for r in rules.mlflow_artifacts}
-
-    def decide(i: int, key: str, group: list[ObjectInfo]) -> Verdict:
-        section = sections[i]
-        if section.get("kind") == "mlflow-run":
-            rule = rule_by_id.get(section.get("rule"))
-            if rule is None:
-                return Verdict(False, "rule-removed", section.get("rule"))
-            return evaluators[i].evaluate_run_artifact(key, group, rule)
-        return evaluators[i].evaluate(key, group)
-
+    decide = _decider(rules, as_of, sections, stores_by_section)
     result.revalidated = dict(revalidate(plan_path, progress, stores_by_section.__getitem__, decide))
     progress = execute_plan(
         primary,
@@ -279,3 +258,20 @@ def _resume(
     result.runs_tagged = _tag_purged_runs(mlflow_client, sections, purge_id, progress, plan_path)
     result.api_calls = _api_calls(opened.values())
     return result
+
+
+def _decider(rules: RetentionRules, as_of: datetime, sections: list[dict], stores: dict[int, ObjectStore]):
+    """(section, key, versions) -> Verdict under the current rules, for revalidating a resumed plan."""
+    evaluators = {i: _evaluator(rules, as_of, st) for i, st in stores.items()}
+    rule_by_id = {r.id: r for r in rules.mlflow_artifacts}
+
+    def decide(i: int, key: str, group: list[ObjectInfo]) -> Verdict:
+        section = sections[i]
+        if section.get("kind") == "mlflow-run":
+            rule = rule_by_id.get(section.get("rule"))
+            if rule is None:
+                return Verdict(False, "rule-removed", section.get("rule"))
+            return evaluators[i].evaluate_run_artifact(key, group, rule)
+        return evaluators[i].evaluate(key, group)
+
+    return decide

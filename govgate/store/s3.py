@@ -120,36 +120,12 @@ class S3Store(ObjectStore):
         else:
             data = data.encode() if isinstance(data, str) else data
             digest, size = sha256_bytes(data), len(data)
-        extra: dict = {"Metadata": {**(metadata or {}), "sha256": digest}}
-        if content_type:
-            extra["ContentType"] = content_type
-        if tags:
-            extra["Tagging"] = urlencode(tags)
-        if (retention or legal_hold) and self.supports_object_lock():
-            if retention:
-                extra["ObjectLockMode"] = retention.mode
-                extra["ObjectLockRetainUntilDate"] = retention.until
-            if legal_hold:
-                extra["ObjectLockLegalHoldStatus"] = "ON"
+        extra = self._put_args(digest, metadata, tags, content_type, retention, legal_hold)
         try:
             if size <= SINGLE_PUT_LIMIT:
-                body = data.read_bytes() if isinstance(data, Path) else data
-                kwargs = dict(Bucket=self.bucket, Key=full, Body=body, **extra)
-                kwargs["ChecksumAlgorithm"] = "SHA256"  # S3 verifies the body against our digest
-                kwargs["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(digest)).decode()
-                if write_once:
-                    kwargs["IfNoneMatch"] = "*"
-                resp = self.client.put_object(**kwargs)
+                resp = self._put_single(full, data, digest, extra, write_once)
             else:
-                from boto3.s3.transfer import TransferConfig
-
-                if write_once and self.head(key) is not None:
-                    raise WriteOnceError(f"refusing to overwrite write-once object {self.uri(key)}")
-                cfg = TransferConfig(
-                    multipart_threshold=SINGLE_PUT_LIMIT, multipart_chunksize=16 * 1024 * 1024, max_concurrency=8
-                )
-                self.client.upload_file(str(data), self.bucket, full, ExtraArgs=extra, Config=cfg)
-                resp = self._lock_uploaded(key, extra)
+                resp = self._put_multipart(key, data, extra, write_once)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if write_once and code in ("PreconditionFailed", "ConditionalRequestConflict"):
@@ -168,6 +144,43 @@ class S3Store(ObjectStore):
             retention=retention if "ObjectLockMode" in extra else None,
             legal_hold="ObjectLockLegalHoldStatus" in extra,
         )
+
+    def _put_args(self, digest, metadata, tags, content_type, retention, legal_hold) -> dict:
+        """Metadata (with our sha256), content type, tags and, where the bucket has it, Object Lock."""
+        extra: dict = {"Metadata": {**(metadata or {}), "sha256": digest}}
+        if content_type:
+            extra["ContentType"] = content_type
+        if tags:
+            extra["Tagging"] = urlencode(tags)
+        if (retention or legal_hold) and self.supports_object_lock():
+            if retention:
+                extra["ObjectLockMode"] = retention.mode
+                extra["ObjectLockRetainUntilDate"] = retention.until
+            if legal_hold:
+                extra["ObjectLockLegalHoldStatus"] = "ON"
+        return extra
+
+    def _put_single(self, full: str, data: bytes | Path, digest: str, extra: dict, write_once: bool) -> dict:
+        """One PUT that S3 verifies against our digest; write-once by ``If-None-Match: *``."""
+        body = data.read_bytes() if isinstance(data, Path) else data
+        kwargs = dict(Bucket=self.bucket, Key=full, Body=body, **extra)
+        kwargs["ChecksumAlgorithm"] = "SHA256"  # S3 verifies the body against our digest
+        kwargs["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(digest)).decode()
+        if write_once:
+            kwargs["IfNoneMatch"] = "*"
+        return self.client.put_object(**kwargs)
+
+    def _put_multipart(self, key: str, data: Path, extra: dict, write_once: bool) -> dict:
+        """A large file in parts, after an existence check (multipart uploads take no condition)."""
+        from boto3.s3.transfer import TransferConfig
+
+        if write_once and self.head(key) is not None:
+            raise WriteOnceError(f"refusing to overwrite write-once object {self.uri(key)}")
+        cfg = TransferConfig(
+            multipart_threshold=SINGLE_PUT_LIMIT, multipart_chunksize=16 * 1024 * 1024, max_concurrency=8
+        )
+        self.client.upload_file(str(data), self.bucket, self._k(key), ExtraArgs=extra, Config=cfg)
+        return self._lock_uploaded(key, extra)
 
     def _lock_uploaded(self, key: str, extra: dict) -> dict:
         """After a multipart upload: its version id (the upload returns none), with the requested Object Lock
