@@ -36,16 +36,24 @@ def parse_model_uri(uri: str) -> tuple[str | None, str | None, str | None]:
     return None, None, None
 
 
-def find_model_version(client, uri: str, *, registry: str, error: type[GovgateError] = InputError):
+def find_model_version(
+    client,
+    uri: str,
+    *,
+    registry: str,
+    error: type[GovgateError] = InputError,
+    not_found: str = "model version {uri} not found in MLflow at {registry}",
+):
     """The registered model version (``ModelVersion``) that ``models:/NAME/VERSION`` or ``models:/NAME@ALIAS``
-    names, through ``client`` (an ``MlflowClient``; ``registry`` names it in messages)."""
+    names, through ``client`` (an ``MlflowClient``; ``registry`` names it in messages, ``not_found`` is the
+    caller's wording of a missing version)."""
     name, version, alias = parse_model_uri(uri)
     if not name:
         raise error(f"{uri!r} is not a model version URI: expected models:/NAME/VERSION or models:/NAME@ALIAS")
     try:
         return client.get_model_version_by_alias(name, alias) if alias else client.get_model_version(name, version)
     except Exception as exc:  # MlflowException (RESOURCE_DOES_NOT_EXIST), connection errors
-        raise error(f"model version {uri} not found in MLflow at {registry}: {_first(exc)}") from None
+        raise error(not_found.format(uri=uri, registry=registry) + f": {_first(exc)}") from None
 
 
 def tree_digest(path: Path) -> str:
@@ -74,7 +82,8 @@ def load_model(uri: str, tracking_uri: str) -> LoadedModel:
     registry: dict[str, str] = {}
     run_id = None
     source = uri
-    mv = find_model_version(client, uri, registry=tracking_uri) if name else None
+    missing = "model {uri} does not exist in the MLflow registry at {registry}"
+    mv = find_model_version(client, uri, registry=tracking_uri, not_found=missing) if name else None
     try:
         if mv is not None:
             version = str(mv.version)  # an int in-process, a str through a server
