@@ -64,7 +64,7 @@ TEST_EVENT = protocol.BRIDGE_TEST_EVENT
 MIN_SECRET_BYTES = 32
 MAX_MODEL_NAME = 256
 MAX_TIMESTAMP_DIGITS = 12  # seconds since 1970 fit in 11 digits until the year 5138
-FAILED_ACTION_EVENT = "prefect.automation.action.failed"
+FAILED_ACTION_EVENT = protocol.FAILED_ACTION_EVENT
 # MLflow's test_webhook() sends its documented example payload; it proves the path, it is no registration.
 MLFLOW_EXAMPLE_VERSION = {
     "name": "example_model",

@@ -12,7 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from govgate.errors import ConfigError
+from govgate.yamlio import load_yaml
 
 INDEX_PATH = Path(__file__).parent / "data" / "controls.json"
 
@@ -42,7 +43,7 @@ EVIDENCE_KINDS = (
 
 
 def build_index(catalog_path: str | Path) -> dict[str, Any]:
-    catalog = yaml.safe_load(Path(catalog_path).read_text(encoding="utf-8"))
+    catalog = load_yaml(Path(catalog_path), what=f"control catalog {catalog_path}", error=ConfigError)
     controls: dict[str, dict[str, Any]] = {}
     by_kind: dict[str, list[str]] = {k: [] for k in catalog["meta"]["evidence_vocabulary"]}
     frameworks = {}

@@ -14,10 +14,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from govgate.errors import InputError
+from govgate.yamlio import load_yaml
 
 LEGAL_BASES = (
     "consent",
@@ -156,16 +156,9 @@ def load_datasheet(path: str | Path | None) -> Datasheet:
     if path is None:
         return Datasheet()
     path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"datasheet {path} does not exist") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"datasheet {path} is not UTF-8 text: {exc.reason} at byte {exc.start}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise InputError(f"datasheet {path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if not path.is_file():
+        raise InputError(f"datasheet {path} does not exist")
+    data = load_yaml(path, what=f"datasheet {path}")
     if data is None:
         data = {}
     if not isinstance(data, dict):

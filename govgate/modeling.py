@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from govgate.errors import InputError
+from govgate.errors import GovgateError, InputError
 
 MODEL_URI = re.compile(r"^(models:/[^/@]+(/[^/]+|@[A-Za-z0-9_\-]+)|runs:/[0-9a-f]{32}/.+|file://.+|s3://.+|/.+)$")
 
@@ -34,6 +34,26 @@ def parse_model_uri(uri: str) -> tuple[str | None, str | None, str | None]:
     if m := re.match(r"^models:/([^/@]+)@(.+)$", uri):
         return m[1], None, m[2]
     return None, None, None
+
+
+def find_model_version(
+    client,
+    uri: str,
+    *,
+    registry: str,
+    error: type[GovgateError] = InputError,
+    not_found: str = "model version {uri} not found in MLflow at {registry}",
+):
+    """The registered model version (``ModelVersion``) that ``models:/NAME/VERSION`` or ``models:/NAME@ALIAS``
+    names, through ``client`` (an ``MlflowClient``; ``registry`` names it in messages, ``not_found`` is the
+    caller's wording of a missing version)."""
+    name, version, alias = parse_model_uri(uri)
+    if not name:
+        raise error(f"{uri!r} is not a model version URI: expected models:/NAME/VERSION or models:/NAME@ALIAS")
+    try:
+        return client.get_model_version_by_alias(name, alias) if alias else client.get_model_version(name, version)
+    except Exception as exc:  # MlflowException (RESOURCE_DOES_NOT_EXIST), connection errors
+        raise error(not_found.format(uri=uri, registry=registry) + f": {_first(exc)}") from None
 
 
 def tree_digest(path: Path) -> str:
@@ -62,9 +82,10 @@ def load_model(uri: str, tracking_uri: str) -> LoadedModel:
     registry: dict[str, str] = {}
     run_id = None
     source = uri
+    missing = "model {uri} does not exist in the MLflow registry at {registry}"
+    mv = find_model_version(client, uri, registry=tracking_uri, not_found=missing) if name else None
     try:
-        if name:
-            mv = client.get_model_version_by_alias(name, alias) if alias else client.get_model_version(name, version)
+        if mv is not None:
             version = str(mv.version)  # an int in-process, a str through a server
             run_id = mv.run_id
             rm = client.get_registered_model(name)

@@ -11,13 +11,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from govgate.controls import EVIDENCE_KINDS
 from govgate.digest import sha256_bytes
 from govgate.errors import PolicyError
 from govgate.record import PolicyRef
+from govgate.yamlio import load_yaml
 
 GATES = ("data_review", "model_review", "launch_evidence", "reassessment", "retention_purge")
 REQUIRED_TIERS = ("low", "medium", "high")
@@ -203,12 +203,7 @@ def load_policy(path: str | Path) -> Policy:
         raise PolicyError(f"policy file {path} does not exist") from None
     except OSError as exc:
         raise PolicyError(f"policy file {path} cannot be read: {exc.strerror or exc}") from None
-    try:
-        data = yaml.safe_load(raw)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise PolicyError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    data = load_yaml(raw, what=str(path), error=PolicyError)
     if not isinstance(data, dict):
         raise PolicyError(f"{path}: expected a mapping with keys name, version, tiers; got {type(data).__name__}")
     try:

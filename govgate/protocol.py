@@ -66,6 +66,17 @@ def read_gate_tag(tags: dict[str, str], gate: str, field: str) -> str | None:
     return value
 
 
+def parse_gate_tag(key: str) -> tuple[str, str] | None:
+    """(gate, field) of a gate-family tag (``govgate.model_review.record_uri`` -> ``("model-review", "record_uri")``;
+    the legacy ``govgate.launch.*`` -> the launch gate), None for any other tag."""
+    family, _, name = key.rpartition(".")
+    if family == LEGACY_LAUNCH_FAMILY:
+        return LAUNCH_EVIDENCE, name
+    if not family.startswith("govgate.") or family.count(".") != 1:
+        return None
+    return family[len("govgate.") :].replace("_", "-"), name
+
+
 # Files of a published record (the manifest is written last: a record is complete only when it exists).
 RECORD_JSON = "record.json"
 REPORT_MD = "report.md"
@@ -78,6 +89,7 @@ EVIDENCE_PREFIX = "evidence/"
 AUDIT_PREFIX = "audit/"
 RETENTION_AUDIT_PREFIX = AUDIT_PREFIX + "retention-purge/"
 ALWAYS_PROTECTED = (EVIDENCE_PREFIX, AUDIT_PREFIX)
+OBJECT_KIND_TAG = "govgate-kind"  # object tag on audit files: retention-plan | retention-certificate
 
 # Document kinds (the ``kind``/``schema`` field of JSON documents govgate writes).
 FAIRNESS_SCHEMA = "govgate.fairness/1"
@@ -87,4 +99,6 @@ RETENTION_CERTIFICATE_KIND = "govgate.retention-certificate"
 
 # Prefect events.
 REGISTRATION_EVENT = "mlflow.model_version.created"
-BRIDGE_TEST_EVENT = "govgate.bridge.test"  # MLflow's test delivery, forwarded to prove the path
+BRIDGE_RESOURCE = "govgate.bridge"
+BRIDGE_TEST_EVENT = BRIDGE_RESOURCE + ".test"  # MLflow's test_webhook() delivery: proves the path only
+FAILED_ACTION_EVENT = "prefect.automation.action.failed"  # Prefect's: a trigger could not start a run

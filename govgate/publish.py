@@ -17,6 +17,7 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from govgate import protocol
 from govgate.errors import GovgateError, StoreError
 from govgate.record import ArtifactRef, GateResult, utcnow
 from govgate.render import render_html, render_markdown
@@ -25,7 +26,7 @@ from govgate.tracking import Tracker
 
 log = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
+MANIFEST = protocol.MANIFEST  # kept importable: tests and older callers use publish.MANIFEST
 
 
 @dataclass
@@ -74,64 +75,27 @@ def publish(
     prefix = record.evidence_prefix()
     ok = False
     try:
-        files: dict[str, str] = {}
-        for name, content in (extra_files or {}).items():
-            info = store.put(
-                prefix + name, content, write_once=True, content_type=media_type(name), retention=retention
-            )
-            record.artifacts.append(
-                ArtifactRef(
-                    name=name,
-                    uri=store.uri(prefix + name),
-                    sha256=info.sha256,
-                    size=info.size,
-                    media_type=media_type(name),
-                )
-            )
-            files[name] = info.sha256
-        record_uri = store.uri(prefix + "record.json")
-        report_uri = store.uri(prefix + "report.html")
+        put = _WriteOnce(store, prefix, retention)
+        files = {name: put(name, content, record) for name, content in (extra_files or {}).items()}
+        record_uri = store.uri(prefix + protocol.RECORD_JSON)
+        report_uri = store.uri(prefix + protocol.REPORT_HTML)
         run_url = tracker.run_url(exp_id, run_id)
-        links = {"evidence record": record_uri, "HTML report": report_uri}
-        if run_url:
-            links["MLflow run"] = run_url
+        links = {
+            "evidence record": record_uri,
+            "HTML report": report_uri,
+            **({"MLflow run": run_url} if run_url else {}),
+        }
         rendered = {
-            "record.json": record.model_dump_json(indent=2).encode(),
-            "report.md": render_markdown(record, links).encode(),
-            "report.html": render_html(record, links).encode(),
+            protocol.RECORD_JSON: record.model_dump_json(indent=2).encode(),
+            protocol.REPORT_MD: render_markdown(record, links).encode(),
+            protocol.REPORT_HTML: render_html(record, links).encode(),
         }
-        for name, body in rendered.items():
-            info = store.put(prefix + name, body, write_once=True, content_type=media_type(name), retention=retention)
-            files[name] = info.sha256
-        manifest = {
-            "record_id": record.record_id,
-            "gate": record.gate,
-            "decision": record.decision.outcome.value,
-            "complete": True,
-            "files": {name: {"sha256": digest} for name, digest in sorted(files.items())},
-        }
-        store.put(
-            prefix + MANIFEST,
-            json.dumps(manifest, indent=2).encode(),
-            write_once=True,
-            content_type="application/json",
-            retention=retention,
-        )
-        tracker.log_result(
-            run_id, record, record_uri, {k: rendered[k] for k in ("record.json", "report.md", "report.html")}
-        )
+        files.update({name: put(name, body) for name, body in rendered.items()})
+        put(MANIFEST, json.dumps(_manifest(record, files), indent=2).encode())  # last: the record is complete
+        tracker.log_result(run_id, record, record_uri, rendered)
         if model_version is not None:
             name, version = model_version
-            gate_tag = f"govgate.{record.gate.replace('-', '_')}"
-            tracker.set_model_version_tags(
-                name,
-                version,
-                {
-                    f"{gate_tag}.decision": record.decision.outcome.value,
-                    f"{gate_tag}.record_uri": record_uri,
-                    f"{gate_tag}.record_id": record.record_id,
-                },
-            )
+            tracker.set_model_version_tags(name, version, _gate_tags(record, record_uri))
         ok = True
         return Published(
             record=record,
@@ -139,7 +103,7 @@ def publish(
             record_uri=record_uri,
             report_uri=report_uri,
             manifest_uri=store.uri(prefix + MANIFEST),
-            summary_markdown=rendered["report.md"].decode(),
+            summary_markdown=rendered[protocol.REPORT_MD].decode(),
             mlflow_run_id=run_id,
             mlflow_run_url=run_url,
             files=files,
@@ -149,6 +113,45 @@ def publish(
             tracker.end_run(run_id, ok and record.decision.outcome.value != "error")
         except GovgateError as exc:  # never mask the original error
             log.warning("could not end MLflow run %s: %s", run_id, exc)
+
+
+@dataclass
+class _WriteOnce:
+    """Writes one file of a record's prefix, write-once and under the record's retention."""
+
+    store: ObjectStore
+    prefix: str
+    retention: Retention | None
+
+    def __call__(self, name: str, content: bytes | Path, record: GateResult | None = None) -> str:
+        """Write ``name``; with ``record``, list it among the record's artifacts. Returns its SHA-256."""
+        key = self.prefix + name
+        info = self.store.put(key, content, write_once=True, content_type=media_type(name), retention=self.retention)
+        if record is not None:
+            ref = ArtifactRef(
+                name=name, uri=self.store.uri(key), sha256=info.sha256, size=info.size, media_type=media_type(name)
+            )
+            record.artifacts.append(ref)
+        return info.sha256
+
+
+def _manifest(record: GateResult, files: dict[str, str]) -> dict:
+    return {
+        "record_id": record.record_id,
+        "gate": record.gate,
+        "decision": record.decision.outcome.value,
+        "complete": True,
+        "files": {name: {"sha256": digest} for name, digest in sorted(files.items())},
+    }
+
+
+def _gate_tags(record: GateResult, record_uri: str) -> dict[str, str]:
+    """The gate's tag family on the model version: decision, record URI, record id."""
+    return {
+        protocol.gate_tag(record.gate, protocol.DECISION): record.decision.outcome.value,
+        protocol.gate_tag(record.gate, protocol.RECORD_URI): record_uri,
+        protocol.gate_tag(record.gate, protocol.RECORD_ID): record.record_id,
+    }
 
 
 def evidence_retention(policy, tier: str, now=None) -> Retention | None:
@@ -170,18 +173,18 @@ def _safe_uri(uri: str) -> str:
 def load_record(store: ObjectStore, prefix_or_key: str) -> GateResult:
     """Read a complete record (its manifest must exist) from a prefix or a record.json key."""
     prefix = (
-        prefix_or_key[: -len("record.json")]
-        if prefix_or_key.endswith("record.json")
+        prefix_or_key[: -len(protocol.RECORD_JSON)]
+        if prefix_or_key.endswith(protocol.RECORD_JSON)
         else prefix_or_key.rstrip("/") + "/"
     )
     if not store.exists(prefix + MANIFEST):
         raise StoreError(f"{store.uri(prefix)} has no {MANIFEST}: the record is incomplete or does not exist")
-    return GateResult.model_validate_json(store.get_bytes(prefix + "record.json"))
+    return GateResult.model_validate_json(store.get_bytes(prefix + protocol.RECORD_JSON))
 
 
 def find_record(store: ObjectStore, record_id: str) -> str:
     """The prefix of the complete record with this id (searches evidence/)."""
-    for info in store.list("evidence/"):
+    for info in store.list(protocol.EVIDENCE_PREFIX):
         if info.key.endswith(f"/{record_id}/{MANIFEST}"):
             return info.key[: -len(MANIFEST)]
-    raise StoreError(f"no complete record with id {record_id!r} under {store.uri('evidence/')}")
+    raise StoreError(f"no complete record with id {record_id!r} under {store.uri(protocol.EVIDENCE_PREFIX)}")

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from govgate import protocol
 from govgate.errors import TrackingError
 from govgate.record import GateResult
 
@@ -95,18 +96,18 @@ class Tracker:
     def subject_tags(record: GateResult) -> dict[str, str]:
         s = record.subject
         tags = {
-            "govgate.gate": record.gate,
-            "govgate.record_id": record.record_id,
-            "govgate.subject.kind": s.kind.value,
-            "govgate.subject.id": s.id,
-            "govgate.policy.name": record.policy.name,
-            "govgate.policy.tier": record.policy.tier,
-            "govgate.policy.sha256": record.policy.sha256,
+            protocol.RUN_GATE: record.gate,
+            protocol.RUN_RECORD_ID: record.record_id,
+            protocol.RUN_SUBJECT_KIND: s.kind.value,
+            protocol.RUN_SUBJECT_ID: s.id,
+            protocol.RUN_POLICY_NAME: record.policy.name,
+            protocol.RUN_POLICY_TIER: record.policy.tier,
+            protocol.RUN_POLICY_SHA256: record.policy.sha256,
         }
         if s.version:
-            tags["govgate.subject.version"] = s.version
+            tags[protocol.RUN_SUBJECT_VERSION] = s.version
         if record.provenance.prefect_flow_run_id:
-            tags["govgate.prefect_flow_run_id"] = record.provenance.prefect_flow_run_id
+            tags[protocol.RUN_PREFECT_FLOW_RUN_ID] = record.provenance.prefect_flow_run_id
         return tags
 
     def log_result(self, run_id: str, record: GateResult, record_uri: str, files: dict[str, bytes]) -> None:
@@ -123,9 +124,9 @@ class Tracker:
         counts = record.outcome_counts()
         metrics += [Metric(f"checks.{k}", float(v), now_ms, 0) for k, v in counts.items()]
         tags = [
-            RunTag("govgate.decision", record.decision.outcome.value),
-            RunTag("govgate.record_uri", record_uri),
-            RunTag("mlflow.note.content", "; ".join(record.decision.reasons)[:4000] or record.decision.outcome.value),
+            RunTag(protocol.RUN_DECISION, record.decision.outcome.value),
+            RunTag(protocol.RUN_RECORD_URI, record_uri),
+            RunTag(protocol.RUN_NOTE, "; ".join(record.decision.reasons)[:4000] or record.decision.outcome.value),
         ]
         params = [Param(metric_key(f"param.{k}"), str(v)[:6000]) for k, v in sorted(record.parameters.items())]
         with self._errors(f"log results to run {run_id}"):
@@ -152,7 +153,7 @@ class Tracker:
     ) -> list[tuple[str, str]]:
         """(name, version) of registered versions created in the window that carry no ``govgate.<gate>.decision``
         tag (publishing a review sets it, an error record included), oldest first."""
-        decision_tag = f"govgate.{gate.replace('-', '_')}.decision"
+        decision_tag = protocol.gate_tag(gate, protocol.DECISION)
         quoted = [m.replace("'", "''") for m in models or []]
         filters = [f"name = '{m}'" for m in quoted] or [""]
         found: list[tuple[int, str, str]] = []
@@ -178,7 +179,7 @@ class Tracker:
                 from mlflow.exceptions import MlflowException
 
                 try:
-                    return self.client.get_run(ref).data.tags.get("govgate.record_id")
+                    return self.client.get_run(ref).data.tags.get(protocol.RUN_RECORD_ID)
                 except MlflowException:
                     return None
             if re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", ref):
@@ -189,9 +190,9 @@ class Tracker:
                 if not experiments:
                     return None
                 runs = self.client.search_runs(
-                    experiments, filter_string=f"tags.`govgate.prefect_flow_run_id` = '{ref}'", max_results=1
+                    experiments, filter_string=f"tags.`{protocol.RUN_PREFECT_FLOW_RUN_ID}` = '{ref}'", max_results=1
                 )
-                return runs[0].data.tags.get("govgate.record_id") if runs else None
+                return runs[0].data.tags.get(protocol.RUN_RECORD_ID) if runs else None
         return None
 
     def run_url(self, experiment_id: str, run_id: str) -> str | None:

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from govgate import store as store_mod
 from govgate.errors import StoreError, WriteOnceError
 from govgate.store import LocalStore, Retention, S3Store
+from govgate.store import s3 as s3_store
 
 
 def test_put_returns_and_records_sha256(any_store):
@@ -36,7 +36,7 @@ def test_put_file_streams_and_digests(any_store, tmp_path):
 
 
 def test_multipart_upload_of_large_files_keeps_digest_and_write_once(any_store, tmp_path, monkeypatch):
-    monkeypatch.setattr(store_mod, "SINGLE_PUT_LIMIT", 1024 * 1024)  # force the multipart path on a small file
+    monkeypatch.setattr(s3_store, "SINGLE_PUT_LIMIT", 1024 * 1024)  # force the multipart path on a small file
     path = tmp_path / "large.bin"
     path.write_bytes(bytes(range(256)) * 40_000)  # ~10 MB
     info = any_store.put("evidence/large.bin", path, write_once=True)
@@ -219,7 +219,7 @@ def test_multipart_upload_is_locked_like_a_single_put(locking_store, tmp_path, m
     """Evidence larger than the single-PUT limit goes multipart; it must come back with its version id
     and under the same retention and legal hold (moto, like some S3-compatible servers, ignores the lock
     headers of CreateMultipartUpload), so nobody can delete it."""
-    monkeypatch.setattr(store_mod, "SINGLE_PUT_LIMIT", 1024 * 1024)
+    monkeypatch.setattr(s3_store, "SINGLE_PUT_LIMIT", 1024 * 1024)
     path = tmp_path / "large.bin"
     path.write_bytes(bytes(range(256)) * 20_000)  # ~5 MB
     until = datetime.now(UTC) + timedelta(days=1)

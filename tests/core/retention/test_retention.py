@@ -22,7 +22,7 @@ from govgate.retention import (
 )
 from govgate.store import LocalStore, Retention
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 OLD = "2020-01-01"
 RECENT = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
 

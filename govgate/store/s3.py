@@ -1,0 +1,441 @@
+"""The S3 store: S3 or an S3-compatible server (MinIO, moto) through boto3."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import BinaryIO
+from urllib.parse import urlencode
+
+from govgate.digest import sha256_bytes, sha256_file
+from govgate.errors import StoreError, WriteOnceError
+from govgate.store.base import (
+    DELETE_BATCH,
+    SINGLE_PUT_LIMIT,
+    DeleteReport,
+    ObjectInfo,
+    ObjectStore,
+    Retention,
+    _utc,
+    validate_key,
+)
+
+# --------------------------------------------------------------------------------------------------
+# S3
+# --------------------------------------------------------------------------------------------------
+
+
+class S3Store(ObjectStore):
+    """S3 or an S3-compatible server (MinIO, moto) through boto3."""
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "",
+        *,
+        endpoint_url: str | None = None,
+        region: str = "us-east-1",
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
+        max_attempts: int = 4,
+        connect_timeout: float = 5.0,
+    ):
+        import boto3
+        from botocore.config import Config
+
+        self.bucket = bucket
+        self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+        self.endpoint_url = endpoint_url
+        self.url = f"s3://{bucket}/{self.prefix}".rstrip("/")
+        session = boto3.session.Session(
+            aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key, region_name=region
+        )
+        self.client = session.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            config=Config(
+                retries={"total_max_attempts": max_attempts, "mode": "standard"},
+                connect_timeout=connect_timeout,
+                read_timeout=60,
+                max_pool_connections=32,
+                s3={"addressing_style": "path"} if endpoint_url else None,
+            ),
+        )
+        self.api_calls = 0  # every S3 API request made, for benchmarks and tests
+        self.client.meta.events.register("before-call.s3", self._count_call)
+        self._lock_support: bool | None = None
+        self._keeps_versions: bool | None = None
+
+    def _count_call(self, **_kwargs) -> None:
+        self.api_calls += 1
+
+    def _k(self, key: str) -> str:
+        return self.prefix + validate_key(key)
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self._k(key)}"
+
+    def _where(self) -> str:
+        return f"bucket '{self.bucket}'" + (f" at {self.endpoint_url}" if self.endpoint_url else "")
+
+    def _error(self, exc: Exception, action: str, key: str | None = None) -> StoreError:
+        from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+
+        target = self.uri(key) if key else f"s3://{self.bucket}"
+        if isinstance(exc, EndpointConnectionError):
+            return StoreError(
+                f"cannot reach the S3 endpoint {self.endpoint_url or '(AWS)'} to {action} {target}: {exc}"
+            )
+        if isinstance(exc, NoCredentialsError):
+            return StoreError(
+                f"no S3 credentials to {action} {target}: set GOVGATE_S3_ACCESS_KEY_ID/GOVGATE_S3_SECRET_ACCESS_KEY"
+            )
+        if isinstance(exc, ClientError):
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("NoSuchBucket",):
+                return StoreError(f"{self._where()} does not exist (while trying to {action} {target})")
+            if code in ("NoSuchKey", "404", "NotFound"):
+                return StoreError(f"no object at {target}")
+            msg = exc.response.get("Error", {}).get("Message", str(exc))
+            return StoreError(f"S3 refused to {action} {target}: {code} {msg}")
+        return StoreError(f"S3 failed to {action} {target}: {exc}")
+
+    def put(
+        self,
+        key,
+        data,
+        *,
+        write_once=False,
+        metadata=None,
+        tags=None,
+        content_type=None,
+        retention=None,
+        legal_hold=False,
+    ):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        full = self._k(key)
+        if isinstance(data, Path):
+            digest, size = sha256_file(data)
+        else:
+            data = data.encode() if isinstance(data, str) else data
+            digest, size = sha256_bytes(data), len(data)
+        extra = self._put_args(digest, metadata, tags, content_type, retention, legal_hold)
+        try:
+            if size <= SINGLE_PUT_LIMIT:
+                resp = self._put_single(full, data, digest, extra, write_once)
+            else:
+                resp = self._put_multipart(key, data, extra, write_once)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if write_once and code in ("PreconditionFailed", "ConditionalRequestConflict"):
+                raise WriteOnceError(f"refusing to overwrite write-once object {self.uri(key)}") from None
+            raise self._error(exc, "write", key) from None
+        except BotoCoreError as exc:
+            raise self._error(exc, "write", key) from None
+        return ObjectInfo(
+            key=key,
+            size=size,
+            last_modified=_utc(),
+            sha256=digest,
+            etag=(resp.get("ETag") or "").strip('"') or None,
+            version_id=resp.get("VersionId"),
+            metadata=dict(metadata or {}),
+            retention=retention if "ObjectLockMode" in extra else None,
+            legal_hold="ObjectLockLegalHoldStatus" in extra,
+        )
+
+    def _put_args(self, digest, metadata, tags, content_type, retention, legal_hold) -> dict:
+        """Metadata (with our sha256), content type, tags and, where the bucket has it, Object Lock."""
+        extra: dict = {"Metadata": {**(metadata or {}), "sha256": digest}}
+        if content_type:
+            extra["ContentType"] = content_type
+        if tags:
+            extra["Tagging"] = urlencode(tags)
+        if (retention or legal_hold) and self.supports_object_lock():
+            if retention:
+                extra["ObjectLockMode"] = retention.mode
+                extra["ObjectLockRetainUntilDate"] = retention.until
+            if legal_hold:
+                extra["ObjectLockLegalHoldStatus"] = "ON"
+        return extra
+
+    def _put_single(self, full: str, data: bytes | Path, digest: str, extra: dict, write_once: bool) -> dict:
+        """One PUT that S3 verifies against our digest; write-once by ``If-None-Match: *``."""
+        body = data.read_bytes() if isinstance(data, Path) else data
+        kwargs = dict(Bucket=self.bucket, Key=full, Body=body, **extra)
+        kwargs["ChecksumAlgorithm"] = "SHA256"  # S3 verifies the body against our digest
+        kwargs["ChecksumSHA256"] = base64.b64encode(bytes.fromhex(digest)).decode()
+        if write_once:
+            kwargs["IfNoneMatch"] = "*"
+        return self.client.put_object(**kwargs)
+
+    def _put_multipart(self, key: str, data: Path, extra: dict, write_once: bool) -> dict:
+        """A large file in parts, after an existence check (multipart uploads take no condition)."""
+        from boto3.s3.transfer import TransferConfig
+
+        if write_once and self.head(key) is not None:
+            raise WriteOnceError(f"refusing to overwrite write-once object {self.uri(key)}")
+        cfg = TransferConfig(
+            multipart_threshold=SINGLE_PUT_LIMIT, multipart_chunksize=16 * 1024 * 1024, max_concurrency=8
+        )
+        self.client.upload_file(str(data), self.bucket, self._k(key), ExtraArgs=extra, Config=cfg)
+        return self._lock_uploaded(key, extra)
+
+    def _lock_uploaded(self, key: str, extra: dict) -> dict:
+        """After a multipart upload: its version id (the upload returns none), with the requested Object Lock
+        state made sure of. Some S3-compatible servers (moto among them) ignore the lock headers of
+        CreateMultipartUpload; evidence must be locked alike however large it is."""
+        head = self.head(key)
+        if head is None:
+            raise StoreError(f"{self.uri(key)} is missing right after its upload")
+        where = dict(
+            Bucket=self.bucket, Key=self._k(key), **({"VersionId": head.version_id} if head.version_id else {})
+        )
+        if "ObjectLockMode" in extra and head.retention is None:
+            self.client.put_object_retention(
+                **where,
+                Retention={"Mode": extra["ObjectLockMode"], "RetainUntilDate": extra["ObjectLockRetainUntilDate"]},
+            )
+        if "ObjectLockLegalHoldStatus" in extra and not head.legal_hold:
+            self.client.put_object_legal_hold(**where, LegalHold={"Status": "ON"})
+        return {"VersionId": head.version_id, "ETag": head.etag}
+
+    def get_bytes(self, key: str) -> bytes:
+        with self.open(key) as body:
+            return body.read()
+
+    def open(self, key: str) -> BinaryIO:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._k(key))["Body"]
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(exc, "read", key) from None
+
+    def open_with_info(self, key: str) -> tuple[ObjectInfo, BinaryIO] | None:
+        """One GET gives both the body and the lock/version headers (half the requests of HEAD + GET)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            r = self.client.get_object(Bucket=self.bucket, Key=self._k(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise self._error(exc, "read", key) from None
+        except BotoCoreError as exc:
+            raise self._error(exc, "read", key) from None
+        retention = Retention(r["ObjectLockMode"], r["ObjectLockRetainUntilDate"]) if r.get("ObjectLockMode") else None
+        info = ObjectInfo(
+            key=key,
+            size=r["ContentLength"],
+            last_modified=r["LastModified"],
+            version_id=r.get("VersionId"),
+            retention=retention,
+            legal_hold=r.get("ObjectLockLegalHoldStatus") == "ON",
+        )
+        return info, r["Body"]
+
+    def download(self, key: str, dest: str | Path) -> Path:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.client.download_file(self.bucket, self._k(key), str(dest))
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(exc, "read", key) from None
+        return dest
+
+    def head(self, key: str, version_id: str | None = None) -> ObjectInfo | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            extra = {"VersionId": version_id} if version_id else {}
+            r = self.client.head_object(Bucket=self.bucket, Key=self._k(key), **extra)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise self._error(exc, "inspect", key) from None
+        except BotoCoreError as exc:
+            raise self._error(exc, "inspect", key) from None
+        meta = dict(r.get("Metadata", {}))
+        retention = None
+        if r.get("ObjectLockMode"):
+            retention = Retention(r["ObjectLockMode"], r["ObjectLockRetainUntilDate"])
+        return ObjectInfo(
+            key=key,
+            size=r["ContentLength"],
+            last_modified=r["LastModified"],
+            sha256=meta.pop("sha256", None),
+            etag=r.get("ETag", "").strip('"') or None,
+            version_id=r.get("VersionId"),
+            metadata=meta,
+            retention=retention,
+            legal_hold=r.get("ObjectLockLegalHoldStatus") == "ON",
+        )
+
+    def list_pages(self, prefix="", page_size=1000, start_after=None):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        kwargs = dict(Bucket=self.bucket, Prefix=self.prefix + prefix, PaginationConfig={"PageSize": page_size})
+        if start_after is not None:
+            kwargs["StartAfter"] = self.prefix + start_after
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(**kwargs):
+                items = [
+                    ObjectInfo(
+                        key=o["Key"][len(self.prefix) :],
+                        size=o["Size"],
+                        last_modified=o["LastModified"],
+                        etag=o.get("ETag", "").strip('"') or None,
+                    )
+                    for o in page.get("Contents", [])
+                ]
+                if items:
+                    yield items
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(exc, "list", prefix or None) from None
+
+    def versioning(self) -> str | None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            status = self.client.get_bucket_versioning(Bucket=self.bucket).get("Status")
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(exc, "read the versioning of") from None
+        return status if status in ("Enabled", "Suspended") else None
+
+    def keeps_versions(self) -> bool:
+        """Whether the bucket has (or had) versioning; Object Lock implies it, which saves a request."""
+        if self._keeps_versions is None:
+            self._keeps_versions = self.supports_object_lock() or self.versioning() is not None
+        return self._keeps_versions
+
+    def list_version_pages(self, prefix="", page_size=1000):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if not self.keeps_versions():
+            # A never-versioned bucket has one version per key: the plain listing says the same, and
+            # works on S3-compatible stores without ListObjectVersions (Cloudflare R2, some gateways).
+            yield from self.list_pages(prefix, page_size)
+            return
+        kwargs = dict(Bucket=self.bucket, Prefix=self.prefix + prefix, PaginationConfig={"PageSize": page_size})
+        try:
+            for page in self.client.get_paginator("list_object_versions").paginate(**kwargs):
+                items = [
+                    ObjectInfo(
+                        key=v["Key"][len(self.prefix) :],
+                        size=v.get("Size", 0),
+                        last_modified=v["LastModified"],
+                        etag=(v.get("ETag") or "").strip('"') or None,
+                        # an unversioned bucket lists its objects as version "null": treat them as plain keys
+                        version_id=None if v.get("VersionId") in (None, "null") else v["VersionId"],
+                        is_latest=bool(v.get("IsLatest")),
+                        delete_marker=marker,
+                    )
+                    for marker, group in ((False, page.get("Versions", [])), (True, page.get("DeleteMarkers", [])))
+                    for v in group
+                ]
+                # S3 returns versions and delete markers in two lists: restore key order, newest first.
+                items.sort(key=lambda o: (o.key, -o.last_modified.timestamp()))
+                if items:
+                    yield items
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(exc, "list versions in", prefix or None) from None
+
+    def delete_many(self, keys):
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        report = DeleteReport()
+        batch: list[dict] = []
+
+        def flush() -> None:
+            try:
+                r = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+            except (ClientError, BotoCoreError) as exc:
+                raise self._error(exc, "delete objects in") from None
+            report.calls += 1
+            failed = {(e["Key"], e.get("VersionId")) for e in r.get("Errors", [])}
+            # Some servers omit VersionId in errors: then the key's entries in this batch all failed.
+            failed_any = {e["Key"] for e in r.get("Errors", []) if not e.get("VersionId")}
+            for e in r.get("Errors", []):
+                report.errors.append((e["Key"][len(self.prefix) :], f"{e.get('Code')}: {e.get('Message')}"))
+            for obj in batch:
+                if (obj["Key"], obj.get("VersionId")) not in failed and obj["Key"] not in failed_any:
+                    report.deleted.append((obj["Key"][len(self.prefix) :], obj.get("VersionId")))
+            batch.clear()
+
+        for item in keys:
+            key, version = (item, None) if isinstance(item, str) else item
+            obj = {"Key": self._k(key)}
+            if version:
+                obj["VersionId"] = version
+            batch.append(obj)
+            if len(batch) == DELETE_BATCH:
+                flush()
+        if batch:
+            flush()
+        return report
+
+    def get_tags(self, key: str, version_id: str | None = None) -> dict[str, str]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            extra = {"VersionId": version_id} if version_id else {}
+            r = self.client.get_object_tagging(Bucket=self.bucket, Key=self._k(key), **extra)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(exc, "read tags of", key) from None
+        return {t["Key"]: t["Value"] for t in r.get("TagSet", [])}
+
+    def set_tags(self, key: str, tags: dict[str, str]) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.put_object_tagging(
+                Bucket=self.bucket,
+                Key=self._k(key),
+                Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]},
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(exc, "tag", key) from None
+
+    def set_legal_hold(self, key: str, on: bool) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.put_object_legal_hold(
+                Bucket=self.bucket, Key=self._k(key), LegalHold={"Status": "ON" if on else "OFF"}
+            )
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error(exc, "set legal hold on", key) from None
+
+    def supports_object_lock(self) -> bool:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if self._lock_support is None:
+            try:
+                r = self.client.get_object_lock_configuration(Bucket=self.bucket)
+                self._lock_support = r.get("ObjectLockConfiguration", {}).get("ObjectLockEnabled") == "Enabled"
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "NoSuchBucket":
+                    raise self._error(exc, "inspect") from None
+                self._lock_support = False
+            except BotoCoreError as exc:
+                raise self._error(exc, "inspect") from None
+        return self._lock_support
+
+    def check(self) -> str:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code in ("404", "NoSuchBucket", "NotFound"):
+                raise StoreError(f"{self._where()} does not exist") from None
+            raise self._error(exc, "access") from None
+        except BotoCoreError as exc:
+            raise self._error(exc, "access") from None
+        lock = "with Object Lock" if self.supports_object_lock() else "without Object Lock"
+        return f"{self.url} ({lock})" + (f" at {self.endpoint_url}" if self.endpoint_url else "")
