@@ -9,6 +9,7 @@ from datetime import UTC
 import yaml
 
 from govgate import demo_data, protocol
+from govgate.yamlio import load_yaml
 
 FEATURES = ["age", "monthly_income", "credit_amount", "duration_months"]
 
@@ -90,7 +91,10 @@ def run_demo(settings, echo: Callable[[str], None]) -> list[tuple[str, dict]]:
         datasheet=str(sheet),
         redact=True,
     )
-    anon_sheet = yaml.safe_load(sheet.read_text()) | {"name": "demo-credit-applications-anonymized", "tier": "low"}
+    anon_sheet = load_yaml(sheet, what=f"datasheet {sheet}") | {
+        "name": "demo-credit-applications-anonymized",
+        "tier": "low",
+    }
     anon_sheet_path = folder / "anonymized.datasheet.yaml"
     anon_sheet_path.write_text(yaml.safe_dump(anon_sheet, sort_keys=False))
     anon_review: dict = {}

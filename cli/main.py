@@ -13,6 +13,7 @@ import typer
 from cli import console
 from cli.stack import stack_app
 from govgate.errors import GovgateError
+from govgate.protocol import EVIDENCE_PREFIX
 from govgate.settings import load_settings
 
 app = typer.Typer(
@@ -176,7 +177,7 @@ def policy_validate(
 
 @store_app.command("ls")
 def store_ls(
-    prefix: str = typer.Argument("evidence/", help="key prefix"),
+    prefix: str = typer.Argument(EVIDENCE_PREFIX, help="key prefix"),
     limit: int = typer.Option(100, min=1, help="at most this many keys"),
 ) -> None:
     """List objects under a prefix of the configured store."""

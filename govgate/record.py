@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from govgate import protocol
+
 SCHEMA_VERSION = "1.1.0"
 # 1.1.0 added ``outputs`` (named payloads that are not checks); 1.0.0 records still read (``schema_version``).
 
@@ -267,7 +269,7 @@ class GateResult(_Model):
     def evidence_prefix(self) -> str:
         """Store prefix of this record: evidence/<asset>/<version>/<gate>/<record_id>/."""
         version = self.subject.version or "unversioned"
-        return f"evidence/{slug(self.subject.id)}/{slug(version)}/{self.gate}/{self.record_id}/"
+        return f"{protocol.EVIDENCE_PREFIX}{slug(self.subject.id)}/{slug(version)}/{self.gate}/{self.record_id}/"
 
 
 def slug(text: str) -> str:

@@ -304,9 +304,6 @@ def tag_package(name: str, version: str, sealed: SealedPackage) -> None:
         uri_tag: sealed.folder_uri,
         protocol.gate_tag(protocol.LAUNCH_EVIDENCE, protocol.PACKAGE_ID): sealed.package_id,
         protocol.gate_tag(protocol.LAUNCH_EVIDENCE, protocol.MANIFEST_SHA256): sealed.manifest_sha256,
-        # Transitional: govgate.package.locate_package still reads the legacy package_uri tag; drop this
-        # alias when it reads protocol.read_gate_tag.
-        f"{protocol.LEGACY_LAUNCH_FAMILY}.{protocol.PACKAGE_URI}": sealed.folder_uri,
     }
     context.tracker().set_model_version_tags(name, version, tags)
 

@@ -5,15 +5,17 @@ reference distributions kept as a named output. Thin wrappers: the computation i
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
-import yaml
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from govgate.errors import InputError
 from govgate.modeling import LoadedModel
 from govgate.record import Check, Outcome
+from govgate.yamlio import load_yaml
 from tasks.model_review import EvalData, Scored, baseline_fairness, typed_label
 
 CARD_FIELDS = (
@@ -204,11 +206,7 @@ def card_documentation(card: str | None, model: LoadedModel | None) -> Check:
 
 
 def card_fields(card: str) -> dict[str, str]:
-    try:
-        with open(card, encoding="utf-8") as f:
-            data = yaml.safe_load(f) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"model card file {card} cannot be read: {exc}") from None
+    data = load_yaml(Path(card), what=f"model card file {card}") or {}
     if not isinstance(data, dict):
         raise InputError(f"model card file {card}: expected a mapping of {', '.join(CARD_FIELDS)}")
     unknown = sorted(set(data) - set(CARD_FIELDS))

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from govgate import protocol
 from govgate.checks.stats import (
     binary_codes,
     bootstrap_gap,
@@ -98,7 +99,7 @@ _DENOMINATOR = {
 MAX_GROUPS = 2000  # per feature and for the intersection; more means an unbinned column
 MISSING = "<missing>"
 MAX_PAIRS = 200_000  # pairwise comparisons behind one simultaneous interval (beyond: its bound is 0 or 1)
-SCHEMA = "govgate.fairness/1"
+SCHEMA = protocol.FAIRNESS_SCHEMA
 
 
 # --------------------------------------------------------------------------------------------- report

@@ -6,15 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
+from govgate.errors import InputError
 from govgate.record import Check, Metric, Outcome
+from govgate.yamlio import load_yaml
 
 PROBES = Path(__file__).resolve().parents[1] / "data" / "leakage_probes.yaml"
 
 
 def probe_prompts(path: Path = PROBES) -> list[tuple[str, str]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_yaml(path, what=f"leakage probe file {path}")
+    if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
+        raise InputError(f"leakage probe file {path}: expected a mapping of probe family -> list of prompts")
     return [(family, prompt) for family, prompts in data.items() for prompt in prompts]
 
 

@@ -48,6 +48,7 @@ def open_store(settings, url: str | None = None) -> ObjectStore:
             secret_access_key=secret,
             max_attempts=settings.s3_max_attempts,
             connect_timeout=settings.s3_connect_timeout,
+            read_timeout=settings.s3_read_timeout,
         )
     if parsed.scheme in ("file", ""):
         return LocalStore(unquote(parsed.path) if parsed.scheme else url)

@@ -39,6 +39,7 @@ class S3Store(ObjectStore):
         secret_access_key: str | None = None,
         max_attempts: int = 4,
         connect_timeout: float = 5.0,
+        read_timeout: float = 6.0,
     ):
         import boto3
         from botocore.config import Config
@@ -56,7 +57,7 @@ class S3Store(ObjectStore):
             config=Config(
                 retries={"total_max_attempts": max_attempts, "mode": "standard"},
                 connect_timeout=connect_timeout,
-                read_timeout=60,
+                read_timeout=read_timeout,
                 max_pool_connections=32,
                 s3={"addressing_style": "path"} if endpoint_url else None,
             ),
@@ -65,6 +66,7 @@ class S3Store(ObjectStore):
         self.client.meta.events.register("before-call.s3", self._count_call)
         self._lock_support: bool | None = None
         self._keeps_versions: bool | None = None
+        self._speaks_s3: bool | None = None
 
     def _count_call(self, **_kwargs) -> None:
         self.api_calls += 1
@@ -255,6 +257,7 @@ class S3Store(ObjectStore):
             r = self.client.head_object(Bucket=self.bucket, Key=self._k(key), **extra)
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                self._require_s3()  # a plain web server answers 404 too: "no object" would be a lie
                 return None
             raise self._error(exc, "inspect", key) from None
         except BotoCoreError as exc:
@@ -424,6 +427,25 @@ class S3Store(ObjectStore):
             except BotoCoreError as exc:
                 raise self._error(exc, "inspect") from None
         return self._lock_support
+
+    def _require_s3(self) -> None:
+        """Once per store: the endpoint answers a bucket listing in S3's language (an S3 error code, or a
+        listing); a plain HTTP server does not, and every 404 from it would read as "no object"."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if self._speaks_s3 is None:
+            try:
+                self.client.list_objects_v2(Bucket=self.bucket, MaxKeys=1)
+                self._speaks_s3 = True
+            except ClientError as exc:
+                self._speaks_s3 = not exc.response.get("Error", {}).get("Code", "").isdigit()
+            except BotoCoreError:
+                self._speaks_s3 = False
+        if not self._speaks_s3:
+            raise StoreError(
+                f"the endpoint {self.endpoint_url or '(AWS)'} does not answer like S3 (no S3 error code, no bucket "
+                f"listing for '{self.bucket}'): check GOVGATE_S3_ENDPOINT_URL"
+            )
 
     def check(self) -> str:
         from botocore.exceptions import BotoCoreError, ClientError

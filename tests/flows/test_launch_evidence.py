@@ -19,7 +19,7 @@ from govgate.protocol import LAUNCH_EVIDENCE, PACKAGE_URI, read_gate_tag
 from govgate.publish import load_record
 from govgate.store import open_store, store_for_uri
 from govgate.tracking import Tracker
-from tests.core.test_package import make_model_with_evidence
+from tests.core.package.test_package import make_model_with_evidence
 
 OWNER = {
     "name": "Ann Owner",

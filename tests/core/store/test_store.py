@@ -234,3 +234,50 @@ def test_multipart_upload_is_locked_like_a_single_put(locking_store, tmp_path, m
     report = locking_store.delete_many([("evidence/big/model.bin", head.version_id)])
     assert report.errors and not report.deleted
     assert locking_store.head("evidence/big/model.bin").sha256 == info.sha256
+
+
+def _http_server(handler_class):
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_a_plain_web_server_in_place_of_s3_is_named_not_taken_for_a_missing_object():
+    from http.server import SimpleHTTPRequestHandler
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = _http_server(Quiet)
+    try:
+        store = S3Store("bucket-x", endpoint_url=f"http://127.0.0.1:{server.server_port}", max_attempts=1)
+        with pytest.raises(StoreError, match="does not answer like S3"):
+            store.head("raw/data.csv")
+    finally:
+        server.shutdown()
+
+
+def test_an_endpoint_that_never_answers_fails_within_the_read_timeout():
+    """Connects, then silence: bounded by read_timeout x attempts, not botocore's 60 s default."""
+    import time
+    from http.server import BaseHTTPRequestHandler
+
+    class Silent(BaseHTTPRequestHandler):
+        def handle(self):
+            time.sleep(30)
+
+    server = _http_server(Silent)
+    try:
+        store = S3Store(
+            "bucket-x", endpoint_url=f"http://127.0.0.1:{server.server_port}", max_attempts=2, read_timeout=1
+        )
+        started = time.monotonic()
+        with pytest.raises(StoreError, match="S3 failed to inspect"):
+            store.head("raw/data.csv")
+        assert time.monotonic() - started < 10
+    finally:
+        server.shutdown()
