@@ -203,7 +203,7 @@ def report(
     open_: bool = typer.Option(False, "--open", help="open the HTML report in a browser (local store)"),
 ) -> None:
     """Print (or open) the report of one gate run."""
-    from govgate.publish import find_record, load_record
+    from govgate.publish import check_record_files, find_record, load_record
     from govgate.render import render_markdown
     from govgate.store import open_store
     from govgate.tracking import Tracker
@@ -222,6 +222,8 @@ def report(
             key = find_record(store, record_id)
         rec = load_record(store, key)
         prefix = rec.evidence_prefix()
+        if problems := check_record_files(store, prefix, report_added=False):
+            _fail(f"the record at {store.uri(prefix)} was changed after publishing: " + "; ".join(problems[:5]))
         if open_:
             import webbrowser
 
@@ -405,10 +407,12 @@ def purge(
 def verify_evidence(
     uri: str = typer.Argument(..., help="the package's URI (its package.json or prefix)"),
     public_key: Optional[Path] = typer.Option(
-        None, help="PEM public key to trust (default: the configured signing key)"
+        None, help="PEM public key to trust (besides GOVGATE_TRUSTED_KEYS and the configured signing key)"
     ),
 ) -> None:
-    """Recompute every hash, check the signature and the Object Lock state; name any file that fails."""
+    """Recompute every hash (the package and the gate record beside it), check that the signature is by a
+    trusted key (GOVGATE_TRUSTED_KEYS, --public-key or the configured signing key) and the Object Lock
+    state; name any file that fails. A package signed by an untrusted key fails."""
     from govgate.package import verify_package
 
     try:

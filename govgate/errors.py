@@ -21,6 +21,10 @@ class WriteOnceError(StoreError):
     """A second write to a write-once key was refused."""
 
 
+class TamperedError(StoreError):
+    """Evidence whose bytes no longer match the manifest it was published with."""
+
+
 class ObjectLockedError(StoreError):
     """An object under retention or legal hold cannot be deleted or overwritten."""
 

@@ -12,13 +12,15 @@ Order matters for "nothing half-written is marked complete":
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from govgate import protocol
-from govgate.errors import GovgateError, StoreError
+from govgate.errors import GovgateError, StoreError, TamperedError
 from govgate.record import ArtifactRef, GateResult, utcnow
 from govgate.render import render_html, render_markdown
 from govgate.store import ObjectStore, Retention
@@ -171,15 +173,71 @@ def _safe_uri(uri: str) -> str:
 
 
 def load_record(store: ObjectStore, prefix_or_key: str) -> GateResult:
-    """Read a complete record (its manifest must exist) from a prefix or a record.json key."""
+    """Read a complete record (its manifest must exist) from a prefix or a record.json key; a record.json
+    whose SHA-256 is not the one its manifest lists is refused (TamperedError names the file)."""
     prefix = (
         prefix_or_key[: -len(protocol.RECORD_JSON)]
         if prefix_or_key.endswith(protocol.RECORD_JSON)
         else prefix_or_key.rstrip("/") + "/"
     )
+    manifest = read_record_manifest(store, prefix)
+    body = store.get_bytes(prefix + protocol.RECORD_JSON)
+    listed = manifest["files"].get(protocol.RECORD_JSON, {}).get("sha256")
+    if hashlib.sha256(body).hexdigest() != listed:
+        raise TamperedError(
+            f"{store.uri(prefix + protocol.RECORD_JSON)} does not match the sha256 in its {MANIFEST}: "
+            "the record was changed after it was published"
+        )
+    return GateResult.model_validate_json(body)
+
+
+def read_record_manifest(store: ObjectStore, prefix: str) -> dict:
+    """A record's parsed manifest.json, or StoreError (incomplete) / TamperedError (not a manifest)."""
     if not store.exists(prefix + MANIFEST):
         raise StoreError(f"{store.uri(prefix)} has no {MANIFEST}: the record is incomplete or does not exist")
-    return GateResult.model_validate_json(store.get_bytes(prefix + protocol.RECORD_JSON))
+    try:
+        manifest = json.loads(store.get_bytes(prefix + MANIFEST))
+        if not isinstance(manifest.get("files"), dict):
+            raise ValueError("no 'files' mapping")
+    except (ValueError, AttributeError) as exc:
+        raise TamperedError(f"{store.uri(prefix + MANIFEST)} is not a record manifest: {exc}") from None
+    return manifest
+
+
+def check_record_files(
+    store: ObjectStore, prefix: str, *, also_listed: Collection[str] = (), report_added: bool = True
+) -> list[str]:
+    """Every problem with a published record's files, each naming the file: changed or missing against
+    the record's manifest.json, or present under the prefix without being listed (in the manifest or in
+    ``also_listed``, e.g. the files of a package sealed in the same folder)."""
+    try:
+        files = read_record_manifest(store, prefix)["files"]
+    except StoreError as exc:
+        return [str(exc)]
+    problems = []
+    for name, entry in sorted(files.items()):
+        info = store.head(prefix + name)
+        if info is None:
+            problems.append(f"{name}: listed in the record's {MANIFEST} but missing")
+        elif _sha256_of(store, prefix + name) != entry.get("sha256"):
+            problems.append(f"{name}: changed after publishing (sha256 differs from the record's {MANIFEST})")
+    if not report_added:
+        return problems
+    known = set(files) | set(also_listed) | {MANIFEST}
+    problems += [
+        f"{key[len(prefix) :]}: added after publishing (in neither manifest)"
+        for key in (i.key for i in store.list(prefix))
+        if key[len(prefix) :] not in known
+    ]
+    return problems
+
+
+def _sha256_of(store: ObjectStore, key: str) -> str:
+    h = hashlib.sha256()
+    with store.open(key) as stream:
+        while chunk := stream.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def find_record(store: ObjectStore, record_id: str) -> str:

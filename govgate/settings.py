@@ -93,6 +93,11 @@ class Settings(BaseSettings):
     signing_key: SecretStr | None = Field(
         None, description="Ed25519 private key (PEM) or path to it, for evidence packages"
     )
+    trusted_keys: str | None = Field(
+        None,
+        description="keys trusted to sign evidence packages: comma-separated sha256:<hex> fingerprints or public-key "
+        "PEM paths (besides the configured or local signing key); a package signed by another key fails verification",
+    )
     pseudonym_salt: SecretStr | None = Field(
         None,
         description="salt of stable pseudonyms in anonymized copies; default: a random salt kept in <home>/pseudonym-salt",

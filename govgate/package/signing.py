@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,6 +115,25 @@ def _default_key_file(settings) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+FINGERPRINT = re.compile(r"^sha256:[0-9a-f]{64}$")
+
+
+def trusted_fingerprints(settings) -> set[str]:
+    """The fingerprints ``settings.trusted_keys`` names (fingerprints as given, PEM files by their key);
+    a malformed entry is a ConfigError naming it."""
+    listed: set[str] = set()
+    for entry in (e.strip() for e in (getattr(settings, "trusted_keys", None) or "").split(",")):
+        if not entry:
+            continue
+        if entry.startswith("sha256:"):
+            if not FINGERPRINT.match(entry):
+                raise ConfigError(f"GOVGATE_TRUSTED_KEYS entry {entry[:80]!r} is not sha256:<64 hex digits>")
+            listed.add(entry)
+        else:
+            listed.add(key_fingerprint(load_public_key(Path(entry))[0]))
+    return listed
 
 
 def load_public_key(spec) -> tuple[Any, str]:

@@ -16,7 +16,13 @@ from govgate.digest import BLOCK
 from govgate.errors import GovgateError, StoreError
 from govgate.package.collect import locate
 from govgate.package.layout import KEY_FILE, MANIFEST_NAME, PUBLIC_KEY_NAME, RESERVED, SIGNATURE_NAME, PackageError
-from govgate.package.signing import _private_from_pem, key_fingerprint, load_public_key, load_signing_key
+from govgate.package.signing import (
+    _private_from_pem,
+    key_fingerprint,
+    load_public_key,
+    load_signing_key,
+    trusted_fingerprints,
+)
 from govgate.store import (
     ObjectInfo,
     ObjectStore,
@@ -142,6 +148,7 @@ def verify_package(
         )
         _check_folder(prefix, manifest, report)
         _check_files(store, prefix, manifest, report, workers)
+        _check_gate_record(store, prefix, manifest, report)
         report.ok = not report.problems
     report.seconds = time.perf_counter() - t0
     return report
@@ -175,20 +182,37 @@ def _read_manifest(store: ObjectStore, prefix: str, report: VerifyReport) -> tup
 
 
 def _signing_key(store: ObjectStore, prefix: str, public_key, settings, report: VerifyReport) -> tuple[Any, str] | None:
-    """(public key, where it came from): the trusted one, else the copy inside the package (noted)."""
-    trusted = _trusted_key(public_key, settings)
-    if trusted is not None:
+    """(public key to check the signature with, where it came from). A signature is worth the trust in its
+    key: the package's own key counts only when its fingerprint is trusted (GOVGATE_TRUSTED_KEYS, the
+    given or configured key); otherwise the package fails verification, whatever its signature says."""
+    held = _trusted_key(public_key, settings)
+    listed = trusted_fingerprints(settings) | ({key_fingerprint(held[0])} if held else set())
+    inside = _key_inside(store, prefix, report)
+    if inside is not None and key_fingerprint(inside) in listed:
         report.trusted_key = True
-        return trusted
+        return inside, f"the key inside the package ({PUBLIC_KEY_NAME}), a trusted key"
+    if held is not None:  # the package names another key: check with the one we trust (it will not verify)
+        report.trusted_key = True
+        return held
+    if inside is None:
+        return None
+    report.problems.append(
+        f"signed by {key_fingerprint(inside)}, which is not a trusted key: the signature proves integrity, not "
+        "origin (anyone can re-sign an edited package with their own key); trust the signer with "
+        "GOVGATE_TRUSTED_KEYS=sha256:... or --public-key"
+        if listed or held
+        else f"no trusted key configured: the package is signed by {key_fingerprint(inside)}, but nothing says that "
+        "key may sign evidence; set GOVGATE_TRUSTED_KEYS (fingerprints or public-key files) or pass --public-key"
+    )
+    return inside, f"the key inside the package ({PUBLIC_KEY_NAME}), NOT trusted"
+
+
+def _key_inside(store: ObjectStore, prefix: str, report: VerifyReport):
     try:
-        pub = load_public_key(store.get_bytes(prefix + PUBLIC_KEY_NAME))[0]
+        return load_public_key(store.get_bytes(prefix + PUBLIC_KEY_NAME))[0]
     except GovgateError as exc:
         report.problems.append(f"{PUBLIC_KEY_NAME}: {exc}")
         return None
-    report.notes.append(
-        f"no trusted public key given: checked against {PUBLIC_KEY_NAME} inside the package, which proves integrity, not origin"
-    )
-    return pub, f"the key inside the package ({PUBLIC_KEY_NAME})"
 
 
 def _check_signature(
@@ -303,6 +327,20 @@ def _check_files(store: ObjectStore, prefix: str, manifest: dict, report: Verify
     else:
         note = manifest.get("object_lock_note") or "the package was sealed without Object Lock; write-once only"
         report.object_lock = f"none ({note})"
+
+
+def _check_gate_record(store: ObjectStore, prefix: str, manifest: dict, report: VerifyReport) -> None:
+    """The launch gate's record published beside the package (record.json, reports, its manifest.json):
+    every file against the record's manifest. A package sealed by a run that crashed before publishing
+    has no record; that is said, not hidden."""
+    from govgate.publish import check_record_files
+
+    if not store.exists(prefix + protocol.MANIFEST):
+        report.notes.append(f"no gate record beside the package ({protocol.MANIFEST} missing): not published")
+        return
+    package_files = set(manifest["files"]) | {MANIFEST_NAME, SIGNATURE_NAME}
+    problems = check_record_files(store, prefix, also_listed=package_files, report_added=False)  # said above
+    report.problems += [f"gate record: {p}" for p in problems]
 
 
 def _aware(dt: datetime) -> datetime:

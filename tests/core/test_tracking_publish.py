@@ -141,3 +141,34 @@ def test_unreachable_mlflow_server_is_a_clear_error():
     tracker = Tracker(f"http://127.0.0.1:{port}", "file:///tmp/x")
     with pytest.raises(TrackingError, match=f"MLflow at http://127.0.0.1:{port} failed to"):
         tracker.check()
+
+
+def test_every_kind_of_record_file_edit_is_caught_and_named(local_settings):
+    """Each file a reader trusts, edited after publishing (the local store lets a hand reach the bytes)."""
+    from govgate.errors import TamperedError
+    from govgate.publish import check_record_files
+
+    store = open_store(local_settings)
+    tracker = Tracker.from_settings(local_settings)
+    published = publish(_record(), store=store, tracker=tracker)
+    assert check_record_files(store, published.prefix) == []
+    folder = store.root / published.prefix
+    for name in ("record.json", "report.html", "report.md"):
+        fresh = publish(_record(), store=store, tracker=tracker)
+        path = store.root / fresh.prefix / name
+        path.write_bytes(path.read_bytes().replace(b"fail", b"pass"))
+        assert check_record_files(store, fresh.prefix) == [
+            f"{name}: changed after publishing (sha256 differs from the record's {MANIFEST})"
+        ]
+        if name == "record.json":
+            with pytest.raises(TamperedError, match="record.json does not match the sha256 in its manifest.json"):
+                load_record(store, fresh.prefix)
+    removed = publish(_record(), store=store, tracker=tracker)
+    (store.root / removed.prefix / "report.md").unlink()
+    assert check_record_files(store, removed.prefix) == [f"report.md: listed in the record's {MANIFEST} but missing"]
+    (folder / "extra.html").write_text("<p>PASS</p>")
+    assert check_record_files(store, published.prefix) == ["extra.html: added after publishing (in neither manifest)"]
+    broken = publish(_record(), store=store, tracker=tracker)
+    (store.root / broken.prefix / MANIFEST).write_text("{}")
+    with pytest.raises(TamperedError, match="is not a record manifest"):
+        load_record(store, broken.prefix)

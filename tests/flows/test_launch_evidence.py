@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -123,6 +124,18 @@ def test_incomplete_evidence_stops_the_launch_but_seals_what_was_there(prefect_h
     assert [f.id for f in record.findings] == ["launch.evidence.risk_assessment.missing"]
     report = verify_package(result["package_uri"], local_settings)
     assert report.ok and report.files_checked > 10  # the records that were there are sealed
+
+    # the gate record beside the package is verified too: an edit to any of its files is named
+    folder = Path(result["package_uri"].removeprefix("file://"))
+    record_json = folder / "record.json"
+    original = record_json.read_bytes()
+    record_json.write_bytes(original.replace(b'"outcome": "fail"', b'"outcome": "pass"'))
+    report = verify_package(result["package_uri"], local_settings)
+    assert not report.ok and any(p.startswith("gate record: record.json: changed") for p in report.problems)
+    record_json.write_bytes(original)
+    (folder / "manifest.json").write_text("{}")  # the record's own manifest
+    report = verify_package(result["package_uri"], local_settings)
+    assert not report.ok and any("gate record:" in p and "not a record manifest" in p for p in report.problems)
 
 
 def _wait_paused(timeout=30.0):

@@ -565,3 +565,51 @@ def test_verify_reports_a_missing_package_clearly(local_settings):
         and "package.json is missing" in report.problems[0]
         and "the folder is empty" in report.problems[0]
     )
+
+
+def _forge(store: LocalStore, prefix: str) -> str:
+    """What an attacker with write access does: edit the decision, swap in their own key, re-sign.
+    Returns the attacker key's fingerprint."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from govgate.package.signing import key_fingerprint, public_pem
+
+    attacker = Ed25519PrivateKey.generate()
+    pem = public_pem(attacker.public_key())
+    _local_path(store, prefix, PUBLIC_KEY_NAME).write_bytes(pem)
+    manifest = json.loads(_local_path(store, prefix, MANIFEST_NAME).read_bytes())
+    manifest["decision"] = {"outcome": "pass", "reasons": ["forged"]}
+    manifest["files"][PUBLIC_KEY_NAME] = {"sha256": __import__("hashlib").sha256(pem).hexdigest(), "size": len(pem)}
+    body = json.dumps(manifest, indent=2, sort_keys=True).encode()
+    _local_path(store, prefix, MANIFEST_NAME).write_bytes(body)
+    _local_path(store, prefix, SIGNATURE_NAME).write_bytes(attacker.sign(body))
+    return key_fingerprint(attacker.public_key())
+
+
+def test_a_package_re_signed_with_another_key_is_refused_wherever_it_is_verified(
+    local_settings, local_evidence, tmp_path, monkeypatch
+):
+    made, ev = local_evidence
+    store: LocalStore = made["store"]
+    genuine, forged = _seal(local_settings, store, ev), _seal(local_settings, store, ev)
+    signer = load_signing_key(local_settings).fingerprint
+    attacker = _forge(store, forged.prefix)
+
+    # a machine that holds no key and trusts none: nothing is OK, not even the genuine package
+    elsewhere = load_settings(home=tmp_path / "auditor")
+    for sealed in (genuine, forged):
+        report = verify_package(sealed.folder_uri, elsewhere, store=store)
+        assert not report.ok and any("no trusted key configured" in p for p in report.problems), report.problems
+    # the auditor trusts the signer's fingerprint: the genuine package verifies, the forgery does not
+    monkeypatch.setenv("GOVGATE_TRUSTED_KEYS", signer)
+    auditor = load_settings(home=tmp_path / "auditor")
+    assert verify_package(genuine.folder_uri, auditor, store=store).ok
+    report = verify_package(forged.folder_uri, auditor, store=store)
+    assert not report.ok and any(f"signed by {attacker}, which is not a trusted key" in p for p in report.problems)
+    # on the signer's own machine the forgery is refused too (checked with the key it holds)
+    report = verify_package(forged.folder_uri, local_settings, store=store)
+    assert not report.ok and report.signature == "INVALID", report.problems
+    # a malformed trust entry is one clear error
+    monkeypatch.setenv("GOVGATE_TRUSTED_KEYS", "sha256:abc")
+    with pytest.raises(ConfigError, match="GOVGATE_TRUSTED_KEYS entry 'sha256:abc'"):
+        verify_package(genuine.folder_uri, load_settings(home=tmp_path / "auditor"), store=store)
