@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Literal
 
+from govgate import protocol
 from govgate.errors import ObjectLockedError, StoreError
 
 DELETE_BATCH = 1000
@@ -62,6 +63,12 @@ def validate_key(key: str) -> str:
     if parts[0].startswith(".govgate-"):
         raise StoreError(f"invalid object key {key!r}: the '.govgate-' prefix is reserved")
     return key
+
+
+def write_once_for(key: str, asked: bool) -> bool:
+    """Evidence and audit keys are written once whatever the caller asked: a plain put must never be able
+    to replace what an auditor will read (write-once per key, not per call)."""
+    return asked or key.startswith(protocol.ALWAYS_PROTECTED)
 
 
 def _utc() -> datetime:

@@ -13,7 +13,7 @@ from typing import BinaryIO
 
 from govgate.digest import BLOCK, sha256_bytes
 from govgate.errors import ObjectLockedError, StoreError, WriteOnceError
-from govgate.store.base import DeleteReport, ObjectInfo, ObjectStore, Retention, _utc, validate_key
+from govgate.store.base import DeleteReport, ObjectInfo, ObjectStore, Retention, _utc, validate_key, write_once_for
 
 # --------------------------------------------------------------------------------------------------
 # local folder
@@ -67,6 +67,7 @@ class LocalStore(ObjectStore):
         retention=None,
         legal_hold=False,
     ):
+        write_once = write_once_for(key, write_once)
         dest = self._path(key)
         existing = self._read_meta(key) if dest.exists() else {}
         if existing and _locked_reason(_meta_retention(existing), existing.get("legal_hold", False)):

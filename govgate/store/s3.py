@@ -18,6 +18,7 @@ from govgate.store.base import (
     Retention,
     _utc,
     validate_key,
+    write_once_for,
 )
 
 # --------------------------------------------------------------------------------------------------
@@ -116,6 +117,7 @@ class S3Store(ObjectStore):
     ):
         from botocore.exceptions import BotoCoreError, ClientError
 
+        write_once = write_once_for(key, write_once)
         full = self._k(key)
         if isinstance(data, Path):
             digest, size = sha256_file(data)

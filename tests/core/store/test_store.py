@@ -53,6 +53,15 @@ def test_write_once_refuses_second_write_and_keeps_first(any_store):
     assert any_store.get_bytes("evidence/r1/record.json") == b"first"
 
 
+@pytest.mark.parametrize("key", ["evidence/r2/record.json", "audit/retention-purge/p/certificate.json"])
+def test_a_plain_put_cannot_replace_evidence_or_audit_objects(any_store, key):
+    """Write-once per key, not per call: a caller that forgets write_once=True still cannot overwrite."""
+    any_store.put(key, b"first")
+    with pytest.raises(WriteOnceError, match=key):
+        any_store.put(key, b"second")
+    assert any_store.get_bytes(key) == b"first"
+
+
 def test_plain_put_overwrites_non_evidence_keys(any_store):
     any_store.put("tmp/x", b"1")
     any_store.put("tmp/x", b"2")
