@@ -8,7 +8,7 @@ import os
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
@@ -66,9 +66,10 @@ class Plan:
     plan_sha256: str | None = None
     plan_size: int | None = None
     api_calls: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
-    def header(self) -> dict:
-        return {
+    def header(self, *, with_summary: bool = False) -> dict:
+        head = {
             "kind": PLAN_KIND,
             "purge_id": self.purge_id,
             "mode": self.mode,
@@ -76,6 +77,44 @@ class Plan:
             "rules_sha256": self.rules_sha256,
             "sections": [s.as_dict() for s in self.sections],
         }
+        return head | ({"summary": self.summary()} if with_summary else {})
+
+    def summary(self) -> dict:
+        """What the listing found, kept in the plan so that a resumed purge records the same findings
+        (objects kept undated or held, tallies) as an uninterrupted one."""
+        return {
+            "entries": self.entries,
+            "scanned": self.scanned,
+            "eligible": asdict(self.eligible),
+            "by_rule": {k: asdict(v) for k, v in self.by_rule.items()},
+            "by_class": {k: asdict(v) for k, v in self.by_class.items()},
+            "kept": dict(self.kept),
+            "kept_by_rule": {k: dict(v) for k, v in self.kept_by_rule.items()},
+            "kept_examples": dict(self.kept_examples),
+            "notes": list(self.notes),
+        }
+
+    @classmethod
+    def from_header(cls, header: dict, local_path: Path) -> Plan:
+        """The plan as its run saw it, from a plan file's header (the sample is not kept)."""
+        s = header.get("summary") or {}
+        return cls(
+            purge_id=header["purge_id"],
+            mode=header["mode"],
+            as_of=datetime.fromisoformat(header["as_of"]),
+            rules_sha256=header["rules_sha256"],
+            sections=[Section(**d) for d in header["sections"]],
+            local_path=local_path,
+            entries=s.get("entries", 0),
+            scanned=s.get("scanned", 0),
+            eligible=Tally(**s.get("eligible", {})),
+            by_rule=defaultdict(Tally, {k: Tally(**v) for k, v in s.get("by_rule", {}).items()}),
+            by_class=defaultdict(Tally, {k: Tally(**v) for k, v in s.get("by_class", {}).items()}),
+            kept=Counter(s.get("kept", {})),
+            kept_by_rule=defaultdict(Counter, {k: Counter(v) for k, v in s.get("kept_by_rule", {}).items()}),
+            kept_examples=defaultdict(list, s.get("kept_examples", {})),
+            notes=list(s.get("notes", [])),
+        )
 
 
 def new_purge_id(now: datetime | None = None) -> str:
@@ -152,7 +191,7 @@ class Planner:
         final = lines_path.with_suffix(".final")
         with open(lines_path, encoding="utf-8") as src, open(final, "w", encoding="utf-8") as out:
             src.readline()
-            out.write(json.dumps(self.plan.header(), sort_keys=True) + "\n")
+            out.write(json.dumps(self.plan.header(with_summary=True), sort_keys=True) + "\n")
             for line in src:
                 out.write(line)
         os.replace(final, lines_path)

@@ -173,6 +173,7 @@ def _make_plan(
     """One section per rule root of the primary store, then one per expired MLflow run's artifacts."""
     primary = next(iter(stores.opened.values()))
     evaluator = _evaluator(rules, plan.as_of, primary)
+    plan.notes = notes  # the same list: notes made while listing are saved in the plan's header
     planner = Planner(plan, rules, sample_limit)
     try:
         for root in rules.roots():
@@ -219,7 +220,9 @@ def _resume(
     primary.download(audit_key(purge_id, "plan-execute.jsonl"), plan_path)
     header, _ = read_plan(plan_path)
     as_of = datetime.fromisoformat(header["as_of"])
-    result = PurgeResult(purge_id, "execute", as_of, None, resumed=True)
+    plan = Plan.from_header(header, plan_path)  # what the interrupted run found: same findings, same decision
+    result = PurgeResult(purge_id, "execute", as_of, plan, resumed=True)
+    result.notes.extend(plan.notes)
     result.rules_changed = header["rules_sha256"] != rules.sha256
     if result.rules_changed:
         result.notes.append(

@@ -325,3 +325,45 @@ def test_default_rule_file_validates():
     rules = load_rules(REPO / "policies" / "retention.yaml")
     assert {r.id for r in rules.rules} >= {"raw-personal-data", "anonymized-copies", "temporary-partitions"}
     assert "evidence/" in rules.protected and "audit/" in rules.protected
+
+
+def test_a_resumed_purge_records_the_same_findings_as_an_uninterrupted_one(tmp_path):
+    """Objects kept for want of a date tag (and other kept reasons) are found while listing; a purge that
+    crashes after listing must not lose them: the resumed run's checks equal the uninterrupted run's."""
+    from tasks.retention import purge_checks
+
+    rules = load_rules(write_rules(tmp_path))
+
+    def fill(store):
+        for i in range(40):
+            store.put(f"tmp/part-{i:03d}", b"x")
+        for i in range(20):
+            store.put(f"raw/undated-{i:02d}.csv", b"u")  # no collected-at tag: kept, inconclusive
+        store.put("raw/held.csv", b"h", tags={"collected-at": OLD, "legal-hold": "true"})
+
+    whole = LocalStore(tmp_path / "whole")
+    fill(whole)
+    uninterrupted = run_purge(whole, rules, dry_run=False, batch_size=5)
+
+    class Crash(BaseException):
+        pass
+
+    def crash(n):
+        if n == 3:
+            raise Crash
+
+    broken = LocalStore(tmp_path / "broken")
+    fill(broken)
+    with pytest.raises(Crash):
+        run_purge(broken, rules, dry_run=False, batch_size=5, checkpoint_every=1, on_batch=crash)
+    resumed = run_purge(broken, rules, dry_run=False)
+    assert resumed.resumed and resumed.plan.kept == uninterrupted.plan.kept
+    assert resumed.plan.kept["undated"] == 20 and resumed.plan.kept_examples == uninterrupted.plan.kept_examples
+
+    def outcomes(result):
+        return {c.id: (c.outcome, c.message) for c in purge_checks(result, rules) if "resum" not in c.id}
+
+    whole_checks, resumed_checks = outcomes(uninterrupted), outcomes(resumed)
+    assert whole_checks["retention.dates"] == resumed_checks["retention.dates"]
+    assert whole_checks["retention.dates"][0] == "inconclusive"
+    assert {k: v[0] for k, v in whole_checks.items()} == {k: v[0] for k, v in resumed_checks.items()}
