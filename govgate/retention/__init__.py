@@ -48,6 +48,7 @@ from govgate.retention.plan import (
     upload_plan,
 )
 from govgate.retention.purge import PurgeResult, expired_runs, run_purge
+from govgate.retention.recorded import certified_purges, recorded_purges, recover_result, unrecorded_purges
 from govgate.retention.rules import (
     ALWAYS_PROTECTED,
     AUDIT_PREFIX,
@@ -86,6 +87,7 @@ __all__ = [
     "Tally",
     "Verdict",
     "audit_key",
+    "certified_purges",
     "certify",
     "execute_plan",
     "expired_runs",
@@ -95,10 +97,13 @@ __all__ = [
     "new_purge_id",
     "parse_tag_date",
     "read_plan",
+    "recorded_purges",
+    "recover_result",
     "revalidate",
     "run_purge",
     "scratch_dir",
     "unfinished_purges",
+    "unrecorded_purges",
     "upload_plan",
     "write_checkpoint",
 ]

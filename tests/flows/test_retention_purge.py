@@ -168,3 +168,33 @@ def test_rule_file_error_fails_the_run_before_anything_is_deleted(prefect_harnes
     record = store.get_json(key)
     assert record["decision"]["outcome"] == "error" and "rules.1.retain" in record["decision"]["reasons"][0]
     assert not list(store.list(AUDIT_PREFIX))
+
+
+def test_a_certified_purge_without_its_record_is_published_by_the_next_run(prefect_harness, local_settings, tmp_path):
+    """Killed between the certificate and publishing: the deletions are certified in audit/ but no evidence
+    record names them. The selftest says so, and the next purge run publishes the record (marked late)."""
+    from flows.selftest import evidence_selftest
+    from govgate.retention import load_rules, run_purge, unrecorded_purges
+
+    rules_path = tmp_path / "retention.yaml"
+    rules_path.write_text(RULES.split("mlflow_artifacts:")[0])
+    store = open_store(local_settings)
+    for i in range(30):
+        store.put(f"tmp/part-{i:02d}", b"x")
+    orphan = run_purge(store, load_rules(rules_path), dry_run=False)  # the core alone: certified, never published
+    assert unrecorded_purges(store) == [orphan.purge_id]
+
+    health = evidence_selftest()
+    assert health["decision"] != "pass"
+    record = json.loads(Path(health["record_uri"].removeprefix("file://")).read_text())
+    check = next(c for c in record["checks"] if c["id"] == "retention.records")
+    assert check["outcome"] == "fail" and orphan.purge_id in check["message"]
+
+    result = retention_purge(dry_run=False, rules=str(rules_path))
+    assert unrecorded_purges(store) == []
+    late = [i.key for i in store.list("evidence/") if f"/{orphan.purge_id}/retention-purge/" in i.key]
+    assert any(k.endswith("record.json") for k in late), late
+    late_record = json.loads(store.get_bytes(next(k for k in late if k.endswith("record.json"))))
+    assert any(c["id"] == "retention.late_record" for c in late_record["checks"])
+    assert late_record["subject"]["attributes"]["purge_id"] == orphan.purge_id
+    assert result["decision"] in ("pass", "needs-review")
