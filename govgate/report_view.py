@@ -35,7 +35,14 @@ CONCERNS = {
     "reference": "Reference for later monitoring",
     "scale": "What was reviewed",
 }
-OP_WORDS = {"<=": "≤", "<": "<", ">=": "≥", ">": ">", "==": "=", "!=": "≠"}
+OP_WORDS = {
+    "<=": "must be ≤",
+    "<": "must be <",
+    ">=": "must be ≥",
+    ">": "must be >",
+    "==": "must be",
+    "!=": "must not be",
+}
 
 
 @dataclass
@@ -137,7 +144,7 @@ def rule_in_words(check: Check) -> str:
         return ""
     subject = "each group's size n" if t.metric == "n" else metric_label(t.metric)
     subject = "" if t.metric == "value" else subject + " "
-    text = f"{subject}must be {OP_WORDS.get(t.op, t.op)} {number(t.value)}"
+    text = f"{subject}{OP_WORDS.get(t.op, t.op)} {number(t.value)}"
     return text + (f" (baseline record {t.baseline_record})" if t.baseline_record else "")
 
 
