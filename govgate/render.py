@@ -8,17 +8,19 @@ from typing import Any
 
 import jinja2
 
+from govgate import report_view
+from govgate.charts import PATTERN_DEFS
 from govgate.controls import control_title
 from govgate.record import FAIRNESS_REPORT, LEGACY_FAIRNESS_CHECK, Check, GateResult, Metric
-
-OUTCOME_ORDER = {"error": 0, "fail": 1, "inconclusive": 2, "warn": 3, "pass": 4, "skipped": 5}
+from govgate.report_view import OUTCOME_ORDER
 
 
 @lru_cache(maxsize=1)
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("govgate", "templates"),
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        # "record.html.j2" ends in .j2: without "html.j2" here the HTML templates were rendered unescaped
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "html.j2"), default_for_string=False),
         trim_blocks=True,
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
@@ -26,6 +28,7 @@ def _env() -> jinja2.Environment:
     env.filters["metric"] = format_metric
     env.filters["threshold"] = format_threshold
     env.filters["md_cell"] = lambda s: str(s).replace("|", "\\|").replace("\n", " ")
+    env.filters["number"] = report_view.number
     env.globals["control_title"] = control_title
     return env
 
@@ -63,6 +66,11 @@ def _context(record: GateResult, links: dict[str, str] | None) -> dict[str, Any]
         "counts": record.outcome_counts(),
         "controls": controls,
         "links": links or {},
+        "concerns": report_view.concerns(record),
+        "reasons": report_view.reasons(record),
+        "decision_words": report_view.decision_words(record),
+        "min_group_n": report_view.min_group_n(record),
+        "pattern_defs": PATTERN_DEFS,
     }
 
 
