@@ -58,26 +58,47 @@ def register_demo_model(
     return version
 
 
-def run_demo(settings, echo: Callable[[str], None]) -> list[tuple[str, dict]]:
-    from flows.data_review import data_review
-    from flows.model_review import model_review
-    from flows.runner import run_flow
+class DemoSteps:
+    """Runs each demo flow, echoes its title and decision with the time since the start, and keeps the results."""
 
-    t0 = time.monotonic()
-    steps: list[tuple[str, dict]] = []
+    def __init__(self, echo: Callable[[str], None]):
+        self.echo = echo
+        self.t0 = time.monotonic()
+        self.steps: list[tuple[str, dict]] = []
 
-    def step(title: str, fn, **kw) -> dict:
-        echo(f"[{time.monotonic() - t0:5.0f}s] {title} ...")
+    def say(self, text: str) -> None:
+        self.echo(f"[{time.monotonic() - self.t0:5.0f}s] {text}")
+
+    def __call__(self, title: str, fn, **kw) -> dict:
+        from flows.runner import run_flow
+
+        self.say(f"{title} ...")
         state = run_flow(fn, return_state=True, **kw)
         result = state.result(raise_on_failure=False)
         result = result if isinstance(result, dict) else {"decision": "error", "message": str(state.message)}
-        echo(f"        -> {result.get('decision')}: {result.get('report_uri', result.get('message', ''))}")
-        steps.append((title, result))
+        self.echo(f"        -> {result.get('decision')}: {result.get('report_uri', result.get('message', ''))}")
+        self.steps.append((title, result))
         return result
 
+
+def run_demo(settings, echo: Callable[[str], None]) -> list[tuple[str, dict]]:
+    step = DemoSteps(echo)
     folder = settings.home_dir / "demo"
     data, sheet = demo_data.write_demo_inputs(folder)
     echo(f"generated {data} (2,000 applications with planted PII, a leaked key and a fairness gap)")
+    redacted, anon_review = review_demo_data(step, folder, data, sheet)
+    version = train_demo_model(step, settings, folder, data, redacted, anon_review)
+    review_demo_model(step, folder, data, version)
+    package_demo_evidence(step, settings, version)
+    purge_demo_store(step, settings, data)
+    step.say("done")
+    return step.steps
+
+
+def review_demo_data(step: DemoSteps, folder, data, sheet) -> tuple[dict, dict]:
+    """Steps 1-3: the raw export, again with an anonymized copy, then the copy under its own datasheet."""
+    from flows.data_review import data_review
+
     step(
         "1. data review of the raw export (expected: fail on the leaked key)",
         data_review,
@@ -105,6 +126,11 @@ def run_demo(settings, echo: Callable[[str], None]) -> list[tuple[str, dict]]:
             dataset=redacted["anonymized_copy"],
             datasheet=str(anon_sheet_path),
         )
+    return redacted, anon_review
+
+
+def train_demo_model(step: DemoSteps, settings, folder, data, redacted: dict, anon_review: dict) -> str:
+    """Step 4: train on the anonymized copy that passed review (the raw export if there is none); the version."""
     import pandas as pd
 
     from govgate.store import store_for_uri
@@ -113,17 +139,23 @@ def run_demo(settings, echo: Callable[[str], None]) -> list[tuple[str, dict]]:
     if redacted.get("anonymized_copy"):  # train on the copy that passed review
         store, key = store_for_uri(redacted["anonymized_copy"], settings)
         training = pd.read_parquet(store.download(key, folder / "anonymized.parquet"))
-    echo(
-        f"[{time.monotonic() - t0:5.0f}s] 4. training demo-credit-scorer on the anonymized copy, registering it in MLflow ..."
-    )
+    step.say("4. training demo-credit-scorer on the anonymized copy, registering it in MLflow ...")
     lineage = (
         f"{redacted.get('anonymized_copy')} (data-review record {anon_review.get('record_uri')})"
         if anon_review
         else str(data)
     )
-    version = register_demo_model(
+    return register_demo_model(
         training, settings.effective_mlflow_tracking_uri, settings.effective_mlflow_artifact_location, lineage
     )
+
+
+def review_demo_model(step: DemoSteps, folder, data, version: str) -> None:
+    """Step 5: the model review on the raw export with the sensitive attribute as a column."""
+    import pandas as pd
+
+    from flows.model_review import model_review
+
     eval_path = folder / "evaluation.csv"
     ev = pd.read_csv(data)
     ev.assign(is_female=(ev["sex"] == "female").astype(int))[[*FEATURES, "is_female", "sex", "good_credit"]].to_csv(
@@ -137,6 +169,10 @@ def run_demo(settings, echo: Callable[[str], None]) -> list[tuple[str, dict]]:
         label="good_credit",
         sensitive=["sex", "age>=25"],
     )
+
+
+def package_demo_evidence(step: DemoSteps, settings, version: str) -> None:
+    """Steps 6-7: the launch evidence package with demo sign-offs, then its verification."""
     from cli.launch import demo_signoffs
     from flows.launch_evidence import launch_evidence
     from govgate.package import verify_package
@@ -151,10 +187,14 @@ def run_demo(settings, echo: Callable[[str], None]) -> list[tuple[str, dict]]:
     )
     if pkg.get("manifest_uri"):
         report = verify_package(pkg["manifest_uri"], settings)
-        echo(
-            f"[{time.monotonic() - t0:5.0f}s] 7. verify-evidence {pkg['manifest_uri']}: {'OK' if report.ok else 'FAILED'} "
+        step.say(
+            f"7. verify-evidence {pkg['manifest_uri']}: {'OK' if report.ok else 'FAILED'} "
             f"({report.files_checked} files, signature {report.signature})"
         )
+
+
+def purge_demo_store(step: DemoSteps, settings, data) -> None:
+    """Step 8: land the raw export (once under legal hold) and dry-run the purge 100 days ahead."""
     from datetime import datetime, timedelta
 
     from flows.retention_purge import retention_purge
@@ -171,6 +211,4 @@ def run_demo(settings, echo: Callable[[str], None]) -> list[tuple[str, dict]]:
         as_of=look_ahead,
     )
     if purge.get("plan_uri"):
-        echo(f"        {purge.get('would_delete')} object(s) would go; the list: {purge['plan_uri']}")
-    echo(f"[{time.monotonic() - t0:5.0f}s] done")
-    return steps
+        step.echo(f"        {purge.get('would_delete')} object(s) would go; the list: {purge['plan_uri']}")

@@ -203,83 +203,90 @@ def sensitive_attributes(
 @task(name="datasheet-checks", cache_policy=NO_CACHE)
 def datasheet_checks(sheet: Datasheet, rules: DataReviewRules) -> tuple[list[Check], list[Finding]]:
     """Required datasheet fields, legal basis and consent, retention and provenance, as checks."""
-    checks: list[Check] = []
-    findings: list[Finding] = []
-    missing = sheet.missing_fields(rules.required_datasheet_fields)
-    where = {"file": sheet.path or "(no datasheet given)"}
-    checks.append(
-        Check(
-            id="data.datasheet.required_fields",
-            title="The datasheet has every field the policy requires",
-            category="datasheet",
-            outcome=Outcome.FAIL if missing else Outcome.PASS,
-            message=f"missing: {', '.join(missing)}"
-            if missing
-            else f"all of {', '.join(rules.required_datasheet_fields)} present",
-            metrics=[Metric(name="missing_fields", value=len(missing))],
-            threshold=Threshold(metric="missing_fields", op="==", value=0),
-            evidence_kind="datasheet",
-            details={
-                "datasheet": sheet.model_dump(mode="json", exclude={"columns"}),
-                "columns": [c.model_dump(mode="json", exclude_none=True) for c in sheet.columns],
-            },
-        )
-    )
-    for name in missing:
-        findings.append(
-            Finding(
-                id=f"datasheet.missing.{name}",
-                severity=Severity.MEDIUM,
-                category="datasheet",
-                check_id="data.datasheet.required_fields",
-                message=f"the datasheet does not record '{name}'",
-                location=where,
-                remediation=f"add '{name}' to the datasheet (who is accountable, where the data came from, why it may be used, how long it is kept)",
-            )
-        )
-    # consent: if consent is the legal basis, the consent itself must be recorded and obtained
+    required, findings = required_fields_check(sheet, rules)
+    checks = [required]
     if sheet.legal_basis == "consent":
-        ok = sheet.consent is not None and sheet.consent.obtained
-        checks.append(
-            Check(
-                id="data.datasheet.consent",
-                title="Consent is recorded when it is the legal basis",
-                category="datasheet",
-                outcome=Outcome.PASS if ok else Outcome.FAIL,
-                message=f"consent obtained via {sheet.consent.mechanism or 'an unnamed mechanism'}"
-                if ok
-                else "legal_basis is consent but no obtained consent is recorded",
-                evidence_kind="data_review",
-            )
-        )
-    period = sheet.retention_period
-    checks.append(
-        Check(
-            id="data.datasheet.retention",
-            title="A retention period is recorded",
-            category="datasheet",
-            outcome=Outcome.PASS if period else Outcome.FAIL,
-            message=f"{sheet.retention} ({period.days} days)"
-            if period
-            else "no retention period: raw data cannot be purged on time",
-            metrics=[Metric(name="retention_days", value=period.days if period else None)],
-            evidence_kind="retention_purge",
-        )
-    )
-    provenance_ok = bool(sheet.source and sheet.collection_method)
-    checks.append(
-        Check(
-            id="data.datasheet.provenance",
-            title="Source and collection method are recorded",
-            category="datasheet",
-            outcome=Outcome.PASS if provenance_ok else Outcome.WARN,
-            message=f"source: {sheet.source}; collected by: {sheet.collection_method}"
-            if provenance_ok
-            else "source or collection_method is missing",
-            evidence_kind="datasheet",
-        )
-    )
+        checks.append(consent_check(sheet))
+    checks += [retention_check(sheet), provenance_check(sheet)]
     return checks, findings
+
+
+def required_fields_check(sheet: Datasheet, rules: DataReviewRules) -> tuple[Check, list[Finding]]:
+    """The fields the policy requires: one check, and a finding for each field missing."""
+    missing = sheet.missing_fields(rules.required_datasheet_fields)
+    check = Check(
+        id="data.datasheet.required_fields",
+        title="The datasheet has every field the policy requires",
+        category="datasheet",
+        outcome=Outcome.FAIL if missing else Outcome.PASS,
+        message=f"missing: {', '.join(missing)}"
+        if missing
+        else f"all of {', '.join(rules.required_datasheet_fields)} present",
+        metrics=[Metric(name="missing_fields", value=len(missing))],
+        threshold=Threshold(metric="missing_fields", op="==", value=0),
+        evidence_kind="datasheet",
+        details={
+            "datasheet": sheet.model_dump(mode="json", exclude={"columns"}),
+            "columns": [c.model_dump(mode="json", exclude_none=True) for c in sheet.columns],
+        },
+    )
+    return check, [missing_field_finding(sheet, name) for name in missing]
+
+
+def missing_field_finding(sheet: Datasheet, name: str) -> Finding:
+    return Finding(
+        id=f"datasheet.missing.{name}",
+        severity=Severity.MEDIUM,
+        category="datasheet",
+        check_id="data.datasheet.required_fields",
+        message=f"the datasheet does not record '{name}'",
+        location={"file": sheet.path or "(no datasheet given)"},
+        remediation=f"add '{name}' to the datasheet (who is accountable, where the data came from, why it may be used, how long it is kept)",
+    )
+
+
+def consent_check(sheet: Datasheet) -> Check:
+    """When consent is the legal basis, the consent itself must be recorded and obtained."""
+    ok = sheet.consent is not None and sheet.consent.obtained
+    return Check(
+        id="data.datasheet.consent",
+        title="Consent is recorded when it is the legal basis",
+        category="datasheet",
+        outcome=Outcome.PASS if ok else Outcome.FAIL,
+        message=f"consent obtained via {sheet.consent.mechanism or 'an unnamed mechanism'}"
+        if ok
+        else "legal_basis is consent but no obtained consent is recorded",
+        evidence_kind="data_review",
+    )
+
+
+def retention_check(sheet: Datasheet) -> Check:
+    period = sheet.retention_period
+    return Check(
+        id="data.datasheet.retention",
+        title="A retention period is recorded",
+        category="datasheet",
+        outcome=Outcome.PASS if period else Outcome.FAIL,
+        message=f"{sheet.retention} ({period.days} days)"
+        if period
+        else "no retention period: raw data cannot be purged on time",
+        metrics=[Metric(name="retention_days", value=period.days if period else None)],
+        evidence_kind="retention_purge",
+    )
+
+
+def provenance_check(sheet: Datasheet) -> Check:
+    provenance_ok = bool(sheet.source and sheet.collection_method)
+    return Check(
+        id="data.datasheet.provenance",
+        title="Source and collection method are recorded",
+        category="datasheet",
+        outcome=Outcome.PASS if provenance_ok else Outcome.WARN,
+        message=f"source: {sheet.source}; collected by: {sheet.collection_method}"
+        if provenance_ok
+        else "source or collection_method is missing",
+        evidence_kind="datasheet",
+    )
 
 
 @task(name="legal-basis", cache_policy=NO_CACHE)

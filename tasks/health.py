@@ -48,82 +48,87 @@ def check_policy(path: str, tier: str | None) -> tuple[Policy | None, list[Check
 @task(name="check-store", cache_policy=NO_CACHE)
 def check_store(store: ObjectStore, probe_prefix: str) -> list[Check]:
     """Reachability, a write-once round trip with digests, listing, and Object Lock support."""
-    checks: list[Check] = []
     try:
         where = store.check()
     except GovgateError as exc:
         return [_check("store.reachable", "Object store is reachable", Outcome.ERROR, str(exc), "store")]
-    checks.append(_check("store.reachable", "Object store is reachable", Outcome.PASS, where, "store"))
-
-    body = f"govgate selftest {uuid.uuid4()}".encode()
+    checks = [_check("store.reachable", "Object store is reachable", Outcome.PASS, where, "store")]
     key = f"{probe_prefix}probe.txt"
+    roundtrip = store_roundtrip_check(store, key)
+    checks.append(roundtrip)
+    if roundtrip.outcome == Outcome.ERROR:  # nothing was written: the later probes have nothing to look at
+        return checks
+    checks += [store_write_once_check(store, key), store_listing_check(store, probe_prefix, key)]
+    checks.append(store_object_lock_check(store))
+    return checks
+
+
+def store_roundtrip_check(store: ObjectStore, key: str) -> Check:
+    """Write a fresh probe once under ``key``, read it back and compare bytes and digest."""
+    body = f"govgate selftest {uuid.uuid4()}".encode()
     t0 = time.perf_counter()
     try:
         info = store.put(key, body, write_once=True, content_type="text/plain")
         back = store.get_bytes(key)
     except GovgateError as exc:
-        checks.append(
-            _check("store.roundtrip", "Write, read back and digest an object", Outcome.ERROR, str(exc), "store")
-        )
-        return checks
+        return _check("store.roundtrip", "Write, read back and digest an object", Outcome.ERROR, str(exc), "store")
     elapsed = time.perf_counter() - t0
     same = back == body and info.sha256 == sha256_bytes(body)
-    checks.append(
-        _check(
-            "store.roundtrip",
-            "Write, read back and digest an object",
-            Outcome.PASS if same else Outcome.FAIL,
-            f"{store.uri(key)} sha256 {info.sha256[:12]}"
-            if same
-            else "the object read back differs from what was written",
-            "store",
-            metrics=[Metric(name="seconds", value=round(elapsed, 4)), Metric(name="bytes", value=len(body))],
-            evidence_kind="audit_log",
-            controls=AUDIT,
-        )
+    return _check(
+        "store.roundtrip",
+        "Write, read back and digest an object",
+        Outcome.PASS if same else Outcome.FAIL,
+        f"{store.uri(key)} sha256 {info.sha256[:12]}" if same else "the object read back differs from what was written",
+        "store",
+        metrics=[Metric(name="seconds", value=round(elapsed, 4)), Metric(name="bytes", value=len(body))],
+        evidence_kind="audit_log",
+        controls=AUDIT,
     )
+
+
+def store_write_once_check(store: ObjectStore, key: str) -> Check:
+    """A second write to the probe key must be refused, or evidence could be overwritten."""
     try:
         store.put(key, b"overwrite attempt", write_once=True)
         refused, message = False, "a second write to a write-once key was accepted: evidence could be overwritten"
     except WriteOnceError as exc:
         refused, message = True, str(exc)
-    checks.append(
-        _check(
-            "store.write_once",
-            "A second write to an evidence key is refused",
-            Outcome.PASS if refused else Outcome.FAIL,
-            message,
-            "store",
-            evidence_kind="audit_log",
-            controls=AUDIT,
-        )
+    return _check(
+        "store.write_once",
+        "A second write to an evidence key is refused",
+        Outcome.PASS if refused else Outcome.FAIL,
+        message,
+        "store",
+        evidence_kind="audit_log",
+        controls=AUDIT,
     )
+
+
+def store_listing_check(store: ObjectStore, probe_prefix: str, key: str) -> Check:
     listed = [i.key for i in store.list(probe_prefix)]
-    checks.append(
-        _check(
-            "store.listing",
-            "Listing finds what was written",
-            Outcome.PASS if key in listed else Outcome.FAIL,
-            f"{len(listed)} object(s) under {probe_prefix}",
-            "store",
-            metrics=[Metric(name="objects", value=len(listed))],
-        )
+    return _check(
+        "store.listing",
+        "Listing finds what was written",
+        Outcome.PASS if key in listed else Outcome.FAIL,
+        f"{len(listed)} object(s) under {probe_prefix}",
+        "store",
+        metrics=[Metric(name="objects", value=len(listed))],
     )
+
+
+def store_object_lock_check(store: ObjectStore) -> Check:
     lock = store.supports_object_lock()
-    checks.append(
-        _check(
-            "store.object_lock",
-            "Evidence can be retention-locked",
-            Outcome.PASS if lock else Outcome.WARN,
-            "Object Lock is enabled"
-            if lock
-            else "the bucket has no Object Lock: evidence is write-once by convention only",
-            "store",
-            threshold=Threshold(metric="object_lock", op="==", value=True),
-            metrics=[Metric(name="object_lock", value=lock)],
-        )
+    return _check(
+        "store.object_lock",
+        "Evidence can be retention-locked",
+        Outcome.PASS if lock else Outcome.WARN,
+        "Object Lock is enabled"
+        if lock
+        else "the bucket has no Object Lock: evidence is write-once by convention only",
+        "store",
+        threshold=Threshold(metric="object_lock", op="==", value=True),
+        metrics=[Metric(name="object_lock", value=lock)],
     )
-    return checks
 
 
 @task(name="check-mlflow", cache_policy=NO_CACHE)

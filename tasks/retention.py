@@ -52,171 +52,190 @@ def purge_store(
 
 def purge_checks(result: PurgeResult, rules: RetentionRules) -> list[Check]:
     """Every part of the purge as a check, with its numbers."""
-    checks = [
-        Check(
-            id="retention.rules",
-            title="Retention rules loaded and valid",
-            category="retention",
-            outcome=Outcome.PASS,
-            message=f"{len(rules.rules)} prefix rule(s), {len(rules.mlflow_artifacts)} MLflow artifact rule(s); "
-            f"protected: {', '.join(rules.protected)}",
-            details={
-                "path": rules.path,
-                "sha256": rules.sha256,
-                "rules": [r.id for r in rules.rules] + [r.id for r in rules.mlflow_artifacts],
-            },
-            evidence_kind=KIND,
-        )
-    ]
+    checks = [rules_check(rules)]
     plan = result.plan
     if plan is not None:
         kept = dict(plan.kept)
-        checks.append(
-            Check(
-                id="retention.scope",
-                title="Objects listed and decided",
-                category="retention",
-                outcome=Outcome.PASS,
-                message=f"{plan.scanned} object(s) listed in {len(plan.sections)} section(s); {plan.eligible.objects} past retention",
-                metrics=[
-                    Metric(name="objects_listed", value=plan.scanned),
-                    Metric(name="objects_eligible", value=plan.eligible.objects),
-                    Metric(name="versions_eligible", value=plan.eligible.versions),
-                    Metric(name="bytes_eligible", value=plan.eligible.bytes),
-                ],
-                details={
-                    "kept_by_reason": kept,
-                    "sections": [s.as_dict() for s in plan.sections],
-                    "as_of": plan.as_of.isoformat(),
-                    "tag_reads": plan.api_calls.get("tag_reads"),
-                    "lock_reads": plan.api_calls.get("lock_reads"),
-                },
-                evidence_kind=KIND,
-            )
-        )
-        checks.append(
-            Check(
-                id="retention.plan",
-                title="Deletion plan written before deleting",
-                category="retention",
-                outcome=Outcome.PASS,
-                message=f"{plan.entries} entr(ies) in {plan.plan_key} (sha256 {str(plan.plan_sha256)[:12]})",
-                metrics=[Metric(name="plan_entries", value=plan.entries)],
-                details={"key": plan.plan_key, "sha256": plan.plan_sha256, "size": plan.plan_size, "mode": plan.mode},
-                evidence_kind=KIND,
-            )
-        )
-        held = kept.get("held-tag", 0) + kept.get("held-lock", 0)
-        checks.append(
-            Check(
-                id="retention.legal_hold",
-                title="Objects on legal hold kept",
-                category="retention",
-                outcome=Outcome.PASS,
-                message=f"{held} object(s) past retention kept for a legal hold ({kept.get('held-tag', 0)} by tag, "
-                f"{kept.get('held-lock', 0)} by S3 Object Lock); protected prefixes never listed as eligible",
-                metrics=[
-                    Metric(name="held_by_tag", value=kept.get("held-tag", 0)),
-                    Metric(name="held_by_object_lock", value=kept.get("held-lock", 0)),
-                ],
-                details={"examples": plan.kept_examples.get("held-tag", []) + plan.kept_examples.get("held-lock", [])},
-                evidence_kind=KIND,
-            )
-        )
-        undated = kept.get("undated", 0)
-        checks.append(
-            Check(
-                id="retention.dates",
-                title="Every object in scope has a usable retention date",
-                category="retention",
-                outcome=Outcome.INCONCLUSIVE if undated else Outcome.PASS,
-                message=(
-                    f"{undated} object(s) kept because their date tag is missing or unreadable: their retention "
-                    "cannot be decided"
-                    if undated
-                    else "every object in scope had a usable date"
-                ),
-                metrics=[Metric(name="objects_undated", value=undated)],
-                threshold=Threshold(metric="objects_undated", op="==", value=0),
-                details={"examples": plan.kept_examples.get("undated", [])},
-                evidence_kind=KIND,
-            )
-        )
+        checks += [
+            scope_check(plan, kept),
+            plan_file_check(plan),
+            legal_hold_check(plan, kept),
+            dates_check(plan, kept),
+        ]
     cert = result.certificate
-    if cert is None:
-        checks.append(
-            Check(
-                id="retention.deletion",
-                title="Expired objects deleted",
-                category="retention",
-                outcome=Outcome.SKIPPED,
-                message=f"dry run: nothing deleted; {plan.eligible.objects if plan else 0} object(s) "
-                f"({plan.eligible.versions if plan else 0} version(s), {plan.eligible.bytes if plan else 0} bytes) would go",
-                evidence_kind=KIND,
-            )
-        )
-    else:
-        statuses = cert["statuses"]
-        refused = statuses.get("refused", 0)
-        unaccounted = cert["plan"]["entries"] - cert["accounted"] + statuses.get("not-attempted", 0)
-        outcome = Outcome.ERROR if unaccounted else Outcome.WARN if refused else Outcome.PASS
-        checks.append(
-            Check(
-                id="retention.deletion",
-                title="Expired objects deleted and certified",
-                category="retention",
-                outcome=outcome,
-                message=f"{cert['deleted']['objects']} object(s), {cert['deleted']['versions']} version(s), {cert['deleted']['bytes']} bytes "
-                f"deleted; statuses {statuses}; certificate {cert['purge_id']}"
-                + (f"; {refused} refused by the store (kept)" if refused else ""),
-                metrics=[
-                    Metric(name="objects_deleted", value=cert["deleted"]["objects"]),
-                    Metric(name="versions_deleted", value=cert["deleted"]["versions"]),
-                    Metric(name="bytes_deleted", value=cert["deleted"]["bytes"]),
-                    Metric(name="entries_unaccounted", value=unaccounted),
-                    Metric(name="delete_calls", value=cert["delete_calls"]),
-                ],
-                threshold=Threshold(metric="entries_unaccounted", op="==", value=0),
-                details={
-                    "deleted_list_sha256": cert["deleted"]["list_sha256"],
-                    "plan_sha256": cert["plan"]["sha256"],
-                    "refused": cert["refused"][:50],
-                    "kept": cert["kept"][:50],
-                    "resumed": cert.get("resumed"),
-                },
-                evidence_kind=KIND,
-            )
-        )
+    checks.append(dry_run_deletion_check(plan) if cert is None else certified_deletion_check(cert))
     if result.resumed:
-        checks.append(
-            Check(
-                id="retention.resume",
-                title="Interrupted purge finished from its record",
-                category="retention",
-                outcome=Outcome.WARN if result.rules_changed else Outcome.PASS,
-                message=f"purge {result.purge_id} resumed; what was left was re-checked: {result.revalidated}"
-                + ("; the rules changed since the plan" if result.rules_changed else ""),
-                details={"revalidated": result.revalidated},
-                evidence_kind=KIND,
-            )
-        )
+        checks.append(resume_check(result))
     if rules.mlflow_artifacts:
-        checks.append(
-            Check(
-                id="retention.mlflow_artifacts",
-                title="MLflow run artifacts past retention",
-                category="retention",
-                outcome=Outcome.WARN if result.notes else Outcome.PASS,
-                message=(
-                    f"{len([s for s in (plan.sections if plan else []) if s.kind == 'mlflow-run'])} run(s) past retention; "
-                    f"{len(result.runs_tagged)} tagged purged"
-                )
-                + ("; " + "; ".join(result.notes) if result.notes else ""),
-                details={"runs_tagged": result.runs_tagged, "notes": result.notes},
-                evidence_kind=KIND,
-            )
-        )
+        checks.append(mlflow_artifacts_check(result, plan))
     return checks
+
+
+def rules_check(rules: RetentionRules) -> Check:
+    return Check(
+        id="retention.rules",
+        title="Retention rules loaded and valid",
+        category="retention",
+        outcome=Outcome.PASS,
+        message=f"{len(rules.rules)} prefix rule(s), {len(rules.mlflow_artifacts)} MLflow artifact rule(s); "
+        f"protected: {', '.join(rules.protected)}",
+        details={
+            "path": rules.path,
+            "sha256": rules.sha256,
+            "rules": [r.id for r in rules.rules] + [r.id for r in rules.mlflow_artifacts],
+        },
+        evidence_kind=KIND,
+    )
+
+
+def scope_check(plan, kept: dict) -> Check:
+    return Check(
+        id="retention.scope",
+        title="Objects listed and decided",
+        category="retention",
+        outcome=Outcome.PASS,
+        message=f"{plan.scanned} object(s) listed in {len(plan.sections)} section(s); {plan.eligible.objects} past retention",
+        metrics=[
+            Metric(name="objects_listed", value=plan.scanned),
+            Metric(name="objects_eligible", value=plan.eligible.objects),
+            Metric(name="versions_eligible", value=plan.eligible.versions),
+            Metric(name="bytes_eligible", value=plan.eligible.bytes),
+        ],
+        details={
+            "kept_by_reason": kept,
+            "sections": [s.as_dict() for s in plan.sections],
+            "as_of": plan.as_of.isoformat(),
+            "tag_reads": plan.api_calls.get("tag_reads"),
+            "lock_reads": plan.api_calls.get("lock_reads"),
+        },
+        evidence_kind=KIND,
+    )
+
+
+def plan_file_check(plan) -> Check:
+    return Check(
+        id="retention.plan",
+        title="Deletion plan written before deleting",
+        category="retention",
+        outcome=Outcome.PASS,
+        message=f"{plan.entries} entr(ies) in {plan.plan_key} (sha256 {str(plan.plan_sha256)[:12]})",
+        metrics=[Metric(name="plan_entries", value=plan.entries)],
+        details={"key": plan.plan_key, "sha256": plan.plan_sha256, "size": plan.plan_size, "mode": plan.mode},
+        evidence_kind=KIND,
+    )
+
+
+def legal_hold_check(plan, kept: dict) -> Check:
+    held = kept.get("held-tag", 0) + kept.get("held-lock", 0)
+    return Check(
+        id="retention.legal_hold",
+        title="Objects on legal hold kept",
+        category="retention",
+        outcome=Outcome.PASS,
+        message=f"{held} object(s) past retention kept for a legal hold ({kept.get('held-tag', 0)} by tag, "
+        f"{kept.get('held-lock', 0)} by S3 Object Lock); protected prefixes never listed as eligible",
+        metrics=[
+            Metric(name="held_by_tag", value=kept.get("held-tag", 0)),
+            Metric(name="held_by_object_lock", value=kept.get("held-lock", 0)),
+        ],
+        details={"examples": plan.kept_examples.get("held-tag", []) + plan.kept_examples.get("held-lock", [])},
+        evidence_kind=KIND,
+    )
+
+
+def dates_check(plan, kept: dict) -> Check:
+    undated = kept.get("undated", 0)
+    return Check(
+        id="retention.dates",
+        title="Every object in scope has a usable retention date",
+        category="retention",
+        outcome=Outcome.INCONCLUSIVE if undated else Outcome.PASS,
+        message=(
+            f"{undated} object(s) kept because their date tag is missing or unreadable: their retention "
+            "cannot be decided"
+            if undated
+            else "every object in scope had a usable date"
+        ),
+        metrics=[Metric(name="objects_undated", value=undated)],
+        threshold=Threshold(metric="objects_undated", op="==", value=0),
+        details={"examples": plan.kept_examples.get("undated", [])},
+        evidence_kind=KIND,
+    )
+
+
+def dry_run_deletion_check(plan) -> Check:
+    """Nothing deleted: what would go, from the plan (none when there is no plan)."""
+    return Check(
+        id="retention.deletion",
+        title="Expired objects deleted",
+        category="retention",
+        outcome=Outcome.SKIPPED,
+        message=f"dry run: nothing deleted; {plan.eligible.objects if plan else 0} object(s) "
+        f"({plan.eligible.versions if plan else 0} version(s), {plan.eligible.bytes if plan else 0} bytes) would go",
+        evidence_kind=KIND,
+    )
+
+
+def certified_deletion_check(cert: dict) -> Check:
+    """What the certificate says went; an error when plan entries are unaccounted for, a warning when refused."""
+    statuses = cert["statuses"]
+    refused = statuses.get("refused", 0)
+    unaccounted = cert["plan"]["entries"] - cert["accounted"] + statuses.get("not-attempted", 0)
+    outcome = Outcome.ERROR if unaccounted else Outcome.WARN if refused else Outcome.PASS
+    return Check(
+        id="retention.deletion",
+        title="Expired objects deleted and certified",
+        category="retention",
+        outcome=outcome,
+        message=f"{cert['deleted']['objects']} object(s), {cert['deleted']['versions']} version(s), {cert['deleted']['bytes']} bytes "
+        f"deleted; statuses {statuses}; certificate {cert['purge_id']}"
+        + (f"; {refused} refused by the store (kept)" if refused else ""),
+        metrics=[
+            Metric(name="objects_deleted", value=cert["deleted"]["objects"]),
+            Metric(name="versions_deleted", value=cert["deleted"]["versions"]),
+            Metric(name="bytes_deleted", value=cert["deleted"]["bytes"]),
+            Metric(name="entries_unaccounted", value=unaccounted),
+            Metric(name="delete_calls", value=cert["delete_calls"]),
+        ],
+        threshold=Threshold(metric="entries_unaccounted", op="==", value=0),
+        details={
+            "deleted_list_sha256": cert["deleted"]["list_sha256"],
+            "plan_sha256": cert["plan"]["sha256"],
+            "refused": cert["refused"][:50],
+            "kept": cert["kept"][:50],
+            "resumed": cert.get("resumed"),
+        },
+        evidence_kind=KIND,
+    )
+
+
+def resume_check(result: PurgeResult) -> Check:
+    return Check(
+        id="retention.resume",
+        title="Interrupted purge finished from its record",
+        category="retention",
+        outcome=Outcome.WARN if result.rules_changed else Outcome.PASS,
+        message=f"purge {result.purge_id} resumed; what was left was re-checked: {result.revalidated}"
+        + ("; the rules changed since the plan" if result.rules_changed else ""),
+        details={"revalidated": result.revalidated},
+        evidence_kind=KIND,
+    )
+
+
+def mlflow_artifacts_check(result: PurgeResult, plan) -> Check:
+    return Check(
+        id="retention.mlflow_artifacts",
+        title="MLflow run artifacts past retention",
+        category="retention",
+        outcome=Outcome.WARN if result.notes else Outcome.PASS,
+        message=(
+            f"{len([s for s in (plan.sections if plan else []) if s.kind == 'mlflow-run'])} run(s) past retention; "
+            f"{len(result.runs_tagged)} tagged purged"
+        )
+        + ("; " + "; ".join(result.notes) if result.notes else ""),
+        details={"runs_tagged": result.runs_tagged, "notes": result.notes},
+        evidence_kind=KIND,
+    )
 
 
 def counts_rows(result: PurgeResult) -> list[dict]:
