@@ -22,6 +22,7 @@ from tasks.retention import (
     purge_store,
     purge_subject,
     purge_summary,
+    record_late_purges,
 )
 
 GATE = RETENTION_PURGE
@@ -56,9 +57,10 @@ def retention_purge(
     with GateRun(GATE, purge_subject(store.url, dry_run), params) as run:
         run.load_policy()
         loaded = load_rules(rules_path)  # errors stop here, before anything is listed
+        late = [] if dry_run else [record_late_purges(loaded, params)]  # a crash after certifying: record it now
         result = purge_store(loaded, dry_run, as_of, batch_size, checkpoint_every)
         run.subject = purge_subject(store.url, dry_run, result)
-        published = run.finish(purge_checks(result, loaded), extra_files=certificate_files(result))
+        published = run.finish([*purge_checks(result, loaded), *late], extra_files=certificate_files(result))
         plan_uri = store.uri(result.plan.plan_key) if result.plan and result.plan.plan_key else None
         publish_purge_artifacts(result, plan_uri)
     published.update(purge_summary(result, plan_uri, dry_run))

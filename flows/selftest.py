@@ -9,7 +9,15 @@ from govgate.errors import GovgateError
 from govgate.protocol import SELFTEST
 from tasks import context
 from tasks.gate_run import GateRun
-from tasks.health import check_controls, check_mlflow, check_policy, check_store, nowhere_to_publish, selftest_subject
+from tasks.health import (
+    check_controls,
+    check_mlflow,
+    check_policy,
+    check_retention_records,
+    check_store,
+    nowhere_to_publish,
+    selftest_subject,
+)
 
 GATE = SELFTEST
 
@@ -27,6 +35,7 @@ def evidence_selftest(tier: str | None = None) -> dict:
     with GateRun(GATE, selftest_subject(store, settings), {"tier": tier}, tier=tier, error_record=False) as run:
         run.policy, checks = check_policy(str(settings.policy), tier)
         checks += check_store(store, f"selftest/{run.record_id}/")
+        checks += check_retention_records(store)
         checks += check_mlflow(context.tracker(settings))
         checks += check_controls()
         decision = run.decide(checks, inconclusive_blocks=True)

@@ -131,6 +131,29 @@ def store_object_lock_check(store: ObjectStore) -> Check:
     )
 
 
+@task(name="check-retention-records", cache_policy=NO_CACHE)
+def check_retention_records(store: ObjectStore) -> list[Check]:
+    """Certified purges whose run stopped before publishing its evidence record: deletions nobody can find
+    under evidence/ until the next retention-purge run records them."""
+    from govgate.retention import unrecorded_purges
+
+    title = "Every certified purge has its evidence record"
+    try:
+        missing = unrecorded_purges(store)
+    except GovgateError as exc:
+        return [_check("retention.records", title, Outcome.ERROR, str(exc), "retention")]
+    threshold = Threshold(metric="unrecorded_purges", op="<=", value=0)
+    message = (
+        f"{len(missing)} certified purge(s) without an evidence record: {', '.join(missing[:10])}; the next "
+        "retention-purge execute run publishes them"
+        if missing
+        else "every certified purge under audit/retention-purge/ has its evidence record"
+    )
+    metrics = [Metric(name="unrecorded_purges", value=len(missing))]
+    outcome = threshold.judge(len(missing))
+    return [_check("retention.records", title, outcome, message, "retention", metrics=metrics, threshold=threshold)]
+
+
 @task(name="check-mlflow", cache_policy=NO_CACHE)
 def check_mlflow(tracker: Tracker) -> list[Check]:
     t0 = time.perf_counter()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from datetime import datetime
+from pathlib import Path
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from govgate.protocol import RETENTION_PURGE
 from govgate.record import AssetKind, Check, Metric, Outcome, Subject, Threshold
-from govgate.retention import PurgeResult, RetentionRules, run_purge
+from govgate.retention import PurgeResult, RetentionRules, recover_result, run_purge, unrecorded_purges
 from govgate.store import open_store as open_store_at
 from tasks import context
 from tasks.evidence import artifact_key
@@ -48,6 +51,46 @@ def purge_store(
             "finished the interrupted purge %s (re-checked what was left: %s)", result.purge_id, result.revalidated
         )
     return result
+
+
+@task(name="record-late-purges", cache_policy=NO_CACHE)
+def record_late_purges(rules: RetentionRules, parameters: dict) -> Check:
+    """Publish the evidence record of every certified purge that has none (its run stopped between the
+    certificate and publishing), rebuilt from the plan and certificate in the audit prefix; one check
+    in this run's record names them."""
+    from tasks.gate_run import GateRun
+
+    store = context.store()
+    late = []
+    with tempfile.TemporaryDirectory(prefix="govgate-late-purge-") as workdir:
+        for purge_id in unrecorded_purges(store):
+            result = recover_result(store, purge_id, Path(workdir))
+            with GateRun(RETENTION_PURGE, purge_subject(store.url, False, result), parameters) as run:
+                run.load_policy()
+                checks = [*purge_checks(result, rules), late_record_check(result)]
+                late.append(run.finish(checks, extra_files=certificate_files(result))["record_uri"])
+    return Check(
+        id="retention.late_records",
+        title="Certified purges without a record are recorded",
+        category="retention",
+        outcome=Outcome.WARN if late else Outcome.PASS,
+        message=f"published the missing record of {len(late)} earlier purge(s): {', '.join(late[:10])}"
+        if late
+        else "every certified purge already had its evidence record",
+        metrics=[Metric(name="late_records", value=len(late))],
+        details={"records": late},
+    )
+
+
+def late_record_check(result: PurgeResult) -> Check:
+    return Check(
+        id="retention.late_record",
+        title="Recorded after the purge",
+        category="retention",
+        outcome=Outcome.WARN,
+        message=f"purge {result.purge_id} was certified but its run stopped before publishing; this record was "
+        "rebuilt later from its plan and certificate in the audit prefix",
+    )
 
 
 def purge_checks(result: PurgeResult, rules: RetentionRules) -> list[Check]:

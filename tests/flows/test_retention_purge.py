@@ -184,10 +184,10 @@ def test_a_certified_purge_without_its_record_is_published_by_the_next_run(prefe
     orphan = run_purge(store, load_rules(rules_path), dry_run=False)  # the core alone: certified, never published
     assert unrecorded_purges(store) == [orphan.purge_id]
 
-    health = evidence_selftest()
-    assert health["decision"] != "pass"
-    record = json.loads(Path(health["record_uri"].removeprefix("file://")).read_text())
-    check = next(c for c in record["checks"] if c["id"] == "retention.records")
+    state = evidence_selftest(return_state=True)  # a failing selftest fails its run, with its record
+    assert state.is_failed() and "retention.records" in state.message
+    (key,) = [i.key for i in store.list("evidence/") if "/selftest/" in i.key and i.key.endswith("record.json")]
+    check = next(c for c in json.loads(store.get_bytes(key))["checks"] if c["id"] == "retention.records")
     assert check["outcome"] == "fail" and orphan.purge_id in check["message"]
 
     result = retention_purge(dry_run=False, rules=str(rules_path))
