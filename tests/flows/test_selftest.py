@@ -47,6 +47,7 @@ def test_selftest_publishes_evidence_everywhere(prefect_harness, s3_settings):
         "store.write_once": "pass",
         "store.listing": "pass",
         "store.object_lock": "pass",
+        "retention.records": "pass",
         "mlflow.reachable": "pass",
         "controls.index": "pass",
     }
