@@ -11,13 +11,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from govgate.controls import EVIDENCE_KINDS
 from govgate.digest import sha256_bytes
 from govgate.errors import PolicyError
 from govgate.record import PolicyRef
-from govgate.yamlio import load_yaml
+from govgate.yamlio import load_validated_file
 
 GATES = ("data_review", "model_review", "launch_evidence", "reassessment", "retention_purge")
 REQUIRED_TIERS = ("low", "medium", "high")
@@ -196,27 +196,7 @@ class Policy(_Strict):
 
 def load_policy(path: str | Path) -> Policy:
     """Read and validate a policy file; every problem names the file and the key."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise PolicyError(f"policy file {path} does not exist") from None
-    except OSError as exc:
-        raise PolicyError(f"policy file {path} cannot be read: {exc.strerror or exc}") from None
-    data = load_yaml(raw, what=str(path), error=PolicyError)
-    if not isinstance(data, dict):
-        raise PolicyError(f"{path}: expected a mapping with keys name, version, tiers; got {type(data).__name__}")
-    try:
-        policy = Policy.model_validate(data)
-    except ValidationError as exc:
-        raise PolicyError(f"{path}: " + "; ".join(_describe(e) for e in exc.errors())) from None
+    policy, raw = load_validated_file(
+        path, Policy, what="policy file", expected="a mapping with keys name, version, tiers", error=PolicyError
+    )
     return policy.model_copy(update={"path": str(path), "sha256": sha256_bytes(raw)})
-
-
-def _describe(err: dict) -> str:
-    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    if err["type"] == "extra_forbidden":
-        return f"{key}: unknown key"
-    if err["type"] == "missing":
-        return f"{key}: required key is missing"
-    return f"{key}: {err['msg']} (got {err.get('input')!r})"

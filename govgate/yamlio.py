@@ -16,14 +16,17 @@ Every problem is one error that names the file (``what``) and, where YAML knows 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
+from pydantic import BaseModel, ValidationError
 from yaml.composer import ComposerError
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, Node, SequenceNode
 
 from govgate.errors import GovgateError, InputError
+
+M = TypeVar("M", bound=BaseModel)
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_DEPTH = 64
@@ -145,3 +148,35 @@ def describe(exc: yaml.YAMLError) -> str:
     if isinstance(exc, LimitExceeded):
         return f"refused{where}: {exc.problem}"
     return f"not valid YAML{where}: {getattr(exc, 'problem', None) or exc}"
+
+
+def load_validated_file(
+    path: str | Path, model: type[M], *, what: str, expected: str, error: type[GovgateError]
+) -> tuple[M, bytes]:
+    """(validated model, raw bytes) of a strict YAML file: one error naming the file (``what`` says which
+    kind, e.g. "policy file") and, for a validation problem, the key."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise error(f"{what} {path} does not exist") from None
+    except OSError as exc:
+        raise error(f"{what} {path} cannot be read: {exc.strerror or exc}") from None
+    data = load_yaml(raw, what=str(path), error=error)
+    if not isinstance(data, dict):
+        raise error(f"{path}: expected {expected}; got {type(data).__name__}")
+    try:
+        return model.model_validate(data), raw
+    except ValidationError as exc:
+        raise error(f"{path}: " + "; ".join(describe_validation(e) for e in exc.errors())) from None
+
+
+def describe_validation(err: dict) -> str:
+    """One pydantic error as "key.path: what is wrong (got value)"."""
+    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+    if err["type"] == "extra_forbidden":
+        return f"{key}: unknown key"
+    if err["type"] == "missing":
+        return f"{key}: required key is missing"
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{key}: {msg}" + (f" (got {err.get('input')!r})" if err["loc"] else "")

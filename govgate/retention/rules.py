@@ -8,13 +8,13 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from govgate import protocol
 from govgate.datasheet import parse_retention
 from govgate.digest import sha256_bytes
 from govgate.errors import GovgateError, PolicyError
-from govgate.yamlio import load_yaml
+from govgate.yamlio import load_validated_file
 
 AUDIT_PREFIX = protocol.RETENTION_AUDIT_PREFIX
 ALWAYS_PROTECTED = protocol.ALWAYS_PROTECTED
@@ -189,31 +189,14 @@ class RetentionRules(_Strict):
 
 def load_rules(path: str | Path) -> RetentionRules:
     """Read and validate a retention rule file; every problem names the file and the key."""
-    path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise RetentionRulesError(f"retention rule file {path} does not exist") from None
-    except OSError as exc:
-        raise RetentionRulesError(f"retention rule file {path} cannot be read: {exc.strerror or exc}") from None
-    data = load_yaml(raw, what=str(path), error=RetentionRulesError)
-    if not isinstance(data, dict):
-        raise RetentionRulesError(f"{path}: expected a mapping with a 'rules' list; got {type(data).__name__}")
-    try:
-        rules = RetentionRules.model_validate(data)
-    except ValidationError as exc:
-        raise RetentionRulesError(f"{path}: " + "; ".join(_describe(e) for e in exc.errors())) from None
+    rules, raw = load_validated_file(
+        path,
+        RetentionRules,
+        what="retention rule file",
+        expected="a mapping with a 'rules' list",
+        error=RetentionRulesError,
+    )
     return rules.model_copy(update={"path": str(path), "sha256": sha256_bytes(raw)})
-
-
-def _describe(err: dict) -> str:
-    key = ".".join(str(p) for p in err["loc"]) or "(top level)"
-    if err["type"] == "extra_forbidden":
-        return f"{key}: unknown key"
-    if err["type"] == "missing":
-        return f"{key}: required key is missing"
-    msg = err["msg"].removeprefix("Value error, ")
-    return f"{key}: {msg}" + (f" (got {err.get('input')!r})" if err["loc"] else "")
 
 
 def parse_tag_date(text: str | None) -> datetime | None:
