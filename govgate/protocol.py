@@ -102,3 +102,10 @@ REGISTRATION_EVENT = "mlflow.model_version.created"
 BRIDGE_RESOURCE = "govgate.bridge"
 BRIDGE_TEST_EVENT = BRIDGE_RESOURCE + ".test"  # MLflow's test_webhook() delivery: proves the path only
 FAILED_ACTION_EVENT = "prefect.automation.action.failed"  # Prefect's: a trigger could not start a run
+
+# Incidents (govgate/incidents): append-only, write-once events under incidents/<incident id>/events/.
+INCIDENTS_PREFIX = "incidents/"
+INCIDENT_EVENT_SCHEMA = "govgate.incident-event/1"
+INCIDENT_OPENED_EVENT = "govgate.incident.opened"  # Prefect event emitted when an incident opens
+INCIDENT_RESOURCE_PREFIX = "govgate.incident."  # Prefect resource id: govgate.incident.<incident id>
+INCIDENT_ASSET_RESOURCE_PREFIX = "govgate.asset."  # related resource: govgate.asset.<kind>.<id>
