@@ -109,3 +109,6 @@ INCIDENT_EVENT_SCHEMA = "govgate.incident-event/1"
 INCIDENT_OPENED_EVENT = "govgate.incident.opened"  # Prefect event emitted when an incident opens
 INCIDENT_RESOURCE_PREFIX = "govgate.incident."  # Prefect resource id: govgate.incident.<incident id>
 INCIDENT_ASSET_RESOURCE_PREFIX = "govgate.asset."  # related resource: govgate.asset.<kind>.<id>
+INCIDENT_LABEL_SEVERITY = "govgate.incident.severity"  # labels on the event's resources
+INCIDENT_LABEL_CAUSE = "govgate.incident.cause"
+INCIDENT_LABEL_ASSET_VERSION = "govgate.asset.version"
