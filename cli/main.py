@@ -37,6 +37,7 @@ webhook_app = typer.Typer(
     help="MLflow model-registry webhooks that trigger reviews through the bridge.", no_args_is_help=True
 )
 app.add_typer(webhook_app, name="webhook")
+app.add_typer(__import__("cli.incidents", fromlist=["incidents_app"]).incidents_app, name="incidents")
 
 
 @app.callback()

@@ -69,9 +69,9 @@ def _not_in_force(rule: ClockRule, start: datetime) -> str:
     """Why the rule is not in force on the start date (read in the clock's zone), or ''."""
     day = start.astimezone(ZoneInfo(rule.zone)).date()
     if day < rule.in_force_from:
-        return f"{rule.framework} {rule.article} applies from {rule.in_force_from}; the incident's start date is {day} ({rule.zone})"
+        return f"applies from {rule.in_force_from}; this clock would start on {day} ({rule.zone})"
     if rule.in_force_until and day > rule.in_force_until:
-        return f"{rule.framework} {rule.article} was in force until {rule.in_force_until}; the incident's start date is {day} ({rule.zone})"
+        return f"in force until {rule.in_force_until}; this clock would start on {day} ({rule.zone})"
     return ""
 
 

@@ -7,7 +7,7 @@ is computed from the events in order (:mod:`govgate.incidents.fold`).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Annotated, Literal
 
@@ -17,10 +17,11 @@ from govgate.record import AssetKind, Severity
 
 
 def _aware(value: datetime) -> datetime:
-    """Every instant carries its offset: a naive time would be read in whatever zone the reader is in."""
+    """Every instant carries its offset (a naive time would be read in whatever zone the reader is in) and
+    is kept in UTC, so stored events and every view of them agree."""
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("a date-time with a time zone offset is required (e.g. 2026-09-01T10:00:00+02:00)")
-    return value
+    return value.astimezone(UTC)
 
 
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]

@@ -43,7 +43,7 @@ class Period(_Strict):
 
     def words(self) -> str:
         if self.immediate:
-            return "without delay (due at the start)"
+            return "without delay"
         if self.hours is not None:
             return f"{self.hours} hours"
         return f"{self.days} days"
