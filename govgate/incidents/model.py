@@ -86,7 +86,7 @@ class ClockPlan(_Strict):
     starts: Literal["aware", "opened"]
     starts_at: AwareDatetime
     due_at: AwareDatetime | None = Field(None, description="null when not applicable")
-    within: str = Field(..., description="the period in words: 72 hours, 15 days, immediately")
+    within: str = Field(..., description="the period in words: within 72 hours, within 15 days, without delay")
     zone: str
     initial_report_allowed: bool = False
     applicable: bool = True

@@ -29,9 +29,9 @@ code{font-size:.85em;overflow-wrap:anywhere} small{color:#555}
 .badge.late{background:#fbd5d5;color:#7f1d1d}
 tr.clock.overdue td{background:#fef2f2}tr.clock.overdue td:first-child{border-left:6px solid #b91c1c}
 tr.clock.due td:first-child{border-left:6px solid #d97706}tr.clock.met td:first-child{border-left:6px solid #15803d}
-tr.clock.not-applicable td{color:#6b7280}
+tr.clock.not-applicable td{color:#6b7280}tr.clock.met.late td:first-child{border-left-color:#b91c1c}
 dl.facts{display:grid;grid-template-columns:12rem 1fr;gap:.25rem 1rem;margin:0}dl.facts dt{font-weight:600}dl.facts dd{margin:0}
-col.k-status{width:11%}col.k-law{width:27%}col.k-start{width:17%}col.k-due{width:23%}col.k-done{width:22%}
+col.k-status{width:14%}col.k-law{width:26%}col.k-start{width:15%}col.k-due{width:23%}col.k-done{width:22%}
 col.h-seq{width:5%}col.h-kind{width:13%}col.h-at{width:17%}col.h-by{width:15%}col.h-what{width:50%}
 """
 
@@ -58,11 +58,11 @@ _HTML = """<!doctype html>
 {% if i.clocks %}<table class="clocks">
 <colgroup><col class="k-status"><col class="k-law"><col class="k-start"><col class="k-due"><col class="k-done"></colgroup>
 <thead><tr><th>status</th><th>law and duty</th><th>clock starts</th><th>due</th><th>report / escalation</th></tr></thead><tbody>
-{% for c in i.clocks %}<tr class="clock {{ c.status.value }}" id="clock-{{ c.plan.id }}">
+{% for c in i.clocks %}<tr class="clock {{ c.status.value }}{{ " late" if c.late }}" id="clock-{{ c.plan.id }}">
 <td><span class="badge {{ c.status.value }}">{{ c.status.value | upper }}</span>{% if c.late %} <span class="badge late">LATE</span>{% endif %}</td>
 <td><b>{{ c.plan.framework }} {{ c.plan.article }}</b><div>{{ c.plan.title }}</div><small>{{ c.plan.notes }}</small></td>
 <td>{{ c.plan.starts }}: {{ utc(c.plan.starts_at) }}</td>
-<td>{% if c.plan.due_at %}<b>{{ utc(c.plan.due_at) }}</b><div><small>{{ local(c.plan.due_at, c.plan.zone) }}</small></div><div>within {{ c.plan.within }}</div>{% else %}{{ c.plan.reason }}{% endif %}</td>
+<td>{% if c.plan.due_at %}<b>{{ utc(c.plan.due_at) }}</b><div><small>{{ local(c.plan.due_at, c.plan.zone) }}</small></div><div>{{ c.plan.within }}</div>{% else %}{{ c.plan.reason }}{% endif %}</td>
 <td>{% if c.reported_at %}report filed {{ utc(c.reported_at) }}{% if c.late %} (after the due time){% endif %}{% elif c.status.value == "overdue" %}<b>no report recorded</b>{% elif c.status.value == "due" %}{{ left(c) }} left{% endif %}
 {% if c.escalated_at %}<div>escalated {{ utc(c.escalated_at) }}</div>{% endif %}{% if c.plan.initial_report_allowed and c.status.value != "not-applicable" %}<div><small>an initial, incomplete report is allowed</small></div>{% endif %}</td>
 </tr>{% endfor %}</tbody></table>

@@ -45,8 +45,8 @@ class Period(_Strict):
         if self.immediate:
             return "without delay"
         if self.hours is not None:
-            return f"{self.hours} hours"
-        return f"{self.days} days"
+            return f"within {self.hours} hours"
+        return f"within {self.days} days"
 
 
 class ClockRule(_Strict):
