@@ -25,6 +25,7 @@ from govgate.incidents import (
     Jurisdiction,
     acknowledge,
     add_note,
+    classify,
     close,
     escalate_overdue,
     list_incidents,
@@ -103,7 +104,10 @@ def _print_incident(i: Incident) -> None:
         typer.secho(f"  {c.status.value.upper():<15}{_clock_line(c)}", fg=STATUS_COLOURS.get(c.status.value))
     typer.echo("history")
     for e in i.history:
-        what = " ".join(x for x in (e.clock_id or "", e.reason, f"ref {e.reference}" if e.reference else "") if x)
+        classified = "classified as " + ", ".join(k.value for k in e.classified.kinds) if e.classified else ""
+        what = " ".join(
+            x for x in (e.clock_id or "", e.reason, f"ref {e.reference}" if e.reference else "", classified) if x
+        )
         typer.echo(f"  {e.seq:>3} {e.kind.value:<16}{e.at:%Y-%m-%d %H:%M:%S}Z  {e.by}  {what}")
 
 
@@ -280,6 +284,35 @@ def report_cmd(
         _fail(str(exc))
     view = next(c for c in state.clocks if c.plan.id == clock)
     typer.secho(f"{state.id}: {_clock_line(view)}", fg=typer.colors.RED if view.late else typer.colors.GREEN)
+
+
+@incidents_app.command("classify")
+def classify_cmd(
+    incident: str = typer.Argument(..., help="incident id (or its unique start)"),
+    by: str = typer.Option(..., help="who classifies it"),
+    kind: list[IncidentKind] = typer.Option(..., "--kind", help="legal classification (repeatable)"),
+    jurisdiction: list[Jurisdiction] = typer.Option(..., "--jurisdiction", help="EU or VN (repeatable)"),
+    aware_at: Optional[str] = typer.Option(
+        None, "--aware-at", help="when it became known to be of this kind (ISO, with offset); default now"
+    ),
+    clocks: Optional[Path] = typer.Option(None, help="legal clock file (default: policies/legal_clocks.yaml)"),
+) -> None:
+    """Add a legal classification to an open incident: the clocks it brings start from --aware-at."""
+    try:
+        state = classify(
+            _store(),
+            load_legal_clocks(clocks),
+            incident,
+            kinds=list(kind),
+            jurisdictions=list(jurisdiction),
+            by=by,
+            aware_at=_when(aware_at, "--aware-at"),
+        )
+    except GovgateError as exc:
+        _fail(str(exc))
+    typer.echo(f"classified {state.id} as {', '.join(k.value for k in state.kinds)}")
+    for c in state.clocks:
+        typer.secho(f"  {c.status.value.upper():<15}{_clock_line(c)}", fg=STATUS_COLOURS.get(c.status.value))
 
 
 @incidents_app.command("note")

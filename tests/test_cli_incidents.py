@@ -149,3 +149,38 @@ def test_an_aware_time_without_offset_is_refused(local_settings):
     args[args.index(AWARE)] = "2026-12-01T09:00:00"
     result = run(*args, code=1)
     assert "error: --aware-at '2026-12-01T09:00:00' has no time zone offset" in result.output
+
+
+def test_classify_a_regression_later(local_settings):
+    args = open_args("drift.income")
+    cut = args.index("--kind")
+    opened = json.loads(_json(run(*args[:cut], "--json")))  # no kind, no jurisdiction: no clock
+    assert "none (no legal classification)" in run("show", opened["incident_id"]).output
+    result = run(
+        "classify",
+        opened["incident_id"],
+        "--by",
+        "legal",
+        "--kind",
+        "personal_data_breach",
+        "--jurisdiction",
+        "VN",
+        "--aware-at",
+        "2026-12-02T10:00:00+07:00",
+    )
+    assert "classified" in result.output and "vn-pdpl-art23" in result.output
+    assert "due 2026-12-05 03:00Z (within 72 hours)" in result.output
+    text = run("show", opened["incident_id"]).output
+    assert "classified as personal_data_breach" in text
+    again = run(
+        "classify",
+        opened["incident_id"],
+        "--by",
+        "legal",
+        "--kind",
+        "personal_data_breach",
+        "--jurisdiction",
+        "VN",
+        code=1,
+    )
+    assert "error: incident" in again.output and "already classified" in again.output

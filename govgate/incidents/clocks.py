@@ -88,10 +88,24 @@ def _plan(rule: ClockRule, start: datetime, reason: str) -> ClockPlan:
         within=rule.within.words(),
         zone=rule.zone,
         initial_report_allowed=rule.initial_report_allowed,
+        superseded_by=rule.superseded_by,
         applicable=not reason,
         reason=reason,
         notes=rule.notes,
     )
+
+
+def supersede(plans: list[ClockPlan]) -> list[ClockPlan]:
+    """Plans with those a shorter applicable clock replaces marked not applicable: needed when a later
+    classification adds the shorter clock (a serious incident found to have caused a death)."""
+    running = {p.id for p in plans if p.applicable}
+    out = []
+    for plan in plans:
+        if plan.applicable and (by := [s for s in plan.superseded_by if s in running]):
+            reason = f"superseded by the shorter clock {', '.join(by)} (classified later)"
+            plan = plan.model_copy(update={"applicable": False, "due_at": None, "reason": reason})
+        out.append(plan)
+    return out
 
 
 def clock_view(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from govgate.errors import StoreError
-from govgate.incidents.clocks import clock_view
+from govgate.incidents.clocks import clock_view, supersede
 from govgate.incidents.model import EventKind, Incident, IncidentEvent, IncidentStatus
 
 
@@ -22,8 +22,14 @@ def fold(events: list[IncidentEvent], as_of: datetime | None = None) -> Incident
     state: dict = {"status": IncidentStatus.OPEN}
     reported: dict[str, datetime] = {}
     escalated: dict[str, datetime] = {}
+    plans = list(opened.clocks)
+    kinds, jurisdictions = list(opened.kinds), list(opened.jurisdictions)
     for event in events[1:]:
         _apply(event, state, reported, escalated)
+        if event.kind == EventKind.CLASSIFIED and event.classified:
+            plans += [p for p in event.classified.clocks if p.id not in {q.id for q in plans}]
+            kinds += [k for k in event.classified.kinds if k not in kinds]
+            jurisdictions += [j for j in event.classified.jurisdictions if j not in jurisdictions]
     return Incident(
         id=first.incident_id,
         asset=opened.asset,
@@ -31,13 +37,13 @@ def fold(events: list[IncidentEvent], as_of: datetime | None = None) -> Incident
         summary=opened.summary,
         severity=opened.severity,
         evidence=opened.evidence,
-        kinds=opened.kinds,
-        jurisdictions=opened.jurisdictions,
+        kinds=kinds,
+        jurisdictions=jurisdictions,
         source=opened.source,
         opened_at=first.at,
         opened_by=first.by,
         aware_at=opened.aware_at,
-        clocks=[clock_view(p, as_of, reported.get(p.id), escalated.get(p.id)) for p in opened.clocks],
+        clocks=[clock_view(p, as_of, reported.get(p.id), escalated.get(p.id)) for p in supersede(plans)],
         history=events,
         as_of=as_of,
         **state,

@@ -17,6 +17,7 @@ from govgate.incidents.clocks import plan_clocks
 from govgate.incidents.fold import fold
 from govgate.incidents.model import (
     Asset,
+    ClassifiedPayload,
     EventKind,
     Incident,
     IncidentEvent,
@@ -185,6 +186,47 @@ def record_report(
             complete=complete,
             reason=note,
         )
+
+    return _append(store, incident, decide, now)
+
+
+def classify(
+    store: ObjectStore,
+    rules: LegalClocks,
+    incident: str,
+    *,
+    kinds: list[IncidentKind],
+    jurisdictions: list[Jurisdiction],
+    by: str,
+    aware_at: datetime | None = None,
+    now: datetime | None = None,
+) -> Incident:
+    """Add a legal classification to an open incident; the clocks it brings start at ``aware_at`` (when the
+    organisation became aware that the incident is of that kind; default now). Clocks already running keep
+    their start; a shorter clock that supersedes one of them replaces it."""
+    now = _now(now)
+    aware_at = aware_at or now
+    if aware_at.tzinfo is None or aware_at.astimezone(UTC) > now:
+        raise InputError(f"aware_at {aware_at.isoformat()}: needs a time zone offset and may not be in the future")
+
+    def decide(events: list[IncidentEvent]) -> dict:
+        state = fold(events, now)
+        if state.status == IncidentStatus.CLOSED:
+            raise InputError(f"incident {state.id} is closed; open a new one to classify")
+        all_kinds = sorted({*state.kinds, *kinds}, key=lambda k: k.value)
+        all_places = sorted({*state.jurisdictions, *jurisdictions}, key=lambda j: j.value)
+        running = {c.plan.id for c in state.clocks}
+        new = [p for p in plan_clocks(rules, all_kinds, all_places, aware_at, now) if p.id not in running]
+        if not new and set(all_kinds) == set(state.kinds) and set(all_places) == set(state.jurisdictions):
+            raise InputError(f"incident {state.id} is already classified as {', '.join(k.value for k in state.kinds)}")
+        payload = ClassifiedPayload(
+            kinds=all_kinds,
+            jurisdictions=all_places,
+            aware_at=aware_at,
+            clocks=new,
+            clocks_file_sha256=rules.sha256 or None,
+        )
+        return _fields(EventKind.CLASSIFIED, by, now, classified=payload)
 
     return _append(store, incident, decide, now)
 

@@ -58,6 +58,7 @@ class EventKind(str, Enum):
     ACKNOWLEDGED = "acknowledged"
     REPORTED = "reported"  # a legal report was filed for a clock
     CLOCK_ESCALATED = "clock-escalated"
+    CLASSIFIED = "classified"  # a legal classification added later: its clocks start from that awareness
     NOTE = "note"
     CLOSED = "closed"
 
@@ -89,6 +90,7 @@ class ClockPlan(_Strict):
     within: str = Field(..., description="the period in words: within 72 hours, within 15 days, without delay")
     zone: str
     initial_report_allowed: bool = False
+    superseded_by: list[str] = Field(default_factory=list, description="shorter clocks that replace this one")
     applicable: bool = True
     reason: str = Field("", description="why the clock does not apply, when it does not")
     notes: str = ""
@@ -108,6 +110,16 @@ class OpenedPayload(_Strict):
     clocks_file_sha256: str | None = None
 
 
+class ClassifiedPayload(_Strict):
+    """Kinds and jurisdictions added after opening (a regression found to be a serious incident, say)."""
+
+    kinds: list[IncidentKind] = Field(default_factory=list)
+    jurisdictions: list[Jurisdiction] = Field(default_factory=list)
+    aware_at: AwareDatetime
+    clocks: list[ClockPlan] = Field(default_factory=list, description="the clocks this classification starts")
+    clocks_file_sha256: str | None = None
+
+
 class IncidentEvent(_Strict):
     """One write-once event object under ``incidents/<incident id>/events/<seq>.json``."""
 
@@ -123,6 +135,7 @@ class IncidentEvent(_Strict):
     reference: str = Field("", description="a report's reference at the authority (reported events)")
     complete: bool = Field(True, description="a reported event: false for an initial, incomplete report")
     opened: OpenedPayload | None = None
+    classified: ClassifiedPayload | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

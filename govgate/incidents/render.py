@@ -71,7 +71,7 @@ _HTML = """<!doctype html>
 <table class="history"><colgroup><col class="h-seq"><col class="h-kind"><col class="h-at"><col class="h-by"><col class="h-what"></colgroup>
 <thead><tr><th>#</th><th>event</th><th>when</th><th>by</th><th>what</th></tr></thead><tbody>
 {% for e in i.history %}<tr><td>{{ e.seq }}</td><td>{{ e.kind.value }}</td><td>{{ utc(e.at) }}</td><td>{{ e.by }}</td>
-<td>{% if e.clock_id %}<code>{{ e.clock_id }}</code> {% endif %}{{ e.reason }}{% if e.reference %} (ref. {{ e.reference }}){% endif %}{% if e.kind.value == "reported" and not e.complete %} (initial, incomplete){% endif %}{% if e.opened %}{{ e.opened.summary }}{% endif %}</td></tr>
+<td>{% if e.clock_id %}<code>{{ e.clock_id }}</code> {% endif %}{{ e.reason }}{% if e.reference %} (ref. {{ e.reference }}){% endif %}{% if e.kind.value == "reported" and not e.complete %} (initial, incomplete){% endif %}{% if e.opened %}{{ e.opened.summary }}{% endif %}{% if e.classified %}classified as {{ e.classified.kinds | map(attribute="value") | join(", ") }} in {{ e.classified.jurisdictions | map(attribute="value") | join(", ") }}, aware {{ utc(e.classified.aware_at) }}{% endif %}</td></tr>
 {% endfor %}</tbody></table>
 </body></html>
 """
@@ -151,5 +151,7 @@ def render_markdown(incident: Incident) -> str:
     out += ["", "| # | event | when | by | what |", "|---|---|---|---|---|"]
     for e in i.history:
         what = (e.clock_id + " " if e.clock_id else "") + (e.reason or (e.opened.summary if e.opened else ""))
+        if e.classified:
+            what += "classified as " + ", ".join(k.value for k in e.classified.kinds)
         out.append(f"| {e.seq} | {e.kind.value} | {utc(e.at)} | {e.by} | {what.replace('|', '/')} |")
     return "\n".join(out) + "\n"

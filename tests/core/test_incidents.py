@@ -340,3 +340,44 @@ def test_bad_inputs_are_one_clear_error(any_store):
         close(any_store, incident.id, by="ana", reason="  ", now=T0)
     with pytest.raises(InputError, match="no incident 'inc-ffff'"):
         load_incident(any_store, "inc-ffff")
+
+
+def test_a_later_classification_starts_its_clocks_from_its_own_awareness(any_store):
+    from govgate.incidents import classify
+
+    opened = open_one(any_store, kinds=[], jurisdictions=[]).incident  # a regression: no legal clock yet
+    assert opened.clocks == [] and escalate_overdue(any_store, T0 + timedelta(days=30)) == []
+    aware = T0 + timedelta(days=2)
+    state = classify(
+        any_store,
+        RULES,
+        opened.id,
+        kinds=[K.SERIOUS_INCIDENT],
+        jurisdictions=[EU],
+        by="legal",
+        aware_at=aware,
+        now=aware,
+    )
+    (clock,) = state.clocks
+    assert (clock.plan.id, clock.plan.due_at) == ("eu-ai-act-art73-2", aware + timedelta(days=15))
+    assert state.kinds == [K.SERIOUS_INCIDENT] and state.jurisdictions == [EU]
+    with pytest.raises(InputError, match="already classified as serious_incident"):
+        classify(any_store, RULES, opened.id, kinds=[K.SERIOUS_INCIDENT], jurisdictions=[EU], by="legal", now=aware)
+    # found to have caused a death three days later: the 10-day clock runs from then and replaces the 15-day one
+    death = aware + timedelta(days=3)
+    state = classify(
+        any_store, RULES, opened.id, kinds=[K.DEATH], jurisdictions=[EU], by="legal", aware_at=death, now=death
+    )
+    views = {c.plan.id: c for c in state.clocks}
+    assert views["eu-ai-act-art73-4"].plan.due_at == death + timedelta(days=10)
+    assert views["eu-ai-act-art73-2"].status == ClockStatus.NOT_APPLICABLE
+    assert (
+        "superseded by the shorter clock eu-ai-act-art73-4 (classified later)" in views["eu-ai-act-art73-2"].plan.reason
+    )
+    assert [e.kind for e in read_events(any_store, opened.id)] == [
+        EventKind.OPENED,
+        EventKind.CLASSIFIED,
+        EventKind.CLASSIFIED,
+    ]
+    (late,) = escalate_overdue(any_store, death + timedelta(days=10, seconds=1))
+    assert late.clock_id == "eu-ai-act-art73-4"
