@@ -2,8 +2,8 @@
 
 Modules, in the order an incident lives: ``model`` (events and the folded state), ``rules`` (the legal
 clocks as data, policies/legal_clocks.yaml), ``clocks`` (due times and status), ``ledger`` (events in the
-store, compare-and-append), ``fold`` (state from events), ``lifecycle`` (open / acknowledge / report /
-close / note), ``escalation`` (overdue clocks, escalated once), ``render`` (HTML and Markdown).
+store, compare-and-append), ``fold`` (state from events), ``lifecycle`` (open / acknowledge / classify /
+report / close / note), ``escalation`` (overdue clocks, escalated once), ``render`` (HTML and Markdown).
 """
 
 from __future__ import annotations
