@@ -146,17 +146,15 @@ def robustness(model: LoadedModel | None, X: pd.DataFrame, scored: Scored, ev: E
 @task(name="explainability", cache_policy=NO_CACHE)
 def explainability(model: LoadedModel | None, X: pd.DataFrame, scored: Scored, ev: EvalData, rules) -> list[Check]:
     """Permutation importance, and whether a sensitive feature is among the most important (needs a model)."""
+    from govgate.checks.explainability import proxy_inputs
     from govgate.checks.robustness import explainability_checks, permutation_importance_report
 
     if model is None:
         return []
     imp = permutation_importance_report(_predict_fn(model), X, scored.y, decide=_decider(scored))
-    checks, _ = explainability_checks(
-        imp,
-        sensitive=[c for c in ev.sensitive_columns if c in X.columns] or ev.sensitive_columns,
-        X=X.assign(**{c: ev.frame[c] for c in ev.sensitive_columns if c not in X.columns}),
-        top_k=rules.sensitive_importance_top_k,
-    )
+    # every sensitive feature, used by the model or not, raw or derived (age>=25), is looked for proxies of
+    with_sensitive, names = proxy_inputs(X, ev.frame.set_index(X.index), ev.sensitive, ev.sensitive_columns)
+    checks, _ = explainability_checks(imp, sensitive=names, X=with_sensitive, top_k=rules.sensitive_importance_top_k)
     return checks
 
 
