@@ -16,7 +16,8 @@ from govgate.errors import InputError
 from govgate.modeling import LoadedModel
 from govgate.record import Check, Outcome
 from govgate.yamlio import load_yaml
-from tasks.model_review import EvalData, Scored, baseline_fairness, typed_label
+from tasks import context
+from tasks.model_review import EvalData, Scored, baseline_report, typed_label
 
 CARD_FIELDS = (
     "intended_use",
@@ -76,24 +77,63 @@ def fairness(scored: Scored, ev: EvalData, rules):
     return checks, report
 
 
-@task(name="fairness-vs-baseline", cache_policy=NO_CACHE)
-def fairness_vs_baseline(report, model: LoadedModel | None, rules) -> list[Check]:
-    """No worse than the last approved version of the same model (skipped when there is none)."""
-    from govgate.checks.fairness import baseline_checks
+def approved_baseline(model: LoadedModel | None):
+    """The last approved (pass) earlier version of this model: (which version and record, the record),
+    (ref, None) when its record cannot be read, (None, None) when there is none."""
+    from govgate import protocol
+    from govgate.checks.baseline import BaselineRef
+    from govgate.publish import load_record
+    from govgate.store import open_store
 
-    base_name, base = baseline_fairness(model)
-    if base is not None:
-        return baseline_checks(report, base, rules.baseline_tolerance)
+    if model is None or not model.name:
+        return None, None
+    settings = context.settings()
+    versions = context.tracker(settings).client.search_model_versions(f"name = '{model.name}'")
+    approved = sorted(
+        (
+            v
+            for v in versions
+            if protocol.read_gate_tag(v.tags, protocol.MODEL_REVIEW, protocol.DECISION) == "pass"
+            and int(v.version) < int(model.version or 0)
+        ),
+        key=lambda v: int(v.version),
+    )
+    if not approved:
+        return None, None
+    base = approved[-1]
+    uri = protocol.read_gate_tag(base.tags, protocol.MODEL_REVIEW, protocol.RECORD_URI) or None
+    store = open_store(settings)
+    key = uri.split(store.url.rstrip("/") + "/", 1)[-1] if uri and uri.startswith(store.url) else None
+    record = load_record(store, key) if key else None
+    ref = BaselineRef(model.name, str(base.version), record.record_id if record else None, uri)
+    return ref, record
+
+
+@task(name="fairness-vs-baseline", cache_policy=NO_CACHE)
+def fairness_vs_baseline(report, model: LoadedModel | None, rules, current: list[Check] | None = None) -> list[Check]:
+    """Fairness and performance no worse than the last approved version of the same model (skipped when
+    there is none); every check names the version and record it compared with. ``current``: this
+    review's checks so far (the performance figures compared)."""
+    from govgate.checks.fairness import baseline_checks
+    from govgate.checks.performance import performance_baseline_checks
+
+    ref, record = approved_baseline(model)
+    if record is not None:
+        fairness = baseline_checks(report, baseline_report(record) or {}, rules.baseline_tolerance, ref=ref)
+        performance = performance_baseline_checks(current or [], record.checks, rules.baseline_tolerance, ref=ref)
+        return performance + fairness
+    unread = ref is not None
     return [
         Check(
             id="fairness.vs_baseline",
             title="No worse than the last approved version",
             category="fairness",
-            outcome=Outcome.SKIPPED,
+            outcome=Outcome.INCONCLUSIVE if unread else Outcome.SKIPPED,
             evidence_kind="fairness_eval",
-            message=f"no fairness report found for {base_name}"
-            if base_name
+            message=f"the record of the approved {ref.label} could not be read ({ref.record_uri or 'no record tag'})"
+            if unread
             else "no earlier approved version of this model",
+            details={"baseline": ref.to_dict() if ref else None},
         )
     ]
 

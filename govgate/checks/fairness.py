@@ -855,32 +855,13 @@ def fairness_checks(report: FairnessReport, rules) -> tuple[list[Check], list[Fi
     return checks, findings
 
 
-def _baseline_check(cid, title, threshold, name, cur: Estimate, old: float, confidence: float) -> Check:
-    # rounded so that float noise in equal figures is no worsening
-    worsening = round(cur.value - old if name in LOWER_IS_BETTER else old - cur.value, 12)
-    return Check(
-        id=cid,
-        title=title,
-        category="fairness",
-        outcome=threshold.judge(worsening),
-        message=f"now {cur.value:.4f}, baseline {old:.4f}: {'worse' if worsening > 0 else 'not worse'} by "
-        f"{max(worsening, 0):.4f} (tolerance {threshold.value})",
-        metrics=[
-            Metric(name="worsening", value=float(worsening)),
-            _metric("current", cur, confidence),
-            Metric(name="baseline", value=float(old)),
-        ],
-        threshold=threshold,
-        evidence_kind="fairness_eval",
-    )
-
-
-def baseline_checks(
-    report: FairnessReport, baseline: dict, tolerance: float, *, baseline_record: str | None = None
-) -> list[Check]:
+def baseline_checks(report: FairnessReport, baseline: dict, tolerance: float, *, ref=None) -> list[Check]:
     """One-sided, per disparity: no worse than ``baseline`` (an earlier report's ``to_dict()``) by more
-    than ``tolerance`` (differences may not grow, ratios may not shrink, by more than that). Inconclusive
-    when the disparity is missing in either report."""
+    than ``tolerance`` (differences may not grow, ratios may not shrink, by more than that), judged on the
+    current disparity's interval (``govgate.checks.baseline``). ``ref`` (a ``BaselineRef``) names the
+    version and record compared with. Inconclusive when the disparity is missing in either report."""
+    from govgate.checks.baseline import missing_baseline_check, vs_baseline_check
+
     checks = []
     base = (baseline or {}).get("features") or {}
     keys = list(report.features) + [k for k in base if k not in report.features]
@@ -888,26 +869,25 @@ def baseline_checks(
         f = report.features.get(key)
         old_f = base.get(key) or {}
         for name in DISPARITIES:
-            cid = f"fairness.{key}.{name}.vs_baseline"
-            title = f"{name.replace('_', ' ')} by {key} no worse than the baseline"
-            threshold = Threshold(metric="worsening", op="<=", value=tolerance, baseline_record=baseline_record)
+            common = dict(
+                cid=f"fairness.{key}.{name}.vs_baseline",
+                title=f"{name.replace('_', ' ')} by {key} no worse than the approved version",
+                category="fairness",
+                evidence_kind="fairness_eval",
+                tolerance=tolerance,
+                baseline=ref,
+            )
             cur = f.disparities.get(name) if f else None
             old = ((old_f.get("disparities") or {}).get(name) or {}).get("value")
             if cur is not None and cur.value is not None and old is not None:
-                checks.append(_baseline_check(cid, title, threshold, name, cur, old, report.confidence))
+                current = _metric("value", cur, report.confidence)
+                checks.append(
+                    vs_baseline_check(
+                        **common, current=current, old=float(old), higher_is_better=name not in LOWER_IS_BETTER
+                    )
+                )
                 continue
             missing = [("the current report", cur is None or cur.value is None), ("the baseline", old is None)]
-            where = [w for w, gone in missing if gone]
             why = f.inconclusive.get(name) if f and cur is None else None
-            checks.append(
-                Check(
-                    id=cid,
-                    title=title,
-                    category="fairness",
-                    outcome=Outcome.INCONCLUSIVE,
-                    threshold=threshold,
-                    message=f"missing in {' and '.join(where)}" + (f" ({why})" if why else ""),
-                    evidence_kind="fairness_eval",
-                )
-            )
+            checks.append(missing_baseline_check(**common, where=[w for w, gone in missing if gone], why=why))
     return checks

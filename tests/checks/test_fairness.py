@@ -352,24 +352,43 @@ def test_bad_labels_are_clear_errors():
 
 
 def test_baseline_comparison(german):
+    from govgate.checks.baseline import BaselineRef
+
     y, pred, sens = german
+    ref = BaselineRef("credit-scorer", "1", "r-1", "s3://b/r-1/record.json")
     base = json.loads(json.dumps(fairness_report(y, pred, sens[["sex"]], min_group_size=30, n_boot=0).to_dict()))
     worse = pred.copy()
     worse[(sens["sex"] == "female").to_numpy()] = 0  # nobody female is approved any more
     checks = baseline_checks(
-        fairness_report(y, worse, sens[["sex"]], min_group_size=30, n_boot=0), base, 0.02, baseline_record="r-1"
+        fairness_report(y, worse, sens[["sex"]], min_group_size=30, n_boot=300), base, 0.02, ref=ref
     )
     by_id = {c.id: c for c in checks}
     assert set(by_id) == {f"fairness.sex.{d}.vs_baseline" for d in DISPARITIES}
     dp = by_id["fairness.sex.demographic_parity_difference.vs_baseline"]
     assert dp.outcome.value == "fail" and dp.threshold.baseline_record == "r-1" and dp.threshold.op == "<="
+    # the version and record compared with are named in the message and the details
+    assert "from credit-scorer version 1 (record r-1)" in dp.message
+    assert dp.details["baseline"] == {
+        "model": "credit-scorer",
+        "version": "1",
+        "record_id": "r-1",
+        "uri": ref.record_uri,
+    }
+    # judged on the current figure's interval: the worsening carries one
+    w = dp.metrics[0]
+    assert w.name == "worsening" and w.lower is not None and w.lower <= w.value <= w.upper and w.lower > 0.02
     assert by_id["fairness.sex.demographic_parity_ratio.vs_baseline"].outcome.value == "fail"  # a ratio that fell
-    same = baseline_checks(fairness_report(y, pred, sens[["sex"]], min_group_size=30, n_boot=300), base, 0.02)
+    same = baseline_checks(fairness_report(y, pred, sens[["sex"]], min_group_size=30, n_boot=0), base, 0.02, ref=ref)
     assert {c.outcome.value for c in same} == {"pass"}
+    # the same figures with intervals: never a fail; a wide interval reaching past the tolerance warns
+    same = baseline_checks(fairness_report(y, pred, sens[["sex"]], min_group_size=30, n_boot=300), base, 0.02)
+    assert {c.outcome.value for c in same} <= {"pass", "warn"}
+    assert all(c.metrics[0].lower <= 0 <= c.metrics[0].upper for c in same if c.metrics)
     # a disparity missing in either report: inconclusive
-    both = baseline_checks(fairness_report(y, pred, sens, min_group_size=30, n_boot=0), base, 0.02)
+    both = baseline_checks(fairness_report(y, pred, sens, min_group_size=30, n_boot=0), base, 0.02, ref=ref)
     assert {c.outcome.value for c in both if c.id.startswith("fairness.age>=25.")} == {"inconclusive"}
     assert all("missing in the baseline" in c.message for c in both if c.id.startswith("fairness.age>=25."))
+    assert all("credit-scorer version 1" in c.message for c in both if c.id.startswith("fairness.age>=25."))
     assert {
         c.outcome.value
         for c in baseline_checks(fairness_report(y, pred, sens[["sex"]], min_group_size=30, n_boot=0), {}, 0.02)
