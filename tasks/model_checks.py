@@ -28,6 +28,13 @@ CARD_FIELDS = (
     "ethical_considerations",
     "owners",
     "description",
+    # the Model Card Toolkit's sections that the record cannot fill on its own
+    "algorithm",
+    "factors",
+    "caveats",
+    "recommendations",
+    "license",
+    "references",
 )
 
 
@@ -229,7 +236,8 @@ def reference_distributions(X: pd.DataFrame, values: np.ndarray, group_metrics: 
 
 @task(name="model-card", cache_policy=NO_CACHE)
 def card_documentation(card: str | None, model: LoadedModel | None) -> Check:
-    """Intended use, out-of-scope use and limitations: from a card YAML, else from registry tags."""
+    """Intended use, out-of-scope use and limitations: from a card YAML, else from registry tags; with the
+    model's details (flavor, algorithm, features, training run) for the model card."""
     fields = card_fields(card) if card else registry_card_fields(model) if model is not None else {}
     missing = [k for k in ("intended_use", "out_of_scope_use", "limitations") if not fields.get(k)]
     return Check(
@@ -238,9 +246,18 @@ def card_documentation(card: str | None, model: LoadedModel | None) -> Check:
         category="documentation",
         outcome=Outcome.WARN if missing else Outcome.PASS,
         message=f"missing: {', '.join(missing)}" if missing else "documented",
-        details={"card": fields},
+        details={"card": fields, "model": model_details(model) if model is not None else {}},
         evidence_kind="model_card",
     )
+
+
+def as_text(value) -> str:
+    """A card value as people read it: a list as "a, b", a mapping as "k: v; k: v", never Python syntax."""
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(as_text(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {as_text(v)}" for k, v in value.items())
+    return "" if value is None else str(value).strip()
 
 
 def card_fields(card: str) -> dict[str, str]:
@@ -250,7 +267,7 @@ def card_fields(card: str) -> dict[str, str]:
     unknown = sorted(set(data) - set(CARD_FIELDS))
     if unknown:
         raise InputError(f"model card file {card}: unknown key(s) {unknown}; expected {', '.join(CARD_FIELDS)}")
-    return {k: str(v) for k, v in data.items()}
+    return {k: as_text(v) for k, v in data.items() if as_text(v)}
 
 
 def registry_card_fields(model: LoadedModel) -> dict[str, str]:
@@ -258,3 +275,36 @@ def registry_card_fields(model: LoadedModel) -> dict[str, str]:
     fields = {k: reg.get(k) or reg.get(f"model.{k}") for k in CARD_FIELDS}
     fields["description"] = fields.get("description") or reg.get("model.description")
     return {k: v for k, v in fields.items() if v}
+
+
+def model_details(model: LoadedModel) -> dict:
+    """What the model card's details section needs from the loaded model: flavor, algorithm (the raw
+    model's classes, e.g. a pipeline's steps), input features and types, and the training run with a link
+    when MLflow is served over HTTP. A detail that cannot be read is left out, never guessed."""
+    meta = getattr(model.model, "metadata", None)
+    flavors = sorted(k for k in (getattr(meta, "flavors", None) or {}) if k != "python_function")
+    schema = meta.get_input_schema() if meta is not None else None
+    features = []
+    if schema is not None and schema.has_input_names():
+        features = [{"name": c.name, "type": str(getattr(c, "type", ""))} for c in schema.inputs]
+    out = {"flavor": ", ".join(flavors), "algorithm": _algorithm(model), "features": features, "run_id": model.run_id}
+    if model.run_id:
+        try:
+            tracker = context.tracker()
+            out["experiment_id"] = tracker.client.get_run(model.run_id).info.experiment_id
+            out["run_url"] = tracker.run_url(out["experiment_id"], model.run_id)
+        except Exception:  # noqa: BLE001 - a missing link must not fail the review; the run id stays
+            pass
+    return {k: v for k, v in out.items() if v}
+
+
+def _algorithm(model: LoadedModel) -> str:
+    """The raw model's class (a pipeline: its steps' classes), e.g. ``Pipeline(StandardScaler, LogisticRegression)``."""
+    try:
+        raw = model.model.get_raw_model()
+    except Exception:  # noqa: BLE001 - flavors without a raw model: the flavor names it
+        return ""
+    steps = getattr(raw, "steps", None)
+    if isinstance(steps, list):
+        return f"{type(raw).__name__}({', '.join(type(step).__name__ for _, step in steps)})"
+    return type(raw).__name__

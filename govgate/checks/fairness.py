@@ -730,7 +730,36 @@ def _coverage(f: FeatureFairness, family: str, min_group_size: int) -> dict[str,
     }
 
 
-def _groups_check(f: FeatureFairness, report: FairnessReport) -> Check:
+def group_limits(f: FeatureFairness, rules) -> dict[str, dict[str, Any]]:
+    """Where each judged group metric's limit falls for one group, given the best group's rate: the line a
+    chart draws (a group beyond it makes the disparity break its limit, on the point estimates)."""
+    out: dict[str, dict[str, Any]] = {}
+    sel, tpr, fpr = (f.extremes.get(m) for m in ("selection_rate", "true_positive_rate", "false_positive_rate"))
+    d, r, e = (
+        rules.max_demographic_parity_difference,
+        rules.min_demographic_parity_ratio,
+        rules.max_equalized_odds_difference,
+    )
+    if sel and (d is not None or r is not None):
+        best = sel["max_value"]
+        line = max(
+            x for x in (best - d if d is not None else None, best * r if r is not None else None) if x is not None
+        )
+        out["selection_rate"] = {
+            "op": ">=",
+            "value": round(line, 3),
+            "why": f"best group {sel['max']} {best:.3f}; demographic parity difference <= {d}, ratio >= {r}",
+        }
+    if tpr and e is not None:
+        why = f"best group {tpr['max']} {tpr['max_value']:.3f}; equalized odds difference <= {e}"
+        out["true_positive_rate"] = {"op": ">=", "value": round(tpr["max_value"] - e, 3), "why": why}
+    if fpr and e is not None:
+        why = f"lowest group {fpr['min']} {fpr['min_value']:.3f}; equalized odds difference <= {e}"
+        out["false_positive_rate"] = {"op": "<=", "value": round(fpr["min_value"] + e, 3), "why": why}
+    return out
+
+
+def _groups_check(f: FeatureFairness, report: FairnessReport, rules=None) -> Check:
     """Every group's metrics; inconclusive (not failed) when a group is too small or lacks a class."""
     metrics = [
         _metric(f"{m}[{g.name}]", g.metrics[m], report.confidence, getattr(g, _DENOMINATOR[m]))
@@ -758,6 +787,7 @@ def _groups_check(f: FeatureFairness, report: FairnessReport) -> Check:
         },
         "disparities": {d: asdict(e) for d, e in f.disparities.items()},
         "n_boot": report.n_boot,
+        "limits": group_limits(f, rules) if rules is not None else {},
     }
     return Check(
         id=f"fairness.groups.{f.key}",
@@ -847,7 +877,7 @@ def fairness_checks(report: FairnessReport, rules) -> tuple[list[Check], list[Fi
     checks: list[Check] = []
     findings: list[Finding] = []
     for f in report.features.values():
-        checks.append(_groups_check(f, report))
+        checks.append(_groups_check(f, report, rules))
         for name, op, attr in RULES:
             check, finding = _rule_check(f, name, op, getattr(rules, attr), report)
             checks.append(check)
