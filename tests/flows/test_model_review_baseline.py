@@ -99,6 +99,14 @@ def _record_of(result, settings) -> dict:
     return json.loads(store.get_bytes(key))
 
 
+def _artifact(result, name: str, settings) -> str:
+    from govgate.store import open_store
+
+    store = open_store(settings)
+    key = result["record_uri"].split(f"s3://{store.bucket}/{store.prefix}", 1)[1].rsplit("/", 1)[0] + "/" + name
+    return store.get_bytes(key).decode()
+
+
 def test_version_2_is_compared_with_approved_version_1(prefect_harness, s3_settings, shared_data, tmp_path):
     """Version 1 is approved (low tier); version 2, trained on inverted labels, is far less accurate. Its
     review fails on ``performance.accuracy.vs_baseline``, and every baseline check names version 1 and its
@@ -120,6 +128,13 @@ def test_version_2_is_compared_with_approved_version_1(prefect_harness, s3_setti
     assert first["decision"] == "pass", first
     v1_record = _record_of(first, s3_settings)
     v1_acc = next(c for c in v1_record["checks"] if c["id"] == "performance.accuracy")["metrics"][0]["value"]
+    # the model card's details come from the loaded model: algorithm, flavor, features, training run
+    model = next(c for c in v1_record["checks"] if c["id"] == "model_card.documentation")["details"]["model"]
+    assert model["algorithm"] == "Pipeline(StandardScaler, LogisticRegression)" and model["flavor"] == "sklearn"
+    assert [f["name"] for f in model["features"]] == features and model["run_id"]
+    card = _artifact(first, "model_card.md", s3_settings)
+    assert "| Algorithm | Pipeline(StandardScaler, LogisticRegression) |" in card
+    assert f"| Version | {v1} |" in card and "| Label and favourable label | credit = 1 is favourable |" in card
 
     v2 = _register(df, features, df["credit"].map({1: 2, 2: 1}), s3_settings)  # learns the opposite
     second = model_review(model_uri=f"models:/credit-scorer/{v2}", **args)
