@@ -416,6 +416,15 @@ def schema_refusal(exc: BaseException) -> bool:
     return type(exc).__name__ == "MlflowException" and "schema" in text
 
 
+def schema_reason(exc: BaseException) -> str:
+    """The reason of a schema refusal without the data: MLflow's message quotes the whole input frame
+    ("Failed to enforce schema of data '<rows>' with schema '...'. Error: <reason>"), which must not reach
+    a record."""
+    text = " ".join(str(exc).split())
+    reason = text.rsplit("Error: ", 1)[1] if "Error: " in text else "the input does not match the model's schema"
+    return f"{type(exc).__name__}: {reason}"[:300]
+
+
 def _missing_probe(predict, decider, Xs, base, exclude, rows, confidence) -> list[MissingProbe]:
     m = min(len(Xs), rows)
     if m == 0:
@@ -431,7 +440,9 @@ def _missing_probe(predict, decider, Xs, base, exclude, rows, confidence) -> lis
         try:
             flipped = changed_decisions(base_m, decider(predict(Xc)))
         except Exception as exc:  # noqa: BLE001 - the failure is the finding
-            probes.append(MissingProbe(str(col), m, 0, None, None, None, error_text(exc), schema_refusal(exc)))
+            refused = schema_refusal(exc)
+            text = schema_reason(exc) if refused else error_text(exc)
+            probes.append(MissingProbe(str(col), m, 0, None, None, None, text, refused))
             continue
         k = int(flipped.sum())
         lo, hi = wilson_interval(k, m, confidence)

@@ -209,6 +209,9 @@ def test_mlflow_pyfunc_model(tmp_path, proxy_data):
     # the schema refuses NaN in the int64 column before the model sees it: inconclusive, said so
     probes = {p.column: p for p in report.missing}
     assert probes["tenure"].schema_refused and probes["tenure"].error.startswith("MlflowException")
+    # the reason only: MLflow's message quotes the input rows, which must not reach the record
+    assert "Incompatible input types for column tenure" in probes["tenure"].error
+    assert "Failed to enforce schema of data" not in probes["tenure"].error
     assert probes["income"].error is None
     checks, findings = robustness_checks(report, RULES)
     mv = by_id(checks)["robustness.missing_values"]
