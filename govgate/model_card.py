@@ -77,6 +77,18 @@ def _when(record: GateResult) -> str:
     return at.strftime("%Y-%m-%d %H:%M UTC")
 
 
+def _threshold_text(record: GateResult, threshold) -> str:
+    if not isinstance(threshold, (int, float)):
+        return NOT_DOCUMENTED
+    try:
+        labels_only = "returns labels" in record.check("performance.roc_auc").message
+    except KeyError:
+        labels_only = False
+    if labels_only:
+        return f"not used: the model returns labels, taken as its decisions (threshold parameter {threshold:g})"
+    return f"score >= {threshold:g} gives the favourable decision"
+
+
 def model_details(record: GateResult, card: dict[str, str], model: dict[str, Any]) -> list[tuple[str, str]]:
     p, s = record.parameters, record.subject
     label, pos = p.get("label"), p.get("pos_label")
@@ -89,12 +101,7 @@ def model_details(record: GateResult, card: dict[str, str], model: dict[str, Any
         ("MLflow flavor", model.get("flavor") or NOT_DOCUMENTED),
         ("Features", _features(record, model)),
         ("Label and favourable label", f"{label} = {pos} is favourable" if label else NOT_DOCUMENTED),
-        (
-            "Decision threshold",
-            f"score >= {threshold:g} gives the favourable decision (when the model returns scores)"
-            if isinstance(threshold, (int, float))
-            else NOT_DOCUMENTED,
-        ),
+        ("Decision threshold", _threshold_text(record, threshold)),
         ("Reviewed", f"{_when(record)}, record {record.record_id}"),
         ("Policy", f"{record.policy.name} {record.policy.version}, risk tier {record.policy.tier}"),
         ("Owners", card.get("owners") or NOT_DOCUMENTED),
@@ -204,7 +211,7 @@ def evaluation_data(record: GateResult, card: dict[str, str]) -> list[tuple[str,
     return rows
 
 
-def ethical(record: GateResult, card: dict[str, str], worse_off: list[str]) -> list[str]:
+def ethical(record: GateResult, card: dict[str, str]) -> list[str]:
     out = [card["ethical_considerations"]] if card.get("ethical_considerations") else []
     for c in record.checks:
         if c.id == "explainability.sensitive_proxies" and c.outcome.value not in ("pass", "skipped"):
@@ -252,7 +259,7 @@ def model_card(record: GateResult) -> ModelCard:
         worse_off=worse,
         charts=charts(record),
         evaluation_data=evaluation_data(record, card),
-        ethical=ethical(record, card, worse),
+        ethical=ethical(record, card),
         caveats=cav,
         recommendations=recs,
         decision=record.decision.outcome.value,

@@ -691,8 +691,8 @@ def harmed(f: FeatureFairness, metric: str, pos_label) -> dict[str, Any] | None:
     """The group with the worse rate of ``metric`` among the groups compared, the best one for contrast,
     and the sentence that says who is worse off; None when fewer than two groups were compared."""
     ex = f.extremes.get(metric)
-    if not ex or ex["max"] == ex["min"]:
-        return None
+    if not ex or ex["max"] == ex["min"] or ex["max_value"] == ex["min_value"]:
+        return None  # one group, or equal rates: nobody is worse off
     words, low_is_worse = HARM[metric]
     worse, better = (ex["min"], ex["max"]) if low_is_worse else (ex["max"], ex["min"])
     w, b = f.group(worse).metrics[metric], f.group(better).metrics[metric]

@@ -103,7 +103,8 @@ def test_markdown_card_has_every_section_filled_from_record_and_card(record):
     assert "| Algorithm | LogisticRegression |" in md and "| MLflow flavor | sklearn |" in md
     assert "| Features | 3: month (long), credit_amount (long), age (long) |" in md
     assert "| Label and favourable label | credit = 1 is favourable |" in md
-    assert "| Decision threshold | score >= 0.5 gives the favourable decision" in md
+    # a labels-only model: the threshold is not what turns its output into decisions, and the card says so
+    assert "| Decision threshold | not used: the model returns labels, taken as its decisions" in md
     assert "| Reviewed | " in md and f"record {record.record_id}" in md
     assert "<http://127.0.0.1:5000/#/experiments/1/runs/0123abcd>" in md
     # owners as text, never a Python list
