@@ -463,3 +463,10 @@ def test_intersection_says_how_many_groups_were_compared(german):
                 small
             )
             assert all(name in c.message for name in small)
+
+
+def test_equal_rates_name_nobody_as_worse_off():
+    y, pred, sens = _planted({"f": 0.5, "m": 0.5}, 400)
+    checks, _ = fairness_checks(fairness_report(y, pred, sens, min_group_size=30, n_boot=0), RULES)
+    dp = next(c for c in checks if c.id == "fairness.sex.demographic_parity_difference")
+    assert "Worse off" not in dp.message and dp.details["worse_off"] == [] and "2 of 2 groups compared" in dp.message

@@ -228,3 +228,39 @@ def test_mlflow_pyfunc_model(tmp_path, proxy_data):
     assert imp.n_rows == 1000 and imp.rank_of("x_proxy") <= 2
     checks, findings = explainability_checks(imp, sensitive=["sex"], X=Xn.join(sensitive), top_k=3)
     assert by_id(checks)["explainability.sensitive_proxies"].outcome == Outcome.WARN
+
+
+def test_every_german_credit_feature_type_is_perturbed(shared_data):
+    """All 20 German credit features are perturbed (1 by rounded noise, 6 coarse integers by one-unit
+    steps, 13 categoricals by another observed level; before, 1 of 20), and the check says so; a
+    sensitive column in X is left alone and named."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    df = pd.read_csv(shared_data / "german_credit" / "german.csv")
+    X = df.drop(columns=["credit"])
+    categorical = [c for c in X.columns if X[c].dtype.kind not in "if"]
+    pre = make_column_transformer((OneHotEncoder(handle_unknown="ignore"), categorical), remainder=StandardScaler())
+    model = make_pipeline(pre, LogisticRegression(max_iter=2000)).fit(X, df["credit"])
+    report = perturbation_stability(model, X, sensitive=None)
+    kinds = pd.Series(report.perturbation).value_counts().to_dict()
+    assert kinds == {"another level": 13, "one-unit steps": 6, "integer noise": 1} and not report.skipped_columns
+    # each perturbed copy really changes every kind of column, and keeps its dtype
+    from govgate.checks.robustness import _perturbable_columns, _perturbed
+
+    _, _, plan = _perturbable_columns(X, set(), None, 0.05)
+    Xp = _perturbed(X, plan, 0.05, np.random.default_rng(0))
+    assert (Xp.dtypes == X.dtypes).all()
+    changed = (Xp != X).mean()
+    assert all(0.02 < changed[c] < 0.09 for c in [*categorical, "age", "month"]), changed
+    assert (Xp["age"] - X["age"]).abs().max() == 1 and set(Xp["purpose"]) <= set(X["purpose"])
+    checks, _ = robustness_checks(report, RULES)
+    assert "Perturbed 20 of 20 features" in by_id(checks)["robustness.perturbation"].message
+
+    sex = np.where(df["personal_status"].isin(["A92", "A95"]), "female", "male")
+    report = perturbation_stability(
+        model, X.assign(sex=sex), sensitive=pd.DataFrame({"sex": sex}), decide=lambda p: np.asarray(p)
+    )
+    checks, _ = robustness_checks(report, RULES)
+    message = by_id(checks)["robustness.perturbation"].message
+    assert "Perturbed 20 of 21 features" in message and "not perturbed: sex (sensitive)" in message
