@@ -567,8 +567,8 @@ def _perturbation_finding(report: RobustnessReport, max_flip: float, outcome: Ou
         category="robustness",
         check_id="robustness.perturbation",
         count=report.flips,
-        message=f"{_pct(report.flip_rate)} of decisions flip under noise of {report.numeric_noise:g} x std "
-        f"(limit {_pct(max_flip)}){straddles}",
+        message=f"{_pct(report.flip_rate)} of decisions flip under small perturbations of "
+        f"{len(report.perturbed_columns)} features (limit {_pct(max_flip)}){straddles}",
         remediation="decisions sit close to the threshold for many rows: regularise or calibrate the model, "
         "add a review band around the threshold, or justify a higher limit in the policy",
     )
