@@ -95,7 +95,7 @@ def model_review(
         if scored.kind == "classification":
             fairness_checks, report = fairness(scored, ev, rules)
             outputs[FAIRNESS_REPORT] = report.to_dict()
-            checks += fairness_checks + (fairness_vs_baseline(report, model, rules) if compare_baseline else [])
+            checks += fairness_checks + (fairness_vs_baseline(report, model, rules, checks) if compare_baseline else [])
             checks += robustness(model, X, scored, ev, rules) + explainability(model, X, scored, ev, rules)
             checks += leakage(model, ev.frame, scored)
         if scored.kind != "text":

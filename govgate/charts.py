@@ -63,8 +63,10 @@ def _number(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
 
 
-def _row(label: str, m: Metric, min_n: int, small: frozenset[str]) -> Row:
-    too_few = m.n is not None and m.n < min_n
+def _row(label: str, m: Metric, min_n: int, small: frozenset[str], sizes_known: bool = False) -> Row:
+    # a rate over positives rests on fewer rows than the group has: when the check lists its groups'
+    # statuses, only those say which group is small
+    too_few = not sizes_known and m.n is not None and m.n < min_n
     return Row(label, float(m.value), m.lower, m.upper, m.n, small=too_few or label in small)
 
 
@@ -85,17 +87,28 @@ def judged_chart(check: Check) -> Chart | None:
 
 def group_charts(check: Check, min_n: int = DEFAULT_MIN_GROUP_N, small: frozenset[str] = frozenset()) -> list[Chart]:
     """Per-group point + interval for the check's group metrics (``rate[sex=female]`` or ``flip_rate.female``),
-    one chart per metric; a group is marked small when n < min_n or the check named it small."""
+    one chart per metric; a group is marked small when n < min_n or the check named it small. A limit the
+    check gives for a metric (``details["limits"][metric]``: op, value, why) is drawn as the limit line."""
     by_base: dict[str, list[Row]] = {}
+    sizes_known = isinstance(check.details.get("groups"), dict)
     for m in check.metrics:
         hit = _GROUP_NAME.match(m.name)
         if hit and _number(m.value) and m.lower is not None and m.upper is not None:
-            by_base.setdefault(hit["base"], []).append(_row(hit["bracket"] or hit["dot"], m, min_n, small))
+            row = _row(hit["bracket"] or hit["dot"], m, min_n, small, sizes_known)
+            by_base.setdefault(hit["base"], []).append(row)
     bases = [b for b in PREFERRED_GROUP_METRICS if b in by_base] or list(by_base)
-    return [
-        Chart(f"{base.replace('_', ' ')} by group (small: n < {min_n})", interval_svg(by_base[base]))
-        for base in bases[:MAX_GROUP_CHARTS]
-    ]
+    limits = check.details.get("limits") if isinstance(check.details.get("limits"), dict) else {}
+    charts = []
+    for base in bases[:MAX_GROUP_CHARTS]:
+        caption = f"{base.replace('_', ' ')} by group (small: n < {min_n}"
+        limit = limits.get(base) or {}
+        if _number(limit.get("value")) and limit.get("op") in _FAILING_SIDE:
+            svg = interval_svg(by_base[base], limit=float(limit["value"]), op=limit["op"])
+            caption += f"; line: where the limit falls, {limit.get('why', '')}"
+        else:
+            svg = interval_svg(by_base[base])
+        charts.append(Chart(caption + ")", svg))
+    return charts
 
 
 def _nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:

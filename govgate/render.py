@@ -126,48 +126,6 @@ def render_datasheet(record: GateResult) -> str:
     )
 
 
-def group_bar_svg(record: GateResult, metric: str = "selection_rate") -> dict[str, str]:
-    """Per-group bars with error bars (95% intervals: Wilson per group), one SVG per sensitive feature, drawn only
-    from the record's ``fairness.groups.*`` checks."""
-    import io
-    import re
-
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    plots = {}
-    for check in record.checks:
-        if not check.id.startswith("fairness.groups."):
-            continue
-        rows = []
-        for m in check.metrics:
-            hit = re.match(rf"^{metric}\[(.+)\]$", m.name)
-            if hit and isinstance(m.value, (int, float)):
-                rows.append((hit[1], float(m.value), m.lower, m.upper))
-        if not rows:
-            continue
-        labels = [r[0] for r in rows]
-        values = [r[1] for r in rows]
-        err = [
-            [max(v - (lo if lo is not None else v), 0) for _, v, lo, _ in rows],
-            [max((hi if hi is not None else v) - v, 0) for _, v, _, hi in rows],
-        ]
-        fig, ax = plt.subplots(figsize=(6, 0.45 * len(rows) + 1.2))
-        ax.barh(labels, values, xerr=err, color="#4C78A8", ecolor="#333", capsize=3)
-        ax.set_xlabel(f"{metric.replace('_', ' ')} (bars: point estimate; whiskers: 95% interval)")
-        ax.set_xlim(0, 1)
-        ax.invert_yaxis()
-        fig.tight_layout()
-        buf = io.StringIO()
-        fig.savefig(buf, format="svg")
-        plt.close(fig)
-        svg = buf.getvalue()
-        plots[check.id.removeprefix("fairness.groups.")] = svg[svg.find("<svg") :]
-    return plots
-
-
 FAIRNESS_TABLE_METRICS = ("selection_rate", "true_positive_rate", "false_positive_rate")
 
 
@@ -195,27 +153,15 @@ def _estimate(e: dict) -> str:
 
 
 def render_model_card(record: GateResult, fmt: str = "md") -> str:
-    """The model card: intended use and limits, data, metrics with intervals, fairness with plots and the
-    decision, from the record only (registry metadata is in the record's subject attributes)."""
-    try:
-        card = record.check("model_card.documentation").details.get("card", {})
-    except KeyError:
-        card = {}
-
-    def group(prefix: str) -> list[Check]:
-        return [c for c in record.checks if c.id.startswith(prefix)]
+    """The model card in the Model Card Toolkit's sections (``govgate.model_card``), from the record only;
+    the HTML version draws every judged group metric by group with inline SVG (no cut labels)."""
+    from govgate.model_card import model_card
 
     ctx = dict(
         r=record,
-        card=card,
-        performance=group("performance."),
-        fairness=[c for c in group("fairness.") if c.id != LEGACY_FAIRNESS_CHECK],
+        mc=model_card(record),
         fairness_groups=fairness_table(record),
         fairness_metrics=FAIRNESS_TABLE_METRICS,
-        robustness=group("robustness.") + group("explainability."),
-        leakage=group("leakage."),
-        data=[i for i in record.subject.inputs if i.role != "model"],
-        model_inputs=[i for i in record.subject.inputs if i.role == "model"],
-        plots=group_bar_svg(record) if fmt == "html" else {},
+        pattern_defs=PATTERN_DEFS,
     )
     return _env().get_template(f"model_card.{'html' if fmt == 'html' else 'md'}.j2").render(**ctx)

@@ -16,7 +16,8 @@ from govgate.errors import InputError
 from govgate.modeling import LoadedModel
 from govgate.record import Check, Outcome
 from govgate.yamlio import load_yaml
-from tasks.model_review import EvalData, Scored, baseline_fairness, typed_label
+from tasks import context
+from tasks.model_review import EvalData, Scored, baseline_report, typed_label
 
 CARD_FIELDS = (
     "intended_use",
@@ -27,6 +28,13 @@ CARD_FIELDS = (
     "ethical_considerations",
     "owners",
     "description",
+    # the Model Card Toolkit's sections that the record cannot fill on its own
+    "algorithm",
+    "factors",
+    "caveats",
+    "recommendations",
+    "license",
+    "references",
 )
 
 
@@ -76,24 +84,63 @@ def fairness(scored: Scored, ev: EvalData, rules):
     return checks, report
 
 
-@task(name="fairness-vs-baseline", cache_policy=NO_CACHE)
-def fairness_vs_baseline(report, model: LoadedModel | None, rules) -> list[Check]:
-    """No worse than the last approved version of the same model (skipped when there is none)."""
-    from govgate.checks.fairness import baseline_checks
+def approved_baseline(model: LoadedModel | None):
+    """The last approved (pass) earlier version of this model: (which version and record, the record),
+    (ref, None) when its record cannot be read, (None, None) when there is none."""
+    from govgate import protocol
+    from govgate.checks.baseline import BaselineRef
+    from govgate.publish import load_record
+    from govgate.store import open_store
 
-    base_name, base = baseline_fairness(model)
-    if base is not None:
-        return baseline_checks(report, base, rules.baseline_tolerance)
+    if model is None or not model.name:
+        return None, None
+    settings = context.settings()
+    versions = context.tracker(settings).client.search_model_versions(f"name = '{model.name}'")
+    approved = sorted(
+        (
+            v
+            for v in versions
+            if protocol.read_gate_tag(v.tags, protocol.MODEL_REVIEW, protocol.DECISION) == "pass"
+            and int(v.version) < int(model.version or 0)
+        ),
+        key=lambda v: int(v.version),
+    )
+    if not approved:
+        return None, None
+    base = approved[-1]
+    uri = protocol.read_gate_tag(base.tags, protocol.MODEL_REVIEW, protocol.RECORD_URI) or None
+    store = open_store(settings)
+    key = uri.split(store.url.rstrip("/") + "/", 1)[-1] if uri and uri.startswith(store.url) else None
+    record = load_record(store, key) if key else None
+    ref = BaselineRef(model.name, str(base.version), record.record_id if record else None, uri)
+    return ref, record
+
+
+@task(name="fairness-vs-baseline", cache_policy=NO_CACHE)
+def fairness_vs_baseline(report, model: LoadedModel | None, rules, current: list[Check] | None = None) -> list[Check]:
+    """Fairness and performance no worse than the last approved version of the same model (skipped when
+    there is none); every check names the version and record it compared with. ``current``: this
+    review's checks so far (the performance figures compared)."""
+    from govgate.checks.fairness import baseline_checks
+    from govgate.checks.performance import performance_baseline_checks
+
+    ref, record = approved_baseline(model)
+    if record is not None:
+        fairness = baseline_checks(report, baseline_report(record) or {}, rules.baseline_tolerance, ref=ref)
+        performance = performance_baseline_checks(current or [], record.checks, rules.baseline_tolerance, ref=ref)
+        return performance + fairness
+    unread = ref is not None
     return [
         Check(
             id="fairness.vs_baseline",
             title="No worse than the last approved version",
             category="fairness",
-            outcome=Outcome.SKIPPED,
+            outcome=Outcome.INCONCLUSIVE if unread else Outcome.SKIPPED,
             evidence_kind="fairness_eval",
-            message=f"no fairness report found for {base_name}"
-            if base_name
+            message=f"the record of the approved {ref.label} could not be read ({ref.record_uri or 'no record tag'})"
+            if unread
             else "no earlier approved version of this model",
+            details={"baseline": ref.to_dict() if ref else None},
         )
     ]
 
@@ -146,17 +193,15 @@ def robustness(model: LoadedModel | None, X: pd.DataFrame, scored: Scored, ev: E
 @task(name="explainability", cache_policy=NO_CACHE)
 def explainability(model: LoadedModel | None, X: pd.DataFrame, scored: Scored, ev: EvalData, rules) -> list[Check]:
     """Permutation importance, and whether a sensitive feature is among the most important (needs a model)."""
+    from govgate.checks.explainability import proxy_inputs
     from govgate.checks.robustness import explainability_checks, permutation_importance_report
 
     if model is None:
         return []
     imp = permutation_importance_report(_predict_fn(model), X, scored.y, decide=_decider(scored))
-    checks, _ = explainability_checks(
-        imp,
-        sensitive=[c for c in ev.sensitive_columns if c in X.columns] or ev.sensitive_columns,
-        X=X.assign(**{c: ev.frame[c] for c in ev.sensitive_columns if c not in X.columns}),
-        top_k=rules.sensitive_importance_top_k,
-    )
+    # every sensitive feature, used by the model or not, raw or derived (age>=25), is looked for proxies of
+    with_sensitive, names = proxy_inputs(X, ev.frame.set_index(X.index), ev.sensitive, ev.sensitive_columns)
+    checks, _ = explainability_checks(imp, sensitive=names, X=with_sensitive, top_k=rules.sensitive_importance_top_k)
     return checks
 
 
@@ -191,7 +236,8 @@ def reference_distributions(X: pd.DataFrame, values: np.ndarray, group_metrics: 
 
 @task(name="model-card", cache_policy=NO_CACHE)
 def card_documentation(card: str | None, model: LoadedModel | None) -> Check:
-    """Intended use, out-of-scope use and limitations: from a card YAML, else from registry tags."""
+    """Intended use, out-of-scope use and limitations: from a card YAML, else from registry tags; with the
+    model's details (flavor, algorithm, features, training run) for the model card."""
     fields = card_fields(card) if card else registry_card_fields(model) if model is not None else {}
     missing = [k for k in ("intended_use", "out_of_scope_use", "limitations") if not fields.get(k)]
     return Check(
@@ -200,9 +246,18 @@ def card_documentation(card: str | None, model: LoadedModel | None) -> Check:
         category="documentation",
         outcome=Outcome.WARN if missing else Outcome.PASS,
         message=f"missing: {', '.join(missing)}" if missing else "documented",
-        details={"card": fields},
+        details={"card": fields, "model": model_details(model) if model is not None else {}},
         evidence_kind="model_card",
     )
+
+
+def as_text(value) -> str:
+    """A card value as people read it: a list as "a, b", a mapping as "k: v; k: v", never Python syntax."""
+    if isinstance(value, (list, tuple, set)):
+        return ", ".join(as_text(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {as_text(v)}" for k, v in value.items())
+    return "" if value is None else str(value).strip()
 
 
 def card_fields(card: str) -> dict[str, str]:
@@ -212,7 +267,7 @@ def card_fields(card: str) -> dict[str, str]:
     unknown = sorted(set(data) - set(CARD_FIELDS))
     if unknown:
         raise InputError(f"model card file {card}: unknown key(s) {unknown}; expected {', '.join(CARD_FIELDS)}")
-    return {k: str(v) for k, v in data.items()}
+    return {k: as_text(v) for k, v in data.items() if as_text(v)}
 
 
 def registry_card_fields(model: LoadedModel) -> dict[str, str]:
@@ -220,3 +275,36 @@ def registry_card_fields(model: LoadedModel) -> dict[str, str]:
     fields = {k: reg.get(k) or reg.get(f"model.{k}") for k in CARD_FIELDS}
     fields["description"] = fields.get("description") or reg.get("model.description")
     return {k: v for k, v in fields.items() if v}
+
+
+def model_details(model: LoadedModel) -> dict:
+    """What the model card's details section needs from the loaded model: flavor, algorithm (the raw
+    model's classes, e.g. a pipeline's steps), input features and types, and the training run with a link
+    when MLflow is served over HTTP. A detail that cannot be read is left out, never guessed."""
+    meta = getattr(model.model, "metadata", None)
+    flavors = sorted(k for k in (getattr(meta, "flavors", None) or {}) if k != "python_function")
+    schema = meta.get_input_schema() if meta is not None else None
+    features = []
+    if schema is not None and schema.has_input_names():
+        features = [{"name": c.name, "type": str(getattr(c, "type", ""))} for c in schema.inputs]
+    out = {"flavor": ", ".join(flavors), "algorithm": _algorithm(model), "features": features, "run_id": model.run_id}
+    if model.run_id:
+        try:
+            tracker = context.tracker()
+            out["experiment_id"] = tracker.client.get_run(model.run_id).info.experiment_id
+            out["run_url"] = tracker.run_url(out["experiment_id"], model.run_id)
+        except Exception:  # noqa: BLE001 - a missing link must not fail the review; the run id stays
+            pass
+    return {k: v for k, v in out.items() if v}
+
+
+def _algorithm(model: LoadedModel) -> str:
+    """The raw model's class (a pipeline: its steps' classes), e.g. ``Pipeline(StandardScaler, LogisticRegression)``."""
+    try:
+        raw = model.model.get_raw_model()
+    except Exception:  # noqa: BLE001 - flavors without a raw model: the flavor names it
+        return ""
+    steps = getattr(raw, "steps", None)
+    if isinstance(steps, list):
+        return f"{type(raw).__name__}({', '.join(type(step).__name__ for _, step in steps)})"
+    return type(raw).__name__

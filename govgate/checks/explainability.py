@@ -384,3 +384,17 @@ def _proxy_finding(r: dict[str, Any], cid: str, n_features: int) -> Finding:
         remediation="check whether the feature is needed; if kept, document why and confirm with the fairness "
         "metrics that it does not carry the sensitive attribute into decisions",
     )
+
+
+def proxy_inputs(
+    X: pd.DataFrame, frame: pd.DataFrame, groups: pd.DataFrame, raw_columns: list[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """The model's features joined with every sensitive feature, and the names to look for proxies of:
+    each raw sensitive column (``sex``, ``age``), whether the model uses it or not, and each derived
+    group label (``age>=25``) that is not a column itself. ``frame`` holds the raw columns and ``groups``
+    the group labels, both aligned with ``X`` by position."""
+    raw = [c for c in dict.fromkeys(raw_columns) if c in frame.columns]
+    derived = [c for c in groups.columns if c not in raw and c not in X.columns]
+    extra = {c: frame[c].to_numpy() for c in raw if c not in X.columns}
+    extra |= {c: groups[c].to_numpy() for c in derived}
+    return X.assign(**extra), raw + derived

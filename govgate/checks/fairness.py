@@ -658,7 +658,108 @@ def _explain(f: FeatureFairness, name: str) -> tuple[str, str, str]:
     return metric, f"{ex['max']} ({ex['max_value']:.3f})", f"{ex['min']} ({ex['min_value']:.3f})"
 
 
-def _groups_check(f: FeatureFairness, report: FairnessReport) -> Check:
+# Group metric -> (what a worse rate means for the people in the group, whether the worse rate is the lowest).
+# {g}: the group, {pos}: the favourable (positive) label the review was given.
+HARM = {
+    "selection_rate": ("people in {g} receive the favourable decision ({pos}) less often", True),
+    "true_positive_rate": (
+        "qualified people in {g} (true label {pos}) are refused the favourable decision more often",
+        True,
+    ),
+    "false_positive_rate": (
+        "people in {g} without the favourable label ({pos}) are wrongly given it more often",
+        False,
+    ),
+    "accuracy": ("decisions on people in {g} are wrong more often", True),
+}
+# The group metrics each judged disparity rests on (equalized odds: both error rates).
+JUDGED_ON = {
+    "demographic_parity_difference": ("selection_rate",),
+    "demographic_parity_ratio": ("selection_rate",),
+    "equalized_odds_difference": ("true_positive_rate", "false_positive_rate"),
+    "equalized_odds_ratio": ("true_positive_rate", "false_positive_rate"),
+    **{d: (m,) for d, m in DRIVER.items()},
+}
+
+
+def _estimate_text(e: Estimate) -> str:
+    ci = f" [{e.lower:.3f}, {e.upper:.3f}]" if e.lower is not None and e.upper is not None else ""
+    return f"{e.value:.3f}{ci}"
+
+
+def harmed(f: FeatureFairness, metric: str, pos_label) -> dict[str, Any] | None:
+    """The group with the worse rate of ``metric`` among the groups compared, the best one for contrast,
+    and the sentence that says who is worse off; None when fewer than two groups were compared."""
+    ex = f.extremes.get(metric)
+    if not ex or ex["max"] == ex["min"] or ex["max_value"] == ex["min_value"]:
+        return None  # one group, or equal rates: nobody is worse off
+    words, low_is_worse = HARM[metric]
+    worse, better = (ex["min"], ex["max"]) if low_is_worse else (ex["max"], ex["min"])
+    w, b = f.group(worse).metrics[metric], f.group(better).metrics[metric]
+    family = "equalized_odds" if metric in ("true_positive_rate", "false_positive_rate") else "demographic_parity"
+    n = len(f.compared[family])
+    contrast = f"for {better}" + (f" (the best of {n} groups compared)" if n > 2 else "")
+    sentence = (
+        f"{words.format(g=worse, pos=pos_label)}: {metric.replace('_', ' ')} {_estimate_text(w)} "
+        f"vs {_estimate_text(b)} {contrast}"
+    )
+    return {
+        "metric": metric,
+        "group": worse,
+        "value": w.value,
+        "compared_with": better,
+        "other": b.value,
+        "text": sentence,
+    }
+
+
+def _coverage(f: FeatureFairness, family: str, min_group_size: int) -> dict[str, Any]:
+    """How many groups a disparity compared, and which were left out and why."""
+    left_out = [g for g in f.groups if g.name not in f.compared[family]]
+    return {
+        "groups": len(f.groups),
+        "compared": len(f.compared[family]),
+        "too_small": [g.name for g in left_out if g.small],
+        "left_out": {g.name: g.reason for g in left_out},
+        "text": f"{len(f.compared[family])} of {len(f.groups)} groups compared"
+        + (
+            f"; {sum(g.small for g in left_out)} too small (n < {min_group_size}) or empty"
+            if any(g.small for g in left_out)
+            else ""
+        ),
+    }
+
+
+def group_limits(f: FeatureFairness, rules) -> dict[str, dict[str, Any]]:
+    """Where each judged group metric's limit falls for one group, given the best group's rate: the line a
+    chart draws (a group beyond it makes the disparity break its limit, on the point estimates)."""
+    out: dict[str, dict[str, Any]] = {}
+    sel, tpr, fpr = (f.extremes.get(m) for m in ("selection_rate", "true_positive_rate", "false_positive_rate"))
+    d, r, e = (
+        rules.max_demographic_parity_difference,
+        rules.min_demographic_parity_ratio,
+        rules.max_equalized_odds_difference,
+    )
+    if sel and (d is not None or r is not None):
+        best = sel["max_value"]
+        line = max(
+            x for x in (best - d if d is not None else None, best * r if r is not None else None) if x is not None
+        )
+        out["selection_rate"] = {
+            "op": ">=",
+            "value": round(line, 3),
+            "why": f"best group {sel['max']} {best:.3f}; demographic parity difference <= {d}, ratio >= {r}",
+        }
+    if tpr and e is not None:
+        why = f"best group {tpr['max']} {tpr['max_value']:.3f}; equalized odds difference <= {e}"
+        out["true_positive_rate"] = {"op": ">=", "value": round(tpr["max_value"] - e, 3), "why": why}
+    if fpr and e is not None:
+        why = f"lowest group {fpr['min']} {fpr['min_value']:.3f}; equalized odds difference <= {e}"
+        out["false_positive_rate"] = {"op": "<=", "value": round(fpr["min_value"] + e, 3), "why": why}
+    return out
+
+
+def _groups_check(f: FeatureFairness, report: FairnessReport, rules=None) -> Check:
     """Every group's metrics; inconclusive (not failed) when a group is too small or lacks a class."""
     metrics = [
         _metric(f"{m}[{g.name}]", g.metrics[m], report.confidence, getattr(g, _DENOMINATOR[m]))
@@ -686,6 +787,7 @@ def _groups_check(f: FeatureFairness, report: FairnessReport) -> Check:
         },
         "disparities": {d: asdict(e) for d, e in f.disparities.items()},
         "n_boot": report.n_boot,
+        "limits": group_limits(f, rules) if rules is not None else {},
     }
     return Check(
         id=f"fairness.groups.{f.key}",
@@ -700,55 +802,67 @@ def _groups_check(f: FeatureFairness, report: FairnessReport) -> Check:
     )
 
 
-def _rule_message(f: FeatureFairness, name: str, est: Estimate, threshold: Threshold, outcome, conf) -> str:
+def _rule_message(f: FeatureFairness, name: str, est: Estimate, threshold: Threshold, outcome, report) -> str:
+    conf = report.confidence
     op, limit = threshold.op, threshold.value
+    family = "equalized_odds" if name in ODDS_FAMILY else "demographic_parity"
     msg = f"{est.value:.4f}{_interval(est, conf)}; limit {op} {limit}"
-    metric, hi, lo = _explain(f, name)
     if outcome == Outcome.FAIL:
-        msg += f": breaks it; highest {metric.replace('_', ' ')} {hi}, lowest {lo}"
+        msg += ": breaks it"
     elif outcome == Outcome.WARN:
         within = threshold.holds(est.value)
         side = ("upper" if op == "<=" else "lower") if within else ("lower" if op == "<=" else "upper")
         bound = est.upper if side == "upper" else est.lower
         verdict = "passes, but" if within else "breaks it, but"
         msg += f": {verdict} the interval's {side} bound {bound:.4f} {'crosses' if within else 'is within'} the limit (uncertain)"
-    family = "equalized_odds" if name in ODDS_FAMILY else "demographic_parity"
-    left_out = [f"{g.name} ({g.reason})" for g in f.groups if g.name not in f.compared[family]]
-    if left_out:
-        msg += f"; not compared: {', '.join(left_out)}"
+    harms = [h["text"] for m in JUDGED_ON.get(name, ()) if (h := harmed(f, m, report.pos_label))]
+    if harms:
+        msg += ". Worse off: " + "; ".join(harms)
+    coverage = _coverage(f, family, report.min_group_size)
+    msg += f". {coverage['text']}"
+    if coverage["left_out"]:
+        msg += f"; not compared: {', '.join(f'{g} ({why})' for g, why in coverage['left_out'].items())}"
     return msg
 
 
-def _rule_check(f: FeatureFairness, name: str, op: str, limit, conf: float) -> tuple[Check, Finding | None]:
+def _rule_check(f: FeatureFairness, name: str, op: str, limit, report: FairnessReport) -> tuple[Check, Finding | None]:
     """One disparity against its limit; the outcome is the threshold's judgement of the interval."""
+    conf = report.confidence
     cid, title = f"fairness.{f.key}.{name}", f"{name.replace('_', ' ')} by {f.key}"
     threshold = Threshold(metric="value", op=op, value=limit)
     common = dict(id=cid, title=title, category="fairness", threshold=threshold, evidence_kind="fairness_eval")
     est = f.disparities.get(name)
-    if est is None or est.value is None:
-        message = f.inconclusive.get(name, "not computed")
-        return Check(**common, outcome=Outcome.INCONCLUSIVE, message=message), None
-    outcome = threshold.judge(est.value, est.lower, est.upper)
     family = "equalized_odds" if name in ODDS_FAMILY else "demographic_parity"
+    coverage = _coverage(f, family, report.min_group_size)
+    if est is None or est.value is None:
+        message = f"{f.inconclusive.get(name, 'not computed')} ({coverage['text']})"
+        details = {"coverage": {k: v for k, v in coverage.items() if k != "text"}}
+        return Check(**common, outcome=Outcome.INCONCLUSIVE, message=message, details=details), None
+    outcome = threshold.judge(est.value, est.lower, est.upper)
     n_compared = sum(g.n for g in f.groups if g.name in f.compared[family])
+    harms = [h for m in JUDGED_ON.get(name, ()) if (h := harmed(f, m, report.pos_label))]
     check = Check(
         **common,
         outcome=outcome,
-        message=_rule_message(f, name, est, threshold, outcome, conf),
+        message=_rule_message(f, name, est, threshold, outcome, report),
         metrics=[_metric("value", est, conf, n_compared)],
-        details={"groups_compared": f.compared[family]},
+        details={
+            "groups_compared": f.compared[family],
+            "coverage": {k: v for k, v in coverage.items() if k != "text"},
+            "worse_off": harms,
+        },
     )
     if outcome != Outcome.FAIL:
         return check, None
     metric, hi, lo = _explain(f, name)
+    who = "; ".join(h["text"] for h in harms) or f"highest {metric.replace('_', ' ')} {hi}, lowest {lo}"
     finding = Finding(
         id=f"{cid}.exceeded",
         severity=Severity.HIGH,
         category="fairness",
         check_id=cid,
-        location={"feature": f.key},
-        message=f"{name.replace('_', ' ')} by {f.key} is {est.value:.3f}, beyond the limit {op} {limit}: "
-        f"highest {metric.replace('_', ' ')} {hi}, lowest {lo}",
+        location={"feature": f.key, **({"group": harms[0]["group"]} if harms else {})},
+        message=f"{name.replace('_', ' ')} by {f.key} is {est.value:.3f}, beyond the limit {op} {limit}: {who}",
         remediation="investigate the gap (label bias, proxies, sampling); mitigate (reweighing, "
         "per-group review of thresholds as the policy allows) and re-review",
     )
@@ -763,40 +877,21 @@ def fairness_checks(report: FairnessReport, rules) -> tuple[list[Check], list[Fi
     checks: list[Check] = []
     findings: list[Finding] = []
     for f in report.features.values():
-        checks.append(_groups_check(f, report))
+        checks.append(_groups_check(f, report, rules))
         for name, op, attr in RULES:
-            check, finding = _rule_check(f, name, op, getattr(rules, attr), report.confidence)
+            check, finding = _rule_check(f, name, op, getattr(rules, attr), report)
             checks.append(check)
             findings += [finding] if finding else []
     return checks, findings
 
 
-def _baseline_check(cid, title, threshold, name, cur: Estimate, old: float, confidence: float) -> Check:
-    # rounded so that float noise in equal figures is no worsening
-    worsening = round(cur.value - old if name in LOWER_IS_BETTER else old - cur.value, 12)
-    return Check(
-        id=cid,
-        title=title,
-        category="fairness",
-        outcome=threshold.judge(worsening),
-        message=f"now {cur.value:.4f}, baseline {old:.4f}: {'worse' if worsening > 0 else 'not worse'} by "
-        f"{max(worsening, 0):.4f} (tolerance {threshold.value})",
-        metrics=[
-            Metric(name="worsening", value=float(worsening)),
-            _metric("current", cur, confidence),
-            Metric(name="baseline", value=float(old)),
-        ],
-        threshold=threshold,
-        evidence_kind="fairness_eval",
-    )
-
-
-def baseline_checks(
-    report: FairnessReport, baseline: dict, tolerance: float, *, baseline_record: str | None = None
-) -> list[Check]:
+def baseline_checks(report: FairnessReport, baseline: dict, tolerance: float, *, ref=None) -> list[Check]:
     """One-sided, per disparity: no worse than ``baseline`` (an earlier report's ``to_dict()``) by more
-    than ``tolerance`` (differences may not grow, ratios may not shrink, by more than that). Inconclusive
-    when the disparity is missing in either report."""
+    than ``tolerance`` (differences may not grow, ratios may not shrink, by more than that), judged on the
+    current disparity's interval (``govgate.checks.baseline``). ``ref`` (a ``BaselineRef``) names the
+    version and record compared with. Inconclusive when the disparity is missing in either report."""
+    from govgate.checks.baseline import missing_baseline_check, vs_baseline_check
+
     checks = []
     base = (baseline or {}).get("features") or {}
     keys = list(report.features) + [k for k in base if k not in report.features]
@@ -804,26 +899,25 @@ def baseline_checks(
         f = report.features.get(key)
         old_f = base.get(key) or {}
         for name in DISPARITIES:
-            cid = f"fairness.{key}.{name}.vs_baseline"
-            title = f"{name.replace('_', ' ')} by {key} no worse than the baseline"
-            threshold = Threshold(metric="worsening", op="<=", value=tolerance, baseline_record=baseline_record)
+            common = dict(
+                cid=f"fairness.{key}.{name}.vs_baseline",
+                title=f"{name.replace('_', ' ')} by {key} no worse than the approved version",
+                category="fairness",
+                evidence_kind="fairness_eval",
+                tolerance=tolerance,
+                baseline=ref,
+            )
             cur = f.disparities.get(name) if f else None
             old = ((old_f.get("disparities") or {}).get(name) or {}).get("value")
             if cur is not None and cur.value is not None and old is not None:
-                checks.append(_baseline_check(cid, title, threshold, name, cur, old, report.confidence))
+                current = _metric("value", cur, report.confidence)
+                checks.append(
+                    vs_baseline_check(
+                        **common, current=current, old=float(old), higher_is_better=name not in LOWER_IS_BETTER
+                    )
+                )
                 continue
             missing = [("the current report", cur is None or cur.value is None), ("the baseline", old is None)]
-            where = [w for w, gone in missing if gone]
             why = f.inconclusive.get(name) if f and cur is None else None
-            checks.append(
-                Check(
-                    id=cid,
-                    title=title,
-                    category="fairness",
-                    outcome=Outcome.INCONCLUSIVE,
-                    threshold=threshold,
-                    message=f"missing in {' and '.join(where)}" + (f" ({why})" if why else ""),
-                    evidence_kind="fairness_eval",
-                )
-            )
+            checks.append(missing_baseline_check(**common, where=[w for w, gone in missing if gone], why=why))
     return checks

@@ -350,3 +350,65 @@ def reference_distributions(X: pd.DataFrame, predictions: np.ndarray, *, bins: i
         },
         "rows": int(len(X)),
     }
+
+
+# ------------------------------------------------------------------------------------------------
+# against the approved version
+# ------------------------------------------------------------------------------------------------
+
+# (check id, metric name) of the overall figures compared with the last approved version; all higher-is-better.
+BASELINE_METRICS = (
+    ("performance.accuracy", "accuracy"),
+    ("performance.classification", "precision"),
+    ("performance.classification", "recall"),
+    ("performance.classification", "f1"),
+    ("performance.roc_auc", "roc_auc"),
+)
+
+
+def _figure(checks: list[Check], check_id: str, name: str) -> Metric | None:
+    for c in checks:
+        if c.id == check_id:
+            for m in c.metrics:
+                if m.name == name and isinstance(m.value, (int, float)) and m.value == m.value:
+                    return m
+    return None
+
+
+def performance_baseline_checks(
+    current: list[Check], baseline: list[Check], tolerance: float, *, ref=None
+) -> list[Check]:
+    """``performance.<metric>.vs_baseline``: each overall figure of this review (with its interval) no
+    worse than the approved version's recorded figure by more than ``tolerance`` (one-sided, judged on
+    the interval; ``govgate.checks.baseline``). Skipped when neither review measured the figure (ROC AUC
+    of labels-only models), inconclusive when only one did."""
+    from govgate.checks.baseline import missing_baseline_check, vs_baseline_check
+
+    checks = []
+    for check_id, name in BASELINE_METRICS:
+        common = dict(
+            cid=f"performance.{name}.vs_baseline",
+            title=f"{name.replace('_', ' ')} no worse than the approved version",
+            category="performance",
+            evidence_kind=EVIDENCE,
+            tolerance=tolerance,
+            baseline=ref,
+        )
+        cur, old = _figure(current, check_id, name), _figure(baseline, check_id, name)
+        if cur is not None and old is not None:
+            checks.append(vs_baseline_check(**common, current=cur, old=float(old.value), higher_is_better=True))
+        elif cur is None and old is None:
+            checks.append(
+                Check(
+                    id=common["cid"],
+                    title=common["title"],
+                    category="performance",
+                    outcome=Outcome.SKIPPED,
+                    message=f"{name.replace('_', ' ')} was measured in neither review",
+                    evidence_kind=EVIDENCE,
+                )
+            )
+        else:
+            where = ["the current review"] if cur is None else ["the baseline record"]
+            checks.append(missing_baseline_check(**common, where=where))
+    return checks

@@ -10,13 +10,16 @@ labels`` turns them into decisions. Without ``decide`` the rule is fixed from th
 prediction: a 2-D score matrix -> argmax column; 1-D non-integral scores in [0, 1] -> ``score >= 0.5``;
 anything else is taken as the decisions themselves. The rule used is recorded in the report.
 
-- :func:`perturbation_stability`: Gaussian noise of ``numeric_noise`` x column std on the numeric
-  features (never the sensitive or excluded columns; integer columns are rounded back to their dtype so
-  schema-enforcing pyfunc models accept them; an integer column whose noise scale is under one unit is
-  left alone, since rounding would turn "tiny noise" into rare jumps of a whole unit), re-predict ``n_repeats`` times and count flipped
-  decisions, overall and per level of each sensitive feature, with Wilson intervals; then a
-  missing-value probe (one column at a time set to missing on a sample). A model that raises on the
-  missing values is recorded, not propagated.
+- :func:`perturbation_stability`: small perturbations of every feature type (never the sensitive or
+  excluded columns): Gaussian noise of ``numeric_noise`` x column std on float columns and on integer
+  columns whose noise scale reaches one unit (rounded back to their dtype so schema-enforcing pyfunc
+  models accept them); on an integer column with a smaller scale, ``discrete_share`` of the cells move by
+  one unit (inside the observed range), since rounding tiny noise would change nothing; on a categorical
+  (or boolean) column, ``discrete_share`` of the cells take another observed level. Re-predict
+  ``n_repeats`` times and count flipped decisions, overall and per level of each sensitive feature, with
+  Wilson intervals; then a missing-value probe (one column at a time set to missing on a sample). A model
+  that raises on the missing values is recorded, not propagated; when MLflow's schema enforcement refused
+  the input (the model never saw it) the probe says so and is inconclusive for that column.
 - :func:`robustness_checks`: the gate's checks and findings.
 
 Intervals: a row's flip share over the repeats is averaged; the Wilson interval uses the number of rows
@@ -89,6 +92,7 @@ class MissingProbe:
     lower: float | None
     upper: float | None
     error: str | None = None  # "<ExceptionType>: <message>" when the model failed on the missing values
+    schema_refused: bool = False  # the error came from the input schema's enforcement, not from the model
 
 
 @dataclass
@@ -114,6 +118,12 @@ class RobustnessReport:
     missing: list[MissingProbe] = field(default_factory=list)
     error: str | None = None  # the perturbed predictions failed (the report then holds no flip counts)
     seconds: float = 0.0
+    discrete_share: float = 0.0  # share of the cells of one-unit-step and categorical columns changed
+    perturbation: dict[str, str] = field(default_factory=dict)  # perturbed column -> how (PERTURBATION_KINDS)
+
+    @property
+    def n_features(self) -> int:
+        return len(self.perturbed_columns) + len(self.skipped_columns)
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable(asdict(self))
@@ -194,9 +204,11 @@ def perturbation_stability(
     max_rows: int = 5000,
     missing_rows: int = 1000,
     confidence: float = 0.95,
+    discrete_share: float = 0.05,
 ) -> RobustnessReport:
-    """Share of decisions flipped by small relative noise on the numeric features, overall and per
-    sensitive group, plus a one-column-at-a-time missing-value probe.
+    """Share of decisions flipped by small perturbations of every feature (noise on numbers, one-unit
+    steps on coarse integers, another observed level on categoricals: see the module docstring), overall
+    and per sensitive group, plus a one-column-at-a-time missing-value probe.
 
     ``sensitive`` is aligned with ``X`` by row position; its columns (and ``exclude``, e.g. the label)
     are never perturbed when they are also in ``X``. At most ``max_rows`` rows are evaluated (seeded
@@ -211,14 +223,16 @@ def perturbation_stability(
     predict = as_predict(predict)
     if n_repeats < 1:
         raise ValueError("n_repeats must be at least 1")
+    if not 0 < discrete_share <= 1:
+        raise ValueError(f"discrete_share must be in (0, 1]; got {discrete_share!r}")
     rng = np.random.default_rng(seed)
     Xs, sens = _sampled_rows(X, sensitive, max_rows, seed)
     decider = _Decider(decide)
     base = decider(predict(Xs))
     n = len(Xs)
 
-    perturbed, skipped, scales = _perturbable_columns(Xs, set(exclude), sens, numeric_noise)
-    per_row, any_flip, error = _noise_flips(predict, decider, Xs, base, scales, n_repeats, rng)
+    perturbed, skipped, plan = _perturbable_columns(Xs, set(exclude), sens, numeric_noise)
+    per_row, any_flip, error = _noise_flips(predict, decider, Xs, base, plan, discrete_share, n_repeats, rng)
     evaluations = n * n_repeats if perturbed and not error else 0
     flips = int(per_row.sum())
     rate = flips / evaluations if evaluations else 0.0
@@ -250,6 +264,8 @@ def perturbation_stability(
         missing=probes,
         error=error,
         seconds=round(time.perf_counter() - started, 3),
+        discrete_share=discrete_share,
+        perturbation={str(c): how for c, how in plan.how.items()},
     )
 
 
@@ -266,50 +282,99 @@ def _sampled_rows(
     return X.iloc[pos].reset_index(drop=True), sens
 
 
+# How a perturbed column changes, in the words the check uses.
+NOISE, INTEGER_NOISE, UNIT_STEP, OTHER_LEVEL = "noise", "integer noise", "one-unit steps", "another level"
+PERTURBATION_KINDS = (NOISE, INTEGER_NOISE, UNIT_STEP, OTHER_LEVEL)
+
+
+@dataclass
+class _Plan:
+    """How each perturbed column changes: Gaussian noise of a scale (floats, and integers whose scale
+    reaches one unit: rounded), one-unit steps inside the observed range, or another observed level."""
+
+    noise: dict[str, float] = field(default_factory=dict)
+    steps: dict[str, tuple[float, float]] = field(default_factory=dict)
+    levels: dict[str, np.ndarray] = field(default_factory=dict)
+    how: dict[str, str] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.how)
+
+
+def _plan_column(s: pd.Series, numeric_noise: float, plan: _Plan, col: str) -> str | None:
+    """Adds ``col`` to the plan; or why it cannot be perturbed."""
+    if not is_numeric(s):
+        observed = pd.unique(s.dropna())
+        if len(observed) < 2:
+            return "constant"
+        plan.levels[col], plan.how[col] = np.asarray(observed, dtype=object), OTHER_LEVEL
+        return None
+    values = pd.to_numeric(s, errors="coerce").astype("float64")
+    std = float(values.std(ddof=0)) if len(s) else 0.0
+    if not math.isfinite(std) or std == 0:
+        return "constant"
+    if pd.api.types.is_integer_dtype(s.dtype) and numeric_noise * std < 1:
+        plan.steps[col], plan.how[col] = (float(values.min()), float(values.max())), UNIT_STEP
+    else:
+        plan.noise[col] = numeric_noise * std
+        plan.how[col] = INTEGER_NOISE if pd.api.types.is_integer_dtype(s.dtype) else NOISE
+    return None
+
+
 def _perturbable_columns(
     Xs: pd.DataFrame, exclude: set, sens: pd.DataFrame | None, numeric_noise: float
-) -> tuple[list[str], dict[str, str], dict[str, float]]:
-    """The columns that get noise, the others with why not, and each noisy column's noise scale."""
+) -> tuple[list[str], dict[str, str], _Plan]:
+    """The columns that get perturbed, the others with why not, and how each perturbed column changes."""
     protected = exclude | set(sens.columns if sens is not None else ())
-    perturbed: list[str] = []
     skipped: dict[str, str] = {}
-    scales: dict[str, float] = {}
+    plan = _Plan()
     for col in Xs.columns:
-        s = Xs[col]
         if col in protected:
             skipped[col] = "sensitive" if sens is not None and col in sens.columns else "excluded"
-        elif not is_numeric(s):
-            skipped[col] = "not numeric"
-        else:
-            std = float(pd.to_numeric(s, errors="coerce").std(ddof=0)) if len(Xs) else 0.0
-            if not math.isfinite(std) or std == 0:
-                skipped[col] = "constant"
-            elif pd.api.types.is_integer_dtype(s.dtype) and numeric_noise * std < 1:
-                skipped[col] = "integer, noise below one unit"
-            else:
-                perturbed.append(col)
-                scales[col] = numeric_noise * std
-    return perturbed, skipped, scales
+        elif why := _plan_column(Xs[col], numeric_noise, plan, col):
+            skipped[col] = why
+    return [c for c in Xs.columns if c in plan.how], skipped, plan
+
+
+def _perturbed(Xs: pd.DataFrame, plan: _Plan, share: float, rng) -> pd.DataFrame:
+    """One perturbed copy of ``Xs`` (every column keeps its dtype, so a schema-enforcing model accepts it)."""
+    n = len(Xs)
+    Xp = Xs.copy()
+    for col, scale in plan.noise.items():
+        s = Xs[col]
+        noisy = s.astype("float64") + rng.normal(0.0, scale, size=n)
+        Xp[col] = (noisy.round() if pd.api.types.is_integer_dtype(s.dtype) else noisy).astype(s.dtype)
+    for col, (lo, hi) in plan.steps.items():
+        s = Xs[col]
+        v = s.astype("float64").to_numpy()
+        step = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+        step = np.where((v + step < lo) | (v + step > hi), -step, step)  # stay inside the observed range
+        moved = np.where(rng.random(n) < share, v + step, v)
+        Xp[col] = pd.Series(moved, index=s.index).astype(s.dtype)
+    for col, levels in plan.levels.items():
+        s = Xs[col]
+        codes = pd.Categorical(s, categories=levels).codes
+        move = (rng.random(n) < share) & (codes >= 0)
+        draw = rng.integers(0, len(levels) - 1, size=n)
+        other = np.where(draw >= codes, draw + 1, draw)  # uniform over the levels other than the row's own
+        values = s.to_numpy(dtype=object, copy=True)
+        values[move] = levels[other[move]]
+        Xp[col] = pd.Series(values, index=s.index, dtype=object).astype(s.dtype)
+    return Xp
 
 
 def _noise_flips(
-    predict: Predict, decider, Xs: pd.DataFrame, base: np.ndarray, scales: dict[str, float], n_repeats: int, rng
+    predict: Predict, decider, Xs: pd.DataFrame, base: np.ndarray, plan: _Plan, share: float, n_repeats: int, rng
 ) -> tuple[np.ndarray, np.ndarray, str | None]:
-    """Flips per row over ``n_repeats`` noisy copies of ``Xs``, whether each row flipped at least once, and
-    the error when the model failed on perturbed data (the counts are then zero)."""
+    """Flips per row over ``n_repeats`` perturbed copies of ``Xs``, whether each row flipped at least once,
+    and the error when the model failed on perturbed data (the counts are then zero)."""
     n = len(Xs)
     per_row = np.zeros(n, dtype=float)
     any_flip = np.zeros(n, dtype=bool)
-    if not scales or not n:
+    if not plan or not n:
         return per_row, any_flip, None
     for _ in range(n_repeats):
-        Xp = Xs.copy()
-        for col, scale in scales.items():
-            s = Xs[col]
-            noisy = s.astype("float64") + rng.normal(0.0, scale, size=n)
-            if pd.api.types.is_integer_dtype(s.dtype):
-                noisy = noisy.round()
-            Xp[col] = noisy.astype(s.dtype)
+        Xp = _perturbed(Xs, plan, share, rng)
         try:
             flipped = changed_decisions(base, decider(predict(Xp)))
         except Exception as exc:  # noqa: BLE001 - a model failing on perturbed data is evidence
@@ -343,6 +408,23 @@ def _group_flips(
     return groups
 
 
+def schema_refusal(exc: BaseException) -> bool:
+    """Whether MLflow's schema enforcement refused the input before the model saw it (a missing value in
+    an integer column, say): then nothing is known about how the model itself handles the input.
+    Recognised by type name and message, so this module needs no MLflow import."""
+    text = str(exc).lower()
+    return type(exc).__name__ == "MlflowException" and "schema" in text
+
+
+def schema_reason(exc: BaseException) -> str:
+    """The reason of a schema refusal without the data: MLflow's message quotes the whole input frame
+    ("Failed to enforce schema of data '<rows>' with schema '...'. Error: <reason>"), which must not reach
+    a record."""
+    text = " ".join(str(exc).split())
+    reason = text.rsplit("Error: ", 1)[1] if "Error: " in text else "the input does not match the model's schema"
+    return f"{type(exc).__name__}: {reason}"[:300]
+
+
 def _missing_probe(predict, decider, Xs, base, exclude, rows, confidence) -> list[MissingProbe]:
     m = min(len(Xs), rows)
     if m == 0:
@@ -358,7 +440,9 @@ def _missing_probe(predict, decider, Xs, base, exclude, rows, confidence) -> lis
         try:
             flipped = changed_decisions(base_m, decider(predict(Xc)))
         except Exception as exc:  # noqa: BLE001 - the failure is the finding
-            probes.append(MissingProbe(str(col), m, 0, None, None, None, error_text(exc)))
+            refused = schema_refusal(exc)
+            text = schema_reason(exc) if refused else error_text(exc)
+            probes.append(MissingProbe(str(col), m, 0, None, None, None, text, refused))
             continue
         k = int(flipped.sum())
         lo, hi = wilson_interval(k, m, confidence)
@@ -425,29 +509,54 @@ def _perturbation_check(report: RobustnessReport, max_flip: float, common: dict)
     elif not report.n_rows:
         outcome, message = Outcome.INCONCLUSIVE, "no rows to evaluate"
     elif not report.perturbed_columns:
-        outcome, message = Outcome.SKIPPED, "no numeric non-sensitive feature to perturb"
+        outcome, message = Outcome.SKIPPED, f"no feature could be perturbed ({coverage_text(report)})"
     else:
         outcome = threshold.judge_metric(rate)
         message = (
             f"{_pct(report.flip_rate)} of decisions flipped ({_ci(report.confidence, report.lower, report.upper)}; "
-            f"{report.rows_flipped_any} of {report.n_rows} rows flipped at least once) under Gaussian noise of "
-            f"{report.numeric_noise:g} x std on {len(report.perturbed_columns)} numeric features, "
-            f"{report.n_repeats} repeats; limit {_pct(max_flip)}"
+            f"{report.rows_flipped_any} of {report.n_rows} rows flipped at least once), {report.n_repeats} "
+            f"repeats; limit {_pct(max_flip)}. {coverage_text(report)}"
         )
         if outcome in (Outcome.FAIL, Outcome.WARN):
             findings.append(_perturbation_finding(report, max_flip, outcome))
     check = Check(
         id=cid,
-        title="Decisions are stable under small noise on numeric features",
+        title="Decisions are stable under small perturbations of the features",
         category="robustness",
         outcome=outcome,
         message=message,
         metrics=metrics,
         threshold=threshold,
         evidence_kind="robustness_eval",
-        details={**common, "perturbed_columns": report.perturbed_columns, "skipped_columns": report.skipped_columns},
+        details={
+            **common,
+            "perturbed_columns": report.perturbed_columns,
+            "skipped_columns": report.skipped_columns,
+            "perturbation": report.perturbation,
+            "discrete_share": report.discrete_share,
+        },
     )
     return check, findings
+
+
+def coverage_text(report: RobustnessReport) -> str:
+    """How many features were perturbed, how, and which were not (and why)."""
+    how = {
+        NOISE: f"Gaussian noise of {report.numeric_noise:g} x std",
+        INTEGER_NOISE: f"Gaussian noise of {report.numeric_noise:g} x std, rounded",
+        UNIT_STEP: f"one-unit steps in {_pct(report.discrete_share)} of cells",
+        OTHER_LEVEL: f"another observed level in {_pct(report.discrete_share)} of cells",
+    }
+    parts = []
+    for kind in PERTURBATION_KINDS:
+        cols = [c for c, k in report.perturbation.items() if k == kind]
+        if cols:
+            parts.append(f"{how[kind]} on {len(cols)} ({', '.join(cols)})")
+    text = f"Perturbed {len(report.perturbed_columns)} of {report.n_features} features"
+    text += (": " + "; ".join(parts)) if parts else ""
+    if report.skipped_columns:
+        text += "; not perturbed: " + ", ".join(f"{c} ({why})" for c, why in report.skipped_columns.items())
+    return text
 
 
 def _perturbation_finding(report: RobustnessReport, max_flip: float, outcome: Outcome) -> Finding:
@@ -458,8 +567,8 @@ def _perturbation_finding(report: RobustnessReport, max_flip: float, outcome: Ou
         category="robustness",
         check_id="robustness.perturbation",
         count=report.flips,
-        message=f"{_pct(report.flip_rate)} of decisions flip under noise of {report.numeric_noise:g} x std "
-        f"(limit {_pct(max_flip)}){straddles}",
+        message=f"{_pct(report.flip_rate)} of decisions flip under small perturbations of "
+        f"{len(report.perturbed_columns)} features (limit {_pct(max_flip)}){straddles}",
         remediation="decisions sit close to the threshold for many rows: regularise or calibrate the model, "
         "add a review band around the threshold, or justify a higher limit in the policy",
     )
@@ -556,19 +665,26 @@ def _missing_values_check(
     cid = "robustness.missing_values"
     threshold = Threshold(metric="flip_rate", op="<=", value=limit)
     conf = report.confidence
-    crashed = [p for p in report.missing if p.error]
+    refused = [p for p in report.missing if p.error and p.schema_refused]
+    crashed = [p for p in report.missing if p.error and not p.schema_refused]
     judged = [p for p in report.missing if not p.error]
     rates = {p.column: _rate_metric(f"flip_rate.{p.column}", p.flip_rate, p.lower, p.upper, conf, p.n) for p in judged}
     verdicts = {column: threshold.judge_metric(m) for column, m in rates.items()}
     flippy = [p for p in judged if verdicts[p.column] != Outcome.PASS]
-    metrics = [Metric(name=f"fails.{p.column}", value=1, n=p.n) if p.error else rates[p.column] for p in report.missing]
+    metrics = [
+        Metric(name=f"{'schema_refused' if p.schema_refused else 'fails'}.{p.column}", value=1, n=p.n)
+        if p.error
+        else rates[p.column]
+        for p in report.missing
+    ]
     findings = _crash_findings(crashed, cid, fail_on_crash) + [_flippy_finding(p, cid, conf) for p in flippy]
     if not report.missing:
         outcome, message = Outcome.SKIPPED, "no rows or no columns to probe"
     else:
         crash_outcome = (Outcome.FAIL if fail_on_crash else Outcome.WARN) if crashed else Outcome.PASS
-        outcome = worst([crash_outcome, *(advisory(v) for v in verdicts.values())])
-        message = _missing_message(report, crashed, flippy, limit)
+        refused_outcome = Outcome.INCONCLUSIVE if refused else Outcome.PASS
+        outcome = worst([crash_outcome, refused_outcome, *(advisory(v) for v in verdicts.values())])
+        message = _missing_message(report, crashed, refused, flippy, limit)
     check = Check(
         id=cid,
         title="The model handles missing values",
@@ -588,6 +704,7 @@ def _missing_values_check(
                     "flips": p.flips,
                     "flip_rate": None if p.flip_rate is None else round(p.flip_rate, 6),
                     "error": p.error,
+                    "schema_refused": p.schema_refused,
                 }
                 for p in report.missing
             ],
@@ -597,11 +714,20 @@ def _missing_values_check(
 
 
 def _missing_message(
-    report: RobustnessReport, crashed: list[MissingProbe], flippy: list[MissingProbe], limit: float
+    report: RobustnessReport,
+    crashed: list[MissingProbe],
+    refused: list[MissingProbe],
+    flippy: list[MissingProbe],
+    limit: float,
 ) -> str:
     parts = []
     if crashed:
         parts.append(f"model fails on missing values in {', '.join(p.column for p in crashed)}")
+    if refused:
+        parts.append(
+            f"inconclusive for {', '.join(p.column for p in refused)}: the model's input schema refused the "
+            f"missing values before the model saw them ({refused[0].error}); the model itself was not tested"
+        )
     if flippy:
         parts.append("missing " + ", ".join(f"{p.column} flips {_pct(p.flip_rate)}" for p in flippy))
     message = "; ".join(parts) or (

@@ -77,3 +77,33 @@ def test_association_measures():
     assert value > 0.99 and measure == "correlation_ratio"
     age = pd.Series(rng.normal(40, 10, 3000))
     assert association(age * 2 + 1, age) == (pytest.approx(1.0), "pearson")
+
+
+def test_every_sensitive_feature_raw_or_derived_is_looked_for_proxies(shared_data):
+    """``--sensitive "sex,age>=25"`` on German credit: ``sex`` (derived by the user from personal_status,
+    not a model feature) still takes part, so personal_status is named as its proxy (Cramér's V 1.00);
+    ``age`` (a model feature) and the derived split ``age>=25`` take part too."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    from govgate.checks.explainability import proxy_inputs
+    from tasks.model_review import sensitive_groups
+
+    frame = pd.read_csv(shared_data / "german_credit" / "german.csv")
+    frame["sex"] = np.where(frame["personal_status"].isin(["A92", "A95"]), "female", "male")
+    X = frame.drop(columns=["credit", "sex"])
+    y = (frame["credit"] == 1).astype(int).to_numpy()
+    categorical = [c for c in X.columns if X[c].dtype.kind not in "if"]
+    pre = make_column_transformer((OneHotEncoder(handle_unknown="ignore"), categorical), remainder=StandardScaler())
+    model = make_pipeline(pre, LogisticRegression(max_iter=2000)).fit(X, y)
+    groups, raw, _ = sensitive_groups(frame, ["sex", "age>=25"], "german.csv")
+
+    with_sensitive, names = proxy_inputs(X, frame, groups, raw)
+    assert names == ["sex", "age", "age>=25"] and {"sex", "age>=25"} <= set(with_sensitive.columns)
+    imp = permutation_importance_report(model, X, y, n_repeats=2)
+    checks, _ = explainability_checks(imp, sensitive=names, X=with_sensitive, top_k=len(X.columns))
+    proxies = by_id(checks)["explainability.sensitive_proxies"]
+    assert proxies.details["sensitive"] == ["sex", "age", "age>=25"] and not proxies.details["unavailable_sensitive"]
+    rank = imp.rank_of("personal_status")
+    assert f"personal_status (rank {rank}) proxies sex (cramers_v 1.00)" in proxies.message
+    assert "age (rank" in proxies.message and "is sensitive" in proxies.message

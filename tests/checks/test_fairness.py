@@ -315,8 +315,11 @@ def test_thresholds_fail_warn_pass_and_findings():
         if case == "fail":
             assert value.value > 0.1
             f = next(f for f in findings if f.check_id == dp.id)
-            assert f.severity.value == "high" and f.location == {"feature": "sex"}
-            assert "sex=m (0.600)" in f.message and "sex=f (0.300)" in f.message
+            assert f.severity.value == "high" and f.location == {"feature": "sex", "group": "sex=f"}
+            # who is worse off, in words, with both rates and their intervals
+            assert "people in sex=f receive the favourable decision (1) less often: selection rate 0.300 [" in f.message
+            assert "vs 0.600 [" in f.message and "for sex=m" in f.message
+            assert "Worse off: people in sex=f" in dp.message and "2 of 2 groups compared" in dp.message
             ratio = next(c for c in checks if c.id == "fairness.sex.demographic_parity_ratio")
             assert ratio.outcome.value == "fail" and ratio.threshold.op == ">=" and ratio.threshold.value == 0.8
         elif case == "warn":
@@ -349,24 +352,43 @@ def test_bad_labels_are_clear_errors():
 
 
 def test_baseline_comparison(german):
+    from govgate.checks.baseline import BaselineRef
+
     y, pred, sens = german
+    ref = BaselineRef("credit-scorer", "1", "r-1", "s3://b/r-1/record.json")
     base = json.loads(json.dumps(fairness_report(y, pred, sens[["sex"]], min_group_size=30, n_boot=0).to_dict()))
     worse = pred.copy()
     worse[(sens["sex"] == "female").to_numpy()] = 0  # nobody female is approved any more
     checks = baseline_checks(
-        fairness_report(y, worse, sens[["sex"]], min_group_size=30, n_boot=0), base, 0.02, baseline_record="r-1"
+        fairness_report(y, worse, sens[["sex"]], min_group_size=30, n_boot=300), base, 0.02, ref=ref
     )
     by_id = {c.id: c for c in checks}
     assert set(by_id) == {f"fairness.sex.{d}.vs_baseline" for d in DISPARITIES}
     dp = by_id["fairness.sex.demographic_parity_difference.vs_baseline"]
     assert dp.outcome.value == "fail" and dp.threshold.baseline_record == "r-1" and dp.threshold.op == "<="
+    # the version and record compared with are named in the message and the details
+    assert "from credit-scorer version 1 (record r-1)" in dp.message
+    assert dp.details["baseline"] == {
+        "model": "credit-scorer",
+        "version": "1",
+        "record_id": "r-1",
+        "uri": ref.record_uri,
+    }
+    # judged on the current figure's interval: the worsening carries one
+    w = dp.metrics[0]
+    assert w.name == "worsening" and w.lower is not None and w.lower <= w.value <= w.upper and w.lower > 0.02
     assert by_id["fairness.sex.demographic_parity_ratio.vs_baseline"].outcome.value == "fail"  # a ratio that fell
-    same = baseline_checks(fairness_report(y, pred, sens[["sex"]], min_group_size=30, n_boot=300), base, 0.02)
+    same = baseline_checks(fairness_report(y, pred, sens[["sex"]], min_group_size=30, n_boot=0), base, 0.02, ref=ref)
     assert {c.outcome.value for c in same} == {"pass"}
+    # the same figures with intervals: never a fail; a wide interval reaching past the tolerance warns
+    same = baseline_checks(fairness_report(y, pred, sens[["sex"]], min_group_size=30, n_boot=300), base, 0.02)
+    assert {c.outcome.value for c in same} <= {"pass", "warn"}
+    assert all(c.metrics[0].lower <= 0 <= c.metrics[0].upper for c in same if c.metrics)
     # a disparity missing in either report: inconclusive
-    both = baseline_checks(fairness_report(y, pred, sens, min_group_size=30, n_boot=0), base, 0.02)
+    both = baseline_checks(fairness_report(y, pred, sens, min_group_size=30, n_boot=0), base, 0.02, ref=ref)
     assert {c.outcome.value for c in both if c.id.startswith("fairness.age>=25.")} == {"inconclusive"}
     assert all("missing in the baseline" in c.message for c in both if c.id.startswith("fairness.age>=25."))
+    assert all("credit-scorer version 1" in c.message for c in both if c.id.startswith("fairness.age>=25."))
     assert {
         c.outcome.value
         for c in baseline_checks(fairness_report(y, pred, sens[["sex"]], min_group_size=30, n_boot=0), {}, 0.02)
@@ -386,3 +408,65 @@ def test_to_dict_round_trips_through_json_and_pickle(german):
     checks, findings = fairness_checks(report, RULES)
     assert len({c.id for c in checks}) == len(checks) == 3 * 4
     assert all(json.loads(c.model_dump_json()) for c in checks) and all(f.model_dump_json() for f in findings)
+
+
+def test_who_is_worse_off_is_named_for_each_judged_metric(german):
+    """Equalized odds names the group refused more often among the qualified (TPR) and the group wrongly
+    approved more often (FPR), with intervals; the favourable label is the one the review was given."""
+    y, pred, sens = german
+    report = fairness_report(y, pred, sens[["sex"]], min_group_size=30, n_boot=200, pos_label=1)
+    checks, _ = fairness_checks(report, RULES)
+    by_id = {c.id: c for c in checks}
+    f = report.features["sex"]
+    tpr = {g.name: g.metrics["true_positive_rate"].value for g in f.groups}
+    fpr = {g.name: g.metrics["false_positive_rate"].value for g in f.groups}
+    low_tpr, high_fpr = min(tpr, key=tpr.get), max(fpr, key=fpr.get)
+    eo = by_id["fairness.sex.equalized_odds_difference"]
+    assert f"qualified people in {low_tpr} (true label 1) are refused the favourable decision more often" in eo.message
+    assert f"true positive rate {tpr[low_tpr]:.3f} [" in eo.message
+    assert f"people in {high_fpr} without the favourable label (1) are wrongly given it more often" in eo.message
+    worse = {h["metric"]: h for h in eo.details["worse_off"]}
+    assert worse["true_positive_rate"]["group"] == low_tpr and worse["false_positive_rate"]["group"] == high_fpr
+    assert worse["true_positive_rate"]["value"] == pytest.approx(tpr[low_tpr])
+    sel = {g.name: g.metrics["selection_rate"].value for g in f.groups}
+    dp = by_id["fairness.sex.demographic_parity_ratio"]
+    assert f"people in {min(sel, key=sel.get)} receive the favourable decision (1) less often" in dp.message
+    # another favourable label is named as given
+    named = fairness_report(
+        np.where(y == 1, "good", "bad"),
+        np.where(pred == 1, "good", "bad"),
+        sens[["sex"]],
+        min_group_size=30,
+        n_boot=0,
+        pos_label="good",
+    )
+    checks, _ = fairness_checks(named, RULES)
+    assert (
+        "favourable decision (good)"
+        in next(c for c in checks if c.id.endswith("sex.demographic_parity_difference")).message
+    )
+
+
+def test_intersection_says_how_many_groups_were_compared(german):
+    """With a minimum of 120, two of the four sex x age cells are too small: each disparity of the
+    intersection says it compared 2 of 4 groups and which were too small."""
+    y, pred, sens = german
+    report = fairness_report(y, pred, sens, min_group_size=120, n_boot=100)
+    inter = report.features["sex & age>=25"]
+    small = [g.name for g in inter.groups if g.small]
+    assert len(inter.groups) == 4 and len(small) == 2, [(g.name, g.n) for g in inter.groups]
+    checks, _ = fairness_checks(report, RULES.model_copy(update={"min_group_size": 120}))
+    for c in checks:
+        if c.id.startswith("fairness.sex & age>=25.") and c.outcome.value != "inconclusive":
+            assert "2 of 4 groups compared; 2 too small (n < 120) or empty" in c.message, c.message
+            assert c.details["coverage"]["compared"] == 2 and sorted(c.details["coverage"]["too_small"]) == sorted(
+                small
+            )
+            assert all(name in c.message for name in small)
+
+
+def test_equal_rates_name_nobody_as_worse_off():
+    y, pred, sens = _planted({"f": 0.5, "m": 0.5}, 400)
+    checks, _ = fairness_checks(fairness_report(y, pred, sens, min_group_size=30, n_boot=0), RULES)
+    dp = next(c for c in checks if c.id == "fairness.sex.demographic_parity_difference")
+    assert "Worse off" not in dp.message and dp.details["worse_off"] == [] and "2 of 2 groups compared" in dp.message

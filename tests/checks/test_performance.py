@@ -79,3 +79,40 @@ def test_group_seeds_depend_on_inputs_not_on_the_process():
     b = group_performance_checks(y, d, sens, min_group_size=30, n_boot=200, confidence=0.95)
     c = group_performance_checks(y, d, sens, min_group_size=30, n_boot=200, confidence=0.95, seed=1)
     assert a == b and a != c
+
+
+def _labels_with_accuracy(accuracy: float, n: int = 300) -> tuple[np.ndarray, np.ndarray]:
+    y = np.tile([1, 0], n // 2)
+    d = y.copy()
+    d[: round((1 - accuracy) * n)] ^= 1  # exactly this share wrong
+    return y, d
+
+
+def test_performance_is_compared_with_the_approved_version():
+    """Accuracy 0.760 in the approved version, 0.630 now (n=300): the interval of the worsening lies wholly
+    beyond the tolerance, so it fails, naming the version and record; ROC AUC measured in neither review
+    (labels only) is skipped; the same figures pass."""
+    from govgate.checks.baseline import BaselineRef
+    from govgate.checks.performance import performance_baseline_checks
+
+    rules = ModelReviewRules(min_accuracy=None)
+    ref = BaselineRef("credit-scorer", "1", "rec-v1", None)
+    old = classification_checks(*_labels_with_accuracy(0.76), None, rules=rules, n_boot=200, confidence=0.95)
+    new = classification_checks(*_labels_with_accuracy(0.63), None, rules=rules, n_boot=200, confidence=0.95)
+    checks = {c.id: c for c in performance_baseline_checks(new, old, 0.01, ref=ref)}
+    assert set(checks) == {f"performance.{m}.vs_baseline" for m in ("accuracy", "precision", "recall", "f1", "roc_auc")}
+    acc = checks["performance.accuracy.vs_baseline"]
+    assert acc.outcome.value == "fail" and acc.threshold.baseline_record == "rec-v1"
+    assert (
+        "now 0.6300 [" in acc.message and "baseline 0.7600 from credit-scorer version 1 (record rec-v1)" in acc.message
+    )
+    w = acc.metrics[0]
+    assert w.value == pytest.approx(0.13) and 0.01 < w.lower < w.value < w.upper
+    assert checks["performance.roc_auc.vs_baseline"].outcome.value == "skipped"
+    same = performance_baseline_checks(old, old, 0.01, ref=ref)
+    assert {c.outcome.value for c in same if c.id != "performance.roc_auc.vs_baseline"} <= {"pass", "warn"}
+    assert next(c for c in same if c.id == "performance.accuracy.vs_baseline").metrics[0].value == 0
+    # measured now but not in the baseline record: inconclusive, saying where it is missing
+    partial = performance_baseline_checks(new, [c for c in old if c.id != "performance.accuracy"], 0.01, ref=ref)
+    acc = next(c for c in partial if c.id == "performance.accuracy.vs_baseline")
+    assert acc.outcome.value == "inconclusive" and "missing in the baseline record" in acc.message

@@ -43,8 +43,9 @@ def test_decision_at_threshold_flips_and_fails():
         decide=lambda p: (np.asarray(p) >= 0.5).astype(int),
     )
     assert report.decision_rule == "decide=<lambda>"
-    assert report.perturbed_columns == ["score"] and report.flip_rate > 0.3
-    assert report.skipped_columns == {"age_band": "integer, noise below one unit"}
+    # the coarse integer is perturbed too: one-unit steps (noise of 0.05 x std would round to nothing)
+    assert report.perturbed_columns == ["score", "age_band"] and report.flip_rate > 0.3
+    assert report.skipped_columns == {} and report.perturbation == {"score": "noise", "age_band": "one-unit steps"}
     assert report.lower <= report.flip_rate <= report.upper
 
     checks, findings = robustness_checks(report, RULES)
@@ -64,7 +65,9 @@ def test_stable_model_on_integer_feature_passes():
     model = HistGradientBoostingClassifier(max_iter=20).fit(X[["n_accounts"]].assign(jitter=0.0), y)
     sensitive = pd.DataFrame({"sex": rng.choice(["F", "M"], n), "age": rng.integers(18, 80, n)})
     report = perturbation_stability(model, X, sensitive=sensitive, n_repeats=3)
-    assert report.flips == 0 and report.decision_rule == "predictions are the decisions (default)"
+    # one-unit steps on 5% of n_accounts cells flip only rows that step across 5 (about 0.5%)
+    assert 0 < report.flip_rate < 0.01 and report.decision_rule == "predictions are the decisions (default)"
+    assert report.perturbation == {"n_accounts": "one-unit steps", "jitter": "noise"}
     assert set(report.groups) == {"sex", "age"} and len(report.groups["age"]) == 5  # quintiles of age
     checks, findings = robustness_checks(report, RULES)
     c = by_id(checks)
@@ -160,10 +163,8 @@ def test_string_labels_and_categorical_features(proxy_data):
     )
     model = make_pipeline(pre, LogisticRegression(max_iter=500)).fit(X, labels)
     report = perturbation_stability(model, X, sensitive=sensitive)
-    assert (
-        report.skipped_columns == {"region": "not numeric", "tenure": "integer, noise below one unit"}
-        and report.flip_rate < 0.05
-    )
+    assert report.skipped_columns == {} and report.flip_rate < 0.05
+    assert report.perturbation["region"] == "another level" and report.perturbation["tenure"] == "one-unit steps"
     assert all(p.error is None for p in report.missing)  # imputers handle missing values
     imp = permutation_importance_report(model, X, labels, n_repeats=2)
     assert imp.rank_of("x_proxy") <= 2 and {f.feature for f in imp.features} == set(X.columns)
@@ -200,17 +201,66 @@ def test_mlflow_pyfunc_model(tmp_path, proxy_data):
         mlflow.set_tracking_uri(previous)
 
     report = perturbation_stability(pyfunc, Xn, sensitive=sensitive, missing_rows=200)
-    # int64 "amount" is perturbed and kept int64 for the schema; int64 "tenure" has noise under one unit
-    assert report.error is None and "amount" in report.perturbed_columns and "tenure" in report.skipped_columns
+    # int64 columns are perturbed and kept int64 for the schema: "amount" by rounded noise, "tenure"
+    # (noise under one unit) by one-unit steps
+    assert report.error is None and report.perturbation["amount"] == "integer noise"
+    assert report.perturbation["tenure"] == "one-unit steps" and report.skipped_columns == {}
     assert report.flip_rate < 0.1
-    # the schema refuses NaN in the int64 column: recorded as a failure of the model on missing values
+    # the schema refuses NaN in the int64 column before the model sees it: inconclusive, said so
     probes = {p.column: p for p in report.missing}
-    assert probes["tenure"].error is not None and probes["income"].error is None
+    assert probes["tenure"].schema_refused and probes["tenure"].error.startswith("MlflowException")
+    # the reason only: MLflow's message quotes the input rows, which must not reach the record
+    assert "Incompatible input types for column tenure" in probes["tenure"].error
+    assert "Failed to enforce schema of data" not in probes["tenure"].error
+    assert probes["income"].error is None
     checks, findings = robustness_checks(report, RULES)
-    assert by_id(checks)["robustness.missing_values"].outcome == Outcome.WARN
-    assert any(f.message.startswith("model fails on missing values in column tenure") for f in findings)
+    mv = by_id(checks)["robustness.missing_values"]
+    assert mv.outcome == Outcome.INCONCLUSIVE, mv.message
+    assert "model fails" not in mv.message and "input schema refused the missing values" in mv.message
+    assert "tenure" in mv.message and not any("tenure" in f.message for f in findings)
+    assert {m.name for m in mv.metrics} >= {"schema_refused.tenure", "schema_refused.amount"}
+    pert = by_id(checks)["robustness.perturbation"]
+    assert (
+        "Perturbed 5 of 5 features" in pert.message and "one-unit steps in 5.0% of cells on 1 (tenure)" in pert.message
+    )
 
     imp = permutation_importance_report(pyfunc, Xn, y, n_repeats=2, max_rows=1000)
     assert imp.n_rows == 1000 and imp.rank_of("x_proxy") <= 2
     checks, findings = explainability_checks(imp, sensitive=["sex"], X=Xn.join(sensitive), top_k=3)
     assert by_id(checks)["explainability.sensitive_proxies"].outcome == Outcome.WARN
+
+
+def test_every_german_credit_feature_type_is_perturbed(shared_data):
+    """All 20 German credit features are perturbed (1 by rounded noise, 6 coarse integers by one-unit
+    steps, 13 categoricals by another observed level; before, 1 of 20), and the check says so; a
+    sensitive column in X is left alone and named."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    df = pd.read_csv(shared_data / "german_credit" / "german.csv")
+    X = df.drop(columns=["credit"])
+    categorical = [c for c in X.columns if X[c].dtype.kind not in "if"]
+    pre = make_column_transformer((OneHotEncoder(handle_unknown="ignore"), categorical), remainder=StandardScaler())
+    model = make_pipeline(pre, LogisticRegression(max_iter=2000)).fit(X, df["credit"])
+    report = perturbation_stability(model, X, sensitive=None)
+    kinds = pd.Series(report.perturbation).value_counts().to_dict()
+    assert kinds == {"another level": 13, "one-unit steps": 6, "integer noise": 1} and not report.skipped_columns
+    # each perturbed copy really changes every kind of column, and keeps its dtype
+    from govgate.checks.robustness import _perturbable_columns, _perturbed
+
+    _, _, plan = _perturbable_columns(X, set(), None, 0.05)
+    Xp = _perturbed(X, plan, 0.05, np.random.default_rng(0))
+    assert (Xp.dtypes == X.dtypes).all()
+    changed = (Xp != X).mean()
+    assert all(0.02 < changed[c] < 0.09 for c in [*categorical, "age", "month"]), changed
+    assert (Xp["age"] - X["age"]).abs().max() == 1 and set(Xp["purpose"]) <= set(X["purpose"])
+    checks, _ = robustness_checks(report, RULES)
+    assert "Perturbed 20 of 20 features" in by_id(checks)["robustness.perturbation"].message
+
+    sex = np.where(df["personal_status"].isin(["A92", "A95"]), "female", "male")
+    report = perturbation_stability(
+        model, X.assign(sex=sex), sensitive=pd.DataFrame({"sex": sex}), decide=lambda p: np.asarray(p)
+    )
+    checks, _ = robustness_checks(report, RULES)
+    message = by_id(checks)["robustness.perturbation"].message
+    assert "Perturbed 20 of 21 features" in message and "not perturbed: sex (sensitive)" in message

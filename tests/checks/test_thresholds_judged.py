@@ -53,8 +53,11 @@ def _documented_reasons(check: Check) -> list[Outcome]:
         reasons.append(Outcome.INCONCLUSIVE)
     if any(g["status"] == "above limit" for g in groups):
         reasons.append(Outcome.WARN)
-    if check.id == "robustness.missing_values" and any(c["error"] for c in d.get("columns", [])):
-        reasons.append(Outcome.WARN)
+    columns = d.get("columns", []) if check.id == "robustness.missing_values" else []
+    if any(c["error"] and not c.get("schema_refused") for c in columns):
+        reasons.append(Outcome.WARN)  # the model raised on missing values
+    if any(c.get("schema_refused") for c in columns):
+        reasons.append(Outcome.INCONCLUSIVE)  # the input schema refused them: the model was not tested
     return reasons
 
 
