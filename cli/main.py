@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 
 from cli import console
+from cli.incidents import incidents_app
 from cli.stack import stack_app
 from govgate.errors import GovgateError
 from govgate.protocol import EVIDENCE_PREFIX
@@ -37,7 +38,7 @@ webhook_app = typer.Typer(
     help="MLflow model-registry webhooks that trigger reviews through the bridge.", no_args_is_help=True
 )
 app.add_typer(webhook_app, name="webhook")
-app.add_typer(__import__("cli.incidents", fromlist=["incidents_app"]).incidents_app, name="incidents")
+app.add_typer(incidents_app, name="incidents")
 
 
 @app.callback()

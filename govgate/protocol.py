@@ -88,7 +88,8 @@ RECORD_FILES = (RECORD_JSON, REPORT_MD, REPORT_HTML)
 EVIDENCE_PREFIX = "evidence/"
 AUDIT_PREFIX = "audit/"
 RETENTION_AUDIT_PREFIX = AUDIT_PREFIX + "retention-purge/"
-ALWAYS_PROTECTED = (EVIDENCE_PREFIX, AUDIT_PREFIX)
+INCIDENTS_PREFIX = "incidents/"  # incident events: legal records (e.g. breach logs kept >= 5 years)
+ALWAYS_PROTECTED = (EVIDENCE_PREFIX, AUDIT_PREFIX, INCIDENTS_PREFIX)
 OBJECT_KIND_TAG = "govgate-kind"  # object tag on audit files: retention-plan | retention-certificate
 
 # Document kinds (the ``kind``/``schema`` field of JSON documents govgate writes).
@@ -104,7 +105,6 @@ BRIDGE_TEST_EVENT = BRIDGE_RESOURCE + ".test"  # MLflow's test_webhook() deliver
 FAILED_ACTION_EVENT = "prefect.automation.action.failed"  # Prefect's: a trigger could not start a run
 
 # Incidents (govgate/incidents): append-only, write-once events under incidents/<incident id>/events/.
-INCIDENTS_PREFIX = "incidents/"
 INCIDENT_EVENT_SCHEMA = "govgate.incident-event/1"
 INCIDENT_OPENED_EVENT = "govgate.incident.opened"  # Prefect event emitted when an incident opens
 INCIDENT_RESOURCE_PREFIX = "govgate.incident."  # Prefect resource id: govgate.incident.<incident id>

@@ -284,6 +284,7 @@ def test_resume_keeps_an_object_rewritten_since_the_plan(kind, tmp_path, make_bu
         (RULES.replace("retain: P90D", "retain: ninety days"), "rules.0.retain"),
         (RULES.replace("prefix: tmp/", "prefix: evidence/tmp/"), "inside the protected prefix 'evidence/'"),
         (RULES.replace("prefix: tmp/", "prefix: contracts/tmp/"), "inside the protected prefix 'contracts/'"),
+        (RULES.replace("prefix: tmp/", "prefix: incidents/"), "inside the protected prefix 'incidents/'"),
         (RULES.replace("data_class: temporary", "data_clas: temporary"), "rules.1.data_clas: unknown key"),
         (RULES.replace("id: tmp-partitions", "id: raw-by-collection"), "unique"),
         (RULES.replace("from: tag:collected-at", "from: landing"), "rules.0.from"),
@@ -324,7 +325,7 @@ def test_creation_time_rules_count_from_the_object_time(tmp_path):
 def test_default_rule_file_validates():
     rules = load_rules(REPO / "policies" / "retention.yaml")
     assert {r.id for r in rules.rules} >= {"raw-personal-data", "anonymized-copies", "temporary-partitions"}
-    assert "evidence/" in rules.protected and "audit/" in rules.protected
+    assert {"evidence/", "audit/", "incidents/"} <= set(rules.protected)
 
 
 def test_a_resumed_purge_records_the_same_findings_as_an_uninterrupted_one(tmp_path):
