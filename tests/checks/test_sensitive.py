@@ -19,9 +19,6 @@ from govgate.checks.sensitive import (
 )
 from govgate.errors import InputError
 from govgate.record import Outcome, Severity
-from tests.conftest import SHARED
-
-GERMAN = SHARED / "data" / "german_credit" / "german.csv"
 
 
 def _by_id(checks):
@@ -185,10 +182,8 @@ def test_bad_undeclared_outcome_is_an_input_error():
         sensitive_attribute_checks(["a"], pd.DataFrame({"a": [1]}), [], undeclared_outcome="ignore")
 
 
-def test_german_credit():
-    if not GERMAN.is_file():
-        pytest.skip(f"{GERMAN} is missing")
-    df = pd.read_csv(GERMAN)
+def test_german_credit(shared_data):
+    df = pd.read_csv(shared_data / "german_credit" / "german.csv")
     sample = df.head(500)
     checks, findings = sensitive_attribute_checks(list(df.columns), sample, [])
     flagged = {
