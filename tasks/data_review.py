@@ -329,6 +329,14 @@ def legal_basis_check(pii: list[Check], sheet: Datasheet, rules: DataReviewRules
     )
 
 
+@task(name="consent-checks", cache_policy=NO_CACHE)
+def consent_for_personal_data(pii: list[Check], sheet: Datasheet) -> tuple[list[Check], list[Finding]]:
+    """Consent recorded as not obtained, against the personal data found or declared."""
+    from govgate.checks.consent import consent_checks
+
+    return consent_checks(pii, sheet)
+
+
 @task(name="anonymized-copy", cache_policy=NO_CACHE)
 def anonymized_copy(
     plan: PartitionPlan,
