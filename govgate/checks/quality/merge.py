@@ -52,6 +52,10 @@ def _duplicate_rows(partials: list[QualityPartial], rows: int) -> tuple[int, lis
 
     hashes = np.concatenate([p.row_hashes for p in partials]) if rows else np.zeros(0, dtype=np.uint64)
     dup = pd.Series(hashes).duplicated(keep="first").to_numpy() if rows else np.zeros(0, dtype=bool)
+    if rows:  # blank lines of a text file are layout, not repeated records
+        dup = dup & ~np.concatenate(
+            [p.blank_rows if p.blank_rows is not None else np.zeros(p.rows, bool) for p in partials]
+        )
     examples = []
     for pos in np.flatnonzero(dup)[:EXAMPLES]:
         first = int(np.flatnonzero(hashes == hashes[pos])[0])

@@ -37,6 +37,8 @@ class QualityPartial:
     expectations: list[dict]
     kinds: list[str]  # how each expectation was evaluated (EXIST, MAP, ...)
     results: list[ExpectationPartial]
+    # rows whose every value is a blank string (a text file's empty lines): not records, so never duplicates
+    blank_rows: np.ndarray | None = None
 
 
 @dataclass

@@ -37,3 +37,13 @@ def test_ecommerce_reviews_suite_on_the_real_file(shared_data):
     )
     assert outcomes["data.quality.ecommerce_reviews.expect_column_values_to_be_in_set.overall"] == Outcome.PASS
     assert all(o == Outcome.PASS for o in outcomes.values()), [k for k, o in outcomes.items() if o != Outcome.PASS]
+
+
+def test_blank_lines_of_a_text_file_are_not_duplicate_rows():
+    """A code file's empty lines are layout: only a repeated non-blank line counts (across partitions)."""
+    lines = ["import os", "", "def f():", "    return 1", "", "   ", "", "import os", ""]
+    df = pd.DataFrame({"line": lines})
+    result = check_in_partitions(df, [], [4])
+    assert result.duplicate_rows == 1 and result.duplicate_examples == ["row 7 duplicates row 0"]
+    table = pd.DataFrame({"a": [None, None, 1.0], "b": [None, None, 2.0]})  # a table's empty rows still count
+    assert check_in_partitions(table, []).duplicate_rows == 1
