@@ -176,3 +176,23 @@ def test_consent_not_obtained_for_personal_data_is_a_finding(prefect_harness, s3
     consent_row = next(line for line in datasheet_md.splitlines() if line.startswith("| consent |"))
     assert consent_row == "| consent | **not obtained**; mechanism: web form, never sent |"
     assert "data.datasheet.consent_personal_data" in datasheet_md and "{'obtained'" not in datasheet_md
+
+
+def test_a_text_file_counts_one_pem_key_once_at_its_line_and_blank_lines_are_no_duplicates(
+    prefect_harness, s3_settings, tmp_path
+):
+    from tests.checks.secrets.helpers import BEGIN, END, PEM_LINES
+
+    token = "gh" + "p_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    lines = ["import os", "", "", "KEY = '''", BEGIN, *PEM_LINES, END, "'''", "", "", f"TOKEN = '{token}'", ""]
+    path = tmp_path / "deploy.py"
+    path.write_text("\n".join(lines) + "\n")
+    result = data_review(dataset=str(path), chunk_rows=100)
+    record = _record(open_store(s3_settings), result)
+    checks = {c["id"]: c for c in record["checks"]}
+    assert checks["data.secrets.line"]["details"]["secrets_by_type"] == {"GitHub Token": 1, "Private Key": 1}
+    where = {f["message"].split(" in ")[0]: f["location"] for f in record["findings"] if f["category"] == "secret"}
+    assert where["1 Private Key(s)"]["lines"] == str(lines.index(BEGIN) + 1)  # 1-based: the BEGIN line
+    assert where["1 GitHub Token(s)"]["lines"] == str(len(lines) - 1)
+    assert checks["data.quality.duplicate_rows"]["outcome"] == "pass"
+    assert token not in json.dumps(record) and PEM_LINES[0] not in json.dumps(record)
