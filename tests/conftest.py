@@ -151,8 +151,3 @@ def shared_data() -> Path:
     from tests.data.generate import data_dir
 
     return data_dir(SHARED / "data", _TMP / "data")
-
-
-def real_shared_data() -> bool:
-    """Whether the tests read the real files of ``../shared/data`` (assertions on their exact content)."""
-    return (SHARED / "data").is_dir()
