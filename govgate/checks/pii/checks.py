@@ -118,7 +118,7 @@ def _column_check(
     if outcome == Outcome.PASS and says is True and n:
         outcome = Outcome.WARN  # declared personal data: a finding whatever the scan saw
     message = _column_message(col, flagged, below, explained, says, min_prevalence, confidence)
-    if not flagged and not explained and n and not ner:  # say what was not looked for, never "no PII"
+    if not flagged and not explained and n and not ner and col.kind != "numeric":  # never "no PII" unchecked
         message = message.replace("no PII in", f"no identifier found by the {PATTERNS} in", 1)
         message += "; not checked: person names, locations and groups (PERSON, LOCATION, NRP need an NER model)"
     check = Check(
