@@ -143,7 +143,7 @@ def scan_partition(
         else scan_secrets_partition(
             df, [c for c in string_columns if c in df.columns], row_offset=partition.row_offset, key=fingerprint_key()
         ),
-        quality=quality_partition(df, expectations, row_offset=partition.row_offset),
+        quality=quality_partition(df, expectations, row_offset=partition.row_offset, text_lines=text_file),
     )
 
 

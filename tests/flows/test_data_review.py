@@ -185,6 +185,7 @@ def test_a_text_file_counts_one_pem_key_once_at_its_line_and_blank_lines_are_no_
 
     token = "gh" + "p_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
     lines = ["import os", "", "", "KEY = '''", BEGIN, *PEM_LINES, END, "'''", "", "", f"TOKEN = '{token}'", ""]
+    lines += ["import os"]  # the one repeated line (the blank ones are layout)
     path = tmp_path / "deploy.py"
     path.write_text("\n".join(lines) + "\n")
     result = data_review(dataset=str(path), chunk_rows=100)
@@ -193,6 +194,10 @@ def test_a_text_file_counts_one_pem_key_once_at_its_line_and_blank_lines_are_no_
     assert checks["data.secrets.line"]["details"]["secrets_by_type"] == {"GitHub Token": 1, "Private Key": 1}
     where = {f["message"].split(" in ")[0]: f["location"] for f in record["findings"] if f["category"] == "secret"}
     assert where["1 Private Key(s)"]["lines"] == str(lines.index(BEGIN) + 1)  # 1-based: the BEGIN line
-    assert where["1 GitHub Token(s)"]["lines"] == str(len(lines) - 1)
-    assert checks["data.quality.duplicate_rows"]["outcome"] == "pass"
+    assert where["1 GitHub Token(s)"]["lines"] == str(lines.index(f"TOKEN = '{token}'") + 1)
+    assert checks["data.quality.duplicate_rows"]["metrics"][0]["value"] == 1
+    duplicate = next(f for f in record["findings"] if f["id"] == "quality.duplicate_rows")
+    assert duplicate["location"] == {"lines": str(len(lines))} and duplicate["examples"] == [
+        f"line {len(lines)} duplicates line 1"
+    ]
     assert token not in json.dumps(record) and PEM_LINES[0] not in json.dumps(record)

@@ -50,8 +50,11 @@ _NOT_ROW_WISE = {
 # --------------------------------------------------------------------------------------------- partitions
 
 
-def quality_partition(df: pd.DataFrame, expectations: list[dict], *, row_offset: int = 0) -> QualityPartial:
-    """Check one chunk (rows ``row_offset`` ... of the dataset) against ``expectations``."""
+def quality_partition(
+    df: pd.DataFrame, expectations: list[dict], *, row_offset: int = 0, text_lines: bool = False
+) -> QualityPartial:
+    """Check one chunk (rows ``row_offset`` ... of the dataset) against ``expectations``; ``text_lines``
+    when the rows are a text file's lines (duplicates are then named by 1-based line number)."""
     import pandas as pd
 
     specs = [_spec(e, i) for i, e in enumerate(expectations)]
@@ -94,6 +97,7 @@ def quality_partition(df: pd.DataFrame, expectations: list[dict], *, row_offset:
         kinds=[s["kind"] for s in specs],
         results=results,  # type: ignore[arg-type]
         blank_rows=_blank_rows(frame),
+        text_lines=text_lines,
     )
 
 

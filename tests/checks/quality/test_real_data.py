@@ -45,5 +45,15 @@ def test_blank_lines_of_a_text_file_are_not_duplicate_rows():
     df = pd.DataFrame({"line": lines})
     result = check_in_partitions(df, [], [4])
     assert result.duplicate_rows == 1 and result.duplicate_examples == ["row 7 duplicates row 0"]
+    from govgate.checks.quality import merge_quality, quality_partition
+
+    parts = [
+        quality_partition(df.iloc[:4], [], text_lines=True),
+        quality_partition(df.iloc[4:], [], row_offset=4, text_lines=True),
+    ]
+    as_lines = merge_quality(parts)
+    assert as_lines.duplicate_examples == ["line 8 duplicates line 1"]  # 1-based, as an editor shows them
+    checks, findings = quality_checks(as_lines, max_null_fraction=1.0, max_duplicate_row_fraction=0.0)
+    assert next(f for f in findings if f.id == "quality.duplicate_rows").location == {"lines": "8"}
     table = pd.DataFrame({"a": [None, None, 1.0], "b": [None, None, 2.0]})  # a table's empty rows still count
     assert check_in_partitions(table, []).duplicate_rows == 1
