@@ -14,6 +14,7 @@ from govgate.datasheet import Datasheet, load_datasheet
 from govgate.protocol import DATA_REVIEW
 from tasks.data_review import (
     build_expectations,
+    consent_for_personal_data,
     dataset_subject,
     datasheet_checks,
     datasheet_files,
@@ -81,11 +82,21 @@ def data_review(
         scan_checks, scan_findings = scan_dataset(plan, expectations, sheet, rules, confidence, ner_model)
         sheet_checks, sheet_findings = datasheet_checks(sheet, rules)
         sens_checks, sens_findings = sensitive_attributes(plan.columns, plan.sample, sheet, rules)
-        legal = legal_basis_check([c for c in scan_checks if c.id.startswith("data.pii.")], sheet, rules)
-        checks = [*input_file_checks(info), *sheet_checks, *scan_checks, *sens_checks, legal, rows_check(plan)]
+        pii = [c for c in scan_checks if c.id.startswith("data.pii.")]
+        legal = legal_basis_check(pii, sheet, rules)
+        consent, consent_findings = consent_for_personal_data(pii, sheet)
+        checks = [
+            *input_file_checks(info),
+            *sheet_checks,
+            *scan_checks,
+            *sens_checks,
+            legal,
+            *consent,
+            rows_check(plan),
+        ]
         decision = run.decide(checks)  # the anonymized copy is an output of the review, not a criterion
         copies, copy_checks = redacted_copy(plan, run, dataset, scan_checks, sheet, ner_model) if redact else ([], [])
-        findings = [*sheet_findings, *scan_findings, *sens_findings]
+        findings = [*sheet_findings, *scan_findings, *sens_findings, *consent_findings]
         result = run.finish(
             [*checks, *copy_checks], findings=findings, decision=decision, artifacts=copies, extra_files=datasheet_files
         )

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from govgate.csv_header import first_row_signs, looks_like_data
 from govgate.datasheet import Datasheet
 from govgate.digest import BLOCK
 from govgate.errors import GovgateError, InputError
@@ -221,7 +222,36 @@ def _columns(info: DatasetInfo, sheet: Datasheet) -> list[str]:
             )
         return names
     _check_delimiter(info, fields, first_line, sheet)
+    if not sheet.columns and "header" not in sheet.format.model_fields_set:
+        _refuse_data_as_header(info, fields)
     return [f.strip() for f in fields]
+
+
+def _refuse_data_as_header(info: DatasetInfo, fields: list[str]) -> None:
+    """Nothing says whether the file has a header row (no columns, no ``format.header``): if its first row
+    looks like data, stop before any value becomes a column name in write-once evidence. Refusing is safer
+    than guessing ``col_1..N``: a sealed record under invented names could not be corrected, and the
+    datasheet that fixes it is a few lines. The message counts the signs and never quotes a value."""
+    rows: list[list[str]] = []
+    with open(info.path, encoding=info.encoding, newline="") as f:
+        reader = csv.reader((line for line in f if line.strip()), delimiter=info.delimiter)
+        try:
+            next(reader, None)
+            for row in reader:
+                rows.append(row)
+                if len(rows) >= 50:
+                    break
+        except (csv.Error, UnicodeDecodeError):
+            pass  # a malformed row further down is the chunked reader's error to report
+    signs = first_row_signs(fields, rows)
+    if looks_like_data(signs):
+        shown = ", ".join(f"{name} in {n} column(s)" for name, n in sorted(signs.items()))
+        raise InputError(
+            f"dataset {info.uri}: the first row looks like data, not column names ({len(fields)} fields; {shown}), "
+            "so the file seems to have no header row; review it with a datasheet that sets format: {header: false} "
+            "and lists the columns in order (columns: [{name: ...}, ...]), or set format: {header: true} if the "
+            "first row is the header"
+        )
 
 
 def unique_names(names: list[str]) -> list[str]:

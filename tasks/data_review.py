@@ -60,6 +60,7 @@ class PartitionPlan:
     string_columns: list[str]
     rows: int
     sample: pd.DataFrame = field(repr=False)
+    text_file: bool = False  # a text file's lines (column "line"): secrets scanned as a file, lines 1-based
 
 
 @dataclass
@@ -113,7 +114,7 @@ def partition_dataset(info: DatasetInfo, sheet: Datasheet, chunk_rows: int, pref
         from govgate.errors import InputError
 
         raise InputError(f"dataset {info.uri} has a header but no data rows")
-    return PartitionPlan(partitions, list(info.columns), kinds, sorted(strings), offset, sample)
+    return PartitionPlan(partitions, list(info.columns), kinds, sorted(strings), offset, sample, info.format == "text")
 
 
 @task(name="scan-partition", cache_policy=NO_CACHE)
@@ -124,10 +125,11 @@ def scan_partition(
     expectations: list[dict],
     sample_rows: int,
     ner_model: str | None,
+    text_file: bool = False,
 ) -> PartitionScan:
     from govgate.checks.pii import scan_pii_partition
     from govgate.checks.quality import quality_partition
-    from govgate.checks.secrets import scan_secrets_partition
+    from govgate.checks.secrets import scan_file_lines, scan_secrets_partition
 
     df = parquet_to_frame(context.store().get_bytes(partition.key))
     per_partition_sample = max(10, sample_rows // 4)  # several partitions add up to the policy's sample size
@@ -136,10 +138,12 @@ def scan_partition(
         pii=scan_pii_partition(
             df, column_kinds, sample_rows=per_partition_sample, ner_model=ner_model, seed=partition.index
         ),
-        secrets=scan_secrets_partition(
+        secrets=scan_file_lines(df["line"], "line", first_line=partition.row_offset + 1, key=fingerprint_key())
+        if text_file
+        else scan_secrets_partition(
             df, [c for c in string_columns if c in df.columns], row_offset=partition.row_offset, key=fingerprint_key()
         ),
-        quality=quality_partition(df, expectations, row_offset=partition.row_offset),
+        quality=quality_partition(df, expectations, row_offset=partition.row_offset, text_lines=text_file),
     )
 
 
@@ -329,6 +333,14 @@ def legal_basis_check(pii: list[Check], sheet: Datasheet, rules: DataReviewRules
     )
 
 
+@task(name="consent-checks", cache_policy=NO_CACHE)
+def consent_for_personal_data(pii: list[Check], sheet: Datasheet) -> tuple[list[Check], list[Finding]]:
+    """Consent recorded as not obtained, against the personal data found or declared."""
+    from govgate.checks.consent import consent_checks
+
+    return consent_checks(pii, sheet)
+
+
 @task(name="anonymized-copy", cache_policy=NO_CACHE)
 def anonymized_copy(
     plan: PartitionPlan,
@@ -451,7 +463,9 @@ def scan_dataset(
     """PII, secrets and quality of every partition, scanned in parallel by the flow's task runner (threads
     or Dask workers: so this is called in the flow, not a task itself), then merged."""
     futures = [
-        scan_partition.submit(p, plan.column_kinds, plan.string_columns, expectations, rules.pii_sample_rows, ner_model)
+        scan_partition.submit(
+            p, plan.column_kinds, plan.string_columns, expectations, rules.pii_sample_rows, ner_model, plan.text_file
+        )
         for p in plan.partitions
     ]
     return merge_scans([f.result() for f in futures], rules, confidence, ner_model, declared_pii(sheet))

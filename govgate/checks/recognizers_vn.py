@@ -180,7 +180,27 @@ def _zero_restored(
     return [*raw, *extra]
 
 
-class VnCccdRecognizer(PatternRecognizer):
+# "+44 ", "+1-", "+33 (" just before a match: a foreign number whose national part starts with a trunk 0
+_FOREIGN_CODE = re.compile(r"\+(\d{1,3})[ .\-()]{0,3}$")
+
+
+def after_foreign_code(text: str, start: int) -> bool:
+    """Whether the match at ``start`` follows a country code other than Vietnam's (+84)."""
+    code = _FOREIGN_CODE.search(text[max(0, start - 8) : start])
+    return code is not None and code.group(1) != "84"
+
+
+class NotAfterForeignCode:
+    """Drops matches written after a foreign country code: "+44 0912 345 678" is a British number."""
+
+    def analyze(
+        self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None, regex_flags: int | None = None
+    ) -> list[RecognizerResult]:
+        results = super().analyze(text, entities, nlp_artifacts, regex_flags)  # type: ignore[misc]
+        return [r for r in results if not after_foreign_code(text, r.start)]
+
+
+class VnCccdRecognizer(NotAfterForeignCode, PatternRecognizer):
     """VN_CCCD: 12-digit citizen id (căn cước công dân / số định danh cá nhân)."""
 
     CONTEXT = ["cccd", "căn cước", "citizen", "định danh", "national id", "personal id", "cmnd"]
@@ -220,7 +240,7 @@ class VnCccdRecognizer(PatternRecognizer):
         return _zero_restored(self, text, raw_recognizer_results, context, self._keywords, self._stripped, score)
 
 
-class VnCmndRecognizer(PatternRecognizer):
+class VnCmndRecognizer(NotAfterForeignCode, PatternRecognizer):
     """VN_CMND: 9-digit old people's id, reported ONLY with a context word (CMND, CMT, chứng minh nhân dân,
     chứng minh thư, số CMND) in the window before it or in the context passed to ``analyze``."""
 
@@ -262,7 +282,7 @@ class VnCmndRecognizer(PatternRecognizer):
         return [*raw_recognizer_results, *extra]
 
 
-class VnPhoneRecognizer(PatternRecognizer):
+class VnPhoneRecognizer(NotAfterForeignCode, PatternRecognizer):
     """VN_PHONE: mobile (+84 / 84 / 0, network code, 7 digits) and fixed-line (0 + 2xx area code) numbers."""
 
     CONTEXT = [
@@ -311,7 +331,7 @@ class VnPhoneRecognizer(PatternRecognizer):
         return _zero_restored(self, text, raw_recognizer_results, context, self._keywords, self._stripped, score)
 
 
-class VnTaxCodeRecognizer(PatternRecognizer):
+class VnTaxCodeRecognizer(NotAfterForeignCode, PatternRecognizer):
     """VN_TAX_CODE: mã số thuế, 10 digits or 10 + "-" + 3-digit branch, with a valid check digit.
 
     About 1 in 11 random 10-digit numbers pass the checksum, including mobile numbers: a number that is

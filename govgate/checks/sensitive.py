@@ -693,9 +693,17 @@ def _detect(column: str, sample: pd.DataFrame | None) -> dict[str, str]:
     """Sensitive classes the column's name or sampled values point to: ``{class: reason}``."""
     reasons = {cls: f"name matches '{kw}'" for cls, kw in classify_name(column).items()}
     if sample is not None and column in getattr(sample, "columns", ()):
-        for cls, why in classify_values(sample[column].tolist()).items():
+        values = sample[column].tolist()
+        for cls, why in classify_values(values).items():
+            if cls == "sex_gender" and cls not in reasons and _letter_codes(values):
+                continue  # F/M alone also codes felony/misdemeanour, fail/merit: sex only where the name says so
             reasons[cls] = f"{reasons[cls]}; {why}" if cls in reasons else why
     return reasons
+
+
+def _letter_codes(values: list) -> bool:
+    """Every value a single letter (``F``, ``M``): a code whose meaning only the column's name gives."""
+    return all(len(str(v).strip()) == 1 for v in values if isinstance(v, str))
 
 
 def _missing_declared_check(attr: str, columns: list[str]) -> Check:

@@ -32,13 +32,8 @@ RULES = ModelReviewRules(
 
 
 @pytest.fixture(scope="module")
-def german_frame() -> pd.DataFrame:
-    from tests.conftest import SHARED
-
-    path = SHARED / "data" / "german_credit" / "german.csv"
-    if not path.is_file():
-        pytest.skip(f"{path} is not beside this clone")
-    return pd.read_csv(path)
+def german_frame(shared_data) -> pd.DataFrame:
+    return pd.read_csv(shared_data / "german_credit" / "german.csv")
 
 
 @pytest.fixture(scope="module")

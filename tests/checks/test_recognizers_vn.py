@@ -185,3 +185,19 @@ def test_digit_runs_inside_machine_ids_are_not_identifiers(analyzer):
     assert hits == []
     assert found(analyzer, "ab0912345678", "VN_PHONE") == [] and found(analyzer, "0912345678x", "VN_PHONE") == []
     assert found(analyzer, "SĐT0912345678", "VN_PHONE") == ["0912345678"]  # a keyword glued in front still works
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["+44 0912 345 678", "+1 0912345678", "+33 (0)912345678", "+49-0912345678", "+44 079123456789", "+65 0101245486"],
+)
+def test_numbers_after_a_foreign_country_code_are_not_vietnamese(analyzer, text):
+    for entity in ("VN_PHONE", "VN_CCCD", "VN_TAX_CODE"):
+        assert found(analyzer, text, entity) == [], (entity, text)
+
+
+def test_vietnamese_numbers_keep_their_labels_beside_foreign_ones(analyzer):
+    assert found(analyzer, "call +84 912 345 678", "VN_PHONE") == ["+84 912 345 678"]
+    assert found(analyzer, "+84 0912 345 678", "VN_PHONE") == ["0912 345 678"]
+    assert found(analyzer, "tel 0912345678 or +44 0912 345 679", "VN_PHONE") == ["0912345678"]
+    assert found(analyzer, "CCCD 079123456789", "VN_CCCD") == ["079123456789"]

@@ -19,9 +19,6 @@ from govgate.checks.sensitive import (
 )
 from govgate.errors import InputError
 from govgate.record import Outcome, Severity
-from tests.conftest import SHARED
-
-GERMAN = SHARED / "data" / "german_credit" / "german.csv"
 
 
 def _by_id(checks):
@@ -185,10 +182,8 @@ def test_bad_undeclared_outcome_is_an_input_error():
         sensitive_attribute_checks(["a"], pd.DataFrame({"a": [1]}), [], undeclared_outcome="ignore")
 
 
-def test_german_credit():
-    if not GERMAN.is_file():
-        pytest.skip(f"{GERMAN} is missing")
-    df = pd.read_csv(GERMAN)
+def test_german_credit(shared_data):
+    df = pd.read_csv(shared_data / "german_credit" / "german.csv")
     sample = df.head(500)
     checks, findings = sensitive_attribute_checks(list(df.columns), sample, [])
     flagged = {
@@ -211,3 +206,19 @@ def test_german_credit():
     assert by["data.sensitive.undeclared.foreign_worker"].outcome == Outcome.WARN
     assert by["data.sensitive.scan"].outcome == Outcome.WARN
     assert sorted(by["data.sensitive.scan"].details["declared"]) == ["age", "personal_status"]
+
+
+def test_single_letter_codes_are_sex_only_where_the_column_name_says_so():
+    """COMPAS' c_charge_degree holds F/M (felony/misdemeanour): not sex; a column named sex with F/M is;
+    full words (male/female) still point to sex whatever the column's name."""
+    rng = __import__("random").Random(3)
+    letters = [rng.choice("FM") for _ in range(200)]
+    sample = pd.DataFrame(
+        {"c_charge_degree": letters, "grade": letters, "sex": letters, "applicant": ["male", "female"] * 100}
+    )
+    checks, _ = sensitive_attribute_checks(list(sample.columns), sample, [])
+    flagged = {
+        c.details["column"]: c.details["classes"] for c in checks if c.id.startswith("data.sensitive.undeclared.")
+    }
+    assert "c_charge_degree" not in flagged and "grade" not in flagged
+    assert "sex_gender" in flagged["sex"] and "sex_gender" in flagged["applicant"]

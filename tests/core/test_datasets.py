@@ -171,7 +171,8 @@ def test_headerless_file_without_header_false_names_the_fix_not_the_data(shared_
     assert "none of the 9 column(s) named in the datasheet is in the file's first row (9 fields)" in text
     assert "format: {header: false}" in text
     first_row = pd.read_csv(path, header=None, nrows=1).iloc[0].astype(str)
-    assert not any(value in text for value in first_row)  # a reviewer's id and name are data, not column names
+    # a reviewer's id and name are data, not column names (short values such as a rating of 5 may occur in a path)
+    assert not any(value in text for value in first_row if len(value) > 3)
 
 
 def test_datasheet_missing_fields_are_listed_not_raised(tmp_path):
@@ -216,3 +217,40 @@ def test_nul_bytes_and_repeated_column_names_are_failed_checks(tmp_path, local_s
     clean.write_bytes(b"id,amount\n1,2\n")
     outcomes = {c.id: c.outcome for c in input_checks(inspect_dataset(str(clean), _sheet(), local_settings))}
     assert outcomes == {"data.input.nul_bytes": "pass", "data.input.duplicate_columns": "pass"}
+
+
+def test_headerless_csv_without_a_datasheet_is_refused_without_quoting_the_row(shared_data, local_settings):
+    """With nothing saying whether there is a header row, a first row of data (a reviewer's id and name) is
+    refused before it can become column names; the error names the file and the fix, not the values."""
+    path = str(shared_data / "ecommerce" / "Musical_instruments_reviews.csv")
+    with pytest.raises(InputError) as err:
+        inspect_dataset(path, _sheet(), local_settings)
+    text = str(err.value)
+    assert path in text and "the first row looks like data" in text and "format: {header: false}" in text
+    first_row = pd.read_csv(path, header=None, nrows=1).iloc[0].astype(str)
+    assert not any(value in text for value in first_row if len(value) > 3)
+    # the datasheet's explicit word wins: header: true reads the first row as names (the user's choice)
+    assert len(inspect_dataset(path, _sheet(format=FileFormat(header=True)), local_settings).columns) == 9
+
+
+@pytest.mark.parametrize(
+    "text,is_data",
+    [
+        ("id,amount\n1,2\n3,4\n", False),
+        ("name,age\nAn,30\nBinh,41\n", False),
+        (",name,score\n0,An,1.5\n1,Binh,2.5\n", False),  # pandas' unnamed index column
+        ("country,2019,2020\nVN,1.2,3.4\nTH,2.2,1.1\n", False),  # years as column names
+        ("email\nan@example.com\n", False),
+        ("An,30\nBinh,41\nChi,25\n", True),
+        ("an@example.com,Nguyen Van An\nbinh@example.com,Tran Binh\n", True),
+        ("A2IBPI20UZIR0U,1384719342,[0, 0],5,1393545600\nA14VAT5EAX3D9S,1384719342,[13, 14],5,1363392000\n", True),
+    ],
+)
+def test_first_row_of_data_is_told_from_a_header(tmp_path, local_settings, text, is_data):
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    if not is_data:
+        assert inspect_dataset(str(path), _sheet(), local_settings).columns == text.split("\n")[0].split(",")
+        return
+    with pytest.raises(InputError, match="the first row looks like data"):
+        inspect_dataset(str(path), _sheet(), local_settings)

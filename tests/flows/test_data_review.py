@@ -149,3 +149,55 @@ def test_reviews_file_from_shared_data(prefect_harness, s3_settings, shared_data
     assert {"data.pii.column.reviewText", "data.secrets.reviewText", "data.pii.ner"} <= ids
     assert record["subject"]["attributes"]["rows"] == 5050
     assert any(c["id"].startswith("data.quality.ecommerce_reviews") for c in record["checks"])
+
+
+def test_consent_not_obtained_for_personal_data_is_a_finding(prefect_harness, s3_settings, demo_inputs):
+    """consent: {obtained: false} over columns with personal data fails the consent check with a finding
+    (consent as the basis); the generated datasheet prints the consent as words, not a Python dict."""
+    data, sheet_path = demo_inputs
+    sheet = yaml.safe_load(sheet_path.read_text())
+    sheet.update(legal_basis="consent", consent={"obtained": False, "mechanism": "web form, never sent"})
+    sheet_path.write_text(yaml.safe_dump(sheet))
+    result = data_review(dataset=str(data), datasheet=str(sheet_path), chunk_rows=1000)
+    store = open_store(s3_settings)
+    record = _record(store, result)
+    check = next(c for c in record["checks"] if c["id"] == "data.datasheet.consent_personal_data")
+    assert check["outcome"] == "fail" and {"email", "phone", "national_id"} <= set(check["details"]["columns"])
+    assert (check["threshold"]["metric"], check["threshold"]["op"], check["threshold"]["value"]) == (
+        "columns_with_personal_data",
+        "==",
+        0,
+    )
+    finding = next(f for f in record["findings"] if f["id"] == "datasheet.consent.not_obtained")
+    assert finding["severity"] == "high" and "email" in finding["location"]["columns"]
+    assert result["decision"] == "fail"
+    key = result["record_uri"].split(f"s3://{store.bucket}/{store.prefix}", 1)[1]
+    datasheet_md = store.get_bytes(key.rsplit("/", 1)[0] + "/datasheet.md").decode()
+    consent_row = next(line for line in datasheet_md.splitlines() if line.startswith("| consent |"))
+    assert consent_row == "| consent | **not obtained**; mechanism: web form, never sent |"
+    assert "data.datasheet.consent_personal_data" in datasheet_md and "{'obtained'" not in datasheet_md
+
+
+def test_a_text_file_counts_one_pem_key_once_at_its_line_and_blank_lines_are_no_duplicates(
+    prefect_harness, s3_settings, tmp_path
+):
+    from tests.checks.secrets.helpers import BEGIN, END, PEM_LINES
+
+    token = "gh" + "p_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    lines = ["import os", "", "", "KEY = '''", BEGIN, *PEM_LINES, END, "'''", "", "", f"TOKEN = '{token}'", ""]
+    lines += ["import os"]  # the one repeated line (the blank ones are layout)
+    path = tmp_path / "deploy.py"
+    path.write_text("\n".join(lines) + "\n")
+    result = data_review(dataset=str(path), chunk_rows=100)
+    record = _record(open_store(s3_settings), result)
+    checks = {c["id"]: c for c in record["checks"]}
+    assert checks["data.secrets.line"]["details"]["secrets_by_type"] == {"GitHub Token": 1, "Private Key": 1}
+    where = {f["message"].split(" in ")[0]: f["location"] for f in record["findings"] if f["category"] == "secret"}
+    assert where["1 Private Key(s)"]["lines"] == str(lines.index(BEGIN) + 1)  # 1-based: the BEGIN line
+    assert where["1 GitHub Token(s)"]["lines"] == str(lines.index(f"TOKEN = '{token}'") + 1)
+    assert checks["data.quality.duplicate_rows"]["metrics"][0]["value"] == 1
+    duplicate = next(f for f in record["findings"] if f["id"] == "quality.duplicate_rows")
+    assert duplicate["location"] == {"lines": str(len(lines))} and duplicate["examples"] == [
+        f"line {len(lines)} duplicates line 1"
+    ]
+    assert token not in json.dumps(record) and PEM_LINES[0] not in json.dumps(record)

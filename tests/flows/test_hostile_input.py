@@ -23,6 +23,12 @@ def _write(path: Path, data: bytes) -> Path:
     return path
 
 
+HEADERLESS = b"".join(
+    f'A{i:013d},B00{i:07d},Reviewer Name{i},"[0, 1]",Great strings for the price,5,1393545600\n'.encode()
+    for i in range(40)
+).replace(b"Reviewer Name0", b"Quynh Lindqvist")
+
+
 def _cases(tmp: Path) -> dict[str, tuple[Path, str]]:
     """name -> (file, words the error must contain besides the file's name)."""
     loop = tmp / "loop.csv"
@@ -44,6 +50,7 @@ def _cases(tmp: Path) -> dict[str, tuple[Path, str]]:
         "one 9 MB line": (_write(tmp / "long.csv", b"text\n" + b"x" * 9 * 1024 * 1024 + b"\n"), "a line is"),
         "parquet that is not": (_write(tmp / "fake.parquet", b"PAR1 not really"), "is not a readable Parquet file"),
         "jsonl that is not": (_write(tmp / "bad.jsonl", b'{"a": 1}\n{"a": \n'), "is not well-formed JSONL"),
+        "headerless, no datasheet": (_write(tmp / "nohead.csv", HEADERLESS), "the first row looks like data"),
     }
 
 
@@ -108,3 +115,18 @@ def test_50_mb_single_line_files_are_refused_in_bounded_memory(tmp_path, shape):
     assert done.returncode == 1 and str(path) in done.stdout and "Traceback" not in done.stderr, done.stderr[-2000:]
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     assert peak_mb < 2048, f"{peak_mb:.0f} MB"
+
+
+def test_a_headerless_file_without_a_datasheet_leaves_no_value_in_any_column_name(
+    prefect_harness, s3_settings, tmp_path
+):
+    """Its first row (a reviewer's id and name) is refused before anything is written: the one error record
+    and every other byte in the store hold none of its values."""
+    state = data_review(dataset=str(_write(tmp_path / "reviews.csv", HEADERLESS)), return_state=True)
+    assert state.is_failed() and "format: {header: false}" in state.message
+    store = open_store(s3_settings)
+    written = b"".join(store.get_bytes(i.key) for i in store.list(""))
+    assert b'"outcome": "error"' in written or b'"outcome":"error"' in written
+    first_row = [b"A0000000000000", b"B000000000", b"Quynh Lindqvist", b"Great strings for the price", b"1393545600"]
+    assert all(value in HEADERLESS.split(b"\n")[0] for value in first_row)
+    assert [value for value in first_row if value in written] == []

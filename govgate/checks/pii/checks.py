@@ -6,6 +6,7 @@ from typing import Any
 
 from govgate.checks.outcomes import advisory
 from govgate.checks.pii.constants import EXAMPLES_PER_ENTITY
+from govgate.checks.pii.names import LIKELY_PERSON_NAME, likely_names_evidence
 from govgate.checks.pii.results import ColumnPii, PiiResult
 from govgate.checks.pii.scan import named_as_time
 from govgate.checks.stats import wilson_interval
@@ -34,9 +35,13 @@ DIRECT_IDENTIFIERS = frozenset(
         "VN_TAX_CODE",
         "VN_PASSPORT",
         "VN_BANK_ACCOUNT",
+        LIKELY_PERSON_NAME,
     }
 )
 
+
+#: what the scan looks for without NER, in words (messages say what was checked)
+PATTERNS = "pattern recognizers (e-mail, phone, card, bank and ID numbers, URL, IP)"
 
 # --------------------------------------------------------------------------------------------------------
 # evidence
@@ -67,7 +72,8 @@ def pii_checks(
     checks: list[Check] = []
     findings: list[Finding] = []
     for name, col in result.columns.items():
-        check, finding = _column_check(name, col, min_prevalence, confidence, (declared or {}).get(name))
+        says = (declared or {}).get(name)
+        check, finding = _column_check(name, col, min_prevalence, confidence, says, ner_available)
         checks.append(check)
         findings += [finding] if finding else []
     checks.append(_ner_check(result, ner_available))
@@ -83,7 +89,7 @@ def _prevalence_threshold(min_prevalence: float) -> Threshold:
 
 
 def _column_check(
-    name: str, col: ColumnPii, min_prevalence: float, confidence: float, says: bool | None
+    name: str, col: ColumnPii, min_prevalence: float, confidence: float, says: bool | None, ner: bool = False
 ) -> tuple[Check, Finding | None]:
     """``data.pii.column.<name>``: a text column's rows with PII judged against zero, a structured or
     numeric column's highest entity prevalence against ``min_prevalence`` (advisory: PII found warns, it is
@@ -91,6 +97,7 @@ def _column_check(
     whose every value is a Unix time in a column named as a time does not count its number matches."""
     n, text = col.scanned, col.kind == "text"
     metrics, flagged, below = _entity_metrics(col, min_prevalence, confidence)
+    metrics += _likely_names(name, col, flagged)
     explained: dict[str, dict[str, Any]] = {}
     if not text and n and col.unix_times == n and flagged and named_as_time(name) and says is not True:
         # Every value is a Unix time and the column is named as a time: the number patterns match
@@ -111,6 +118,9 @@ def _column_check(
     if outcome == Outcome.PASS and says is True and n:
         outcome = Outcome.WARN  # declared personal data: a finding whatever the scan saw
     message = _column_message(col, flagged, below, explained, says, min_prevalence, confidence)
+    if not flagged and not explained and n and not ner and col.kind != "numeric":  # never "no PII" unchecked
+        message = message.replace("no PII in", f"no identifier found by the {PATTERNS} in", 1)
+        message += "; not checked: person names, locations and groups (PERSON, LOCATION, NRP need an NER model)"
     check = Check(
         id=f"data.pii.column.{name}",
         title=f"PII in column {name}",
@@ -134,6 +144,27 @@ def _column_check(
         },
     )
     return check, (_column_finding(name, col, flagged, says) if outcome == Outcome.WARN else None)
+
+
+def _likely_names(name: str, col: ColumnPii, flagged: dict[str, dict[str, Any]]) -> list[Metric]:
+    """Person names by the column's name and the values' shape (names.py), when NER found none: added to
+    ``flagged`` as ``LIKELY_PERSON_NAME`` (not verified), with its metrics."""
+    evidence = likely_names_evidence(name, col.scanned, col.alpha_words, col.full_names, col.distinct_share)
+    if evidence is None or "PERSON" in flagged:
+        return []
+    count = max(col.alpha_words, col.full_names)
+    share = round(count / col.scanned, 6)
+    flagged[LIKELY_PERSON_NAME] = {
+        "count": count,
+        "prevalence": share,
+        "direct_identifier": True,
+        "verified": False,
+        "evidence": evidence,
+    }
+    return [
+        Metric(name=f"{LIKELY_PERSON_NAME}.count", value=count, n=col.scanned),
+        Metric(name=f"{LIKELY_PERSON_NAME}.prevalence", value=share, n=col.scanned),
+    ]
 
 
 def _entity_metrics(
@@ -186,11 +217,17 @@ def _column_message(
     if flagged:
         parts = []
         for entity, info in flagged.items():
+            if entity == LIKELY_PERSON_NAME:
+                continue
             ci = (
                 f" ({int(confidence * 100)}% CI {_pct(info['lower'])}-{_pct(info['upper'])})" if "lower" in info else ""
             )
             parts.append(f"{entity} in {info['count']} ({_pct(info['prevalence'])}{ci})")
-        message = f"{', '.join(parts)} of {n} {unit}"
+        names = flagged.get(LIKELY_PERSON_NAME)
+        message = "; ".join(
+            ([f"{', '.join(parts)} of {n} {unit}"] if parts else [])
+            + ([f"likely person names (not verified by NER): {names['evidence']}"] if names else [])
+        )
         if says is True:
             return f"declared personal data in the datasheet; {message}"
         return message + (" (the datasheet declares it not personal data)" if says is False else "")

@@ -19,6 +19,9 @@ class ColumnPii:
     counts: dict[str, int] = field(default_factory=dict)  # entity -> analysed values containing it
     examples: dict[str, list[str]] = field(default_factory=dict)  # entity -> redacted examples
     unix_times: int = 0  # analysed values that read as Unix times (structured and numeric columns)
+    alpha_words: int = 0  # structured values of 1-4 alphabetic words (names.py: person names without NER)
+    full_names: int = 0  # structured values of 2-4 capitalised alphabetic words
+    distinct_share: float = 0.0  # distinct / analysed values, the highest of any partition
 
     @property
     def sampled(self) -> bool:

@@ -14,6 +14,7 @@ import regex as re
 from govgate.checks.pii.analyze import analyze_cells
 from govgate.checks.pii.constants import EXAMPLES_PER_ENTITY, KINDS
 from govgate.checks.pii.engine import build_analyzer
+from govgate.checks.pii.names import alpha_words, full_name_shaped
 from govgate.checks.pii.plan import plan_columns
 from govgate.checks.pii.redaction import keyed_digest, text_examples
 from govgate.checks.pii.results import ColumnPii, PiiPartial, PiiResult
@@ -135,6 +136,10 @@ def _scan_column(
     if kind != "text":
         stats.unix_times = sum(1 for v in values if _is_unix_time(v))
     distinct, inverse = distinct_values(values)
+    if kind == "structured":  # the shape of person names, for names without NER (names.py)
+        stats.alpha_words = sum(1 for v in values if alpha_words(v))
+        stats.full_names = sum(1 for v in values if full_name_shaped(v))
+        stats.distinct_share = len(distinct) / len(values) if values else 0.0
     results = analyze_column(analyzer, name, kind, distinct)
     examples_of: dict[int, dict[str, str]] = {}
     for u in inverse:
@@ -168,6 +173,9 @@ def merge_pii(partials: list[PiiPartial]) -> PiiResult:
             into.scanned += col.scanned
             into.with_pii += col.with_pii
             into.unix_times += col.unix_times
+            into.alpha_words += col.alpha_words
+            into.full_names += col.full_names
+            into.distinct_share = max(into.distinct_share, col.distinct_share)
             for entity, count in col.counts.items():
                 into.counts[entity] = into.counts.get(entity, 0) + count
             for entity, examples in col.examples.items():

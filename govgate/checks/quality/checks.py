@@ -95,7 +95,7 @@ def _duplicate_check(result: QualityResult, limit: float) -> tuple[Check, Findin
         category=CATEGORY,
         check_id="data.quality.duplicate_rows",
         message=f"{result.duplicate_rows} duplicate rows ({frac:.2%}; policy allows {limit:.2%})",
-        location={"rows": ", ".join(e.split()[1] for e in result.duplicate_examples)},
+        location={f"{result.unit}s": ", ".join(e.split()[1] for e in result.duplicate_examples)},
         count=result.duplicate_rows,
         examples=result.duplicate_examples,
         remediation="deduplicate the dataset (duplicates leak between train and test splits and overweight records)",

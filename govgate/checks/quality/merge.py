@@ -33,7 +33,8 @@ def merge_quality(partials: list[QualityPartial]) -> QualityResult:
     column_rows = {c: sum(p.rows for p in partials if c in p.columns) for c in columns}
     null_counts = {c: sum(p.null_counts.get(c, 0) for p in partials) for c in columns}
 
-    duplicate_rows, duplicate_examples = _duplicate_rows(partials, rows)
+    lines = all(p.text_lines for p in partials)
+    duplicate_rows, duplicate_examples = _duplicate_rows(partials, rows, "line" if lines else "row")
     return QualityResult(
         rows=rows,
         columns=columns,
@@ -43,19 +44,26 @@ def merge_quality(partials: list[QualityPartial]) -> QualityResult:
         duplicate_examples=duplicate_examples,
         expectations=_merged_expectations(partials, rows),
         partitions=len(partials),
+        unit="line" if lines else "row",
     )
 
 
-def _duplicate_rows(partials: list[QualityPartial], rows: int) -> tuple[int, list[str]]:
-    """Rows that repeat an earlier row (by 64-bit row hash, across partitions), and a few examples."""
+def _duplicate_rows(partials: list[QualityPartial], rows: int, unit: str = "row") -> tuple[int, list[str]]:
+    """Rows that repeat an earlier row (by 64-bit row hash, across partitions), and a few examples: 0-based
+    dataset rows, or 1-based lines of a text file (``unit="line"``)."""
     import pandas as pd
 
     hashes = np.concatenate([p.row_hashes for p in partials]) if rows else np.zeros(0, dtype=np.uint64)
     dup = pd.Series(hashes).duplicated(keep="first").to_numpy() if rows else np.zeros(0, dtype=bool)
+    if rows:  # blank lines of a text file are layout, not repeated records
+        dup = dup & ~np.concatenate(
+            [p.blank_rows if p.blank_rows is not None else np.zeros(p.rows, bool) for p in partials]
+        )
     examples = []
     for pos in np.flatnonzero(dup)[:EXAMPLES]:
         first = int(np.flatnonzero(hashes == hashes[pos])[0])
-        examples.append(f"row {int(pos)} duplicates row {first}")
+        base = 1 if unit == "line" else 0
+        examples.append(f"{unit} {int(pos) + base} duplicates {unit} {first + base}")
     return int(dup.sum()), examples
 
 

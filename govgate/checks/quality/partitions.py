@@ -50,8 +50,11 @@ _NOT_ROW_WISE = {
 # --------------------------------------------------------------------------------------------- partitions
 
 
-def quality_partition(df: pd.DataFrame, expectations: list[dict], *, row_offset: int = 0) -> QualityPartial:
-    """Check one chunk (rows ``row_offset`` ... of the dataset) against ``expectations``."""
+def quality_partition(
+    df: pd.DataFrame, expectations: list[dict], *, row_offset: int = 0, text_lines: bool = False
+) -> QualityPartial:
+    """Check one chunk (rows ``row_offset`` ... of the dataset) against ``expectations``; ``text_lines``
+    when the rows are a text file's lines (duplicates are then named by 1-based line number)."""
     import pandas as pd
 
     specs = [_spec(e, i) for i, e in enumerate(expectations)]
@@ -93,7 +96,28 @@ def quality_partition(df: pd.DataFrame, expectations: list[dict], *, row_offset:
         expectations=[{"type": s["type"], "kwargs": s["kwargs"], "meta": s["meta"]} for s in specs],
         kinds=[s["kind"] for s in specs],
         results=results,  # type: ignore[arg-type]
+        blank_rows=_blank_rows(frame),
+        text_lines=text_lines,
     )
+
+
+def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose every value is a string of whitespace (NaN is not blank: a table's missing values stay
+    in the duplicate count as before)."""
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    blank = np.ones(len(frame), dtype=bool)
+    for column in frame.columns:
+        values = frame[column]
+        if not (is_object_dtype(values) or is_string_dtype(values)):
+            return np.zeros(len(frame), dtype=bool)  # a number is never blank
+        try:
+            blank &= (values.str.strip() == "").fillna(False).to_numpy(dtype=bool)
+        except AttributeError:  # an object column without strings (all None, Decimals ...)
+            return np.zeros(len(frame), dtype=bool)
+        if not blank.any():
+            break
+    return blank
 
 
 def _spec(e: dict, i: int) -> dict:

@@ -37,6 +37,9 @@ class QualityPartial:
     expectations: list[dict]
     kinds: list[str]  # how each expectation was evaluated (EXIST, MAP, ...)
     results: list[ExpectationPartial]
+    # rows whose every value is a blank string (a text file's empty lines): not records, so never duplicates
+    blank_rows: np.ndarray | None = None
+    text_lines: bool = False  # the rows are a text file's lines: named by 1-based line number
 
 
 @dataclass
@@ -69,6 +72,7 @@ class QualityResult:
     duplicate_examples: list[str]
     expectations: list[ExpectationResult]
     partitions: int = field(default=1, compare=False)
+    unit: str = "row"  # "line" for a text file: examples and locations are 1-based line numbers
 
     def expectation(self, check_id: str) -> ExpectationResult:
         for e in self.expectations:

@@ -68,7 +68,7 @@ from govgate.checks.secrets.config import (
 from govgate.checks.secrets.prefilter import NEED_DS, NEED_OWN, PREFILTER_BASIS
 from govgate.checks.secrets.redaction import redact_secrets_frame
 from govgate.checks.secrets.results import SecretsPartial, SecretsResult, SourceTally, TypeTally
-from govgate.checks.secrets.scan import merge_secrets, scan_secrets_partition, scan_text_file
+from govgate.checks.secrets.scan import merge_secrets, scan_file_lines, scan_secrets_partition, scan_text_file
 
 __all__ = [
     "DISABLED_FILTERS",
@@ -94,6 +94,7 @@ __all__ = [
     "TypeTally",
     "merge_secrets",
     "redact_secrets_frame",
+    "scan_file_lines",
     "scan_secrets_partition",
     "scan_text_file",
     "secrets_checks",

@@ -176,43 +176,68 @@ def scan_text_file(
     with f, open_scanner(prefilter) as scanner:
         partial = _partial(scanner)
         tally = partial.sources[path.name] = SourceTally(name=path.name, kind="file")
-        pem = PemState()
-        pending: dict[int, list[tuple[int, str, str]]] = {}  # lines held while a PEM block is open
-
-        def settle(blocks: list[PemBlock]) -> None:
-            for b in blocks:
-                pending.setdefault(b.row, []).append((PRIO_VENDOR, "Private Key", b.value))
-            if pem.open is None:
-                for row in sorted(pending):
-                    tally.add_row(row, resolve_candidates(pending[row], key))
-                pending.clear()
-
-        window_cands: list[tuple[int, str, str]] = []
-        for number, text, first, last in _iter_lines(f, max_line_bytes, overlap):
-            if first:
-                tally.cells += 1
-                tally.lines += 1
-            if first and last:  # a whole line
-                if pem.open is None and not scanner.needs(text):
-                    tally.prefiltered += 1
-                    continue
-                cands, blocks = scan_line_text(scanner, pem, text, number)
-                if cands:
-                    pending.setdefault(number, []).extend(cands)
-                settle(blocks)
-                continue
-            # a window of a long line: scanned on its own (a long line is no PEM body line)
-            if first:
-                settle(pem.close())
-                window_cands = []
-            if scanner.needs(text):
-                window_cands.extend(_scan_window(scanner, text, number, first=first, last=last))
-            if last:
-                if window_cands:
-                    pending.setdefault(number, []).extend(window_cands)
-                settle([])
-        settle(pem.close())
+        _scan_lines(scanner, tally, _iter_lines(f, max_line_bytes, overlap), key)
     return partial
+
+
+def scan_file_lines(
+    lines: pd.Series, name: str, *, first_line: int = 1, prefilter: bool = True, key: bytes | None = None
+) -> SecretsPartial:
+    """The lines of a text file read as a one-column table (a data review of a ``.py`` or ``.env`` file):
+    scanned as a file, so a PEM block across lines is one secret and rows are 1-based line numbers
+    (``first_line`` is the number of ``lines``' first line). A PEM block cut by a partition's end counts
+    in each part."""
+    with open_scanner(prefilter) as scanner:
+        partial = _partial(scanner)
+        tally = partial.sources[name] = SourceTally(name=name, kind="file")
+        numbered = (
+            (first_line + i, "" if v is None or v != v else str(v), True, True) for i, v in enumerate(lines.tolist())
+        )
+        _scan_lines(scanner, tally, numbered, key)
+    return partial
+
+
+def _scan_lines(
+    scanner: Scanner, tally: SourceTally, lines: Iterator[tuple[int, str, bool, bool]], key: bytes | None
+) -> None:
+    """Lines (number, text, first window, last window) of one file into ``tally``; PEM blocks followed
+    across lines, a line's secrets held while a block is open so that the block counts once."""
+    pem = PemState()
+    pending: dict[int, list[tuple[int, str, str]]] = {}  # lines held while a PEM block is open
+
+    def settle(blocks: list[PemBlock]) -> None:
+        for b in blocks:
+            pending.setdefault(b.row, []).append((PRIO_VENDOR, "Private Key", b.value))
+        if pem.open is None:
+            for row in sorted(pending):
+                tally.add_row(row, resolve_candidates(pending[row], key))
+            pending.clear()
+
+    window_cands: list[tuple[int, str, str]] = []
+    for number, text, first, last in lines:
+        if first:
+            tally.cells += 1
+            tally.lines += 1
+        if first and last:  # a whole line
+            if pem.open is None and not scanner.needs(text):
+                tally.prefiltered += 1
+                continue
+            cands, blocks = scan_line_text(scanner, pem, text, number)
+            if cands:
+                pending.setdefault(number, []).extend(cands)
+            settle(blocks)
+            continue
+        # a window of a long line: scanned on its own (a long line is no PEM body line)
+        if first:
+            settle(pem.close())
+            window_cands = []
+        if scanner.needs(text):
+            window_cands.extend(_scan_window(scanner, text, number, first=first, last=last))
+        if last:
+            if window_cands:
+                pending.setdefault(number, []).extend(window_cands)
+            settle([])
+    settle(pem.close())
 
 
 def _scan_window(scanner: Scanner, text: str, row: int, *, first: bool, last: bool) -> list[tuple[int, str, str]]:

@@ -6,7 +6,6 @@ import json
 import pickle
 
 import pandas as pd
-import pytest
 
 from govgate.checks.pii import (
     merge_pii,
@@ -16,7 +15,6 @@ from govgate.checks.pii import (
 )
 from govgate.record import Outcome, Severity
 from tests.checks.pii.helpers import column_check
-from tests.conftest import SHARED
 
 
 def test_scan_finds_planted_pii(frame):
@@ -120,11 +118,8 @@ def test_numbers_in_numeric_columns_are_scanned():
     assert column_check(checks, "phone").outcome == Outcome.WARN
 
 
-def test_shared_customers_email_column():
-    path = SHARED / "data" / "ecommerce" / "ecommerce_customers.csv"
-    if not path.is_file():
-        pytest.skip(f"{path} is not beside this clone")
-    df = pd.read_csv(path)
+def test_shared_customers_email_column(shared_data):
+    df = pd.read_csv(shared_data / "ecommerce" / "ecommerce_customers.csv")
     plan = plan_columns(df)
     assert plan["Email"] == "structured" and plan["Address"] == "text"
     part = scan_pii_partition(df, plan, sample_rows=200, ner_model=None)

@@ -1,4 +1,4 @@
-"""Shared data of the quality tests: the real files beside the clone and checking a frame in partitions."""
+"""Shared data of the quality tests: the reviews file's column names and checking a frame in partitions."""
 
 from __future__ import annotations
 
@@ -8,10 +8,7 @@ from govgate.checks.quality import (
     merge_quality,
     quality_partition,
 )
-from tests.conftest import SHARED
 
-GERMAN = SHARED / "data" / "german_credit" / "german.csv"
-REVIEWS = SHARED / "data" / "ecommerce" / "Musical_instruments_reviews.csv"
 REVIEW_COLUMNS = [
     "reviewerID",
     "asin",
