@@ -400,6 +400,9 @@ class S3Store(ObjectStore):
             raise self._error(exc, "list versions in", prefix or None) from None
 
     def delete_many(self, keys):
+        """Batches of up to 1,000 (key, version) deletes. A version id removes that version for good ("null"
+        is the version a key had before versioning was enabled); a bare key on a versioned bucket only
+        places a delete marker: reported in ``markers``, never as deleted."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         report = DeleteReport()
@@ -407,18 +410,12 @@ class S3Store(ObjectStore):
 
         def flush() -> None:
             try:
-                r = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+                # not Quiet: only the answer for each key says whether it was deleted or a marker was placed
+                r = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": False})
             except (ClientError, BotoCoreError) as exc:
                 raise self._error(exc, "delete objects in") from None
             report.calls += 1
-            failed = {(e["Key"], e.get("VersionId")) for e in r.get("Errors", [])}
-            # Some servers omit VersionId in errors: then the key's entries in this batch all failed.
-            failed_any = {e["Key"] for e in r.get("Errors", []) if not e.get("VersionId")}
-            for e in r.get("Errors", []):
-                report.errors.append((e["Key"][len(self.prefix) :], f"{e.get('Code')}: {e.get('Message')}"))
-            for obj in batch:
-                if (obj["Key"], obj.get("VersionId")) not in failed and obj["Key"] not in failed_any:
-                    report.deleted.append((obj["Key"][len(self.prefix) :], obj.get("VersionId")))
+            self._account_deletes(batch, r, report)
             batch.clear()
 
         for item in keys:
@@ -432,6 +429,28 @@ class S3Store(ObjectStore):
         if batch:
             flush()
         return report
+
+    def _account_deletes(self, batch: list[dict], r: dict, report: DeleteReport) -> None:
+        """Sort one DeleteObjects answer into deleted, markers placed and errors (a locked version is an
+        error: AccessDenied)."""
+        for e in r.get("Errors", []):
+            reason = f"{e.get('Code')}: {e.get('Message')}"
+            if e.get("Code") == "AccessDenied" and self.supports_object_lock():
+                reason = f"object-locked version (retention or legal hold), not deleted: {reason}"
+            report.errors.append((e["Key"][len(self.prefix) :], reason))
+        answered = r.get("Deleted")
+        if answered is None:  # a server that answers only errors: what it did not refuse, it deleted
+            failed = {(e["Key"], e.get("VersionId")) for e in r.get("Errors", [])}
+            failed_any = {e["Key"] for e in r.get("Errors", []) if not e.get("VersionId")}
+            answered = [o for o in batch if (o["Key"], o.get("VersionId")) not in failed and o["Key"] not in failed_any]
+        asked = {o["Key"]: o.get("VersionId") for o in batch}
+        for d in answered:
+            key = d["Key"][len(self.prefix) :]
+            version = d.get("VersionId") or asked.get(d["Key"])
+            if d.get("DeleteMarker") and not version:
+                report.markers.append((key, d.get("DeleteMarkerVersionId")))
+            else:
+                report.deleted.append((key, version))
 
     def get_tags(self, key: str, version_id: str | None = None) -> dict[str, str]:
         from botocore.exceptions import BotoCoreError, ClientError
