@@ -105,11 +105,13 @@ class ObjectStore(ABC):
         """Write bytes (or the file at a Path) and return its info with ``sha256`` filled."""
 
     @abstractmethod
-    def get_bytes(self, key: str) -> bytes: ...
+    def get_bytes(self, key: str, version_id: str | None = None) -> bytes:
+        """The object's bytes: its current version, or the version named (stores without versions have
+        only the current one and ignore ``version_id``)."""
 
     @abstractmethod
-    def open(self, key: str) -> BinaryIO:
-        """A readable binary stream of the object (callers close it)."""
+    def open(self, key: str, version_id: str | None = None) -> BinaryIO:
+        """A readable binary stream of the object, or of the version named (callers close it)."""
 
     @abstractmethod
     def download(self, key: str, dest: str | Path) -> Path: ...

@@ -255,15 +255,16 @@ class S3Store(ObjectStore):
             self.client.put_object_legal_hold(**where, LegalHold={"Status": "ON"})
         return {"VersionId": head.version_id, "ETag": head.etag}
 
-    def get_bytes(self, key: str) -> bytes:
-        with self.open(key) as body:
+    def get_bytes(self, key: str, version_id: str | None = None) -> bytes:
+        with self.open(key, version_id) as body:
             return body.read()
 
-    def open(self, key: str) -> BinaryIO:
+    def open(self, key: str, version_id: str | None = None) -> BinaryIO:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=self._k(key))["Body"]
+            extra = {"VersionId": version_id} if version_id else {}
+            return self.client.get_object(Bucket=self.bucket, Key=self._k(key), **extra)["Body"]
         except (ClientError, BotoCoreError) as exc:
             raise self._error(exc, "read", key) from None
 
