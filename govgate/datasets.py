@@ -317,8 +317,11 @@ def iter_chunks(info: DatasetInfo, chunk_rows: int) -> Iterator[pd.DataFrame]:
             if not info.header:
                 kwargs["names"] = info.columns
             with pd.read_csv(path, **kwargs) as reader:
+                rows = 0
                 for chunk in reader:
                     chunk.columns = [str(c).strip() for c in chunk.columns]
+                    _check_cells(info, chunk, rows)
+                    rows += len(chunk)
                     yield chunk
     except UnicodeDecodeError as exc:
         raise InputError(_encoding_message(info, exc)) from None
@@ -328,6 +331,27 @@ def iter_chunks(info: DatasetInfo, chunk_rows: int) -> Iterator[pd.DataFrame]:
         raise InputError(f"dataset {info.uri} is not well-formed {info.format.upper()}: {_first_line(exc)}") from None
     except pd.errors.EmptyDataError:
         raise InputError(f"dataset {info.uri} has no data rows") from None
+
+
+def _check_cells(info: DatasetInfo, chunk: pd.DataFrame, rows_before: int) -> None:
+    """A quoted field may span many short lines, so the line limit does not bound it: a cell longer than
+    that limit (a quote that opens a 50 MB field, fields of many MB) is refused like a line would be."""
+    for name in chunk.columns:
+        column = chunk[name]
+        if column.dtype.kind in "biufcmM":  # numbers and dates: short by construction
+            continue
+        try:
+            lengths = column.str.len()
+        except AttributeError:  # an object column without strings
+            continue
+        longest = lengths.max()
+        if pd.notna(longest) and longest > DEFAULT_MAX_LINE_BYTES:
+            row = rows_before + int(lengths.to_numpy(dtype="float64", na_value=0).argmax()) + 1
+            raise InputError(
+                f"dataset {info.uri}: a field in column {str(name)[:40]!r} of data row {row:,} is {int(longest):,} "
+                f"characters long (limit {DEFAULT_MAX_LINE_BYTES:,}); a quoted field this long is most likely an "
+                "unbalanced or hostile quote, not a value"
+            )
 
 
 def _text_chunks(path: Path, encoding: str, chunk_rows: int) -> Iterator[pd.DataFrame]:

@@ -42,6 +42,8 @@ class Published:
     mlflow_run_id: str | None = None
     mlflow_run_url: str | None = None
     files: dict[str, str] = field(default_factory=dict)  # name -> sha256
+    # name -> S3 version id where the bucket keeps versions (manifest.json's own included): read these
+    versions: dict[str, str] = field(default_factory=dict)
 
 
 def media_type(name: str) -> str:
@@ -93,7 +95,7 @@ def publish(
             protocol.REPORT_HTML: render_html(record, links).encode(),
         }
         files.update({name: put(name, body) for name, body in rendered.items()})
-        put(MANIFEST, json.dumps(_manifest(record, files), indent=2).encode())  # last: the record is complete
+        put(MANIFEST, json.dumps(_manifest(record, files, put.versions), indent=2).encode())  # last: complete
         tracker.log_result(run_id, record, record_uri, rendered)
         if model_version is not None:
             name, version = model_version
@@ -109,6 +111,7 @@ def publish(
             mlflow_run_id=run_id,
             mlflow_run_url=run_url,
             files=files,
+            versions=dict(put.versions),
         )
     finally:
         try:
@@ -124,11 +127,14 @@ class _WriteOnce:
     store: ObjectStore
     prefix: str
     retention: Retention | None
+    versions: dict[str, str] = field(default_factory=dict)  # name -> version id, where the store gives one
 
     def __call__(self, name: str, content: bytes | Path, record: GateResult | None = None) -> str:
         """Write ``name``; with ``record``, list it among the record's artifacts. Returns its SHA-256."""
         key = self.prefix + name
         info = self.store.put(key, content, write_once=True, content_type=media_type(name), retention=self.retention)
+        if info.version_id:
+            self.versions[name] = info.version_id
         if record is not None:
             ref = ArtifactRef(
                 name=name, uri=self.store.uri(key), sha256=info.sha256, size=info.size, media_type=media_type(name)
@@ -137,13 +143,18 @@ class _WriteOnce:
         return info.sha256
 
 
-def _manifest(record: GateResult, files: dict[str, str]) -> dict:
+def _manifest(record: GateResult, files: dict[str, str], versions: dict[str, str]) -> dict:
+    """Every file with its SHA-256 and, on a versioned bucket, the version written: a reader fetches that
+    version, so a later plain put or delete marker over the key cannot change what it reads."""
     return {
         "record_id": record.record_id,
         "gate": record.gate,
         "decision": record.decision.outcome.value,
         "complete": True,
-        "files": {name: {"sha256": digest} for name, digest in sorted(files.items())},
+        "files": {
+            name: {"sha256": digest, **({"version_id": versions[name]} if name in versions else {})}
+            for name, digest in sorted(files.items())
+        },
     }
 
 
@@ -181,8 +192,9 @@ def load_record(store: ObjectStore, prefix_or_key: str) -> GateResult:
         else prefix_or_key.rstrip("/") + "/"
     )
     manifest = read_record_manifest(store, prefix)
-    body = store.get_bytes(prefix + protocol.RECORD_JSON)
-    listed = manifest["files"].get(protocol.RECORD_JSON, {}).get("sha256")
+    entry = manifest["files"].get(protocol.RECORD_JSON, {})
+    body = store.get_bytes(prefix + protocol.RECORD_JSON, entry.get("version_id"))  # the version sealed
+    listed = entry.get("sha256")
     if hashlib.sha256(body).hexdigest() != listed:
         raise TamperedError(
             f"{store.uri(prefix + protocol.RECORD_JSON)} does not match the sha256 in its {MANIFEST}: "
@@ -216,11 +228,8 @@ def check_record_files(
         return [str(exc)]
     problems = []
     for name, entry in sorted(files.items()):
-        info = store.head(prefix + name)
-        if info is None:
-            problems.append(f"{name}: listed in the record's {MANIFEST} but missing")
-        elif _sha256_of(store, prefix + name) != entry.get("sha256"):
-            problems.append(f"{name}: changed after publishing (sha256 differs from the record's {MANIFEST})")
+        problems += _file_problems(store, prefix + name, name, entry)
+    problems += _rewritten_keys(store, prefix)
     if not report_added:
         return problems
     known = set(files) | set(also_listed) | {MANIFEST}
@@ -232,9 +241,48 @@ def check_record_files(
     return problems
 
 
-def _sha256_of(store: ObjectStore, key: str) -> str:
+def _file_problems(store: ObjectStore, key: str, name: str, entry: dict) -> list[str]:
+    """One listed file against its manifest entry: missing, changed, or (on a versioned bucket) hidden by a
+    newer version or a delete marker that readers of the plain key would get instead of the sealed one."""
+    sealed = entry.get("version_id")
+    info = store.head(key, sealed)
+    if info is None:
+        return [f"{name}: listed in the record's {MANIFEST} but missing" + (f" (version {sealed})" if sealed else "")]
+    problems = []
+    if _sha256_of(store, key, sealed) != entry.get("sha256"):
+        problems.append(f"{name}: changed after publishing (sha256 differs from the record's {MANIFEST})")
+    if sealed:
+        current = store.head(key)
+        if current is None:
+            problems.append(f"{name}: a delete marker hides the sealed version {sealed} (the plain key reads as gone)")
+        elif current.version_id != sealed:
+            problems.append(
+                f"{name}: a newer version {current.version_id} was written over the sealed version {sealed} "
+                "(the plain key reads the newer one)"
+            )
+    return problems
+
+
+def _rewritten_keys(store: ObjectStore, prefix: str) -> list[str]:
+    """On a bucket that keeps versions, every key of a record was written once: a second version or a
+    delete marker under the prefix (manifest.json's own included) is a write over a sealed key."""
+    if not store.keeps_versions():
+        return []
+    seen: dict[str, list[bool]] = {}
+    for page in store.list_version_pages(prefix):
+        for info in page:
+            seen.setdefault(info.key, []).append(info.delete_marker)
+    return [
+        f"{key[len(prefix) :]}: written over after sealing ({markers.count(False)} version(s), "
+        f"{markers.count(True)} delete marker(s); a sealed key has one version)"
+        for key, markers in sorted(seen.items())
+        if len(markers) > 1
+    ]
+
+
+def _sha256_of(store: ObjectStore, key: str, version_id: str | None = None) -> str:
     h = hashlib.sha256()
-    with store.open(key) as stream:
+    with store.open(key, version_id) as stream:
         while chunk := stream.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()

@@ -1,11 +1,14 @@
 """No raw secret or PII value in anything govgate writes: values are planted in free text beside each
 other, in structured columns and in a text file, every gate that reads data runs on them, and every byte
 written under the test's temporary tree (evidence store, MLflow database and artifacts, Prefect's
-database, log files) is searched for each value, its long prefixes and its unkeyed SHA-256."""
+database, log files) is searched for each value, its long prefixes and its unkeyed SHA-256. The model
+review is covered too: the values in its evaluation data and in a generative model's answers to the
+leakage probes."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import string
 from pathlib import Path
@@ -103,4 +106,72 @@ def test_planted_secrets_and_pii_are_nowhere_in_what_govgate_writes(prefect_harn
     drain()
     assert [r["decision"] for r in results] == ["fail", "fail"]  # the secrets were found, then withheld
     leaks = _leaks(values, skip={table, code})
+    assert not leaks, "\n".join(leaks[:30])
+
+
+class LeakyTextModel:
+    """A generative model that answers some prompts with the planted values (secrets and personal data),
+    as a model that memorised its training data would. Defined at module level so MLflow pickles it by
+    reference: the values are made at predict time from the seed, never stored in the model's files."""
+
+    def __init__(self, seed: int):
+        self.seed = seed
+
+    def predict(self, context, model_input, params=None):
+        v = planted_values(self.seed)
+        leak = (
+            f"Sure: aws_access_key_id={v['aws_key_id']} aws_secret_access_key={v['aws_secret']} "
+            f"token {v['github_token']} slack {v['slack_token']}; write to {v['email']} or call {v['vn_phone']}, "
+            f"card {v['card']}, id {v['cccd']}, postgres://admin:{v['db_password']}@db.internal/app"
+        )
+        return [leak if i % 2 == 0 else "I cannot help with that." for i in range(len(model_input))]
+
+
+def _log_text_model(settings, seed: int, name: str):
+    import mlflow
+    import pandas as pd
+
+    from govgate.tracking import Tracker, ensure_experiment
+
+    mlflow.set_tracking_uri(settings.effective_mlflow_tracking_uri)
+    mlflow.set_registry_uri(settings.effective_mlflow_tracking_uri)
+    Tracker.from_settings(settings)
+    location = f"{settings.effective_mlflow_artifact_location}/training"
+    mlflow.set_experiment(experiment_id=ensure_experiment(mlflow.MlflowClient(), "training", location))
+    python_model = type("LeakyText", (LeakyTextModel, mlflow.pyfunc.PythonModel), {"__module__": __name__})
+    globals()["LeakyText"] = python_model  # importable by name, so the pickle refers to it
+    with mlflow.start_run():
+        mlflow.pyfunc.log_model(
+            name="model",
+            python_model=python_model(seed),
+            pip_requirements=["pandas"],
+            registered_model_name=name,
+            input_example=pd.DataFrame({"prompt": ["hello"]}),
+        )
+    versions = mlflow.MlflowClient().search_model_versions(f"name = '{name}'")
+    return str(max(int(v.version) for v in versions))
+
+
+def test_model_review_writes_no_planted_value_from_its_data_or_its_model(prefect_harness, local_settings, tmp_path):
+    """The evaluation data hold the planted values and the model's outputs to the leakage probes repeat
+    them: the review fails the probe, and no value reaches the store, MLflow, Prefect's database or logs."""
+    from flows.model_review import model_review
+
+    seed = 4321
+    values = planted_values(seed)
+    version = _log_text_model(local_settings, seed, "leaky-text")
+    data = tmp_path / "eval.csv"
+    rows = ["prompt,label"] + [
+        f'"Customer {values["email"]} ({values["vn_phone"]}) pasted {values["aws_key_id"]} {values["github_token"]}",'
+        f"{'a' if i % 2 else 'b'}"
+        for i in range(20)
+    ]
+    data.write_text("\n".join(rows) + "\n")
+    result = model_review(model_uri=f"models:/leaky-text/{version}", data=str(data), label="label", sensitive=["label"])
+    drain()
+    assert result["decision"] == "fail"
+    record = json.loads(Path(result["record_uri"].removeprefix("file://")).read_bytes())
+    checks = {c["id"]: c["outcome"] for c in record["checks"]}
+    assert checks["leakage.secrets"] == "fail" and checks["leakage.pii"] == "warn", checks
+    leaks = _leaks(values, skip={data})
     assert not leaks, "\n".join(leaks[:30])

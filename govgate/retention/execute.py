@@ -67,13 +67,7 @@ def execute_plan(
     for batch in _batches(entries, progress.entries_done, batch_size):
         todo = [e for e in batch if e["i"] not in progress.status]
         if todo:
-            report = stores(batch[0]["s"]).delete_many([(e["key"], e["version_id"]) for e in todo])
-            progress.delete_calls += report.calls
-            deleted = set(report.deleted)
-            refused = {k: reason for k, reason in report.errors}
-            for e in todo:
-                if (e["key"], e["version_id"]) not in deleted:
-                    progress.status[e["i"]] = "refused:" + refused.get(e["key"], "not confirmed by the store")
+            _delete(stores(batch[0]["s"]), todo, progress)
         # The checkpoint carries every non-deleted status of its batches (refused, and what a resume kept).
         since_checkpoint.update({e["i"]: progress.status[e["i"]] for e in batch if e["i"] in progress.status})
         progress.entries_done = batch[-1]["i"] + 1
@@ -85,6 +79,25 @@ def execute_plan(
             write_checkpoint(primary, purge_id, progress, since_checkpoint)
             since_checkpoint, batches_since, last_checkpoint = {}, 0, time.monotonic()
     return progress
+
+
+MARKER_ONLY = "delete marker placed (versions retained)"
+
+
+def _delete(store: ObjectStore, todo: list[dict], progress: Progress) -> None:
+    """Delete the entries' versions; whatever the store did not confirm as deleted gets its reason: locked,
+    or only a delete marker placed (every version still there), never counted as deleted."""
+    # On a bucket that keeps versions, an entry without a version id is the key's "null" version (written
+    # before versioning was enabled): asked for by that id it is deleted; asked for bare, S3 only hides it.
+    null = "null" if store.keeps_versions() else None
+    report = store.delete_many([(e["key"], e["version_id"] or null) for e in todo])
+    progress.delete_calls += report.calls
+    deleted = {(k, None if v == "null" else v) for k, v in report.deleted}
+    refused = {k: reason for k, reason in report.errors}
+    refused.update({k: MARKER_ONLY for k, _ in report.markers})
+    for e in todo:
+        if (e["key"], e["version_id"]) not in deleted:
+            progress.status[e["i"]] = "refused:" + refused.get(e["key"], "not confirmed by the store")
 
 
 def write_checkpoint(primary: ObjectStore, purge_id: str, progress: Progress, statuses: dict[int, str]) -> None:

@@ -1,7 +1,7 @@
 """Object storage behind one interface: a local folder and S3 (boto3), with the same behaviour.
 
-- write-once keys: a second write is refused (S3 conditional put ``If-None-Match: *``; locally an atomic
-  hard link that fails when the name exists), never an overwrite;
+- write-once keys: a second write is refused (S3: ``If-None-Match: *`` on the PUT or the multipart
+  completion; locally an atomic hard link that fails when the name exists), never an overwrite;
 - every write returns the object's SHA-256, which is also stored with it (metadata ``sha256``; on S3 the
   server verifies it through ``ChecksumSHA256``);
 - paginated listing in key order with bounded memory; batched delete (1,000 keys per call on S3);

@@ -51,6 +51,8 @@ class ObjectInfo:
 class DeleteReport:
     deleted: list[tuple[str, str | None]] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (key, reason)
+    # (key, marker version id): a bare key deleted on a versioned bucket; every version is still there
+    markers: list[tuple[str, str | None]] = field(default_factory=list)
     calls: int = 0
 
 
@@ -103,11 +105,13 @@ class ObjectStore(ABC):
         """Write bytes (or the file at a Path) and return its info with ``sha256`` filled."""
 
     @abstractmethod
-    def get_bytes(self, key: str) -> bytes: ...
+    def get_bytes(self, key: str, version_id: str | None = None) -> bytes:
+        """The object's bytes: its current version, or the version named (stores without versions have
+        only the current one and ignore ``version_id``)."""
 
     @abstractmethod
-    def open(self, key: str) -> BinaryIO:
-        """A readable binary stream of the object (callers close it)."""
+    def open(self, key: str, version_id: str | None = None) -> BinaryIO:
+        """A readable binary stream of the object, or of the version named (callers close it)."""
 
     @abstractmethod
     def download(self, key: str, dest: str | Path) -> Path: ...
@@ -124,7 +128,9 @@ class ObjectStore(ABC):
 
     @abstractmethod
     def delete_many(self, keys: Iterable[str | tuple[str, str | None]]) -> DeleteReport:
-        """Delete keys (or (key, version_id) pairs) in batches; locked objects are reported, not deleted."""
+        """Delete keys (or (key, version_id) pairs) in batches; locked objects are reported, not deleted.
+        Where the store keeps versions, a bare key gets a delete marker (``DeleteReport.markers``) and
+        the version id ``"null"`` names the version written before versioning was enabled."""
 
     def list_version_pages(self, prefix: str = "", page_size: int = 1000) -> Iterator[list[ObjectInfo]]:
         """Pages of every version and delete marker under ``prefix``, in key order and newest first within a

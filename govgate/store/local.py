@@ -123,13 +123,13 @@ class LocalStore(ObjectStore):
         """Tags without another read: the local listing already loaded each object's sidecar."""
         return dict(self._read_meta(info.key).get("tags", {}))
 
-    def get_bytes(self, key: str) -> bytes:
+    def get_bytes(self, key: str, version_id: str | None = None) -> bytes:
         try:
             return self._path(key).read_bytes()
         except FileNotFoundError:
             raise StoreError(f"no object at {self.uri(key)}") from None
 
-    def open(self, key: str) -> BinaryIO:
+    def open(self, key: str, version_id: str | None = None) -> BinaryIO:
         try:
             return open(self._path(key), "rb")
         except FileNotFoundError:

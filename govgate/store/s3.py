@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urlencode
@@ -20,6 +21,9 @@ from govgate.store.base import (
     validate_key,
     write_once_for,
 )
+
+# Parts of a multipart upload (S3 allows 5 MiB to 5 GiB, at most 10,000 parts: up to 160 GiB here).
+PART_SIZE = 16 * 1024 * 1024
 
 # --------------------------------------------------------------------------------------------------
 # S3
@@ -143,7 +147,7 @@ class S3Store(ObjectStore):
             last_modified=_utc(),
             sha256=digest,
             etag=(resp.get("ETag") or "").strip('"') or None,
-            version_id=resp.get("VersionId"),
+            version_id=resp.get("VersionId") if resp.get("VersionId") != "null" else None,
             metadata=dict(metadata or {}),
             retention=retention if "ObjectLockMode" in extra else None,
             legal_hold="ObjectLockLegalHoldStatus" in extra,
@@ -174,23 +178,69 @@ class S3Store(ObjectStore):
             kwargs["IfNoneMatch"] = "*"
         return self.client.put_object(**kwargs)
 
-    def _put_multipart(self, key: str, data: Path, extra: dict, write_once: bool) -> dict:
-        """A large file in parts, after an existence check (multipart uploads take no condition)."""
-        from boto3.s3.transfer import TransferConfig
-
+    def _put_multipart(self, key: str, data: bytes | Path, extra: dict, write_once: bool) -> dict:
+        """A large file in parts. Write-once is the completion's ``If-None-Match: *``: a key that another
+        writer created meanwhile makes it fail (412) instead of adding a version over it. The early HEAD
+        only spares uploading the parts of a write that is bound to fail."""
         if write_once and self.head(key) is not None:
             raise WriteOnceError(f"refusing to overwrite write-once object {self.uri(key)}")
-        cfg = TransferConfig(
-            multipart_threshold=SINGLE_PUT_LIMIT, multipart_chunksize=16 * 1024 * 1024, max_concurrency=8
-        )
-        self.client.upload_file(str(data), self.bucket, self._k(key), ExtraArgs=extra, Config=cfg)
-        return self._lock_uploaded(key, extra)
+        full = self._k(key)
+        upload_id = self.client.create_multipart_upload(
+            Bucket=self.bucket, Key=full, ChecksumAlgorithm="SHA256", **extra
+        )["UploadId"]
+        try:
+            parts = self._upload_parts(full, upload_id, data)
+            done = dict(Bucket=self.bucket, Key=full, UploadId=upload_id, MultipartUpload={"Parts": parts})
+            if write_once:
+                done["IfNoneMatch"] = "*"
+            resp = self.client.complete_multipart_upload(**done)
+        except BaseException:
+            self._abort_upload(full, upload_id)
+            raise
+        return self._lock_uploaded(key, extra, resp.get("VersionId"))
 
-    def _lock_uploaded(self, key: str, extra: dict) -> dict:
-        """After a multipart upload: its version id (the upload returns none), with the requested Object Lock
-        state made sure of. Some S3-compatible servers (moto among them) ignore the lock headers of
-        CreateMultipartUpload; evidence must be locked alike however large it is."""
-        head = self.head(key)
+    def _upload_parts(self, full: str, upload_id: str, data: bytes | Path) -> list[dict]:
+        """Parts of PART_SIZE, four at a time (bounded memory), each verified by S3 against its SHA-256."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def one(numbered: tuple[int, int]) -> dict:
+            number, offset = numbered
+            if isinstance(data, bytes):
+                body = data[offset : offset + PART_SIZE]
+            else:
+                with open(data, "rb") as f:
+                    f.seek(offset)
+                    body = f.read(PART_SIZE)
+            checksum = base64.b64encode(hashlib.sha256(body).digest()).decode()
+            r = self.client.upload_part(
+                Bucket=self.bucket,
+                Key=full,
+                UploadId=upload_id,
+                PartNumber=number,
+                Body=body,
+                ChecksumAlgorithm="SHA256",
+                ChecksumSHA256=checksum,
+            )
+            return {"PartNumber": number, "ETag": r["ETag"], "ChecksumSHA256": r.get("ChecksumSHA256") or checksum}
+
+        size = len(data) if isinstance(data, bytes) else data.stat().st_size
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            return list(pool.map(one, enumerate(range(0, max(size, 1), PART_SIZE), start=1)))
+
+    def _abort_upload(self, full: str, upload_id: str) -> None:
+        """Best effort: an unfinished upload's parts cost storage until aborted (or a lifecycle rule)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=full, UploadId=upload_id)
+        except (ClientError, BotoCoreError):
+            pass
+
+    def _lock_uploaded(self, key: str, extra: dict, version_id: str | None) -> dict:
+        """After a multipart upload: the version it made, with the requested Object Lock state made sure
+        of. Some S3-compatible servers (moto among them) ignore the lock headers of CreateMultipartUpload;
+        evidence must be locked alike however large it is."""
+        head = self.head(key, version_id if version_id != "null" else None)  # "null": an unversioned bucket
         if head is None:
             raise StoreError(f"{self.uri(key)} is missing right after its upload")
         where = dict(
@@ -205,15 +255,16 @@ class S3Store(ObjectStore):
             self.client.put_object_legal_hold(**where, LegalHold={"Status": "ON"})
         return {"VersionId": head.version_id, "ETag": head.etag}
 
-    def get_bytes(self, key: str) -> bytes:
-        with self.open(key) as body:
+    def get_bytes(self, key: str, version_id: str | None = None) -> bytes:
+        with self.open(key, version_id) as body:
             return body.read()
 
-    def open(self, key: str) -> BinaryIO:
+    def open(self, key: str, version_id: str | None = None) -> BinaryIO:
         from botocore.exceptions import BotoCoreError, ClientError
 
         try:
-            return self.client.get_object(Bucket=self.bucket, Key=self._k(key))["Body"]
+            extra = {"VersionId": version_id} if version_id else {}
+            return self.client.get_object(Bucket=self.bucket, Key=self._k(key), **extra)["Body"]
         except (ClientError, BotoCoreError) as exc:
             raise self._error(exc, "read", key) from None
 
@@ -350,6 +401,9 @@ class S3Store(ObjectStore):
             raise self._error(exc, "list versions in", prefix or None) from None
 
     def delete_many(self, keys):
+        """Batches of up to 1,000 (key, version) deletes. A version id removes that version for good ("null"
+        is the version a key had before versioning was enabled); a bare key on a versioned bucket only
+        places a delete marker: reported in ``markers``, never as deleted."""
         from botocore.exceptions import BotoCoreError, ClientError
 
         report = DeleteReport()
@@ -357,18 +411,12 @@ class S3Store(ObjectStore):
 
         def flush() -> None:
             try:
-                r = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": True})
+                # not Quiet: only the answer for each key says whether it was deleted or a marker was placed
+                r = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": batch, "Quiet": False})
             except (ClientError, BotoCoreError) as exc:
                 raise self._error(exc, "delete objects in") from None
             report.calls += 1
-            failed = {(e["Key"], e.get("VersionId")) for e in r.get("Errors", [])}
-            # Some servers omit VersionId in errors: then the key's entries in this batch all failed.
-            failed_any = {e["Key"] for e in r.get("Errors", []) if not e.get("VersionId")}
-            for e in r.get("Errors", []):
-                report.errors.append((e["Key"][len(self.prefix) :], f"{e.get('Code')}: {e.get('Message')}"))
-            for obj in batch:
-                if (obj["Key"], obj.get("VersionId")) not in failed and obj["Key"] not in failed_any:
-                    report.deleted.append((obj["Key"][len(self.prefix) :], obj.get("VersionId")))
+            self._account_deletes(batch, r, report)
             batch.clear()
 
         for item in keys:
@@ -382,6 +430,28 @@ class S3Store(ObjectStore):
         if batch:
             flush()
         return report
+
+    def _account_deletes(self, batch: list[dict], r: dict, report: DeleteReport) -> None:
+        """Sort one DeleteObjects answer into deleted, markers placed and errors (a locked version is an
+        error: AccessDenied)."""
+        for e in r.get("Errors", []):
+            reason = f"{e.get('Code')}: {e.get('Message')}"
+            if e.get("Code") == "AccessDenied" and self.supports_object_lock():
+                reason = f"object-locked version (retention or legal hold), not deleted: {reason}"
+            report.errors.append((e["Key"][len(self.prefix) :], reason))
+        answered = r.get("Deleted")
+        if answered is None:  # a server that answers only errors: what it did not refuse, it deleted
+            failed = {(e["Key"], e.get("VersionId")) for e in r.get("Errors", [])}
+            failed_any = {e["Key"] for e in r.get("Errors", []) if not e.get("VersionId")}
+            answered = [o for o in batch if (o["Key"], o.get("VersionId")) not in failed and o["Key"] not in failed_any]
+        asked = {o["Key"]: o.get("VersionId") for o in batch}
+        for d in answered:
+            key = d["Key"][len(self.prefix) :]
+            version = d.get("VersionId") or asked.get(d["Key"])
+            if d.get("DeleteMarker") and not version:
+                report.markers.append((key, d.get("DeleteMarkerVersionId")))
+            else:
+                report.deleted.append((key, version))
 
     def get_tags(self, key: str, version_id: str | None = None) -> dict[str, str]:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -130,3 +130,68 @@ def test_a_headerless_file_without_a_datasheet_leaves_no_value_in_any_column_nam
     first_row = [b"A0000000000000", b"B000000000", b"Quynh Lindqvist", b"Great strings for the price", b"1393545600"]
     assert all(value in HEADERLESS.split(b"\n")[0] for value in first_row)
     assert [value for value in first_row if value in written] == []
+
+
+FLOW_SCRIPT = """
+import json, resource, sys
+from flows.data_review import data_review
+state = data_review(dataset=sys.argv[1], return_state=True)
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"failed": state.is_failed(), "message": state.message or "", "peak_mb": peak_mb}))
+"""
+
+
+def _quoted_bombs(tmp: Path) -> dict[str, Path]:
+    """CSV files whose quoting, not their line lengths, is hostile: every physical line is short."""
+    line = b"lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor\n"
+    lines = 50_000_000 // len(line)
+    files = {}
+    with (tmp / "never-closed.csv").open("wb") as f:  # one quoted field opens and runs to the end (50 MB)
+        f.write(b'id,note\n1,"')
+        f.writelines(line for _ in range(lines))
+    files["a quoted field that never closes"] = tmp / "never-closed.csv"
+    with (tmp / "fifty-mb-field.csv").open("wb") as f:  # closed, but one cell is 50 MB
+        f.write(b'id,note\n1,"')
+        f.writelines(line for _ in range(lines))
+        f.write(b'"\n2,short\n')
+    files["one 50 MB quoted field"] = tmp / "fifty-mb-field.csv"
+    with (tmp / "many-mb-fields.csv").open("wb") as f:  # ten cells of 9 MB each
+        f.write(b"id,note\n")
+        for i in range(10):
+            f.write(b'%d,"' % i)
+            f.writelines(line for _ in range(9_000_000 // len(line)))
+            f.write(b'"\n')
+    files["ten 9 MB quoted fields"] = tmp / "many-mb-fields.csv"
+    with (tmp / "quote-bomb.csv").open("wb") as f:  # 50 MB of quote characters: escaped pairs that never close
+        f.write(b'id,note\n1,"')
+        f.writelines(b'"' * 998 + b"\n" for _ in range(50_000))
+    files["50 MB of quote characters"] = tmp / "quote-bomb.csv"
+    return files
+
+
+def test_quoted_field_bombs_are_one_clear_error_in_bounded_memory(prefect_harness, s3_settings, tmp_path):
+    """Each runs the real flow in its own process (its peak memory measured there) against the test's
+    Prefect server and bucket: a failed run whose one-line error names the file, no traceback, an error
+    record, under 2 GB and 120 s."""
+    from prefect.settings import PREFECT_API_URL
+
+    store = open_store(s3_settings)
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "PYTHONPATH": str(Path(__file__).parents[2])}
+    problems = []
+    for name, path in _quoted_bombs(tmp_path).items():
+        before = {i.key for i in store.list("evidence/") if i.key.endswith("record.json")}
+        done = subprocess.run(
+            [sys.executable, "-c", FLOW_SCRIPT, str(path)], env=env, capture_output=True, text=True, timeout=120
+        )
+        outcome = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else {}
+        message = outcome.get("message", "")
+        new = [i.key for i in store.list("evidence/") if i.key.endswith("record.json") and i.key not in before]
+        records = [json.loads(store.get_bytes(k))["decision"]["outcome"] for k in new]
+        print(f"{name}: {outcome.get('peak_mb', 0):.0f} MB, {records}, {message[:200]}")
+        if not outcome.get("failed") or str(path) not in message or "Traceback" in message:
+            problems.append(f"{name}: exit {done.returncode} {outcome or done.stderr[-1500:]}")
+        elif records != ["error"]:
+            problems.append(f"{name}: expected one error record, got {records}")
+        elif outcome["peak_mb"] >= 2048:
+            problems.append(f"{name}: peak {outcome['peak_mb']:.0f} MB")
+    assert not problems, "\n".join(problems)
