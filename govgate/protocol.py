@@ -102,3 +102,7 @@ REGISTRATION_EVENT = "mlflow.model_version.created"
 BRIDGE_RESOURCE = "govgate.bridge"
 BRIDGE_TEST_EVENT = BRIDGE_RESOURCE + ".test"  # MLflow's test_webhook() delivery: proves the path only
 FAILED_ACTION_EVENT = "prefect.automation.action.failed"  # Prefect's: a trigger could not start a run
+
+# The task of a registered model (classification, regression or generation): a generative model tagged
+# ``govgate.task=generation`` is reviewed by the leakage probe alone, without evaluation data.
+MODEL_TASK = "govgate.task"
