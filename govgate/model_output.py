@@ -55,6 +55,8 @@ def describe_shape(raw) -> str:
 def as_matrix(raw, rows: int, where: str) -> tuple[np.ndarray, list | None]:
     """The output as a 2-D array (rows x columns) and its column names (a DataFrame's), or an InputError."""
     names = None
+    if isinstance(raw, pd.DataFrame) and "prediction" in raw.columns and raw.shape[1] > 1:
+        raw = raw["prediction"]  # a custom model's named prediction beside other columns
     if isinstance(raw, pd.DataFrame):
         names = list(raw.columns)
         arr = raw.to_numpy()
