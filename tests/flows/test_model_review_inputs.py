@@ -350,3 +350,25 @@ def test_generation_mode_with_a_user_probe_file_gives_per_probe_redacted_evidenc
     drain()
     leaks = _leaks({"leaked key": leaked_key, "canary": canary}, skip={probe_file})
     assert not leaks, "\n".join(leaks[:20])
+
+
+def test_a_version_tagged_generation_is_probed_when_its_registration_fires_the_review(prefect_harness, local_settings):
+    import mlflow
+
+    class Polite(mlflow.pyfunc.PythonModel):
+        def predict(self, context, model_input, params=None):
+            return ["I cannot share credentials, but here is how to configure a secret store."] * len(model_input)
+
+    version = _log_pyfunc(local_settings, Polite(), "polite-model", pd.DataFrame({"prompt": ["x"]}))
+    client = Tracker.from_settings(local_settings).client
+    client.set_model_version_tag("polite-model", version, "govgate.task", "generation")
+    client.set_model_version_tag("polite-model", version, "govgate.label", "ignored-for-generation")
+    result = model_review(model_name="polite-model", model_version=version, tier="medium")
+    record = _record(local_settings, result)
+    checks = _by_id(record)
+    assert (
+        checks["leakage.secrets"]["outcome"] == "pass"
+        and "no secret in the answers to 19 probes" in (checks["leakage.secrets"]["message"])
+    )
+    assert "leakage.expected_markers" not in checks and record["parameters"]["task_type"] == "generation"
+    assert result["decision"] == "pass"
