@@ -1,5 +1,6 @@
-"""Models under review: loading any MLflow model URI with the pyfunc flavor, pinning it by content, and
-predicting with errors that say what went wrong. No Prefect here."""
+"""Models under review: finding a model URI's registry entry and signature without loading it (so inputs
+are checked first), loading it with the pyfunc flavor, pinning it by content, and predicting with errors
+that say what went wrong; its output is read by ``govgate.model_output``. No Prefect here."""
 
 from __future__ import annotations
 
@@ -30,7 +31,6 @@ class ModelRef:
     run_id: str | None = None
     registry: dict[str, str] = field(default_factory=dict)  # description and tags of the version/model
     input_names: list[str] | None = None  # the signature's input columns, when it names them
-    predict_fn: str | None = None  # the pyfunc predict function (predict_proba: one column per class)
 
 
 class ReviewedModel:
@@ -145,7 +145,7 @@ def find_model(uri: str, tracking_uri: str) -> ModelRef:
 
 
 def _with_mlmodel(ref: ModelRef, tracking_uri: str) -> ModelRef:
-    """The signature's input names and the pyfunc predict function, from the MLmodel file alone."""
+    """The signature's input names, from the MLmodel file alone."""
     from mlflow.artifacts import download_artifacts
     from mlflow.models import Model
 
@@ -158,7 +158,6 @@ def _with_mlmodel(ref: ModelRef, tracking_uri: str) -> ModelRef:
         raise InputError(f"model {ref.uri}: its MLmodel file cannot be read: {_first(exc)}") from None
     schema = meta.get_input_schema()
     ref.input_names = schema.input_names() if schema is not None and schema.has_input_names() else None
-    ref.predict_fn = (meta.flavors.get("python_function") or {}).get("predict_fn")
     return ref
 
 
