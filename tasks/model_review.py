@@ -377,6 +377,13 @@ def check_inputs(ref: ModelRef | None, ev: EvalData | None, req: ReviewRequest) 
 
     if ev is not None and ref is not None:
         model_features(ref.input_names, ev.frame, {req.label, *req.prediction_columns}, req.features)
+    if ev is not None and req.task_type == "classification":
+        values = ev.frame[req.label].dropna()
+        if values.nunique() > 1 and not is_label(values, req.pos_label).any():
+            raise InputError(
+                f"{req.named('pos_label')} is not a value of the label column '{req.label}' "
+                f"(values: {[str(v) for v in values.unique()[:10]]})"
+            )
     if req.card:
         card_fields(req.card)
     return builtin_probes() + (load_probe_file(req.probes) if req.probes else [])
@@ -430,7 +437,10 @@ def score_predictions(
         return Scored("text")
     if req.task_type == "regression":
         return _regression(frame, out.values if reading else out, label, reading)
-    y = binary_labels(frame[label], typed_label(pos_label, frame[label]), label)
+    if reading is not None and reading.multiclass:
+        y = is_label(frame[label], pos_label).to_numpy(dtype=np.int8)  # the favourable class against the rest
+    else:
+        y = binary_labels(frame[label], typed_label(pos_label, frame[label]), label)
     if req.score_column and model is None:
         raw = pd.to_numeric(frame[req.score_column], errors="coerce")
         nan_scores = int(raw.isna().sum())
@@ -459,6 +469,11 @@ def _regression(frame: pd.DataFrame, pred: pd.Series, label: str, reading) -> Sc
     if y.isna().any():
         raise InputError(f"label column '{label}' has {int(y.isna().sum())} missing or non-numeric value(s)")
     return Scored("regression", y.to_numpy(dtype=float), pd.to_numeric(pred, errors="coerce").to_numpy(dtype=float))
+
+
+def is_label(values: pd.Series, pos_label: str) -> pd.Series:
+    """Where ``values`` equal the label, in their own type or as text ("1" matches 1 and 1.0)."""
+    return values.isin([typed_label(pos_label, values)]) | (values.astype(str) == str(pos_label))
 
 
 def typed_label(pos_label: str, values: pd.Series):

@@ -160,6 +160,33 @@ def test_predict_proba_model_is_reviewed_like_the_labels_model_and_measures_roc_
     assert b["robustness.perturbation"]["outcome"] != "error"
 
 
+def test_multiclass_probabilities_decide_by_argmax_one_class_against_the_rest(
+    prefect_harness, local_settings, tmp_path
+):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({f: rng.normal(size=450) for f in FEATURES})
+    frame["sex"] = rng.choice(["female", "male"], 450)
+    frame["grade"] = np.select([frame["income"] > 0.5, frame["income"] < -0.5], ["A", "C"], "B")
+    path = tmp_path / "grades.csv"
+    frame.to_csv(path, index=False)
+    model = LogisticRegression(max_iter=500).fit(frame[FEATURES], frame["grade"])
+    version = _log_sklearn(local_settings, model, frame[FEATURES], "grader", pyfunc_predict_fn="predict_proba")
+    result = model_review(
+        model_uri=f"models:/grader/{version}", data=str(path), label="grade", sensitive=["sex"], pos_label="B"
+    )
+    record = _record(local_settings, result)
+    checks = _by_id(record)
+    y, d = frame["grade"] == "B", model.predict(frame[FEATURES]) == "B"
+    assert checks["performance.accuracy"]["metrics"][0]["value"] == pytest.approx((y == d).mean(), abs=1e-12)
+    column = list(model.classes_).index("B")
+    expected = roc_auc_score(y, model.predict_proba(frame[FEATURES])[:, column])
+    assert checks["performance.roc_auc"]["metrics"][0]["value"] == pytest.approx(expected, abs=1e-12)
+    assert record["subject"]["attributes"]["model.output"] == "probabilities (3 columns)"
+
+
 def test_labels_only_model_at_high_tier_leaves_required_roc_auc_inconclusive(
     prefect_harness, local_settings, credit, classifier
 ):
@@ -194,7 +221,7 @@ def _unloadable_model(settings, name: str) -> str:
 
 @pytest.mark.parametrize(
     "case",
-    ["card typo", "probe file entry", "missing label column", "missing feature", "tier tag"],
+    ["card typo", "probe file entry", "missing label column", "missing feature", "tier tag", "pos label tag"],
 )
 def test_bad_inputs_fail_before_the_model_loads_with_one_message_and_an_error_record(
     prefect_harness, local_settings, credit, tmp_path, case
@@ -215,6 +242,12 @@ def test_bad_inputs_fail_before_the_model_loads_with_one_message_and_an_error_re
     elif case == "missing feature":
         frame.drop(columns=["debt"]).to_csv(path, index=False)
         expected = ["signature needs", "debt"]
+    elif case == "pos label tag":
+        kw.pop("pos_label")
+        Tracker.from_settings(local_settings).client.set_model_version_tag(
+            "never-load", version, "govgate.pos_label", "aproved"
+        )
+        expected = ["pos_label 'aproved'", "govgate.pos_label", "not a value of the label column 'outcome'"]
     else:
         kw.pop("tier")
         Tracker.from_settings(local_settings).client.set_model_version_tag(
