@@ -377,7 +377,8 @@ def check_inputs(ref: ModelRef | None, ev: EvalData | None, req: ReviewRequest) 
 
     if ev is not None and ref is not None:
         model_features(ref.input_names, ev.frame, {req.label, *req.prediction_columns}, req.features)
-    if ev is not None and req.task_type == "classification":
+    named = req.pos_label != "1" or "pos_label" in req.from_tags  # the default may suit a text-output model
+    if ev is not None and req.task_type == "classification" and named:
         values = ev.frame[req.label].dropna()
         if values.nunique() > 1 and not is_label(values, req.pos_label).any():
             raise InputError(
