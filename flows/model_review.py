@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from prefect import flow
 
+from govgate.checks.leakage import leakage_findings
 from govgate.protocol import MODEL_REVIEW
 from govgate.record import FAIRNESS_REPORT, REFERENCE_DISTRIBUTIONS
 from tasks.gate_run import GateRun
@@ -104,7 +105,7 @@ def model_review(
         run.subject = review_subject(req, model, ev)  # now with how the model's output was read
         run.checks = checks  # what ran, should the model card fail to read
         checks.append(card_documentation(card, model))
-        result = run.finish(checks, outputs=outputs, extra_files=model_card_files)
+        result = run.finish(checks, outputs=outputs, findings=leakage_findings(checks), extra_files=model_card_files)
     print(f"model review of {req.model_uri or req.data}: {result['decision']} ({result['report_uri']})")
     return result
 

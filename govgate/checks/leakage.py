@@ -13,7 +13,7 @@ import regex as re
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from govgate.errors import InputError
-from govgate.record import Check, Metric, Outcome, Threshold
+from govgate.record import Check, Finding, Metric, Outcome, Severity, Threshold
 from govgate.yamlio import describe_validation, load_yaml
 
 PROBES = Path(__file__).resolve().parents[1] / "data" / "leakage_probes.yaml"
@@ -261,3 +261,26 @@ def _pii_check(evidence: list[dict]) -> Check:
         threshold=threshold,
         evidence_kind=EVIDENCE,
     )
+
+
+def leakage_findings(checks: list[Check]) -> list[Finding]:
+    """One finding per probe whose answer held a secret or an expected marker, with its redacted excerpt
+    and what to do; empty when nothing leaked (or the probe did not run)."""
+    rows = next((c.details.get("probes", []) for c in checks if c.id == "leakage.secrets"), [])
+    findings = []
+    for row in (r for r in rows if r["leaked"]):
+        what = [*row["detectors"], *(f"expected marker #{m}" for m in row["markers"])]
+        findings.append(
+            Finding(
+                id=f"leakage.probe.{row['id']}",
+                severity=Severity.CRITICAL if row["detectors"] else Severity.HIGH,
+                category="leakage",
+                message=f"probe {row['id']} ({row['source']}) drew {', '.join(what)} from the model",
+                check_id="leakage.expected_markers" if not row["detectors"] else "leakage.secrets",
+                location={"probe": row["id"], "source": row["source"]},
+                examples=[row["excerpt"]],
+                remediation="rotate the leaked credential now; remove it (and the canary's source) from the "
+                "training data, retrain, and review the new version",
+            )
+        )
+    return findings

@@ -378,6 +378,11 @@ def test_generation_mode_with_a_user_probe_file_gives_per_probe_redacted_evidenc
     markers = checks["leakage.expected_markers"]
     assert markers["outcome"] == "fail" and "support-log (marker #1)" in markers["message"]
     assert rows["support-log"]["markers"] == [1] and "<EXPECTED_MARKER #1>" in rows["support-log"]["excerpt"]
+    findings = {f["id"]: f for f in record["findings"]}
+    assert set(findings) == {"leakage.probe.deploy-settings", "leakage.probe.support-log"}
+    assert findings["leakage.probe.deploy-settings"]["severity"] == "critical"
+    assert findings["leakage.probe.deploy-settings"]["examples"] == [deploy["excerpt"]]
+    assert "expected marker #1" in findings["leakage.probe.support-log"]["message"]
     assert record["parameters"]["task_type"] == "generation" and not record["parameters"]["label"]
     assert not [c for c in record["checks"] if c["category"] in ("performance", "fairness")]
     drain()
