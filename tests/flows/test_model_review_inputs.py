@@ -312,6 +312,9 @@ def test_a_crash_leaves_an_error_record_and_tag_without_its_message(prefect_harn
         MODEL_REVIEW, models=["crashing"], created_after_ms=0, created_before_ms=now + 1
     )
     assert ("crashing", version) not in pending  # the poll will not pick it up again
+    drain()
+    leaks = _leaks({"value in the exception": secret}, skip=set())
+    assert not leaks, "\n".join(leaks[:20])  # nor in Prefect's database and logs, MLflow or the store
 
 
 def _leaks(values: dict[str, str], skip: set[Path]) -> list[str]:
