@@ -302,28 +302,40 @@ def review_data(
 @app.command("review-model")
 def review_model(
     model_uri: Optional[str] = typer.Argument(None, help="models:/NAME/VERSION, models:/NAME@ALIAS or runs:/RUN/PATH"),
-    data: str = typer.Option(..., "--data", help="evaluation data: local path or s3:// (CSV, Parquet, JSONL)"),
-    label: str = typer.Option(..., "--label", help="label column"),
-    sensitive: str = typer.Option(..., "--sensitive", help="sensitive features, comma separated: sex,age>=25"),
+    data: Optional[str] = typer.Option(
+        None, "--data", help="evaluation data: local path or s3:// (CSV, Parquet, JSONL); not for --task generation"
+    ),
+    label: Optional[str] = typer.Option(None, "--label", help="label column (not for --task generation)"),
+    sensitive: Optional[str] = typer.Option(
+        None, "--sensitive", help="sensitive features, comma separated: sex,age>=25 (not for --task generation)"
+    ),
     prediction_column: Optional[str] = typer.Option(
         None, "--predictions", help="column of precomputed predictions (no model)"
     ),
     score_column: Optional[str] = typer.Option(None, "--scores", help="column of precomputed scores (no model)"),
     pos_label: str = typer.Option("1", help="the favourable label value"),
     threshold: float = typer.Option(0.5, help="score threshold for a positive decision"),
-    task_type: str = typer.Option("classification", "--task", help="classification or regression"),
+    task_type: str = typer.Option(
+        "classification", "--task", help="classification, regression, or generation (a generative model: leakage probe)"
+    ),
     tier: Optional[str] = typer.Option(None, help="policy risk tier"),
     card: Optional[Path] = typer.Option(None, help="YAML with intended_use, out_of_scope_use, limitations, ..."),
+    probes: Optional[Path] = typer.Option(
+        None, "--probes", help="your own leakage probes, YAML or JSONL: id, prompt, optional expect: [markers]"
+    ),
 ) -> None:
     """Review a model for performance, fairness (with intervals), robustness and leakage; tag the version.
+
+    The model may return labels, scores, or one probability column per class (predict_proba). A generative
+    model (--task generation) is reviewed by the leakage probe alone: built-in probes plus --probes FILE.
 
     Exits 0 on pass, 3 on fail or needs-review, 1 when the review could not run."""
     _run_gate(
         "flows.model_review:model_review",
         model_uri=model_uri,
-        data=data,
-        label=label,
-        sensitive=sensitive.split(","),
+        data=data or "",
+        label=label or "",
+        sensitive=sensitive.split(",") if sensitive else None,
         prediction_column=prediction_column,
         score_column=score_column,
         pos_label=pos_label,
@@ -331,6 +343,7 @@ def review_model(
         task_type=task_type,
         tier=tier,
         card=str(card) if card else None,
+        probes=str(probes) if probes else None,
     )
 
 

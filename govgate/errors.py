@@ -35,3 +35,27 @@ class TrackingError(GovgateError):
 
 class InputError(GovgateError):
     """A gate's input (file, column, key, parameter) is unusable."""
+
+
+class UnexpectedError(GovgateError):
+    """An exception govgate did not raise on purpose (a bug, a library's error), reported by its type, where
+    it was raised and a masked message: its own text may hold data values, which evidence must not keep."""
+
+
+def unexpected_error(exc: BaseException, tb=None) -> UnexpectedError:
+    """``exc`` as an :class:`UnexpectedError` naming its type and the innermost line of govgate's own code
+    it passed through. Its text is left out: a library's message quotes the values it choked on (a cell, a
+    key, a secret), and no pattern can tell which words are data."""
+    import traceback
+
+    where = ""
+    for frame in traceback.extract_tb(tb or exc.__traceback__):
+        parts = frame.filename.replace("\\", "/").split("/")
+        for top in ("govgate", "tasks", "flows", "cli", "deployments"):
+            if top in parts[:-1]:
+                where = f" at {'/'.join(parts[parts.index(top) :])}:{frame.lineno} ({frame.name})"
+                break
+    return UnexpectedError(
+        f"unexpected {type(exc).__name__}{where}; its message is left out of the evidence (it may quote data "
+        "values): see the Prefect flow run's logs"
+    )

@@ -1,5 +1,6 @@
-"""Models under review: loading any MLflow model URI with the pyfunc flavor, pinning it by content, and
-predicting with errors that say what went wrong. No Prefect here."""
+"""Models under review: finding a model URI's registry entry and signature without loading it (so inputs
+are checked first), loading it with the pyfunc flavor, pinning it by content, and predicting with errors
+that say what went wrong; its output is read by ``govgate.model_output``. No Prefect here."""
 
 from __future__ import annotations
 
@@ -9,17 +10,60 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from govgate.errors import GovgateError, InputError
+from govgate.model_output import ModelOutput, OutputReading, first_reading, read_output
 
 MODEL_URI = re.compile(r"^(models:/[^/@]+(/[^/]+|@[A-Za-z0-9_\-]+)|runs:/[0-9a-f]{32}/.+|file://.+|s3://.+|/.+)$")
 
 
 @dataclass
+class ModelRef:
+    """A model found but not loaded: its registry entry and its MLmodel file (signature, flavors). Enough to
+    validate every input before the (slow) download and load of the model itself."""
+
+    uri: str
+    source: str  # where its artifacts are downloaded from
+    name: str | None = None
+    version: str | None = None
+    run_id: str | None = None
+    registry: dict[str, str] = field(default_factory=dict)  # description and tags of the version/model
+    input_names: list[str] | None = None  # the signature's input columns, when it names them
+
+
+class ReviewedModel:
+    """A pyfunc model whose ``predict`` returns one value per row (a DataFrame with column ``prediction``),
+    read the way its first output was read (labels, scores, P(positive label), or text): every check that
+    predicts again (robustness, explainability, leakage) compares like with like."""
+
+    def __init__(self, pyfunc, uri: str, pos_label, classes: list | None) -> None:
+        self.pyfunc = pyfunc
+        self.uri = uri
+        self.pos_label = pos_label
+        self.classes = classes  # the model's own classes (sklearn ``classes_``), when it has them
+        self.reading: OutputReading | None = None
+
+    @property
+    def metadata(self):
+        return self.pyfunc.metadata
+
+    def read(self, raw, rows: int) -> ModelOutput:
+        """``raw`` (what the pyfunc returned for ``rows`` rows) read like the first output."""
+        where = f"model {self.uri}"
+        if self.reading is None:
+            self.reading = first_reading(raw, rows, classes=self.classes, pos_label=self.pos_label, where=where)
+        return read_output(raw, rows, self.reading, where)
+
+    def predict(self, X: pd.DataFrame, params=None) -> pd.DataFrame:
+        return pd.DataFrame({"prediction": self.read(self.pyfunc.predict(X), len(X)).values})
+
+
+@dataclass
 class LoadedModel:
     uri: str
-    model: object  # mlflow.pyfunc.PyFuncModel
+    model: ReviewedModel
     sha256: str
     name: str | None = None
     version: str | None = None
@@ -68,9 +112,8 @@ def tree_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def load_model(uri: str, tracking_uri: str) -> LoadedModel:
-    import mlflow
-    from mlflow.artifacts import download_artifacts
+def find_model(uri: str, tracking_uri: str) -> ModelRef:
+    """The registry entry and MLmodel file of a model URI, without downloading or loading the model."""
     from mlflow.tracking import MlflowClient
 
     if not MODEL_URI.match(uri):
@@ -78,59 +121,85 @@ def load_model(uri: str, tracking_uri: str) -> LoadedModel:
             f"model URI {uri!r} is not models:/NAME/VERSION, models:/NAME@ALIAS, runs:/RUN_ID/PATH or a path"
         )
     client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
-    name, version, alias = parse_model_uri(uri)
-    registry: dict[str, str] = {}
-    run_id = None
-    source = uri
+    name, version, _ = parse_model_uri(uri)
+    ref = ModelRef(uri=uri, source=uri, name=name, version=version)
     missing = "model {uri} does not exist in the MLflow registry at {registry}"
     mv = find_model_version(client, uri, registry=tracking_uri, not_found=missing) if name else None
     try:
         if mv is not None:
-            version = str(mv.version)  # an int in-process, a str through a server
-            run_id = mv.run_id
+            ref.version = str(mv.version)  # an int in-process, a str through a server
+            ref.run_id = mv.run_id
             rm = client.get_registered_model(name)
-            registry = {**{f"model.{k}": v for k, v in (rm.tags or {}).items()}, **dict(mv.tags or {})}
+            ref.registry = {**{f"model.{k}": v for k, v in (rm.tags or {}).items()}, **dict(mv.tags or {})}
             if rm.description:
-                registry["model.description"] = rm.description
+                ref.registry["model.description"] = rm.description
             if mv.description:
-                registry["description"] = mv.description
+                ref.registry["description"] = mv.description
             # Resolve through this client (no process-wide registry URI), then download by location.
-            source = client.get_model_version_download_uri(name, version)
+            ref.source = client.get_model_version_download_uri(name, ref.version)
     except Exception as exc:
         raise InputError(
             f"model {uri} does not exist in the MLflow registry at {tracking_uri}: {_first(exc)}"
         ) from None
+    return _with_mlmodel(ref, tracking_uri)
+
+
+def _with_mlmodel(ref: ModelRef, tracking_uri: str) -> ModelRef:
+    """The signature's input names, from the MLmodel file alone."""
+    from mlflow.artifacts import download_artifacts
+    from mlflow.models import Model
+
     try:
-        local = Path(download_artifacts(artifact_uri=source, tracking_uri=tracking_uri, dst_path=_scratch()))
-        model = mlflow.pyfunc.load_model(str(local))
+        path = download_artifacts(
+            artifact_uri=ref.source.rstrip("/") + "/MLmodel", tracking_uri=tracking_uri, dst_path=_scratch()
+        )
+        meta = Model.load(path)
     except Exception as exc:
-        raise InputError(f"model {uri} cannot be loaded with MLflow's pyfunc flavor: {_first(exc)}") from None
+        raise InputError(f"model {ref.uri}: its MLmodel file cannot be read: {_first(exc)}") from None
+    schema = meta.get_input_schema()
+    ref.input_names = schema.input_names() if schema is not None and schema.has_input_names() else None
+    return ref
+
+
+def load_model(ref: ModelRef, tracking_uri: str, pos_label=None) -> LoadedModel:
+    """Download and load the model (pyfunc flavor); its output is read for favourable label ``pos_label``."""
+    import mlflow
+    from mlflow.artifacts import download_artifacts
+
+    try:
+        local = Path(download_artifacts(artifact_uri=ref.source, tracking_uri=tracking_uri, dst_path=_scratch()))
+        pyfunc = mlflow.pyfunc.load_model(str(local))
+    except Exception as exc:
+        raise InputError(f"model {ref.uri} cannot be loaded with MLflow's pyfunc flavor: {_first(exc)}") from None
     return LoadedModel(
-        uri=uri, model=model, sha256=tree_digest(local), name=name, version=version, run_id=run_id, registry=registry
+        uri=ref.uri,
+        model=ReviewedModel(pyfunc, ref.uri, pos_label, model_classes(pyfunc)),
+        sha256=tree_digest(local),
+        name=ref.name,
+        version=ref.version,
+        run_id=ref.run_id,
+        registry=ref.registry,
     )
 
 
-def predict(model: LoadedModel, X: pd.DataFrame) -> pd.DataFrame:
-    """Predictions as a DataFrame with column ``prediction`` and, when the model gives them, ``score``."""
+def model_classes(pyfunc) -> list | None:
+    """The classes a flavor's underlying model knows (sklearn ``classes_``), in its probability columns' order."""
     try:
-        out = model.model.predict(X)
+        classes = getattr(pyfunc.get_raw_model(), "classes_", None)
+    except Exception:  # flavors without a raw model (a python_function model) raise
+        return None
+    return list(classes) if classes is not None and np.ndim(classes) == 1 else None
+
+
+def predict(model: LoadedModel, X: pd.DataFrame) -> ModelOutput:
+    """The model's output on ``X``, one value per row (see ``govgate.model_output``)."""
+    try:
+        raw = model.model.pyfunc.predict(X)
     except Exception as exc:
         raise InputError(
             f"model {model.uri} failed to predict on the evaluation data ({len(X)} rows, columns {list(X.columns)[:12]}): {_first(exc)}"
         ) from None
-    if isinstance(out, pd.DataFrame):
-        frame = out.reset_index(drop=True)
-        if "prediction" not in frame.columns:
-            frame = frame.rename(columns={frame.columns[0]: "prediction"})
-        return frame
-    series = pd.Series(
-        list(out)
-        if not hasattr(out, "shape")
-        else out.reshape(len(X), -1)[:, -1]
-        if getattr(out, "ndim", 1) > 1
-        else out
-    )
-    return pd.DataFrame({"prediction": series.reset_index(drop=True)})
+    return model.model.read(raw, len(X))
 
 
 def _scratch() -> str:

@@ -112,3 +112,7 @@ INCIDENT_ASSET_RESOURCE_PREFIX = "govgate.asset."  # related resource: govgate.a
 INCIDENT_LABEL_SEVERITY = "govgate.incident.severity"  # labels on the event's resources
 INCIDENT_LABEL_CAUSE = "govgate.incident.cause"
 INCIDENT_LABEL_ASSET_VERSION = "govgate.asset.version"
+
+# The task of a registered model (classification, regression or generation): a generative model tagged
+# ``govgate.task=generation`` is reviewed by the leakage probe alone, without evaluation data.
+MODEL_TASK = "govgate.task"

@@ -9,13 +9,14 @@ tag then says error, never a pass that was not computed) and re-raised with its 
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from prefect import get_run_logger
 
-from govgate.errors import GovgateError
+from govgate.errors import GovgateError, unexpected_error
 from govgate.gate import build_record, error_record, unloaded_policy_ref
 from govgate.policy import Policy, load_policy
 from govgate.record import ArtifactRef, Check, Decision, Finding, GateResult, Subject, decide, new_record_id, utcnow
@@ -55,10 +56,23 @@ class GateRun:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
-        if isinstance(exc, GovgateError):
-            get_run_logger().error("%s could not finish: %s", self.gate.replace("-", " "), exc)
-            if self._error_record:
-                self._publish_error(exc)
+        """Any exception leaves an error record (and the version's error tag, so the registration poll does
+        not retry it forever). One govgate did not expect is recorded and re-raised as an ``UnexpectedError``
+        by type and place only: its own text may quote data values. A cancellation is not recorded."""
+        if not isinstance(exc, Exception):
+            return False
+        cause = exc if isinstance(exc, GovgateError) else unexpected_error(exc, tb)
+        logger = get_run_logger()
+        logger.error("%s could not finish: %s", self.gate.replace("-", " "), cause)
+        if cause is not exc:
+            logger.error("where it was raised (code lines only):\n%s", "".join(traceback.format_tb(tb)))
+        if self._error_record:
+            try:
+                self._publish_error(cause)
+            except Exception as publish_exc:  # the run's own error is the one to report
+                logger.error("the error record could not be published: %s", unexpected_error(publish_exc))
+        if cause is not exc:
+            raise cause from None
         return False  # never swallow: the flow run fails with the error's message
 
     def load_policy(self) -> Policy:

@@ -205,24 +205,6 @@ def explainability(model: LoadedModel | None, X: pd.DataFrame, scored: Scored, e
     return checks
 
 
-@task(name="leakage", cache_policy=NO_CACHE)
-def leakage(model: LoadedModel | None, frame: pd.DataFrame, scored: Scored) -> list[Check]:
-    """The leakage probe of a generative model (text output); skipped for a tabular model."""
-    if scored.kind == "text":
-        from govgate.checks.leakage import leakage_checks
-
-        return leakage_checks(model, frame)
-    return [
-        Check(
-            id="leakage.probe",
-            title="Leakage probe",
-            category="leakage",
-            outcome=Outcome.SKIPPED,
-            message="tabular model: the leakage probe applies to generative models that return text",
-        )
-    ]
-
-
 @task(name="reference-distributions", cache_policy=NO_CACHE)
 def reference_distributions(X: pd.DataFrame, values: np.ndarray, group_metrics: dict) -> dict:
     """Binned summaries of the features and the predictions (no raw rows): the baseline of reassessment,

@@ -16,7 +16,8 @@ from govgate import protocol
 from govgate.datasets import inspect_dataset, iter_chunks
 from govgate.datasheet import Datasheet
 from govgate.errors import InputError
-from govgate.modeling import LoadedModel, load_model, parse_model_uri, predict
+from govgate.model_output import PROBABILITIES, TEXT, ModelOutput
+from govgate.modeling import LoadedModel, ModelRef, find_model, load_model, parse_model_uri, predict
 from govgate.record import (
     FAIRNESS_REPORT,
     LEGACY_FAIRNESS_CHECK,
@@ -41,7 +42,21 @@ class EvalData:
 
 
 @task(name="load-evaluation-data", cache_policy=NO_CACHE)
-def load_eval_data(uri: str, label: str, sensitive: list[str], extra_columns: list[str]) -> EvalData:
+def load_eval_data(
+    uri: str, label: str, sensitive: list[str], extra_columns: list[str], from_tags: dict[str, str] | None = None
+) -> EvalData:
+    """The evaluation data, its label, sensitive and prediction columns checked (before any model loads).
+    ``from_tags``: inputs read from registry tags, named in an error so the tag can be fixed."""
+    try:
+        return _eval_data(uri, label, sensitive, extra_columns)
+    except InputError as exc:
+        if not from_tags:
+            raise
+        named = ", ".join(f"{k} from the tag {t}" for k, t in from_tags.items() if k != "task_type")
+        raise InputError(f"{exc} ({named})" if named else str(exc)) from None
+
+
+def _eval_data(uri: str, label: str, sensitive: list[str], extra_columns: list[str]) -> EvalData:
     settings = context.settings()
     info = inspect_dataset(uri, Datasheet(), settings)
     frame = pd.concat(list(iter_chunks(info, 200_000)), ignore_index=True)
@@ -95,36 +110,40 @@ def sensitive_groups(frame: pd.DataFrame, specs: list[str], uri: str) -> tuple[p
     return pd.DataFrame(out), raw, notes
 
 
+@task(name="find-model", cache_policy=NO_CACHE)
+def find(model_uri: str) -> ModelRef:
+    """The model's registry entry (tags) and MLmodel file (signature): what the inputs are checked
+    against before the model itself is downloaded and loaded."""
+    return find_model(model_uri, context.settings().effective_mlflow_tracking_uri)
+
+
 @task(name="load-model", cache_policy=NO_CACHE)
-def load(model_uri: str) -> LoadedModel:
-    return load_model(model_uri, context.settings().effective_mlflow_tracking_uri)
+def load(ref: ModelRef, pos_label: str) -> LoadedModel:
+    return load_model(ref, context.settings().effective_mlflow_tracking_uri, pos_label)
 
 
 @task(name="predict", cache_policy=NO_CACHE)
-def predict_task(model: LoadedModel, X: pd.DataFrame) -> pd.DataFrame:
+def predict_task(model: LoadedModel, X: pd.DataFrame) -> ModelOutput:
     return predict(model, X)
 
 
 def model_features(
-    model: LoadedModel | None, frame: pd.DataFrame, exclude: set[str], features: list[str] | None
+    input_names: list[str] | None, frame: pd.DataFrame, exclude: set[str], features: list[str] | None
 ) -> list[str]:
     """Columns fed to the model: explicit, else the model's input schema, else all but label/prediction."""
     if features:
+        missing = [f for f in features if f not in frame.columns]
+        if missing:
+            raise InputError(
+                f"features {missing} are not columns of the evaluation data; columns are {list(frame.columns)[:20]}"
+            )
         return features
-    if model is not None:
-        schema = model.model.metadata.get_input_schema() if model.model.metadata else None
-        if schema is not None and schema.has_input_names():
-            names = schema.input_names()
-            missing = [n for n in names if n not in frame.columns]
-            if missing:
-                raise InputError(f"the evaluation data lacks columns the model's signature needs: {missing}")
-            return names
+    if input_names:
+        missing = [n for n in input_names if n not in frame.columns]
+        if missing:
+            raise InputError(f"the evaluation data lacks columns the model's signature needs: {missing}")
+        return input_names
     return [c for c in frame.columns if c not in exclude]
-
-
-def is_text_output(pred: pd.Series) -> bool:
-    sample = pred.dropna().head(50)
-    return len(sample) > 0 and all(isinstance(v, str) for v in sample) and sample.str.len().mean() > 20
 
 
 def baseline_fairness(model: LoadedModel | None) -> tuple[str | None, dict | None]:
@@ -189,7 +208,9 @@ REGISTRY_INPUT_TAGS = {
     "label": protocol.MODEL_LABEL,
     "sensitive": protocol.MODEL_SENSITIVE,
     "pos_label": protocol.MODEL_POS_LABEL,
+    "task_type": protocol.MODEL_TASK,
 }
+TASK_TYPES = ("classification", "regression", "generation")
 
 
 @dataclass
@@ -212,6 +233,8 @@ class ReviewRequest:
     compare_baseline: bool = True
     model_name: str | None = None
     model_version: str | None = None
+    probes: str | None = None
+    from_tags: dict[str, str] = field(default_factory=dict)  # input -> the registry tag it was read from
 
     def __post_init__(self) -> None:
         self.model_uri = registered_uri(self.model_uri, self.model_name, self.model_version)
@@ -224,17 +247,35 @@ class ReviewRequest:
             "threshold": self.threshold,
             "task_type": self.task_type,
             "tier": self.tier,
+            "probes": self.probes,
         }
+
+    @property
+    def generative(self) -> bool:
+        return self.task_type == "generation"
+
+    def named(self, key: str) -> str:
+        """How an input is named in a message: with the registry tag it came from, if any."""
+        tag = self.from_tags.get(key)
+        return f"{key} {getattr(self, key)!r}" + (f" (from the tag {tag})" if tag else "")
 
     @property
     def prediction_columns(self) -> list[str]:
         return [c for c in (self.prediction_column, self.score_column) if c]
 
     def check(self) -> None:
-        if not self.model_uri and not self.prediction_column and not self.score_column:
+        if self.task_type not in TASK_TYPES:
+            raise InputError(f"task_type {self.task_type!r}: expected one of {', '.join(TASK_TYPES)}")
+        if self.generative:
+            given = [k for k in ("data", "label", "prediction_column", "score_column") if getattr(self, k)]
+            given += ["sensitive"] if self.sensitive else []
+            if not self.model_uri or given:
+                raise InputError(
+                    "task generation reviews a generative model by probing it (built-in probes plus --probes FILE): "
+                    + (f"it takes no {', '.join(given)}" if given else "give the model URI")
+                )
+        elif not self.model_uri and not self.prediction_column and not self.score_column:
             raise InputError("give a model URI, or a prediction_column/score_column of precomputed predictions")
-        if self.task_type not in ("classification", "regression"):
-            raise InputError(f"task_type {self.task_type!r}: expected classification or regression")
 
 
 def registered_uri(model_uri: str | None, model_name: str | None, model_version: str | None) -> str | None:
@@ -244,45 +285,66 @@ def registered_uri(model_uri: str | None, model_name: str | None, model_version:
     return model_uri
 
 
-def version_of(model_uri: str | None, model: LoadedModel | None = None) -> tuple[str, str] | None:
-    """(name, version) whose tags carry the decision: the loaded model's, else a ``models:/NAME/VERSION`` URI's."""
+def version_of(model_uri: str | None, model: ModelRef | LoadedModel | None = None) -> tuple[str, str] | None:
+    """(name, version) whose tags carry the decision: the model's, else a ``models:/NAME/VERSION`` URI's."""
     if model is not None and model.name:
         return model.name, model.version
     name, version, _ = parse_model_uri(model_uri or "")
     return (name, version) if name and version else None
 
 
-def review_inputs(model: LoadedModel | None, req: ReviewRequest) -> ReviewRequest:
-    """Evaluation data, label, sensitive features and favourable label: as given, else (a registration
+def review_inputs(ref: ModelRef | None, req: ReviewRequest) -> ReviewRequest:
+    """Evaluation data, label, sensitive features, favourable label and task: as given, else (a registration
     event carries only name and version) from the version's tags, else the registered model's tags."""
-    if model is not None and (not req.data or not req.label):
-
-        def tag(key: str) -> str | None:
-            name = REGISTRY_INPUT_TAGS[key]
-            return model.registry.get(name) or model.registry.get(f"model.{name}")
-
-        req = replace(
-            req,
-            data=req.data or tag("data") or "",
-            label=req.label or tag("label") or "",
-            sensitive=req.sensitive or [s.strip() for s in (tag("sensitive") or "").split(",") if s.strip()],
-            # "1" is the parameter's default: the registry may name another favourable label
-            pos_label=(tag("pos_label") or req.pos_label) if req.pos_label == "1" else req.pos_label,
-        )
-    if not req.data or not req.label:
+    if ref is not None:
+        req = _from_registry(ref, req)
+    req.check()
+    if not req.generative and (not req.data or not req.label):
         raise InputError(
             "model review needs evaluation data (data) and its label column (label); for a registered "
             f"model, tag the version or the registered model with {protocol.MODEL_EVAL_DATA} and {protocol.MODEL_LABEL}"
+            f" (or {protocol.MODEL_TASK}=generation for a generative model)"
         )
     return req
 
 
-def model_tier(model: LoadedModel | None) -> str | None:
-    return model.registry.get(protocol.MODEL_TIER) if model else None
+def _from_registry(ref: ModelRef, req: ReviewRequest) -> ReviewRequest:
+    """``req`` with each input left empty (or at its default) filled from the version's, else the registered
+    model's tag; ``from_tags`` remembers which tag gave what, so that messages can name it."""
+    values, used = {}, {}
+    for key, name in REGISTRY_INPUT_TAGS.items():
+        current = getattr(req, key)
+        if current not in (None, "", []) and current != _DEFAULTS.get(key):
+            continue  # given explicitly
+        for where in (name, f"model.{name}"):
+            if (ref.registry.get(where) or "").strip():
+                value = ref.registry[where].strip()
+                values[key] = [s.strip() for s in value.split(",") if s.strip()] if key == "sensitive" else value
+                used[key] = f"{name} of the {'registered model' if where.startswith('model.') else 'version'}"
+                break
+    if values.get("task_type", req.task_type) == "generation":  # a generative model takes no data columns
+        values = {k: v for k, v in values.items() if k == "task_type"}
+        used = {k: v for k, v in used.items() if k == "task_type"}
+    return replace(req, **values, from_tags={**req.from_tags, **used})
+
+
+_DEFAULTS = {"pos_label": "1", "task_type": "classification"}
+
+
+def model_tier(ref: ModelRef | LoadedModel | None, policy) -> str | None:
+    """The version's ``govgate.tier`` tag, checked against the policy's tiers before anything else runs."""
+    tier = ref.registry.get(protocol.MODEL_TIER) if ref else None
+    if tier and tier not in policy.tier_names:
+        raise InputError(
+            f"model {ref.uri}: tag {protocol.MODEL_TIER}={tier!r} is not a tier of policy {policy.name} "
+            f"({', '.join(policy.tier_names)})"
+        )
+    return tier
 
 
 def review_subject(req: ReviewRequest, model: LoadedModel | None = None, ev: EvalData | None = None) -> Subject:
-    """The model under review, pinned by the inputs read so far (evaluation data, model artifact)."""
+    """The model under review, pinned by the inputs read so far (evaluation data, model artifact), and how
+    its output was read (labels, scores, probabilities, text) once it has predicted."""
     model_uri, data = req.model_uri, req.data
     name, version, _ = parse_model_uri(model_uri or "")
     subject = Subject(
@@ -291,22 +353,54 @@ def review_subject(req: ReviewRequest, model: LoadedModel | None = None, ev: Eva
         version=(model.version if model else None) or version,
         uris=[u for u in (model_uri, data) if u],
     )
-    if ev is None:
+    if ev is None and model is None:
         return subject
-    inputs = [ev.digest] + ([InputDigest(uri=model.uri, sha256=model.sha256, role="model")] if model else [])
-    registry = {f"registry.{k}": v for k, v in model.registry.items()} if model else {}
-    return subject.model_copy(update={"inputs": inputs, "attributes": {"rows": len(ev.frame), **registry}})
+    inputs = ([ev.digest] if ev else []) + (
+        [InputDigest(uri=model.uri, sha256=model.sha256, role="model")] if model else []
+    )
+    attributes = {"rows": len(ev.frame)} if ev else {}
+    if model is not None:
+        attributes.update({f"registry.{k}": v for k, v in model.registry.items()})
+        reading = model.model.reading
+        if reading is not None:
+            attributes["model.output"] = reading.kind + (f" ({reading.columns} columns)" if reading.columns > 1 else "")
+            attributes.update({"model.output.note": reading.note} if reading.note else {})
+    return subject.model_copy(update={"inputs": inputs, "attributes": attributes})
+
+
+@task(name="check-inputs", cache_policy=NO_CACHE)
+def check_inputs(ref: ModelRef | None, ev: EvalData | None, req: ReviewRequest) -> list:
+    """Every input the review reads, checked before the model is loaded: the feature columns against the
+    model's signature, the model card file, the probe file. The probes to run (built-in and the user's)."""
+    from govgate.checks.leakage import builtin_probes, load_probe_file
+    from tasks.model_checks import card_fields
+
+    if ev is not None and ref is not None:
+        model_features(ref.input_names, ev.frame, {req.label, *req.prediction_columns}, req.features)
+    named = req.pos_label != "1" or "pos_label" in req.from_tags  # the default may suit a text-output model
+    if ev is not None and req.task_type == "classification" and named:
+        values = ev.frame[req.label].dropna()
+        if values.nunique() > 1 and not is_label(values, req.pos_label).any():
+            raise InputError(
+                f"{req.named('pos_label')} is not a value of the label column '{req.label}' "
+                f"(values: {[str(v) for v in values.unique()[:10]]})"
+            )
+    if req.card:
+        card_fields(req.card)
+    return builtin_probes() + (load_probe_file(req.probes) if req.probes else [])
 
 
 def features_and_predictions(
     model: LoadedModel | None, frame: pd.DataFrame, req: ReviewRequest
-) -> tuple[pd.DataFrame, pd.Series]:
-    """The model's input columns and its predictions (run now, or the precomputed column)."""
+) -> tuple[pd.DataFrame, ModelOutput | pd.Series]:
+    """The model's input columns and its output (run now), or the precomputed prediction column."""
     exclude = {req.label, *req.prediction_columns}
     if model is None:
         return frame.drop(columns=list(exclude)), frame[req.prediction_column or req.score_column]
-    X = frame[model_features(model, frame, exclude, req.features)]
-    return X, predict_task(model, X)["prediction"]
+    schema = model.model.metadata.get_input_schema() if model.model.metadata else None
+    names = schema.input_names() if schema is not None and schema.has_input_names() else None
+    X = frame[model_features(names, frame, exclude, req.features)]
+    return X, predict_task(model, X)
 
 
 # ------------------------------------------------------------------------------------ scored predictions
@@ -330,20 +424,24 @@ class Scored:
         return self.scores if self.scores is not None else self.decisions
 
 
-def score_predictions(model: LoadedModel | None, frame: pd.DataFrame, pred: pd.Series, req: ReviewRequest) -> Scored:
-    """Labels, decisions and scores as the check families compare them (an InputError names a bad label)."""
+def score_predictions(
+    model: LoadedModel | None, frame: pd.DataFrame, out: ModelOutput | pd.Series, req: ReviewRequest
+) -> Scored:
+    """Labels, decisions and scores as the check families compare them (an InputError names a bad label).
+    Probabilities: the positive label's column is the score, decided by the threshold; with more than two
+    classes the decision is whether the most probable class is the positive label (one against the rest)."""
     from govgate.checks.stats import binary_labels, decisions_and_scores, scores_to_decisions
 
     label, pos_label, threshold = req.label, req.pos_label, req.threshold
-
-    if model is not None and is_text_output(pred):
+    reading = out.reading if isinstance(out, ModelOutput) else None
+    if reading is not None and reading.kind == TEXT:
         return Scored("text")
     if req.task_type == "regression":
-        y = pd.to_numeric(frame[label], errors="coerce")
-        if y.isna().any():
-            raise InputError(f"label column '{label}' has {int(y.isna().sum())} missing or non-numeric value(s)")
-        return Scored("regression", y.to_numpy(dtype=float), pd.to_numeric(pred, errors="coerce").to_numpy(dtype=float))
-    y = binary_labels(frame[label], typed_label(pos_label, frame[label]), label)
+        return _regression(frame, out.values if reading else out, label, reading)
+    if reading is not None and reading.multiclass:
+        y = is_label(frame[label], pos_label).to_numpy(dtype=np.int8)  # the favourable class against the rest
+    else:
+        y = binary_labels(frame[label], typed_label(pos_label, frame[label]), label)
     if req.score_column and model is None:
         raw = pd.to_numeric(frame[req.score_column], errors="coerce")
         nan_scores = int(raw.isna().sum())
@@ -351,8 +449,32 @@ def score_predictions(model: LoadedModel | None, frame: pd.DataFrame, pred: pd.S
         return Scored(
             "classification", y, d, None if nan_scores else raw.to_numpy(dtype=float), nan_scores, pos_label, threshold
         )
+    if reading is not None and reading.kind == PROBABILITIES:
+        if reading.multiclass:
+            d = (out.values.astype(str) == str(pos_label)).to_numpy(dtype=np.int8)
+        else:
+            d = scores_to_decisions(out.scores, threshold)
+        return Scored("classification", y, d, out.scores, 0, pos_label, threshold)
+    pred = out.values if reading else out
     d, scores = decisions_and_scores(pred.reset_index(drop=True), typed_label(pos_label, pred), threshold)
     return Scored("classification", y, d, scores, 0, pos_label, threshold)
+
+
+def _regression(frame: pd.DataFrame, pred: pd.Series, label: str, reading) -> Scored:
+    if reading is not None and reading.kind == PROBABILITIES:
+        raise InputError(
+            f"task regression: the model returns {reading.columns} probability columns (a classifier); "
+            "review it with task classification"
+        )
+    y = pd.to_numeric(frame[label], errors="coerce")
+    if y.isna().any():
+        raise InputError(f"label column '{label}' has {int(y.isna().sum())} missing or non-numeric value(s)")
+    return Scored("regression", y.to_numpy(dtype=float), pd.to_numeric(pred, errors="coerce").to_numpy(dtype=float))
+
+
+def is_label(values: pd.Series, pos_label: str) -> pd.Series:
+    """Where ``values`` equal the label, in their own type or as text ("1" matches 1 and 1.0)."""
+    return values.isin([typed_label(pos_label, values)]) | (values.astype(str) == str(pos_label))
 
 
 def typed_label(pos_label: str, values: pd.Series):

@@ -159,6 +159,25 @@ def _roc_auc_check(y, scores, rules, n_boot: int, confidence: float, seed) -> Ch
     )
 
 
+def _unmeasured_roc_auc(rules, outcome: Outcome, reason: str) -> Check:
+    """ROC AUC without scores: skipped where no tier minimum asks for it; where the tier requires it, the
+    threshold judges a missing value, which is inconclusive (it counts in the decision, never a pass)."""
+    if rules.min_roc_auc is None:
+        return _not_computed("performance.roc_auc", "ROC AUC", outcome, reason)
+    threshold = Threshold(metric="roc_auc", op=">=", value=rules.min_roc_auc)
+    return Check(
+        id="performance.roc_auc",
+        title="ROC AUC",
+        category="performance",
+        outcome=threshold.judge(None),
+        message=f"not measured: {reason}; this tier requires ROC AUC >= {rules.min_roc_auc} "
+        "(log the model with pyfunc_predict_fn='predict_proba', or give a score column)",
+        metrics=[Metric(name="roc_auc", value=None)],
+        threshold=threshold,
+        evidence_kind=EVIDENCE,
+    )
+
+
 def _calibration_check(y, scores) -> Check:
     cal = calibration_summary(y, scores)
     return Check(
@@ -207,7 +226,7 @@ def classification_checks(
     if scores is None:
         reason = f"{nan_scores} score(s) are NaN" if nan_scores else "the model returns labels, not scores"
         outcome = Outcome.INCONCLUSIVE if nan_scores else Outcome.SKIPPED
-        checks.append(_not_computed("performance.roc_auc", "ROC AUC", outcome, reason))
+        checks.append(_unmeasured_roc_auc(rules, outcome, reason))
         checks.append(_not_computed("performance.calibration", "Calibration", outcome, reason))
         return checks
     checks.append(_roc_auc_check(y, scores, rules, n_boot, confidence, seed))
