@@ -49,6 +49,10 @@ class ReviewedModel:
     def metadata(self):
         return self.pyfunc.metadata
 
+    def get_raw_model(self):
+        """The flavor's own model (the model card names its algorithm from it)."""
+        return self.pyfunc.get_raw_model()
+
     def read(self, raw, rows: int) -> ModelOutput:
         """``raw`` (what the pyfunc returned for ``rows`` rows) read like the first output."""
         where = f"model {self.uri}"
