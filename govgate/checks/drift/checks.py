@@ -143,6 +143,9 @@ def column_check(result: ColumnResult, alpha: float, limit: float) -> Check:
     metrics = [Metric(name=STATISTIC_NAMES[result.test], value=result.statistic)]
     if result.is_p_value:
         metrics += [Metric(name="p_value", value=result.p_value), Metric(name="p_value_holm", value=result.p_adjusted)]
+        if result.p_value_evidently != result.p_value:
+            metrics.append(Metric(name="p_value_evidently", value=result.p_value_evidently))
+            details["evidently_statistic"] = result.extra.get("chi_square_evidently")
         outcome = threshold.judge(result.p_adjusted)
     else:
         metrics[0] = Metric(name=metrics[0].name, value=result.distance, lower=result.lower, upper=result.upper)

@@ -22,9 +22,9 @@ JENSEN_SHANNON = "jensenshannon"
 
 # Binning of numeric columns. A column with at most EXACT_EDGES_MAX distinct reference values keeps every
 # value as an edge (so KS, chi-square and Z are exact); above it the edges are QUANTILE_BINS reference
-# quantiles (Wasserstein then carries a bound on its binning error).
+# quantiles (Wasserstein then carries bounds on its binning error, which shrink as 1 / QUANTILE_BINS).
 EXACT_EDGES_MAX = 1000
-QUANTILE_BINS = 1000
+QUANTILE_BINS = 4000
 # Off-edge values (current values that are no reference value) are counted one by one, up to this many
 # distinct ones, only when the reference has at most this many distinct values: that is when the count of
 # unique values can still decide the test.

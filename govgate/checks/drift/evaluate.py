@@ -18,6 +18,7 @@ from govgate.checks.drift.plan import ColumnPlan
 from govgate.checks.drift.selection import P_VALUE_TESTS, choose_test
 from govgate.checks.drift.stattests import (
     chi_square_test,
+    homogeneity_test,
     jensen_shannon,
     ks_test,
     n_unique,
@@ -40,7 +41,8 @@ class ColumnResult:
     missing_current: int = 0
     test: str | None = None
     statistic: float | None = None  # KS D, chi-square, z, or the distance itself
-    p_value: float | None = None  # p-value tests only
+    p_value: float | None = None  # p-value tests only: the judged one
+    p_value_evidently: float | None = None  # Evidently's (differs for chi-square: its goodness-of-fit form)
     p_adjusted: float | None = None  # Holm, across the scope's p-value tests
     distance: float | None = None  # distance tests only (Wasserstein / std, Jensen-Shannon)
     lower: float | None = None  # binning bounds of the Wasserstein distance / std
@@ -62,9 +64,9 @@ class ColumnResult:
         if self.test is None:
             return None
         if self.test == KS:
-            return self.p_value <= alpha
+            return self.p_value_evidently <= alpha
         if self.is_p_value:
-            return self.p_value < alpha
+            return self.p_value_evidently < alpha
         return self.distance >= limit
 
 
@@ -107,7 +109,8 @@ def _run(result: ColumnResult, plan: ColumnPlan, ref, cur, ref_values, cur_value
     if result.test == KS:
         result.statistic, result.p_value = ks_test(plan, ref, cur)
     elif result.test == CHI_SQUARE:
-        result.statistic, result.p_value = chi_square_test(ref_values, cur_values)
+        result.statistic, result.p_value = homogeneity_test(ref_values, cur_values)
+        result.extra["chi_square_evidently"], result.p_value_evidently = chi_square_test(ref_values, cur_values)
     elif result.test in P_VALUE_TESTS:
         result.statistic, result.p_value = z_test(ref_values, cur_values)
     elif result.test == JENSEN_SHANNON:
@@ -117,5 +120,7 @@ def _run(result: ColumnResult, plan: ColumnPlan, ref, cur, ref_values, cur_value
         estimate, low, high = wasserstein_bounds(plan, ref, cur)
         result.distance = result.statistic = estimate / result.std
         result.lower, result.upper = low / result.std, high / result.std
+    if result.p_value_evidently is None:
+        result.p_value_evidently = result.p_value
     if plan.kind == NUMERIC and result.test == KS and not plan.exact and not result.approximate:
         result.approximate = "KS on quantile bins: D at bin edges only"

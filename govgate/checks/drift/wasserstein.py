@@ -3,8 +3,9 @@
 W = integral of |F_ref - F_cur|. Over each open interval between two edges the integral of the signed
 difference is exact from the counts and value sums of the interval (integral of the in-interval CDF
 G is m (hi - mean)); the absolute value is exact too unless the two CDFs may cross inside the interval.
-Where they may, the integral lies between |signed integral| and a bound from the largest possible gap,
-and the estimate is the integral of the linear interpolation, kept inside those bounds. Edge values are
+Where they may, the integral lies between |signed integral| and a bound from the largest possible gap;
+the estimate is |signed integral| when the gap has the same sign at both ends of the interval, else the
+integral of the gap taken as linear, kept inside those bounds. Edge values are
 points (no width); the two tails beyond the reference's range hold no reference mass, so no crossing."""
 
 from __future__ import annotations
@@ -50,11 +51,12 @@ def wasserstein_bounds(plan: ColumnPlan, ref: NumericCounts, cur: NumericCounts)
         up = np.minimum(
             sc + 2 * wc * np.maximum(0, -(f0 - m_c)[may_cross]), -sc + 2 * wc * np.maximum(0, (f0 + m_r)[may_cross])
         )
+        # estimate: the CDF gap at the two ends of the interval is exact; when it keeps its sign a crossing
+        # inside one bin is unlikely and |signed| is taken, else the gap is taken as linear between them
         x0, x1 = f0[may_cross], f1[may_cross]
         with np.errstate(invalid="ignore", divide="ignore"):
-            linear = np.where(
-                x0 * x1 < 0, wc * (x0**2 + x1**2) / (2 * (np.abs(x0) + np.abs(x1))), wc * np.abs(x0 + x1) / 2
-            )
+            linear = wc * (x0**2 + x1**2) / (2 * (np.abs(x0) + np.abs(x1)))
+        linear = np.where(x0 * x1 < 0, linear, np.abs(sc))
         upper[may_cross] = np.maximum(up, lower[may_cross])
         estimate[may_cross] = np.clip(linear, lower[may_cross], upper[may_cross])
     return float(estimate.sum()), float(lower.sum()), float(upper.sum())
