@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from govgate.checks.drift.constants import NUMERIC
+from govgate.checks.drift.constants import NUMERIC, OFF_EDGE_CAP
 from govgate.checks.drift.plan import ColumnPlan
 from govgate.checks.drift.summary import OVERALL, CategoryCounts, DriftSummary, NumericCounts, Scope
 from govgate.errors import InputError
@@ -23,7 +23,7 @@ def drift_partition(df: pd.DataFrame, plans: dict[str, ColumnPlan], groups: list
     group value is missing count overall only)."""
     scopes = _scope_codes(df, groups)
     out = DriftSummary(rows={OVERALL: len(df)}, columns={OVERALL: {}})
-    for column, (codes, values) in scopes.items():
+    for column, (codes, values, _, _) in scopes.items():
         counts = np.bincount(codes[codes >= 0], minlength=len(values))
         for i, value in enumerate(values):
             out.rows[(column, value)] = int(counts[i])
@@ -38,7 +38,10 @@ def drift_partition(df: pd.DataFrame, plans: dict[str, ColumnPlan], groups: list
     return out
 
 
-def _scope_codes(df: pd.DataFrame, groups) -> dict[str, tuple[np.ndarray, list[str]]]:
+def _scope_codes(df: pd.DataFrame, groups) -> dict[str, tuple]:
+    """Per group column: the group code of each row (-1: missing), the group values, and the rows ordered
+    by code (a stable integer sort, shared by every numeric column) with the start of each code's run
+    (codes -1, 0, 1, ...; then the end)."""
     import pandas as pd
 
     scopes = {}
@@ -46,11 +49,17 @@ def _scope_codes(df: pd.DataFrame, groups) -> dict[str, tuple[np.ndarray, list[s
         if column not in df.columns:
             continue  # the group column is then reported missing by the plan of its own column, if planned
         codes, uniques = pd.factorize(df[column].astype("string"), use_na_sentinel=True)
-        scopes[column] = (codes.astype(np.int64), [str(u) for u in uniques])
+        codes = codes.astype(np.int64)
+        order = np.argsort(codes, kind="stable")
+        bounds = np.append(np.searchsorted(codes[order], np.arange(-1, len(uniques))), len(codes))
+        scopes[column] = (codes, [str(u) for u in uniques], order, bounds)
     return scopes
 
 
 def _numeric(series: pd.Series, plan: ColumnPlan, scopes) -> dict[Scope, NumericCounts]:
+    """Values sorted once per scope, then each slot is a range found by searching the edges in the sorted
+    values (k searches instead of one per value). The first group column's groups, plus the rows whose
+    group is missing, merge to the overall summary, so the values are sorted once."""
     try:
         x = np.asarray(series, dtype=float)
     except (TypeError, ValueError):
@@ -59,57 +68,59 @@ def _numeric(series: pd.Series, plan: ColumnPlan, scopes) -> dict[Scope, Numeric
             "reference column is numeric: another schema"
         ) from None
     finite = np.isfinite(x)
-    edges, k = plan.edges, len(plan.edges)
-    idx = np.searchsorted(edges, x, side="left") if k else np.zeros(len(x), dtype=np.int64)
-    on_edge = (idx < k) & (edges[np.minimum(idx, k - 1)] == x) if k else np.zeros(len(x), dtype=bool)
-    slot = 2 * idx + on_edge
-    out = {OVERALL: _numeric_scope(x, slot, finite, np.zeros(len(x), dtype=np.int64), 1, plan)[0]}
-    for column, (codes, values) in scopes.items():
-        for i, counts in enumerate(_numeric_scope(x, slot, finite & (codes >= 0), codes, len(values), plan)):
-            out[(column, values[i])] = counts
+    if not scopes:
+        return {OVERALL: _sorted_counts(np.sort(x[finite]), plan, int((~finite).sum()))}
+    out: dict[Scope, NumericCounts] = {}
+    for i, (column, (codes, values, order, bounds)) in enumerate(scopes.items()):
+        segments = _segments(x[order], bounds)
+        missing = np.bincount(codes[~finite] + 1, minlength=len(values) + 1)  # code -1 (no group) first
+        for g, value in enumerate(values):
+            out[(column, value)] = _sorted_counts(segments[g + 1], plan, int(missing[g + 1]))
+        if i == 0:
+            no_group = _sorted_counts(segments[0], plan, int(missing[0]))
+            overall = no_group
+            for value in values:
+                overall = overall.merge(out[(column, value)])
+            out[OVERALL] = overall
     return out
 
 
-def _numeric_scope(x, slot, keep, codes, n_groups: int, plan: ColumnPlan) -> list[NumericCounts]:
-    """Counts for each of ``n_groups`` codes at once: one bincount over (code, slot) pairs."""
-    S = plan.slots
-    c, s, v = codes[keep], slot[keep], x[keep]
-    key = c * S + s
-    counts = np.bincount(key, minlength=n_groups * S).reshape(n_groups, S)
-    sums = np.bincount(key, weights=v, minlength=n_groups * S).reshape(n_groups, S)
-    n = counts.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(n > 0, np.bincount(c, weights=v, minlength=n_groups) / np.maximum(n, 1), 0.0)
-    m2 = np.bincount(c, weights=(v - mean[c]) ** 2, minlength=n_groups)
-    missing = np.bincount(codes[(codes >= 0) & ~np.isfinite(x)], minlength=n_groups)
-    off = _off_edge(c, s, v, n_groups) if plan.tracks_off_edge else [None] * n_groups
-    return [
-        NumericCounts(
-            counts=counts[g].astype(np.int64),
-            sums=sums[g],
-            missing=int(missing[g]),
-            n=int(n[g]),
-            mean=float(mean[g]),
-            m2=float(m2[g]),
-            off_edge=off[g],
-        )
-        for g in range(n_groups)
-    ]
+def _segments(ordered: np.ndarray, bounds: np.ndarray) -> list[np.ndarray]:
+    """The finite values of each code's run of rows, each sorted."""
+    out = []
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        seg = ordered[a:b]
+        out.append(np.sort(seg[np.isfinite(seg)]))
+    return out
 
 
-def _off_edge(codes, slot, values, n_groups: int) -> list[dict | None]:
-    """Counts of the values that are no edge, per code, capped (None past the cap)."""
+def _sorted_counts(xs: np.ndarray, plan: ColumnPlan, missing: int) -> NumericCounts:
+    """Counts, sums and moments of sorted finite values on the plan's slots."""
+    n = len(xs)
+    edges = plan.edges
+    b = np.empty(plan.slots + 1, dtype=np.int64)
+    b[0], b[-1] = 0, n
+    b[1:-1:2] = np.searchsorted(xs, edges, side="left")
+    b[2:-1:2] = np.searchsorted(xs, edges, side="right")
+    counts = np.diff(b)
+    padded = np.append(xs, 0.0)  # so that a range ending at n is summed to the end, and empty ones are 0
+    sums = np.add.reduceat(padded, np.minimum(b[:-1], n)) if n else np.zeros(plan.slots)
+    sums[counts == 0] = 0.0
+    mean = float(xs.mean()) if n else 0.0
+    m2 = float(((xs - mean) ** 2).sum()) if n else 0.0
+    off = _off_edge(xs, b) if plan.tracks_off_edge else None
+    return NumericCounts(counts=counts, sums=sums, missing=missing, n=n, mean=mean, m2=m2, off_edge=off)
+
+
+def _off_edge(xs: np.ndarray, b: np.ndarray) -> dict | None:
+    """Counts of the values that lie in the open intervals (no edge), capped (None past the cap)."""
     from govgate.checks.drift.summary import merge_capped
 
-    inner = slot % 2 == 0
-    out: list[dict | None] = [{} for _ in range(n_groups)]
-    if not inner.any():
-        return out
-    pairs, counts = np.unique(np.stack([codes[inner].astype(float), values[inner]]), axis=1, return_counts=True)
-    for (code, value), count in zip(pairs.T, counts, strict=True):
-        g = int(code)
-        out[g] = merge_capped(out[g], {float(value): int(count)})
-    return out
+    inner = np.concatenate([xs[b[j] : b[j + 1]] for j in range(0, len(b) - 1, 2)])
+    values, counts = np.unique(inner, return_counts=True)
+    return merge_capped(
+        {}, {float(v): int(c) for v, c in zip(values[: OFF_EDGE_CAP + 1], counts[: OFF_EDGE_CAP + 1], strict=True)}
+    )
 
 
 def _categorical(series: pd.Series, plan: ColumnPlan, scopes) -> dict[Scope, CategoryCounts]:
@@ -120,7 +131,7 @@ def _categorical(series: pd.Series, plan: ColumnPlan, scopes) -> dict[Scope, Cat
     K = len(labels)
     missing_mask = codes < 0
     out = {OVERALL: _category_counts(np.bincount(codes[~missing_mask], minlength=K), labels, missing_mask.sum())}
-    for column, (gcodes, values) in scopes.items():
+    for column, (gcodes, values, _, _) in scopes.items():
         keep = (gcodes >= 0) & ~missing_mask
         table = np.bincount(gcodes[keep] * K + codes[keep], minlength=len(values) * K).reshape(len(values), K)
         miss = np.bincount(gcodes[(gcodes >= 0) & missing_mask], minlength=len(values))
