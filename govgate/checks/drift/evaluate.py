@@ -14,7 +14,7 @@ from govgate.checks.drift.constants import (
     P_VALUE_THRESHOLD,
     WASSERSTEIN,
 )
-from govgate.checks.drift.plan import ColumnPlan
+from govgate.checks.drift.plan import ColumnPlan, as_binned
 from govgate.checks.drift.selection import P_VALUE_TESTS, choose_test
 from govgate.checks.drift.stattests import (
     chi_square_test,
@@ -83,6 +83,8 @@ def evaluate_column(
     if reason:
         result.inconclusive = reason
         return result
+    if plan.kind == NUMERIC:
+        cur = as_binned(plan, cur)
     ref_values, cur_values = value_counts(plan, ref), value_counts(plan, cur)
     result.n_values = n_unique(ref_values, cur_values)
     result.test = choose_test(plan.kind, result.n_reference, result.n_values)

@@ -25,6 +25,7 @@ class ColumnPlan:
     psi_cuts: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # slot indices
     categories: tuple[str, ...] | None = None  # a recorded reference's top categories (others -> OTHER)
     approximate: str = ""  # why tests on this column are approximate, when they are
+    binned: bool = False  # the reference is known only as counts per interval (a recorded summary)
 
     @property
     def slots(self) -> int:
@@ -88,3 +89,17 @@ def slot_points(plan: ColumnPlan, counts: np.ndarray, sums: np.ndarray) -> np.nd
     with np.errstate(invalid="ignore", divide="ignore"):
         points[inner] = np.where(counts[inner] > 0, sums[inner] / np.maximum(counts[inner], 1), np.nan)
     return points
+
+
+def as_binned(plan: ColumnPlan, counted):
+    """Current counts seen as the reference is seen when only its bin counts are known: the values of each
+    interval between two edges at the interval's middle (the reference's own assumption), so that equal
+    distributions compare equal. The tails beyond the reference's range keep their exact sums."""
+    from dataclasses import replace
+
+    if not plan.binned or len(plan.edges) < 2:
+        return counted
+    sums = counted.sums.copy()
+    mids = (plan.edges[1:] + plan.edges[:-1]) / 2
+    sums[2:-1:2] = counted.counts[2:-1:2] * mids
+    return replace(counted, sums=sums)

@@ -109,7 +109,9 @@ def _recorded_numeric(name: str, spec: dict) -> tuple[ColumnPlan, NumericCounts]
     else:
         mean, m2 = 0.0, 0.0
     # PSI bins are the recorded bins: bin i starts at edge e_i (slot 2i + 1), as in np.histogram
-    plan = ColumnPlan(name=name, kind=NUMERIC, edges=edges, psi_cuts=np.arange(3, 2 * k - 2, 2, dtype=np.int64))
+    plan = ColumnPlan(
+        name=name, kind=NUMERIC, edges=edges, psi_cuts=np.arange(3, 2 * k - 2, 2, dtype=np.int64), binned=True
+    )
     plan.approximate = f"recorded reference: {max(k - 1, 1)} quantile bins (tests on binned data, std from the bins)"
     counted = NumericCounts(
         counts=counts, sums=sums, missing=int(spec.get("missing", 0)), n=int(hist.sum()), mean=mean, m2=m2
