@@ -138,9 +138,11 @@ def run_govgate(workdir: Path, chunk_rows: int, dask_workers: int) -> dict:
     summary = merge_summaries(parts)
     checks, findings = drift_checks(profile, summary)
     elapsed = time.perf_counter() - start
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    rss = usage.ru_maxrss * 1024
     return {
         "seconds": elapsed,
+        "cpu_seconds": usage.ru_utime + usage.ru_stime,
         "profile_seconds": profiled - start,
         "peak_rss_bytes": rss,
         "rows": summary.rows[("", "")],
@@ -199,7 +201,9 @@ snapshot = Report([DataDriftPreset()]).run(
     reference_data=Dataset.from_pandas(reference, data_definition=definition),
 )
 done = time.perf_counter()
+usage = resource.getrusage(resource.RUSAGE_SELF)
 out = {"rows": len(current), "seconds": done - loaded, "load_seconds": loaded - start,
+       "cpu_seconds_total": usage.ru_utime + usage.ru_stime,
        "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, "columns": {}}
 for metric in snapshot.dict()["metrics"]:
     config = metric["config"]
@@ -365,7 +369,8 @@ def orchestrate(args) -> int:
     dask = ["--dask-workers", str(args.dask_workers)] if args.dask_workers else []
     gov = phase(args, "govgate", "--chunk-rows", str(args.chunk_rows), *dask)
     print(
-        f"\ngovgate, {gov['rows']:,} rows: {gov['seconds']:.1f} s (reference profile {gov['profile_seconds']:.1f} s), "
+        f"\ngovgate, {gov['rows']:,} rows: {gov['seconds']:.1f} s, CPU {gov['cpu_seconds']:.1f} s "
+        f"(reference profile {gov['profile_seconds']:.1f} s), "
         f"peak RSS {gov['peak_rss_bytes'] / 2**30:.2f} GiB, {len(gov['checks'])} checks"
     )
     gov_same = gov
@@ -374,7 +379,8 @@ def orchestrate(args) -> int:
         print(f"govgate, {gov_same['rows']:,} rows: {gov_same['seconds']:.1f} s")
     ev = run_evidently(args.evidently_python, args.workdir, ev_rows)
     print(
-        f"Evidently DataDriftPreset, {ev['rows']:,} rows: {ev['seconds']:.1f} s (+{ev['load_seconds']:.1f} s to "
+        f"Evidently DataDriftPreset, {ev['rows']:,} rows: {ev['seconds']:.1f} s, CPU incl. reading "
+        f"{ev['cpu_seconds_total']:.1f} s (+{ev['load_seconds']:.1f} s to "
         f"read the Parquet into pandas), peak RSS {ev['peak_rss_bytes'] / 2**30:.2f} GiB"
     )
     rows = compare(gov_same, ev, small=False)
@@ -404,6 +410,11 @@ def summary(args, gov, gov_same, ev, rows, ratio) -> None:
         f"speed ratio (Evidently compute / govgate end to end incl. reading Parquet) {ratio:.1f}x; "
         f"govgate peak RSS {gov['peak_rss_bytes'] / 2**30:.2f} GiB at {gov['rows']:,} rows"
     )
+    if gov_same.get("cpu_seconds") and ev.get("cpu_seconds_total"):
+        print(
+            f"CPU-time ratio (Evidently incl. reading / govgate incl. reading): "
+            f"{ev['cpu_seconds_total'] / gov_same['cpu_seconds']:.1f}x"
+        )
     assert expected == planted, planted
     assert checks[f"drift.{group_col}.{GROUP}={group_value}"]["outcome"] == "fail"
     assert checks[f"drift.{group_col}.{GROUP}=M"]["outcome"] == "pass"

@@ -396,3 +396,22 @@ def test_recorded_reference_distributions_are_usable_and_marked_approximate():
 def test_holm_adjustment():
     assert holm([0.01, 0.04, 0.03, float("nan")])[:3] == pytest.approx([0.03, 0.06, 0.06])
     assert holm([0.5, 0.001]) == pytest.approx([0.5, 0.002])
+
+
+def test_partitions_summarised_on_a_dask_cluster_give_the_same_checks():
+    """Worker processes summarise pickled partitions; the merged result equals the one-process run."""
+    from distributed import Client, LocalCluster
+
+    profile = reference_profile(_frame(3000, 21), groups=["sex"])
+    parts = split(_frame(20_000, 22, group_shift=4.0), 4)
+    local, _ = drift_checks(profile, merge_summaries([profile.summarize(p) for p in parts]))
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+        Client(cluster) as client,
+    ):
+        summaries = client.gather(client.map(profile.summarize, parts))
+    remote, _ = drift_checks(profile, merge_summaries(summaries))
+    assert [(c.id, c.outcome, c.metrics[0].value) for c in remote] == [
+        (c.id, c.outcome, c.metrics[0].value) for c in local
+    ]
+    assert next(c for c in remote if c.id == "drift.income.sex=F").outcome == Outcome.FAIL
