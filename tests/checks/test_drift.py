@@ -358,6 +358,15 @@ def test_a_column_missing_in_current_data_is_a_finding_naming_it():
     assert next(c for c in checks if c.id == "drift.income").outcome == Outcome.PASS
 
 
+def test_a_group_column_missing_in_current_data_is_named():
+    profile = reference_profile(_frame(2000, 1), groups=["sex"])
+    checks, findings = detect_drift(profile, [_frame(3000, 2).drop(columns="sex")])
+    group = next(c for c in checks if c.id == "drift.income.sex=F")
+    assert group.outcome == Outcome.INCONCLUSIVE and "group column 'sex' is missing" in group.message
+    assert any(f.id == "drift.missing_column.sex" for f in findings)
+    assert next(c for c in checks if c.id == "drift.income").outcome == Outcome.PASS
+
+
 def test_another_schema_is_one_clear_error():
     profile = reference_profile(_frame(500, 1))
     with pytest.raises(InputError, match="'income'.*not numbers"):

@@ -50,6 +50,8 @@ def drift_results(
                 result = evaluate_column(plan, scope, ref_cols.get(name), cur_cols.get(name), minimum)
             if name in current.missing_columns and cur_cols.get(name) is None:
                 result.inconclusive = f"column {name!r} is missing in current data"
+            elif scope[0] in current.missing_columns and scope not in current.columns:
+                result.inconclusive = f"group column {scope[0]!r} is missing in current data"
             results.append(result)
         tested = [r for r in results if r.is_p_value]
         for r, adjusted in zip(tested, holm([r.p_value for r in tested]), strict=True):

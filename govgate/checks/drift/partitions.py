@@ -23,6 +23,9 @@ def drift_partition(df: pd.DataFrame, plans: dict[str, ColumnPlan], groups: list
     group value is missing count overall only)."""
     scopes = _scope_codes(df, groups)
     out = DriftSummary(rows={OVERALL: len(df)}, columns={OVERALL: {}})
+    for column in groups:
+        if column not in df.columns:
+            out.missing_columns[column] = len(df)
     for column, (codes, values, _, _) in scopes.items():
         counts = np.bincount(codes[codes >= 0], minlength=len(values))
         for i, value in enumerate(values):
@@ -47,7 +50,7 @@ def _scope_codes(df: pd.DataFrame, groups) -> dict[str, tuple]:
     scopes = {}
     for column in groups:
         if column not in df.columns:
-            continue  # the group column is then reported missing by the plan of its own column, if planned
+            continue  # reported in the summary's missing columns
         codes, uniques = pd.factorize(df[column].astype("string"), use_na_sentinel=True)
         codes = codes.astype(np.int64)
         order = np.argsort(codes, kind="stable")
