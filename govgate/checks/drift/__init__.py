@@ -9,7 +9,7 @@ Everything is computed from mergeable summaries, so tens of millions of rows run
 (on a Dask cluster too) with bounded memory:
 
 - :func:`reference_profile` plans each column from reference rows (fixed numeric edges: every distinct
-  value up to 1,000 of them, else 1,000 quantiles) and summarises the reference, overall and per group;
+  value up to 1,000 of them, else 4,000 quantiles) and summarises the reference, overall and per group;
   :func:`profile_from_record` reads the ``reference_distributions`` a model review recorded instead.
 - :func:`drift_partition` (or ``profile.summarize``) summarises one pandas partition of current data:
   counts per slot or category per scope; :func:`merge_summaries` merges them (associative).
