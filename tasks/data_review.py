@@ -329,41 +329,50 @@ def legal_basis_check(pii: list[Check], sheet: Datasheet, rules: DataReviewRules
     )
 
 
+@dataclass
+class CopyResult:
+    ref: ArtifactRef
+    rows_written: int
+    changed: dict[str, tuple[int, int]]  # column -> (non-null cells, cells changed)
+    left: dict  # column -> ColumnLeft: the re-scan of the written copy
+
+
 @task(name="anonymized-copy", cache_policy=NO_CACHE)
-def anonymized_copy(
-    plan: PartitionPlan,
-    dest_key: str,
-    ner_model: str | None,
-    pii_columns: list[str],
-    declared_pii: list[str] | None = None,
-) -> ArtifactRef:
-    """One Parquet file with PII replaced by stable salted pseudonyms, written once to ``dest_key``.
-    Only the columns the review found PII in, and free-text columns, are rewritten; a stray pattern hit
-    in a numeric column below the policy's prevalence threshold does not turn it into text. Columns the
-    datasheet declares personal data are replaced whole (free text: entity by entity, as always)."""
+def anonymized_copy(plan: PartitionPlan, dest_key: str, ner_model: str | None, rules) -> CopyResult:
+    """One Parquet file anonymized column by column by ``rules`` (a CopyRules), written once to
+    ``dest_key``; each partition is re-scanned as written and its changed cells counted. Logs progress
+    per partition (a copy with NER can take minutes)."""
+    import time
+
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from govgate.checks.pii import anonymize_frame
+    from govgate.checks.pii.anonymize import anonymize_frame, changed_cells
+    from govgate.checks.pii.rescan import merge_rescans, rescan_frame
     from govgate.checks.secrets import redact_secrets_frame
 
+    log = get_run_logger()
     settings = context.settings()
     store = context.store(settings)
     salt = settings.effective_pseudonym_salt()
+    changed: dict[str, tuple[int, int]] = {}
+    rescans, rows_written, started = [], 0, time.monotonic()
     with tempfile.TemporaryDirectory(prefix="govgate-anon-") as tmp:
         out = Path(tmp) / "anonymized.parquet"
         writer = None
         try:
             for part in plan.partitions:
                 df = parquet_to_frame(store.get_bytes(part.key))
-                kinds = {c: k for c, k in plan.column_kinds.items() if c in pii_columns or k == "text"}
-                anon = anonymize_frame(df, kinds, salt=salt, ner_model=ner_model, whole=set(declared_pii or []))
+                anon = anonymize_frame(df, rules, salt=salt, ner_model=ner_model)
                 anon, _ = redact_secrets_frame(
                     anon, [c for c in plan.string_columns if c in anon.columns], key=salt.encode()
                 )
                 for col in df.columns:  # columns with nothing replaced keep their original type
                     if (anon[col].astype(str) == df[col].astype(str)).all():
                         anon[col] = df[col]
+                for col, (cells, k) in changed_cells(df, anon).items():
+                    changed[col] = (changed.get(col, (0, 0))[0] + cells, changed.get(col, (0, 0))[1] + k)
+                rescans.append(rescan_frame(anon, rules, ner_model=ner_model, key=salt.encode()))
                 table = pa.Table.from_pandas(
                     anon.astype({c: "string" for c in anon.columns if str(anon[c].dtype) in _TEXTLIKE}),
                     preserve_index=False,
@@ -371,6 +380,16 @@ def anonymized_copy(
                 if writer is None:
                     writer = pq.ParquetWriter(out, table.schema)
                 writer.write_table(table.cast(writer.schema))
+                rows_written += len(anon)
+                log.info(
+                    "anonymized copy: partition %d/%d, %d of %d rows (%.0f%%) anonymized and re-scanned in %.0f s",
+                    part.index + 1,
+                    len(plan.partitions),
+                    rows_written,
+                    plan.rows,
+                    100 * rows_written / max(plan.rows, 1),
+                    time.monotonic() - started,
+                )
         finally:
             if writer is not None:
                 writer.close()
@@ -381,13 +400,14 @@ def anonymized_copy(
             content_type="application/vnd.apache.parquet",
             tags={"govgate-kind": "anonymized-copy"},
         )
-    return ArtifactRef(
+    ref = ArtifactRef(
         name="anonymized-copy",
         uri=store.uri(dest_key),
         sha256=info.sha256,
         size=info.size,
         media_type="application/vnd.apache.parquet",
     )
+    return CopyResult(ref=ref, rows_written=rows_written, changed=changed, left=merge_rescans(rescans))
 
 
 @task(name="remove-partitions", cache_policy=NO_CACHE)
@@ -470,26 +490,20 @@ def rows_check(plan: PartitionPlan) -> Check:
 def redacted_copy(
     plan: PartitionPlan, run, dataset: str, scan_checks: list[Check], sheet: Datasheet, ner_model: str | None
 ) -> tuple[list[ArtifactRef], list[Check]]:
-    """The anonymized copy (under the store's anonymized/ prefix) of the columns found or declared personal:
-    its reference and the check that records it. ``run`` is the flow's GateRun (subject, record id)."""
+    """The anonymized copy (under the store's anonymized/ prefix), ruled column by column from the datasheet
+    and the review's PII checks: its reference, the check that records it (rule and share of cells changed
+    per column) and the re-scan check. ``run`` is the flow's GateRun (subject, record id)."""
+    from govgate.checks.pii.copy_checks import copy_check, rescan_check
+    from govgate.checks.pii.copy_rules import copy_rules
+
+    rules = copy_rules(plan.column_kinds, [c for c in scan_checks if c.id.startswith("data.pii.column.")], sheet)
     dest = f"anonymized/{slug(run.subject.id)}/{run.record_id}/{slug(Path(dataset).stem)}.anonymized.parquet"
-    found = [
-        c.id.removeprefix("data.pii.column.")
-        for c in scan_checks
-        if c.id.startswith("data.pii.column.") and c.outcome == Outcome.WARN
+    done = anonymized_copy(plan, dest, ner_model, rules)
+    checks = [
+        copy_check(done.ref.uri, done.ref.sha256, plan.rows, done.rows_written, rules, done.changed),
+        rescan_check(done.left, rules),
     ]
-    declared = [c for c, pii in declared_pii(sheet).items() if pii]
-    ref = anonymized_copy(plan, dest, ner_model, found, declared)
-    check = Check(
-        id="data.anonymized_copy",
-        title="Anonymized copy written",
-        category="privacy",
-        outcome=Outcome.PASS,
-        message=f"{ref.uri} sha256 {ref.sha256[:12]}",
-        details={"uri": ref.uri, "sha256": ref.sha256},
-        evidence_kind="pii_scan",
-    )
-    return [ref], [check]
+    return [done.ref], checks
 
 
 def datasheet_files(record: GateResult) -> dict[str, bytes]:
