@@ -347,9 +347,8 @@ def anonymized_copy(plan: PartitionPlan, dest_key: str, ner_model: str | None, r
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from govgate.checks.pii.anonymize import anonymize_frame, changed_cells
-    from govgate.checks.pii.rescan import merge_rescans, rescan_frame
-    from govgate.checks.secrets import redact_secrets_frame
+    from govgate.checks.pii.anonymize import anonymize_partition
+    from govgate.checks.pii.rescan import merge_rescans
 
     log = get_run_logger()
     settings = context.settings()
@@ -363,16 +362,11 @@ def anonymized_copy(plan: PartitionPlan, dest_key: str, ner_model: str | None, r
         try:
             for part in plan.partitions:
                 df = parquet_to_frame(store.get_bytes(part.key))
-                anon = anonymize_frame(df, rules, salt=salt, ner_model=ner_model)
-                anon, _ = redact_secrets_frame(
-                    anon, [c for c in plan.string_columns if c in anon.columns], key=salt.encode()
-                )
-                for col in df.columns:  # columns with nothing replaced keep their original type
-                    if (anon[col].astype(str) == df[col].astype(str)).all():
-                        anon[col] = df[col]
-                for col, (cells, k) in changed_cells(df, anon).items():
+                done = anonymize_partition(df, rules, plan.string_columns, salt=salt, ner_model=ner_model)
+                anon = done.frame
+                for col, (cells, k) in done.changed.items():
                     changed[col] = (changed.get(col, (0, 0))[0] + cells, changed.get(col, (0, 0))[1] + k)
-                rescans.append(rescan_frame(anon, rules, ner_model=ner_model, key=salt.encode()))
+                rescans.append(done.left)
                 table = pa.Table.from_pandas(
                     anon.astype({c: "string" for c in anon.columns if str(anon[c].dtype) in _TEXTLIKE}),
                     preserve_index=False,

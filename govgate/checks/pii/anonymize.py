@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -191,3 +192,27 @@ def changed_cells(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, tuple[
         differs = (before[col].astype(str).to_numpy() != after[col].astype(str).to_numpy()) & present
         out[str(col)] = (int(present.sum()), int(differs.sum()))
     return out
+
+
+@dataclass
+class PartitionCopy:
+    frame: pd.DataFrame  # the anonymized partition, ready to write
+    changed: dict[str, tuple[int, int]]  # column -> (non-null cells, cells changed)
+    left: dict  # column -> rescan.ColumnLeft: the partition re-scanned as written
+
+
+def anonymize_partition(
+    df: pd.DataFrame, rules: CopyRules, string_columns: list[str], *, salt: str, ner_model: str | None
+) -> PartitionCopy:
+    """One partition of the copy: anonymized by ``rules``, secrets in string columns redacted, columns in
+    which nothing changed given back their original type, cells changed counted, and re-scanned."""
+    from govgate.checks.pii.rescan import rescan_frame
+    from govgate.checks.secrets import redact_secrets_frame
+
+    anon = anonymize_frame(df, rules, salt=salt, ner_model=ner_model)
+    anon, _ = redact_secrets_frame(anon, [c for c in string_columns if c in anon.columns], key=salt.encode())
+    for col in df.columns:
+        if (anon[col].astype(str) == df[col].astype(str)).all():
+            anon[col] = df[col]
+    left = rescan_frame(anon, rules, ner_model=ner_model, key=salt.encode())
+    return PartitionCopy(frame=anon, changed=changed_cells(df, anon), left=left)
