@@ -335,11 +335,29 @@ class CopyResult:
     rows_written: int
     changed: dict[str, tuple[int, int]]  # column -> (non-null cells, cells changed)
     left: dict  # column -> ColumnLeft: the re-scan of the written copy
+    rules: object  # the CopyRules the copy followed
+
+
+def _log_copy_progress(part: Partition, plan: PartitionPlan, rows_written: int, started: float) -> None:
+    import time
+
+    get_run_logger().info(
+        "anonymized copy: partition %d/%d, %d of %d rows (%.0f%%) anonymized and re-scanned in %.0f s",
+        part.index + 1,
+        len(plan.partitions),
+        rows_written,
+        plan.rows,
+        100 * rows_written / max(plan.rows, 1),
+        time.monotonic() - started,
+    )
 
 
 @task(name="anonymized-copy", cache_policy=NO_CACHE)
-def anonymized_copy(plan: PartitionPlan, dest_key: str, ner_model: str | None, rules) -> CopyResult:
-    """One Parquet file anonymized column by column by ``rules`` (a CopyRules), written once to
+def anonymized_copy(
+    plan: PartitionPlan, dest_key: str, ner_model: str | None, pii_checks: list[Check], sheet: Datasheet
+) -> CopyResult:
+    """One Parquet file anonymized column by column by the rules of the datasheet and the review's PII
+    checks (govgate.checks.pii.copy_rules), written once to
     ``dest_key``; each partition is re-scanned as written and its changed cells counted. Logs progress
     per partition (a copy with NER can take minutes)."""
     import time
@@ -348,9 +366,10 @@ def anonymized_copy(plan: PartitionPlan, dest_key: str, ner_model: str | None, r
     import pyarrow.parquet as pq
 
     from govgate.checks.pii.anonymize import anonymize_partition
+    from govgate.checks.pii.copy_rules import copy_rules
     from govgate.checks.pii.rescan import merge_rescans
 
-    log = get_run_logger()
+    rules = copy_rules(plan.column_kinds, pii_checks, sheet, plan.sample, ner_model)
     settings = context.settings()
     store = context.store(settings)
     salt = settings.effective_pseudonym_salt()
@@ -364,8 +383,7 @@ def anonymized_copy(plan: PartitionPlan, dest_key: str, ner_model: str | None, r
                 df = parquet_to_frame(store.get_bytes(part.key))
                 done = anonymize_partition(df, rules, plan.string_columns, salt=salt, ner_model=ner_model)
                 anon = done.frame
-                for col, (cells, k) in done.changed.items():
-                    changed[col] = (changed.get(col, (0, 0))[0] + cells, changed.get(col, (0, 0))[1] + k)
+                changed = {c: tuple(a + b for a, b in zip(changed.get(c, (0, 0)), n)) for c, n in done.changed.items()}
                 rescans.append(done.left)
                 table = pa.Table.from_pandas(
                     anon.astype({c: "string" for c in anon.columns if str(anon[c].dtype) in _TEXTLIKE}),
@@ -375,15 +393,7 @@ def anonymized_copy(plan: PartitionPlan, dest_key: str, ner_model: str | None, r
                     writer = pq.ParquetWriter(out, table.schema)
                 writer.write_table(table.cast(writer.schema))
                 rows_written += len(anon)
-                log.info(
-                    "anonymized copy: partition %d/%d, %d of %d rows (%.0f%%) anonymized and re-scanned in %.0f s",
-                    part.index + 1,
-                    len(plan.partitions),
-                    rows_written,
-                    plan.rows,
-                    100 * rows_written / max(plan.rows, 1),
-                    time.monotonic() - started,
-                )
+                _log_copy_progress(part, plan, rows_written, started)
         finally:
             if writer is not None:
                 writer.close()
@@ -401,7 +411,7 @@ def anonymized_copy(plan: PartitionPlan, dest_key: str, ner_model: str | None, r
         size=info.size,
         media_type="application/vnd.apache.parquet",
     )
-    return CopyResult(ref=ref, rows_written=rows_written, changed=changed, left=merge_rescans(rescans))
+    return CopyResult(ref=ref, rows_written=rows_written, changed=changed, left=merge_rescans(rescans), rules=rules)
 
 
 @task(name="remove-partitions", cache_policy=NO_CACHE)
@@ -488,14 +498,13 @@ def redacted_copy(
     and the review's PII checks: its reference, the check that records it (rule and share of cells changed
     per column) and the re-scan check. ``run`` is the flow's GateRun (subject, record id)."""
     from govgate.checks.pii.copy_checks import copy_check, rescan_check
-    from govgate.checks.pii.copy_rules import copy_rules
 
-    rules = copy_rules(plan.column_kinds, [c for c in scan_checks if c.id.startswith("data.pii.column.")], sheet)
+    pii = [c for c in scan_checks if c.id.startswith("data.pii.column.")]
     dest = f"anonymized/{slug(run.subject.id)}/{run.record_id}/{slug(Path(dataset).stem)}.anonymized.parquet"
-    done = anonymized_copy(plan, dest, ner_model, rules)
+    done = anonymized_copy(plan, dest, ner_model, pii, sheet)
     checks = [
-        copy_check(done.ref.uri, done.ref.sha256, plan.rows, done.rows_written, rules, done.changed),
-        rescan_check(done.left, rules),
+        copy_check(done.ref.uri, done.ref.sha256, plan.rows, done.rows_written, done.rules, done.changed),
+        rescan_check(done.left, done.rules),
     ]
     return [done.ref], checks
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from govgate.checks.pii.scan import named_as_time
+import pandas as pd
+
+from govgate.checks.pii.scan import analyze_column, cell_strings, named_as_time
 from govgate.datasheet import LOW_RISK_IN_TEXT, Anonymization, Datasheet
 from govgate.errors import InputError
 from govgate.record import Check, Outcome
@@ -40,11 +42,20 @@ class CopyRules:
         return entity not in self.kept_in_text
 
 
-def copy_rules(column_kinds: dict[str, str], pii_checks: list[Check], sheet: Datasheet) -> CopyRules:
+def copy_rules(
+    column_kinds: dict[str, str],
+    pii_checks: list[Check],
+    sheet: Datasheet,
+    sample: pd.DataFrame | None = None,
+    ner_model: str | None = None,
+) -> CopyRules:
     """The rule of each column (first match wins, in this order: ``anonymization.columns``; declared type
     ``id`` or ``pii: true`` (not free text): identifier; date or time columns: kept; mostly PII: identifier;
     free text, or PII found: entity by entity; else kept), from the datasheet (``anonymization``, column ``type`` and ``pii``) and
-    the review's ``data.pii.column.*`` checks. Unknown column names in ``anonymization.columns`` are an
+    the review's ``data.pii.column.*`` checks. The review counts each entity type apart; a free-text
+    column in which several types add up (an address: street, city, phone) is judged on ``sample`` (the
+    first rows), analysed with ``ner_model``: the share of its values holding any type the copy replaces.
+    Unknown column names in ``anonymization.columns`` are an
     :class:`InputError`."""
     conf = sheet.anonymization
     unknown = sorted(set(conf.columns) - set(column_kinds))
@@ -62,8 +73,34 @@ def copy_rules(column_kinds: dict[str, str], pii_checks: list[Check], sheet: Dat
     )
     by_column = {c.id.removeprefix("data.pii.column."): c for c in pii_checks if c.id.startswith("data.pii.column.")}
     for name, kind in column_kinds.items():
-        rules.columns[name] = _column_rule(name, kind, by_column.get(name), sheet, conf, rules)
+        rule = _column_rule(name, kind, by_column.get(name), sheet, conf, rules)
+        if rule.reason == "free text" and sample is not None and name in sample.columns:
+            rule = _mostly_pii_text(rule, name, sample[name], rules, conf.identifier_min_share, ner_model)
+        rules.columns[name] = rule
     return rules
+
+
+#: values of the sample analysed to judge whether a free-text column is mostly PII
+SHARE_SAMPLE = 200
+
+
+def _mostly_pii_text(
+    rule: ColumnRule, name: str, values: pd.Series, rules: CopyRules, min_share: float, ner_model: str | None
+) -> ColumnRule:
+    """``rule`` (entity by entity), or identifier when at least ``min_share`` of the first
+    ``SHARE_SAMPLE`` values hold a type the copy replaces."""
+    from govgate.checks.pii.engine import build_analyzer
+
+    cells = cell_strings(values)[:SHARE_SAMPLE]
+    if not cells or rule.entity == IDENTIFIER:  # the review found no replaced type in the column
+        return rule
+    found = analyze_column(build_analyzer(ner_model)[0], name, "text", cells)
+    share = sum(any(rules.replaces(r.entity_type) for r in rs) for rs in found) / len(cells)
+    if share < min_share:
+        return rule
+    return ColumnRule(
+        "identifier", f"PII in {share:.0%} of {len(cells)} sampled values (mostly PII)", rule.kind, rule.entity
+    )
 
 
 def _column_rule(
@@ -81,7 +118,8 @@ def _column_rule(
     if spec is not None and spec.pii and kind != "text":
         return ColumnRule("identifier", "declared personal data (pii: true)", kind, top)
     explained = check is not None and check.details.get("explanation") == "unix_time"
-    if (spec is not None and spec.type in _DATE_TYPES) or (kind != "text" and named_as_time(name)) or explained:
+    # a duration ("Time on App", numbers) is no date: only strings named as a time are taken for dates
+    if (spec is not None and spec.type in _DATE_TYPES) or (kind == "structured" and named_as_time(name)) or explained:
         return ColumnRule("keep", "a date or time column (declare it to replace it)", kind)
     share = max(entities.values(), default=0.0)
     if share >= conf.identifier_min_share:

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import regex as re
+
+from govgate.checks.pii.anonymize import PSEUDONYM_CHARS
 from govgate.checks.pii.constants import EXAMPLES_PER_ENTITY
 from govgate.checks.pii.copy_rules import CopyRules
 from govgate.checks.pii.engine import build_analyzer
 from govgate.checks.pii.redaction import keyed_digest, text_examples
 from govgate.checks.pii.scan import analyze_column, cell_strings, distinct_values
+
+# What the copy writes into an identifier column: a keyed pseudonym (letters only) or a typed placeholder.
+# NER reads random letters as names (a pseudonym is "PERSON" to spaCy), so these are not analysed again;
+# any other value in an identifier column is, and any entity in it counts.
+_REPLACEMENT = re.compile(rf"[a-z]{{{PSEUDONYM_CHARS}}}|<[A-Z][A-Z0-9_|]*>")
 
 
 @dataclass
@@ -36,8 +44,8 @@ class ColumnLeft:
 def rescan_frame(anon, rules: CopyRules, *, ner_model: str | None, key: bytes) -> dict[str, ColumnLeft]:
     """Every non-null value of every column the copy rewrote (identifier and entity-by-entity columns),
     analysed as the review analyses it (same analyzer, same recognizers, the column name as context for
-    structured values). In an identifier column any entity left counts; elsewhere the types the rules
-    replace. ``key`` keys the digests of structured examples (no raw value is kept)."""
+    structured values). In an identifier column any entity left counts, in any value that is not a
+    well-formed replacement; elsewhere the types the rules replace. ``key`` keys the digests of structured examples (no raw value is kept)."""
     analyzer, _ = build_analyzer(ner_model)
     out: dict[str, ColumnLeft] = {}
     for col in anon.columns:
@@ -45,9 +53,11 @@ def rescan_frame(anon, rules: CopyRules, *, ner_model: str | None, key: bytes) -
         if rule is None or rule.treatment == "keep":
             continue
         values = cell_strings(anon[col])
+        if rule.treatment == "identifier":  # a well-formed replacement holds nothing of the value it replaced
+            values = [v for v in values if not _REPLACEMENT.fullmatch(v)]
         distinct, inverse = distinct_values(values)
         results = analyze_column(analyzer, str(col), rule.kind, distinct)
-        left = out[str(col)] = ColumnLeft(cells=len(values))
+        left = out[str(col)] = ColumnLeft(cells=len(cell_strings(anon[col])))
         for u in inverse:
             bad = []
             for r in results[u]:

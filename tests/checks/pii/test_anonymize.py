@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import re
 
 import pandas as pd
@@ -28,7 +29,7 @@ from govgate.checks.pii.rescan import merge_rescans, rescan_frame
 from govgate.datasheet import Datasheet, load_datasheet
 from govgate.errors import InputError
 from govgate.record import Outcome
-from tests.checks.pii.helpers import SALT
+from tests.checks.pii.helpers import SALT, vn_phone
 from tests.checks.pii.prose import make_reviews
 
 
@@ -273,3 +274,47 @@ def test_reviews_file_copy_keeps_readable_sentences(shared_data):
     assert anon["reviewTime"].equals(df["reviewTime"]) and anon["asin"].equals(df["asin"])
     left = rescan_frame(anon, rules, ner_model=None, key=SALT.encode())
     assert rescan_check(left, rules).outcome == Outcome.PASS
+
+
+def test_free_text_whose_entity_types_add_up_to_mostly_pii_is_replaced_whole(tmp_path):
+    """An address-like text column: e-mail in 40% of rows, a phone in another 40%. No one type reaches
+    half the rows, together they do: judged on the first rows, the column is an identifier."""
+    rng = random.Random(3)
+    notes = []
+    for i in range(200):
+        extra = f"mail k{i}@example.vn" if i % 5 < 2 else (f"call {vn_phone(rng)}" if i % 5 < 4 else "no contact")
+        notes.append(f"Lot {i} Nguyen Trai street, ward {i % 9}, {extra}")
+    df = pd.DataFrame({"contact_note": notes})
+    plan, checks = _review_checks(df)
+    assert plan["contact_note"] == "text"
+    sheet = Datasheet()
+    assert copy_rules(plan, checks, sheet).columns["contact_note"].treatment == "entities"  # by type: 40%
+    rules = copy_rules(plan, checks, sheet, sample=df)
+    rule = rules.columns["contact_note"]
+    assert (rule.treatment, rule.reason) == ("identifier", "PII in 80% of 200 sampled values (mostly PII)")
+    anon = anonymize_frame(df, rules, salt=SALT)
+    assert anon["contact_note"].str.fullmatch(r"[a-z]{24}").all()  # the street goes too
+    strict = Datasheet.model_validate({"anonymization": {"identifier_min_share": 0.9}})
+    assert copy_rules(plan, checks, strict, sample=df).columns["contact_note"].treatment == "entities"
+
+
+def test_rescan_does_not_take_pseudonyms_for_names(tmp_path):
+    """NER reads random letters as names; a model that tags every 24-letter word PERSON stands in for it.
+    A pseudonym in an identifier column is not analysed again; a raw value there still is."""
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe("entity_ruler").add_patterns([{"label": "PERSON", "pattern": [{"TEXT": {"REGEX": "^[a-z]{24}$"}}]}])
+    nlp.to_disk(tmp_path / "names")
+    model = str(tmp_path / "names")
+    df, _ = make_reviews(rows=60)
+    plan, checks = _review_checks(df)
+    rules = copy_rules(plan, checks, _sheet())
+    anon = anonymize_frame(df, rules, salt=SALT)
+    assert analyze_cells(build_analyzer(model)[0], [anon["reviewerID"][0]])[0][0].entity_type == "PERSON"
+    assert rescan_check(rescan_frame(anon, rules, ner_model=model, key=b"k" * 16), rules).outcome == Outcome.PASS
+    anon.loc[2, "reviewerID"] = "x.y@example.vn"
+    failed = rescan_check(rescan_frame(anon, rules, ner_model=model, key=b"k" * 16), rules)
+    assert failed.outcome == Outcome.FAIL and failed.details["columns"]["reviewerID"]["entities"] == {
+        "EMAIL_ADDRESS": 1
+    }
