@@ -50,7 +50,8 @@ def data_review(
         dataset: local path or s3://bucket/key of a CSV, Parquet, JSONL or text file.
         datasheet: path of the datasheet YAML (owner, source, purpose, legal basis, retention, columns ...).
         tier: policy risk tier (default: the datasheet's tier, else the policy's default).
-        redact: also write an anonymized copy (stable salted pseudonyms) to the store's anonymized/ prefix.
+        redact: also write an anonymized copy (per-column rules from the datasheet's ``anonymization``) to the
+            store's anonymized/ prefix, re-scanned as written.
         suites: extra Great Expectations suites from expectations/ (by name) besides the datasheet's.
         ner_model: spaCy model name or path for PERSON/LOCATION detection (default: none, reported inconclusive).
         chunk_rows: rows per partition; partitions are scanned in parallel by the task runner.
@@ -94,8 +95,8 @@ def data_review(
             *consent,
             rows_check(plan),
         ]
-        decision = run.decide(checks)  # the anonymized copy is an output of the review, not a criterion
         copies, copy_checks = redacted_copy(plan, run, dataset, scan_checks, sheet, ner_model) if redact else ([], [])
+        decision = run.decide([*checks, *copy_checks])  # PII left in a requested copy fails the review
         findings = [*sheet_findings, *scan_findings, *sens_findings, *consent_findings]
         result = run.finish(
             [*checks, *copy_checks], findings=findings, decision=decision, artifacts=copies, extra_files=datasheet_files

@@ -67,6 +67,47 @@ class Consent(BaseModel):
     withdrawal_process: str = ""
 
 
+#: entity types left in free text unless the datasheet turns them on (``anonymization.text_also``): links,
+#: dates, organisations (brands) and nationalities/religious/political groups rarely single a person out,
+#: and replacing them makes prose unreadable
+LOW_RISK_IN_TEXT = ("URL", "DATE_TIME", "ORGANIZATION", "NRP")
+_ENTITY_NAME = r"^[A-Z][A-Z0-9_]*$"
+
+
+class Anonymization(BaseModel):
+    """How the review's anonymized copy (``--redact``) treats each column. Identifier columns are replaced
+    whole, free text entity by entity, every other column is copied as it is (docs/anonymized-copy.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text_entities: list[str] | None = Field(
+        None, description="allow-list of entity types replaced in free text (default: every type but the low-risk ones)"
+    )
+    text_also: list[str] = Field(
+        default_factory=list, description="low-risk types (URL, DATE_TIME, ORGANIZATION, NRP) replaced in text too"
+    )
+    text_operator: Literal["placeholder", "pseudonym"] = Field(
+        "placeholder", description="placeholder: <PERSON>; pseudonym: a stable keyed pseudonym"
+    )
+    identifier_operator: Literal["pseudonym", "placeholder"] = Field(
+        "pseudonym", description="how identifier columns are replaced (pseudonyms keep joins)"
+    )
+    identifier_min_share: float = Field(
+        0.5, gt=0, le=1, description="a column in which at least this share of values holds PII is an identifier"
+    )
+    columns: dict[str, Literal["identifier", "text", "keep"]] = Field(
+        default_factory=dict, description="column -> identifier (replace whole) | text (entity by entity) | keep"
+    )
+
+    @field_validator("text_entities", "text_also")
+    @classmethod
+    def _entity_names(cls, value: list[str] | None) -> list[str] | None:
+        bad = [v for v in value or [] if not re.match(_ENTITY_NAME, v)]
+        if bad:
+            raise ValueError(f"{bad} are not entity type names like PERSON or EMAIL_ADDRESS")
+        return value
+
+
 class Datasheet(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -86,6 +127,7 @@ class Datasheet(BaseModel):
     columns: list[ColumnSpec] = Field(default_factory=list)
     format: FileFormat = Field(default_factory=FileFormat)
     expectation_suites: list[str] = Field(default_factory=list)
+    anonymization: Anonymization = Field(default_factory=Anonymization)
 
     path: str | None = Field(None, exclude=True)
 
@@ -148,6 +190,8 @@ _EXPECTED = {
     "format": " (expected a mapping: type, header, delimiter, encoding)",
     "sensitive_attributes": " (expected a list of column names)",
     "expectation_suites": " (expected a list of suite names)",
+    "anonymization": " (expected a mapping: text_entities, text_also, text_operator, identifier_operator, "
+    "identifier_min_share, columns)",
 }
 
 

@@ -341,41 +341,62 @@ def consent_for_personal_data(pii: list[Check], sheet: Datasheet) -> tuple[list[
     return consent_checks(pii, sheet)
 
 
+@dataclass
+class CopyResult:
+    ref: ArtifactRef
+    rows_written: int
+    changed: dict[str, tuple[int, int]]  # column -> (non-null cells, cells changed)
+    left: dict  # column -> ColumnLeft: the re-scan of the written copy
+    rules: object  # the CopyRules the copy followed
+
+
+def _log_copy_progress(part: Partition, plan: PartitionPlan, rows_written: int, started: float) -> None:
+    import time
+
+    get_run_logger().info(
+        "anonymized copy: partition %d/%d, %d of %d rows (%.0f%%) anonymized and re-scanned in %.0f s",
+        part.index + 1,
+        len(plan.partitions),
+        rows_written,
+        plan.rows,
+        100 * rows_written / max(plan.rows, 1),
+        time.monotonic() - started,
+    )
+
+
 @task(name="anonymized-copy", cache_policy=NO_CACHE)
 def anonymized_copy(
-    plan: PartitionPlan,
-    dest_key: str,
-    ner_model: str | None,
-    pii_columns: list[str],
-    declared_pii: list[str] | None = None,
-) -> ArtifactRef:
-    """One Parquet file with PII replaced by stable salted pseudonyms, written once to ``dest_key``.
-    Only the columns the review found PII in, and free-text columns, are rewritten; a stray pattern hit
-    in a numeric column below the policy's prevalence threshold does not turn it into text. Columns the
-    datasheet declares personal data are replaced whole (free text: entity by entity, as always)."""
+    plan: PartitionPlan, dest_key: str, ner_model: str | None, pii_checks: list[Check], sheet: Datasheet
+) -> CopyResult:
+    """One Parquet file anonymized column by column by the rules of the datasheet and the review's PII
+    checks (govgate.checks.pii.copy_rules), written once to
+    ``dest_key``; each partition is re-scanned as written and its changed cells counted. Logs progress
+    per partition (a copy with NER can take minutes)."""
+    import time
+
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from govgate.checks.pii import anonymize_frame
-    from govgate.checks.secrets import redact_secrets_frame
+    from govgate.checks.pii.anonymize import anonymize_partition
+    from govgate.checks.pii.copy_rules import copy_rules
+    from govgate.checks.pii.rescan import merge_rescans
 
+    rules = copy_rules(plan.column_kinds, pii_checks, sheet, plan.sample, ner_model)
     settings = context.settings()
     store = context.store(settings)
     salt = settings.effective_pseudonym_salt()
+    changed: dict[str, tuple[int, int]] = {}
+    rescans, rows_written, started = [], 0, time.monotonic()
     with tempfile.TemporaryDirectory(prefix="govgate-anon-") as tmp:
         out = Path(tmp) / "anonymized.parquet"
         writer = None
         try:
             for part in plan.partitions:
                 df = parquet_to_frame(store.get_bytes(part.key))
-                kinds = {c: k for c, k in plan.column_kinds.items() if c in pii_columns or k == "text"}
-                anon = anonymize_frame(df, kinds, salt=salt, ner_model=ner_model, whole=set(declared_pii or []))
-                anon, _ = redact_secrets_frame(
-                    anon, [c for c in plan.string_columns if c in anon.columns], key=salt.encode()
-                )
-                for col in df.columns:  # columns with nothing replaced keep their original type
-                    if (anon[col].astype(str) == df[col].astype(str)).all():
-                        anon[col] = df[col]
+                done = anonymize_partition(df, rules, plan.string_columns, salt=salt, ner_model=ner_model)
+                anon = done.frame
+                changed = {c: tuple(a + b for a, b in zip(changed.get(c, (0, 0)), n)) for c, n in done.changed.items()}
+                rescans.append(done.left)
                 table = pa.Table.from_pandas(
                     anon.astype({c: "string" for c in anon.columns if str(anon[c].dtype) in _TEXTLIKE}),
                     preserve_index=False,
@@ -383,6 +404,8 @@ def anonymized_copy(
                 if writer is None:
                     writer = pq.ParquetWriter(out, table.schema)
                 writer.write_table(table.cast(writer.schema))
+                rows_written += len(anon)
+                _log_copy_progress(part, plan, rows_written, started)
         finally:
             if writer is not None:
                 writer.close()
@@ -393,13 +416,14 @@ def anonymized_copy(
             content_type="application/vnd.apache.parquet",
             tags={"govgate-kind": "anonymized-copy"},
         )
-    return ArtifactRef(
+    ref = ArtifactRef(
         name="anonymized-copy",
         uri=store.uri(dest_key),
         sha256=info.sha256,
         size=info.size,
         media_type="application/vnd.apache.parquet",
     )
+    return CopyResult(ref=ref, rows_written=rows_written, changed=changed, left=merge_rescans(rescans), rules=rules)
 
 
 @task(name="remove-partitions", cache_policy=NO_CACHE)
@@ -484,26 +508,19 @@ def rows_check(plan: PartitionPlan) -> Check:
 def redacted_copy(
     plan: PartitionPlan, run, dataset: str, scan_checks: list[Check], sheet: Datasheet, ner_model: str | None
 ) -> tuple[list[ArtifactRef], list[Check]]:
-    """The anonymized copy (under the store's anonymized/ prefix) of the columns found or declared personal:
-    its reference and the check that records it. ``run`` is the flow's GateRun (subject, record id)."""
+    """The anonymized copy (under the store's anonymized/ prefix), ruled column by column from the datasheet
+    and the review's PII checks: its reference, the check that records it (rule and share of cells changed
+    per column) and the re-scan check. ``run`` is the flow's GateRun (subject, record id)."""
+    from govgate.checks.pii.copy_checks import copy_check, rescan_check
+
+    pii = [c for c in scan_checks if c.id.startswith("data.pii.column.")]
     dest = f"anonymized/{slug(run.subject.id)}/{run.record_id}/{slug(Path(dataset).stem)}.anonymized.parquet"
-    found = [
-        c.id.removeprefix("data.pii.column.")
-        for c in scan_checks
-        if c.id.startswith("data.pii.column.") and c.outcome == Outcome.WARN
+    done = anonymized_copy(plan, dest, ner_model, pii, sheet)
+    checks = [
+        copy_check(done.ref.uri, done.ref.sha256, plan.rows, done.rows_written, done.rules, done.changed),
+        rescan_check(done.left, done.rules),
     ]
-    declared = [c for c, pii in declared_pii(sheet).items() if pii]
-    ref = anonymized_copy(plan, dest, ner_model, found, declared)
-    check = Check(
-        id="data.anonymized_copy",
-        title="Anonymized copy written",
-        category="privacy",
-        outcome=Outcome.PASS,
-        message=f"{ref.uri} sha256 {ref.sha256[:12]}",
-        details={"uri": ref.uri, "sha256": ref.sha256},
-        evidence_kind="pii_scan",
-    )
-    return [ref], [check]
+    return [done.ref], checks
 
 
 def datasheet_files(record: GateResult) -> dict[str, bytes]:

@@ -40,6 +40,7 @@ def _build_analyzer(ner_model: str | None) -> tuple[AnalyzerEngine, bool]:
     from presidio_analyzer import AnalyzerEngine
     from presidio_analyzer.nlp_engine import NlpEngineProvider
 
+    from govgate.checks.pii.url import ProseUrlRecognizer
     from govgate.checks.recognizers_vn import vn_recognizers
 
     if ner_model is None:
@@ -53,7 +54,11 @@ def _build_analyzer(ner_model: str | None) -> tuple[AnalyzerEngine, bool]:
                 f"NER model {ner_model!r} is neither an installed spaCy package nor a model folder; "
                 "install it (pinned by hash) or leave ner_model unset to scan with pattern recognizers only"
             )
-        config = {"nlp_engine_name": "spacy", "models": [{"lang_code": LANGUAGE, "model_name": ner_model}]}
+        config = {
+            "nlp_engine_name": "spacy",
+            "models": [{"lang_code": LANGUAGE, "model_name": ner_model}],
+            "ner_model_configuration": ner_model_configuration(),
+        }
     try:
         nlp_engine = NlpEngineProvider(nlp_configuration=config).create_engine()
     except (OSError, ValueError, ImportError) as exc:
@@ -74,11 +79,48 @@ def _build_analyzer(ner_model: str | None) -> tuple[AnalyzerEngine, bool]:
         presidio_log.setLevel(level)
     for recognizer in vn_recognizers(LANGUAGE):
         analyzer.registry.add_recognizer(recognizer)
+    # the stock URL recognizer takes "expected.As" (two sentences joined by a full stop) for a link
+    analyzer.registry.remove_recognizer("UrlRecognizer")
+    analyzer.registry.add_recognizer(ProseUrlRecognizer(supported_language=LANGUAGE))
     ner = False
     if ner_model is not None:
         pipeline = getattr(nlp_engine, "nlp", {}).get(LANGUAGE)
         ner = pipeline is not None and "ner" in getattr(pipeline, "pipe_names", [])
     return analyzer, ner
+
+
+#: spaCy's labels mapped to Presidio entities (Presidio's own default mapping), and the labels no
+#: recognizer uses: ignored through Presidio's configuration, so that a product name or a cardinal does not
+#: log "Entity PRODUCT is not mapped to a Presidio entity" for every hit (thousands per review).
+NER_LABELS = {
+    "PER": "PERSON",
+    "PERSON": "PERSON",
+    "NORP": "NRP",
+    "FAC": "LOCATION",
+    "LOC": "LOCATION",
+    "GPE": "LOCATION",
+    "LOCATION": "LOCATION",
+    "ORG": "ORGANIZATION",
+    "ORGANIZATION": "ORGANIZATION",
+    "DATE": "DATE_TIME",
+    "TIME": "DATE_TIME",
+}
+NER_LABELS_IGNORED = (
+    "CARDINAL",
+    "EVENT",
+    "LANGUAGE",
+    "LAW",
+    "MONEY",
+    "ORDINAL",
+    "PERCENT",
+    "PRODUCT",
+    "QUANTITY",
+    "WORK_OF_ART",
+)
+
+
+def ner_model_configuration() -> dict:
+    return {"model_to_presidio_entity_mapping": dict(NER_LABELS), "labels_to_ignore": list(NER_LABELS_IGNORED)}
 
 
 def _context_enhancer():

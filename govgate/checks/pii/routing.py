@@ -88,10 +88,11 @@ def _stock_classes() -> dict[str, type]:
     from presidio_analyzer import predefined_recognizers as pr
 
     from govgate.checks import recognizers_vn as vn
+    from govgate.checks.pii.url import ProseUrlRecognizer
 
     return {
         "EMAIL_ADDRESS": pr.EmailRecognizer,
-        "URL": pr.UrlRecognizer,
+        "URL": ProseUrlRecognizer,  # the stock patterns, minus sentence joins: each match still one token
         "IP_ADDRESS": pr.IpRecognizer,
         "MAC_ADDRESS": pr.MacAddressRecognizer,
         "UUID": pr.UuidRecognizer,
