@@ -11,11 +11,12 @@ from prefect import flow
 
 from govgate.checks.leakage import leakage_findings
 from govgate.protocol import MODEL_REVIEW
-from govgate.record import FAIRNESS_REPORT, REFERENCE_DISTRIBUTIONS
+from govgate.record import DRIFT_PROFILE, FAIRNESS_REPORT, REFERENCE_DISTRIBUTIONS
 from tasks.gate_run import GateRun
 from tasks.leakage_probe import leakage
 from tasks.model_checks import (
     card_documentation,
+    drift_profile,
     explainability,
     fairness,
     fairness_vs_baseline,
@@ -125,4 +126,5 @@ def tabular_checks(model, ev, req, rules, prompts) -> tuple[list, dict]:
         checks += leakage(model, prompts, False)
     groups = outputs.get(FAIRNESS_REPORT, {})
     outputs[REFERENCE_DISTRIBUTIONS] = reference_distributions(X, scored.reference_values, groups)
+    outputs[DRIFT_PROFILE] = drift_profile(X, scored.reference_values, ev.sensitive)
     return checks, outputs

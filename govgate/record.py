@@ -25,6 +25,7 @@ Scalar = float | int | str | bool | None
 # Named outputs of the model review, and the check ids that carried them in 1.0.0 records.
 FAIRNESS_REPORT = "fairness_report"
 REFERENCE_DISTRIBUTIONS = "reference_distributions"
+DRIFT_PROFILE = "drift_profile"  # the fine reference of drift (govgate.checks.drift.profile.profile_to_dict)
 LEGACY_FAIRNESS_CHECK = "fairness.report"  # its details["report"]
 LEGACY_REFERENCE_CHECK = "reference.distributions"  # its details
 

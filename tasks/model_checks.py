@@ -216,6 +216,23 @@ def reference_distributions(X: pd.DataFrame, values: np.ndarray, group_metrics: 
     return ref
 
 
+@task(name="drift-profile", cache_policy=NO_CACHE)
+def drift_profile(X: pd.DataFrame, values: np.ndarray, sensitive: pd.DataFrame) -> dict:
+    """The fine drift reference (fixed edges and counts, overall and per sensitive group) of the features
+    and the predictions, no raw rows; identifier, name, free-text and high-cardinality columns withheld.
+    A named output of the gate: the baseline of reassessment."""
+    from govgate.checks.drift.constants import PREDICTION
+    from govgate.checks.drift.profile import recorded_profile
+
+    frame = X.reset_index(drop=True).copy()
+    frame[PREDICTION] = np.asarray(values)
+    columns = [c for c in X.columns if c != PREDICTION] + [PREDICTION]
+    groups = [str(c) for c in sensitive.columns]
+    for name in groups:  # the group labels, as the fairness checks see them
+        frame[name] = sensitive[name].reset_index(drop=True).astype("string")
+    return recorded_profile(frame, columns=[c for c in columns if c not in groups], groups=groups)
+
+
 @task(name="model-card", cache_policy=NO_CACHE)
 def card_documentation(card: str | None, model: LoadedModel | None) -> Check:
     """Intended use, out-of-scope use and limitations: from a card YAML, else from registry tags; with the
