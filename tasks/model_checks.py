@@ -208,11 +208,15 @@ def explainability(model: LoadedModel | None, X: pd.DataFrame, scored: Scored, e
 @task(name="reference-distributions", cache_policy=NO_CACHE)
 def reference_distributions(X: pd.DataFrame, values: np.ndarray, group_metrics: dict) -> dict:
     """Binned summaries of the features and the predictions (no raw rows): the baseline of reassessment,
-    a named output of the gate."""
+    a named output of the gate. Identifier, name and free-text columns are withheld: their top categories
+    would be personal data (the drift profile's rule)."""
+    from govgate.checks.drift.profile import withheld_columns
     from govgate.checks.performance import reference_distributions as summarize
 
-    ref = summarize(X, values)
+    withheld = withheld_columns(X, list(X.columns))
+    ref = summarize(X.drop(columns=list(withheld)), values)
     ref["group_metrics"] = group_metrics
+    ref["withheld"] = withheld
     return ref
 
 

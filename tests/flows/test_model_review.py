@@ -93,7 +93,7 @@ def test_credit_model_review_tags_version_and_writes_card(prefect_harness, s3_se
     } <= set(ids)
     # payloads that are not checks travel as named outputs
     assert not {"fairness.report", "reference.distributions"} & set(ids)
-    assert set(record["outputs"]) == {"fairness_report", "reference_distributions"}
+    assert set(record["outputs"]) == {"fairness_report", "reference_distributions", "drift_profile"}
     assert record["schema_version"] == "1.1.0"
     assert set(record["outputs"]["fairness_report"]["features"]) == {"sex", "age>=25", "sex & age>=25"}
     assert any(i.startswith("fairness.sex") for i in ids) and any("age>=25" in i for i in ids)
