@@ -52,6 +52,7 @@ class CheckView:
     rule: str  # the threshold in words: "must be ≤ 0.10"
     charts: list[Chart]
     by_group: bool = False  # has per-group charts: shown even when it passed
+    probes: list[ProbeRow] = field(default_factory=list)  # the leakage probe, one row per probe
 
     @property
     def shown(self) -> bool:
@@ -167,7 +168,44 @@ def small_groups(check: Check) -> frozenset[str]:
 def check_view(check: Check, min_n: int) -> CheckView:
     groups = group_charts(check, min_n, small_groups(check))
     charts = [c for c in [judged_chart(check)] if c] + groups
-    return CheckView(check, headline(check), rule_in_words(check), charts, by_group=bool(groups))
+    view = CheckView(check, headline(check), rule_in_words(check), charts, by_group=bool(groups))
+    view.probes = probe_rows(check)
+    return view
+
+
+@dataclass
+class ProbeRow:
+    """One leakage probe as the report lists it: what fired, and the redacted excerpt the record holds."""
+
+    id: str
+    origin: str  # "built-in, family secrets" or "your file probes.yaml, family user"
+    status: str  # leaked | personal data | clean (the badge)
+    fired: list[str]  # detectors, expected markers, PII types
+    excerpt: str  # already redacted in the record; empty when nothing fired
+
+
+PROBE_STATUS_ORDER = {"leaked": 0, "personal data": 1, "clean": 2}
+
+
+def probe_rows(check: Check) -> list[ProbeRow]:
+    """The probes of a leakage check (``details.probes``, see govgate.checks.leakage.probe_evidence), the ones
+    that drew something first. Only what the record holds is shown: detector names, marker numbers, PII types
+    and the redacted excerpt, never a fingerprint's source or a marker's text."""
+    rows = check.details.get("probes") if check.category == "leakage" else None
+    if not isinstance(rows, list):
+        return []
+    out = []
+    for row in (r for r in rows if isinstance(r, dict)):
+        markers = [f"expected marker #{m}" for m in row.get("markers") or []]
+        pii = [f"personal data: {t}" for t in row.get("pii") or []]
+        fired = [str(d) for d in row.get("detectors") or []] + markers + pii
+        status = "leaked" if row.get("leaked") else "personal data" if pii else "clean"
+        source = row.get("source", "")
+        origin = (
+            "built-in" if source in ("", "built-in") else f"your file {source}"
+        ) + f", family {row.get('family', '?')}"
+        out.append(ProbeRow(str(row.get("id", "?")), origin, status, fired, str(row.get("excerpt") or "")))
+    return sorted(out, key=lambda r: PROBE_STATUS_ORDER[r.status])
 
 
 def _order(check: Check) -> tuple[int, str]:
