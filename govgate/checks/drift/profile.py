@@ -3,7 +3,11 @@
 Two sources: raw reference rows (``reference_profile``: fine edges, exact small-sample tests, per-group
 references), or the binned summary a model review recorded as its ``reference_distributions`` output
 (``profile_from_record``: ten quantile bins per number, top-20 categories, no groups; every test on it is
-marked approximate and says why)."""
+marked approximate and says why).
+
+A model review also records the fine profile itself (its ``drift_profile`` output, ``profile_to_dict`` /
+``profile_from_dict``, exact round trip), leaving out identifier, name, free-text and high-cardinality
+columns; ``baseline_profile(outputs)`` prefers it and falls back to the coarse summary."""
 
 from __future__ import annotations
 
