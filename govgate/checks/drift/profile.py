@@ -167,11 +167,10 @@ def _why_withheld(name: str, s: pd.Series) -> str | None:
         x = clean_numbers(values)
         unique_ints = len(x) >= MIN_ID_ROWS and np.all(x == np.round(x)) and len(np.unique(x)) == len(x)
         return "a distinct integer in every row: an identifier" if unique_ints else None
-    text = values.astype(str)
-    distinct = text.nunique()
-    if distinct > MAX_RECORDED_CATEGORIES:
-        return f"{distinct} distinct values (more than {MAX_RECORDED_CATEGORIES}): identifiers, names or free text"
-    if len(text) and text.str.contains(_EMAIL, regex=True).mean() > 0:
+    text = pd.Series(values.unique()).astype(str).drop_duplicates()  # at most a few dozen: judged as labels
+    if len(text) > MAX_RECORDED_CATEGORIES:
+        return f"{len(text)} distinct values (more than {MAX_RECORDED_CATEGORIES}): identifiers, names or free text"
+    if len(text) and text.str.contains(_EMAIL, regex=True).any():
         return "holds e-mail addresses"
     if len(text) and text.map(full_name_shaped).mean() >= 0.5:
         return "most values are shaped like person names"
