@@ -112,3 +112,10 @@ INCIDENT_ASSET_RESOURCE_PREFIX = "govgate.asset."  # related resource: govgate.a
 INCIDENT_LABEL_SEVERITY = "govgate.incident.severity"  # labels on the event's resources
 INCIDENT_LABEL_CAUSE = "govgate.incident.cause"
 INCIDENT_LABEL_ASSET_VERSION = "govgate.asset.version"
+
+# Periodic reassessment (flows/reassessment.py): the gate, the data tag a user sets, the Prefect artifact.
+REASSESSMENT = "reassessment"
+MODEL_REASSESSMENT_DATA = "govgate.reassessment.data"  # fresh data location of a version / registered model
+REASSESSMENT_DATE_COLUMN = "date"  # a row's date when the files are not dated by name
+REASSESSMENT_METRICS_ARTIFACT = "reassessment-metrics"  # Prefect table: judged metrics per group
+REASSESSMENT_INCIDENT_CAUSE = "reassessment:"  # incident cause prefix: reassessment:<check id>

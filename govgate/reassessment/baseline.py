@@ -1,0 +1,78 @@
+"""The baseline of a deployed version: its last passing model-review record, found through the
+version's ``govgate.model_review.*`` tags and read with its manifest digest checked (``load_record``).
+Every way this can go wrong is named: never reviewed, not passed, a record outside the store, missing or
+incomplete (no manifest, no fairness report or reference distributions), bytes changed after publishing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from govgate import protocol
+from govgate.checks.baseline import BaselineRef
+from govgate.errors import StoreError, TamperedError
+from govgate.publish import load_record
+from govgate.record import FAIRNESS_REPORT, REFERENCE_DISTRIBUTIONS, GateResult
+from govgate.store import ObjectStore
+
+UNAPPROVED = "unapproved"  # never reviewed, or the last review did not pass
+UNREADABLE = "unreadable"  # the record is missing, incomplete or its digest does not match
+
+
+@dataclass
+class Baseline:
+    ref: BaselineRef | None = None
+    record: GateResult | None = None
+    problem: str | None = None
+    kind: str | None = None  # UNAPPROVED | UNREADABLE when there is a problem
+
+    @property
+    def approved(self) -> bool:
+        return self.kind != UNAPPROVED
+
+
+def _key_in_store(store: ObjectStore, uri: str) -> str | None:
+    base = store.url.rstrip("/") + "/"
+    return uri[len(base) :] if uri.startswith(base) else None
+
+
+def find_baseline(store: ObjectStore, model: str, version: str, tags: dict[str, str]) -> Baseline:
+    """The version's approved model-review record, or a Baseline whose ``problem`` says why there is none."""
+    decision = protocol.read_gate_tag(tags, protocol.MODEL_REVIEW, protocol.DECISION)
+    uri = protocol.read_gate_tag(tags, protocol.MODEL_REVIEW, protocol.RECORD_URI)
+    record_id = protocol.read_gate_tag(tags, protocol.MODEL_REVIEW, protocol.RECORD_ID)
+    ref = BaselineRef(model, version, record_id, uri)
+    if decision is None:
+        return Baseline(
+            ref,
+            problem=f"{model} version {version} was never reviewed (no "
+            f"{protocol.gate_tag(protocol.MODEL_REVIEW, protocol.DECISION)} tag)",
+            kind=UNAPPROVED,
+        )
+    if decision != "pass":
+        return Baseline(
+            ref,
+            problem=f"{model} version {version} never passed a model review: its last review "
+            f"decided {decision!r} ({uri or 'no record tag'})",
+            kind=UNAPPROVED,
+        )
+    key = _key_in_store(store, uri or "")
+    if key is None:
+        return Baseline(
+            ref,
+            problem=f"baseline record of {model} version {version}: the tag "
+            f"{protocol.gate_tag(protocol.MODEL_REVIEW, protocol.RECORD_URI)} = {uri!r} is not in the "
+            f"evidence store {store.url}",
+            kind=UNREADABLE,
+        )
+    try:
+        record = load_record(store, key)
+    except TamperedError as exc:
+        return Baseline(ref, problem=f"baseline record digest mismatch: {exc}", kind=UNREADABLE)
+    except StoreError as exc:
+        return Baseline(ref, problem=f"baseline record missing or incomplete: {exc}", kind=UNREADABLE)
+    missing = [name for name in (FAIRNESS_REPORT, REFERENCE_DISTRIBUTIONS) if not record.outputs.get(name)]
+    if missing:
+        return Baseline(
+            ref, record, problem=f"baseline record {uri} is incomplete: it has no {missing} output(s)", kind=UNREADABLE
+        )
+    return Baseline(ref, record)

@@ -1,0 +1,95 @@
+"""The reassessment core: the window over dated files (and a date column), each bad input named, the
+overdue and approval checks judged by the tier's policy."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pandas as pd
+import pytest
+
+from govgate.checks.baseline import BaselineRef
+from govgate.policy import load_policy
+from govgate.reassessment import Baseline, Window, approval_check, file_date, load_fresh_data, overdue_check
+from govgate.reassessment.status import record_time
+from govgate.record import Outcome
+from govgate.settings import DEFAULT_POLICY
+
+WINDOW = Window(as_of=date(2026, 11, 30), days=30, label_delay_days=7)
+
+
+def _write(folder, name, frame):
+    folder.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(folder / name, index=False)
+
+
+def test_window_reads_dated_files_in_it_and_marks_immature_labels(tmp_path, local_settings):
+    rows = pd.DataFrame({"x": [1, 2, 3], "y": [0, 1, 0]})
+    for day in ("2026-10-15", "2026-11-01", "2026-11-28"):
+        _write(tmp_path / "fresh", f"{day}.csv", rows)
+    fresh = load_fresh_data(str(tmp_path / "fresh"), WINDOW, local_settings, ["x", "y"])
+    assert fresh.problems == []
+    assert [f["date"] for f in fresh.files] == ["2026-11-01", "2026-11-28"]
+    assert fresh.skipped_files[0].endswith("2026-10-15.csv")
+    summary = fresh.summary()
+    assert summary["rows"] == 6 and summary["date_range"] == ["2026-11-01", "2026-11-28"]
+    assert summary["rows_with_mature_labels"] == 3  # 2026-11-28 is younger than the 7-day label delay
+    assert all(len(f["sha256"]) == 64 for f in fresh.files)
+
+
+def test_a_date_column_places_rows_and_rows_outside_are_counted(tmp_path, local_settings):
+    frame = pd.DataFrame({"date": ["2026-11-20", "2026-09-01", "2026-11-29"], "x": [1, 2, 3]})
+    _write(tmp_path / "f", "extract.csv", frame)
+    fresh = load_fresh_data(str(tmp_path / "f"), WINDOW, local_settings, ["x"])
+    assert fresh.problems == [] and len(fresh.frame) == 2 and fresh.rows_outside_window == 1
+
+
+@pytest.mark.parametrize(
+    ("files", "required", "expected"),
+    [
+        ({}, ["x"], "no data files found"),
+        ({"2026-01-01.csv": pd.DataFrame({"x": [1]})}, ["x"], "no file dated within the window 2026-11-01..2026-11-30"),
+        ({"2026-11-02.csv": pd.DataFrame({"x": pd.Series([], dtype=int)})}, ["x"], "zero rows in the window"),
+        ({"2026-11-02.csv": pd.DataFrame({"x": [1]})}, ["x", "sex"], "missing column(s) ['sex']"),
+        (
+            {"2026-11-02.csv": pd.DataFrame({"x": [1]}), "2026-11-03.csv": pd.DataFrame({"z": [1]})},
+            ["x"],
+            "another schema",
+        ),
+        ({"extract.csv": pd.DataFrame({"x": [1]})}, ["x"], "neither a date in the file name"),
+    ],
+)
+def test_bad_fresh_data_is_named(tmp_path, local_settings, files, required, expected):
+    folder = tmp_path / "fresh"
+    folder.mkdir()
+    for name, frame in files.items():
+        _write(folder, name, frame)
+    fresh = load_fresh_data(str(folder), WINDOW, local_settings, required)
+    assert any(expected in p for p in fresh.problems), fresh.problems
+
+
+def test_file_date_and_record_time():
+    assert file_date("s3://b/prod/2026-11-30.parquet") == date(2026, 11, 30)
+    assert file_date("extract.csv") is None and file_date("2026-13-40.csv") is None
+    assert record_time("20261122T220600Z-1a2b3c4d") == datetime(2026, 11, 22, 22, 6, tzinfo=UTC)
+    assert record_time(None) is None
+
+
+def test_overdue_fails_at_high_tier_and_warns_below():
+    policy = load_policy(DEFAULT_POLICY)
+    now = datetime(2026, 12, 7, tzinfo=UTC)
+    high, medium = policy.tier("high").reassessment, policy.tier("medium").reassessment
+    check, finding = overdue_check("20261120T000000Z-aaaaaaaa", None, now, high)
+    assert check.outcome == Outcome.FAIL and "17 day(s) since its last reassessment" in check.message and finding
+    assert overdue_check("20261120T000000Z-aaaaaaaa", None, now, medium)[0].outcome == Outcome.PASS
+    check, _ = overdue_check(None, "20261001T000000Z-bbbbbbbb", now, medium)
+    assert check.outcome == Outcome.WARN and "approval (never reassessed)" in check.message
+    assert overdue_check("20261206T000000Z-cccccccc", None, now, high)[0].outcome == Outcome.PASS
+
+
+def test_never_approved_fails_at_high_tier():
+    policy = load_policy(DEFAULT_POLICY)
+    never = Baseline(BaselineRef("m", "1"), problem="m version 1 was never reviewed", kind="unapproved")
+    check, finding = approval_check(never, policy.tier("high").reassessment)
+    assert check.outcome == Outcome.FAIL and finding.message == "m version 1 was never reviewed"
+    assert approval_check(never, policy.tier("low").reassessment)[0].outcome == Outcome.WARN
