@@ -322,12 +322,15 @@ def assess_drift(a: Assessment, s: Scoring) -> None:
 
 
 def assess_version(a: Assessment, rules: Tier, data: str | None, as_of: date) -> None:
-    """Fresh data, then (with a readable approved baseline) regression where labels exist and drift."""
-    fresh = assess_fresh_data(a, rules, data, as_of)
-    if fresh is None:
+    """With a readable approved baseline: fresh data, then regression where labels exist, and drift.
+    Without one there is nothing to compare the data with: the status checks name why."""
+    if a.target.version is None:
         return
     if a.baseline is None or a.baseline.record is None or a.baseline.problem:
         a.add([_no_labels("there is no readable approved baseline to compare with")])
+        return
+    fresh = assess_fresh_data(a, rules, data, as_of)
+    if fresh is None:
         return
     scoring = score_fresh(a, fresh)
     assess_regression(a, fresh, scoring, rules)
