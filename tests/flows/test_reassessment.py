@@ -139,8 +139,14 @@ def test_regression_opens_one_incident_and_bad_input_never_passes(prefect_harnes
     assert fpr["threshold"]["baseline_record"] == reviewed["record_id"]
     assert _table_rows(first) and any(r["check"] == fpr["id"] and r["outcome"] == "fail" for r in _table_rows(first))
     assert checks["reassessment.approved"]["outcome"] == "pass"
-    assert [i["cause"] for i in first["incidents"]] == ["regression"] and first["incidents"][0]["created"]
-    assert len(_incidents(s3_settings)) == 1
+    # one incident per cause: the regression's (a drift incident joins it only if the drift engine,
+    # when installed, judges these unchanged inputs as drifted)
+    [regression] = [i for i in first["incidents"] if i["cause"] == "regression"]
+    assert regression["created"] and regression["checks"] == [
+        c for c in checks if checks[c]["outcome"] == "fail" and c.endswith(".vs_baseline")
+    ]
+    opened = _incidents(s3_settings)
+    assert len(opened) == len(first["incidents"]) and regression["incident_id"] in opened
     record = _record_of(first, s3_settings)
     data = record["outputs"]["fresh_data"]
     assert data["rows"] == len(df) and len(data["files"]) == 3 and data["date_range"][1] == str(AS_OF)
@@ -150,9 +156,9 @@ def test_regression_opens_one_incident_and_bad_input_never_passes(prefect_harnes
     assert tags[protocol.gate_tag(protocol.REASSESSMENT, protocol.RECORD_ID)] == first["record_id"]
 
     [second] = reassessment(model_name="credit-scorer", as_of=AS_OF)
-    assert second["decision"] == "fail" and not second["incidents"][0]["created"]
-    assert second["incidents"][0]["incident_id"] == first["incidents"][0]["incident_id"]
-    assert len(_incidents(s3_settings)) == 1
+    assert second["decision"] == "fail" and not any(i["created"] for i in second["incidents"])
+    assert [i["incident_id"] for i in second["incidents"]] == [i["incident_id"] for i in first["incidents"]]
+    assert _incidents(s3_settings) == opened  # the re-run opened none
     assert _checks(second, s3_settings)["reassessment.overdue"]["outcome"] == "pass"
 
     missing = _dated(tmp_path / "no-sex", df.drop(columns=["sex"]))
