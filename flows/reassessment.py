@@ -23,6 +23,7 @@ from tasks.reassessment import (
     open_incidents,
     record_uri,
     subject,
+    trend_files,
 )
 
 GATE = REASSESSMENT
@@ -58,7 +59,7 @@ def reassessment(
             run.subject = subject(target, a.fresh)
             open_incidents(a, record_uri(run))
             a.outputs["escalated_clocks"] = escalated
-            result = run.finish(a.checks, findings=a.findings, outputs=a.outputs)
+            result = run.finish(a.checks, findings=a.findings, outputs=a.outputs, extra_files=trend_files(a))
         metrics_table(a, result)
         print(f"reassessment of {target.label}: {result['decision']} ({result['report_uri']})")
         results.append(

@@ -441,3 +441,22 @@ def metrics_table(a: Assessment, result: dict) -> str | None:
             description=f"{a.target.label}: judged metrics against the baseline (record {result.get('record_id')})",
         )
     )
+
+
+# ------------------------------------------------------------------------------------ trends
+
+
+def trend_files(a: Assessment):
+    """The record's extra files: ``trends.html`` (each comparison with the baseline over the version's
+    past reassessments and this one), when there is a comparison to draw."""
+    from govgate.reassessment.trends import TRENDS_FILE, past_records, trends_page
+
+    def files(record) -> dict[str, bytes]:
+        if a.target.version is None:
+            return {}
+        past = past_records(context.store(), a.target.model, a.target.version)
+        title = f"{a.target.model} version {a.target.version}: reassessments against the baseline"
+        page = trends_page(title, past, a.checks, f"{record.started_at:%Y-%m-%d %H:%M} (this run)")
+        return {TRENDS_FILE: page} if page else {}
+
+    return files

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from govgate import protocol
-from tests.flows.test_model_review_baseline import _record_of
+from tests.flows.test_model_review_baseline import _artifact, _record_of
 
 FEATURES = ["month", "credit_amount", "investment_as_income_percentage", "residence_since", "age"]
 AS_OF = date(2026, 11, 30)
@@ -159,6 +159,15 @@ def test_regression_opens_one_incident_and_bad_input_never_passes(prefect_harnes
     assert second["decision"] == "fail" and not any(i["created"] for i in second["incidents"])
     assert [i["incident_id"] for i in second["incidents"]] == [i["incident_id"] for i in first["incidents"]]
     assert _incidents(s3_settings) == opened  # the re-run opened none
+    # the trend page draws each comparison over both reassessments, the failed ones first
+    page = _artifact(second, "trends.html", s3_settings)
+    (tmp_path / "trends.html").write_text(page)
+    first_chart = page.split("<figure>")[1]
+    assert "vs_baseline" in first_chart and "now fail" in first_chart and "(this run)" in first_chart
+    assert (
+        first_chart.count('class="chart"') == 1
+        and page.count(f"{_record_of(first, s3_settings)['started_at'][:10]}") >= 1
+    )
     assert _checks(second, s3_settings)["reassessment.overdue"]["outcome"] == "pass"
 
     missing = _dated(tmp_path / "no-sex", df.drop(columns=["sex"]))
