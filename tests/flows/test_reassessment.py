@@ -111,7 +111,9 @@ def _fpr_raised_for_women(df: pd.DataFrame, model_uri: str, settings) -> pd.Data
     return fresh
 
 
-def test_regression_opens_one_incident_and_bad_input_never_passes(prefect_harness, s3_settings, shared_data, tmp_path):
+def test_regression_opens_one_incident_and_bad_input_never_passes(
+    prefect_harness, s3_settings, shared_data, tmp_path, monkeypatch
+):
     """Long because one reviewed model (the slow part) serves every scenario in turn: regression found and
     one incident opened, none on the re-run; bad fresh data; then its baseline record is edited."""
     from flows.model_review import model_review
@@ -169,6 +171,21 @@ def test_regression_opens_one_incident_and_bad_input_never_passes(prefect_harnes
         and page.count(f"{_record_of(first, s3_settings)['started_at'][:10]}") >= 1
     )
     assert _checks(second, s3_settings)["reassessment.overdue"]["outcome"] == "pass"
+
+    # outcomes younger than the label delay do not count: no regression measured, drift stands in
+    from govgate.settings import DEFAULT_POLICY
+
+    delayed = tmp_path / "policy.yaml"
+    delayed.write_text(
+        DEFAULT_POLICY.read_text().replace("max_age_days: 100", "max_age_days: 100\n      label_delay_days: 60")
+    )
+    monkeypatch.setenv("GOVGATE_POLICY", str(delayed))
+    [young] = reassessment(model_name="credit-scorer", as_of=AS_OF)
+    check = _checks(young, s3_settings)["reassessment.regression"]
+    assert check["outcome"] == "inconclusive" and "no outcomes older than the label delay (60 days)" in check["message"]
+    assert _record_of(young, s3_settings)["outputs"]["fresh_data"]["rows_with_mature_labels"] == 0
+    assert not young["incidents"] and _incidents(s3_settings) == opened
+    monkeypatch.delenv("GOVGATE_POLICY")
 
     missing = _dated(tmp_path / "no-sex", df.drop(columns=["sex"]))
     [run] = reassessment(model_name="credit-scorer", data=missing, as_of=AS_OF)
