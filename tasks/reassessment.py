@@ -106,7 +106,13 @@ def version_status(target: Target, rules: Tier, now: datetime) -> tuple[Baseline
             target.problem or "the alias points nowhere",
         )
         return None, [check], [finding]
-    baseline = find_baseline(context.store(), target.model, target.version, target.tags)
+    from govgate.reassessment.baseline import last_passing_review
+
+    latest = target.tags.get(protocol.gate_tag(protocol.MODEL_REVIEW, protocol.DECISION))
+    earlier = (
+        last_passing_review(context.tracker(), target.model, target.version) if latest not in (None, "pass") else None
+    )
+    baseline = find_baseline(context.store(), target.model, target.version, target.tags, earlier)
     approved, unapproved = approval_check(baseline, rules.reassessment)
     checks, findings = [approved], [unapproved]
     if baseline.approved and baseline.problem:

@@ -35,9 +35,38 @@ def _key_in_store(store: ObjectStore, uri: str) -> str | None:
     return uri[len(base) :] if uri.startswith(base) else None
 
 
-def find_baseline(store: ObjectStore, model: str, version: str, tags: dict[str, str]) -> Baseline:
-    """The version's approved model-review record, or a Baseline whose ``problem`` says why there is none."""
+def last_passing_review(tracker, model: str, version: str) -> dict[str, str] | None:
+    """The version's newest passing model review in MLflow (its run tags), as the version's gate tags
+    would name it; None when no review of the version passed. For a version whose latest review did not
+    pass: the baseline is still the last one that did."""
+    exp = tracker.client.get_experiment_by_name(tracker.experiment_name(protocol.MODEL_REVIEW))
+    if exp is None:
+        return None
+    where = (
+        f"tags.`{protocol.RUN_SUBJECT_ID}` = '{model}' and tags.`{protocol.RUN_SUBJECT_VERSION}` = '{version}' "
+        f"and tags.`{protocol.RUN_DECISION}` = 'pass'"
+    )
+    runs = tracker.client.search_runs(
+        [exp.experiment_id], where, order_by=["attributes.start_time DESC"], max_results=1
+    )
+    if not runs:
+        return None
+    t = runs[0].data.tags
+    return {
+        protocol.gate_tag(protocol.MODEL_REVIEW, protocol.DECISION): "pass",
+        protocol.gate_tag(protocol.MODEL_REVIEW, protocol.RECORD_URI): t.get(protocol.RUN_RECORD_URI, ""),
+        protocol.gate_tag(protocol.MODEL_REVIEW, protocol.RECORD_ID): t.get(protocol.RUN_RECORD_ID, ""),
+    }
+
+
+def find_baseline(
+    store: ObjectStore, model: str, version: str, tags: dict[str, str], earlier: dict[str, str] | None = None
+) -> Baseline:
+    """The version's approved model-review record, or a Baseline whose ``problem`` says why there is none.
+    ``earlier``: the last passing review's tags (``last_passing_review``), used when the latest did not pass."""
     decision = protocol.read_gate_tag(tags, protocol.MODEL_REVIEW, protocol.DECISION)
+    if decision not in (None, "pass") and earlier:
+        return find_baseline(store, model, version, earlier)
     uri = protocol.read_gate_tag(tags, protocol.MODEL_REVIEW, protocol.RECORD_URI)
     record_id = protocol.read_gate_tag(tags, protocol.MODEL_REVIEW, protocol.RECORD_ID)
     ref = BaselineRef(model, version, record_id, uri)

@@ -198,6 +198,16 @@ def test_regression_opens_one_incident_and_bad_input_never_passes(
         and "zero rows in the window" in _checks(run, s3_settings)["reassessment.data"]["message"]
     )
 
+    # a later review that did not pass (its tags only, as a failed review leaves them): the baseline is
+    # still the last passing review, found among the version's MLflow runs
+    decision_tag = protocol.gate_tag(protocol.MODEL_REVIEW, protocol.DECISION)
+    client.set_model_version_tag("credit-scorer", version, decision_tag, "fail")
+    [later] = reassessment(model_name="credit-scorer", as_of=AS_OF)
+    checks = _checks(later, s3_settings)
+    assert checks["reassessment.approved"]["outcome"] == "pass"
+    assert checks[fpr["id"]]["threshold"]["baseline_record"] == reviewed["record_id"]
+    client.set_model_version_tag("credit-scorer", version, decision_tag, "pass")
+
     _edit_record(reviewed["record_uri"], s3_settings)
     [run] = reassessment(model_name="credit-scorer", as_of=AS_OF)
     check = _checks(run, s3_settings)["reassessment.baseline"]
