@@ -93,3 +93,24 @@ def test_never_approved_fails_at_high_tier():
     check, finding = approval_check(never, policy.tier("high").reassessment)
     assert check.outcome == Outcome.FAIL and finding.message == "m version 1 was never reviewed"
     assert approval_check(never, policy.tier("low").reassessment)[0].outcome == Outcome.WARN
+
+
+def test_an_s3_prefix_of_dated_csv_and_parquet_files(s3_settings, tmp_path):
+    """The same window over the local S3 server: only the prefix's dated files inside it, each with the
+    SHA-256 of its bytes."""
+    from govgate.datasets import frame_to_parquet
+    from govgate.digest import sha256_bytes
+    from govgate.store import open_store
+
+    bucket = s3_settings.effective_store_url.removeprefix("s3://").split("/")[0]
+    store = open_store(s3_settings, f"s3://{bucket}")
+    rows = pd.DataFrame({"x": [1, 2], "y": [0, 1]})
+    parquet = frame_to_parquet(rows)
+    store.put("prod/credit/2026-11-29.parquet", parquet)
+    store.put("prod/credit/2026-11-30.csv", rows.to_csv(index=False).encode())
+    store.put("prod/credit/2026-08-01.csv", rows.to_csv(index=False).encode())
+    store.put("prod/other/2026-11-30.csv", b"z\n1\n")
+    fresh = load_fresh_data(f"s3://{bucket}/prod/credit/", WINDOW, s3_settings, ["x", "y"])
+    assert fresh.problems == [] and len(fresh.frame) == 4
+    assert [f["uri"].rsplit("/", 1)[1] for f in fresh.files] == ["2026-11-29.parquet", "2026-11-30.csv"]
+    assert fresh.files[0]["sha256"] == sha256_bytes(parquet)
