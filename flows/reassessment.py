@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 from prefect import flow
 
+from govgate.errors import GovgateError
 from govgate.protocol import REASSESSMENT
 from tasks.gate_run import GateRun
 from tasks.incidents import escalate_overdue_task
@@ -48,21 +49,29 @@ def reassessment(
     """
     as_of = as_of or datetime.now(UTC).date()
     escalated = escalate_overdue_task()
-    results = []
+    results, failed = [], []
     for target in find_targets(model_name, tier, alias):
-        version = (target.model, target.version) if target.version else None
-        params = {"model_name": model_name, "tier": tier, "alias": target.alias, "data": data, "as_of": str(as_of)}
-        with GateRun(GATE, subject(target), params, tier=target.tier, model_version=version) as run:
-            rules = run.load_policy().tier(run.use_tier(target.tier))
-            a = assess_status(target, rules, run.started_at)
-            assess_version(a, rules, data, as_of)
-            run.subject = subject(target, a.fresh)
-            open_incidents(a, record_uri(run))
-            a.outputs["escalated_clocks"] = escalated
-            result = run.finish(a.checks, findings=a.findings, outputs=a.outputs, extra_files=trend_files(a))
-        metrics_table(a, result)
-        print(f"reassessment of {target.label}: {result['decision']} ({result['report_uri']})")
-        results.append(
-            {**result, "model": target.model, "version": target.version, "incidents": a.outputs.get("incidents", [])}
-        )
+        try:  # one version that cannot be reassessed (its error record is published) stops no other
+            results.append(reassess_version(target, data, as_of, {"model_name": model_name, "tier": tier}, escalated))
+        except GovgateError as exc:
+            failed.append(f"{target.label}: {exc}")
+    if failed:
+        raise GovgateError(f"{len(failed)} version(s) could not be reassessed: " + "; ".join(failed))
     return results
+
+
+def reassess_version(target, data, as_of, asked: dict, escalated: list) -> dict:
+    """One deployed version: status, fresh data, regression and drift, incidents, one published record."""
+    version = (target.model, target.version) if target.version else None
+    params = {**asked, "alias": target.alias, "data": data, "as_of": str(as_of)}
+    with GateRun(GATE, subject(target), params, tier=target.tier, model_version=version) as run:
+        rules = run.load_policy().tier(run.use_tier(target.tier))
+        a = assess_status(target, rules, run.started_at)
+        assess_version(a, rules, data, as_of)
+        run.subject = subject(target, a.fresh)
+        open_incidents(a, record_uri(run))
+        a.outputs["escalated_clocks"] = escalated
+        result = run.finish(a.checks, findings=a.findings, outputs=a.outputs, extra_files=trend_files(a))
+    metrics_table(a, result)
+    print(f"reassessment of {target.label}: {result['decision']} ({result['report_uri']})")
+    return {**result, "model": target.model, "version": target.version, "incidents": a.outputs.get("incidents", [])}
