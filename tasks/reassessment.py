@@ -29,7 +29,7 @@ from govgate.reassessment import (
     overdue_check,
     problem_check,
 )
-from govgate.reassessment.freshdata import ROW_DATE
+from govgate.reassessment.freshdata import ROW_DATE, schema_problems
 from govgate.record import (
     FAIRNESS_REPORT,
     REFERENCE_DISTRIBUTIONS,
@@ -173,8 +173,11 @@ def assess_fresh_data(a: Assessment, rules: Tier, data: str | None, as_of: date)
         )
         return None
     window = Window(as_of, rules.reassessment.window_days, rules.reassessment.label_delay_days)
-    required = [(m[1] if (m := _EXPR.match(s)) else s) for s in sensitive_specs(a)]
+    reference = (a.baseline.record.outputs.get(REFERENCE_DISTRIBUTIONS) or {}).get("features") or {}
+    required = list(reference) + [(m[1] if (m := _EXPR.match(s)) else s) for s in sensitive_specs(a)]
     fresh = read_fresh_data(location, window, required)
+    if not fresh.problems:
+        fresh.problems += schema_problems(fresh.frame, reference, location)
     a.fresh = fresh
     a.outputs["fresh_data"] = fresh.summary()
     for i, message in enumerate(fresh.problems):

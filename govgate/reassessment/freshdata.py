@@ -192,3 +192,21 @@ def load_fresh_data(location: str, window: Window, settings, required: list[str]
                 f"the files have {columns[:20]}"
             )
     return fresh
+
+
+def schema_problems(frame: pd.DataFrame, reference_features: dict, location: str) -> list[str]:
+    """Columns whose kind differs from the baseline's recorded reference (a number then, text now):
+    drift and the model would compare unlike things."""
+    problems = []
+    for name, spec in (reference_features or {}).items():
+        if name not in frame.columns or not isinstance(spec, dict):
+            continue
+        s = frame[name]
+        numeric_now = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+        if spec.get("kind") == "numeric" and not numeric_now and s.notna().any():
+            bad = pd.to_numeric(s, errors="coerce").isna() & s.notna()
+            problems.append(
+                f"fresh data {location}: another schema: column {name!r} was numeric in the baseline; "
+                f"{int(bad.sum())} value(s) now are not numbers"
+            )
+    return problems

@@ -114,3 +114,14 @@ def test_an_s3_prefix_of_dated_csv_and_parquet_files(s3_settings, tmp_path):
     assert fresh.problems == [] and len(fresh.frame) == 4
     assert [f["uri"].rsplit("/", 1)[1] for f in fresh.files] == ["2026-11-29.parquet", "2026-11-30.csv"]
     assert fresh.files[0]["sha256"] == sha256_bytes(parquet)
+
+
+def test_a_column_that_was_numeric_in_the_baseline_and_is_text_now():
+    from govgate.reassessment.freshdata import schema_problems
+
+    frame = pd.DataFrame({"age": ["30 years", "41", None], "sex": ["f", "m", "f"]})
+    reference = {"age": {"kind": "numeric"}, "sex": {"kind": "categorical"}, "gone": {"kind": "numeric"}}
+    assert schema_problems(frame, reference, "f/") == [
+        "fresh data f/: another schema: column 'age' was numeric in the baseline; 1 value(s) now are not numbers"
+    ]
+    assert schema_problems(frame.assign(age=[30, 41, None]), reference, "f/") == []

@@ -198,6 +198,11 @@ def test_regression_opens_one_incident_and_bad_input_never_passes(
         and "zero rows in the window" in _checks(run, s3_settings)["reassessment.data"]["message"]
     )
 
+    texts = _dated(tmp_path / "text-age", df.assign(age=df["age"].map(lambda v: f"{v} years")))
+    [run] = reassessment(model_name="credit-scorer", data=texts, as_of=AS_OF)
+    message = _checks(run, s3_settings)["reassessment.data"]["message"]
+    assert run["decision"] == "error" and "another schema: column 'age' was numeric in the baseline" in message
+
     # a later review that did not pass (its tags only, as a failed review leaves them): the baseline is
     # still the last passing review, found among the version's MLflow runs
     decision_tag = protocol.gate_tag(protocol.MODEL_REVIEW, protocol.DECISION)
