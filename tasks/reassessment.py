@@ -208,6 +208,8 @@ class Scoring:
     req: Any
     model: Any
     pred: pd.Series
+    decisions: Any = None  # 0/1 decisions of every row (classification)
+    scores: Any = None  # scores of every row, when the model gives them
 
 
 def score_fresh(a: Assessment, fresh: FreshData) -> Scoring:
@@ -231,13 +233,14 @@ def score_fresh(a: Assessment, fresh: FreshData) -> Scoring:
     frame = fresh.frame.drop(columns=[ROW_DATE, protocol.REASSESSMENT_DATE_COLUMN], errors="ignore")
     X, pred = features_and_predictions(model, frame, req)
     pred = pd.Series(pred).reset_index(drop=True)
+    d = scores = None
     if req.task_type == "classification":
         d, scores = decisions_and_scores(pred, typed_label(req.pos_label, pred), req.threshold)
         values = scores if scores is not None else d
     else:
         values = pd.to_numeric(pred, errors="coerce").to_numpy()
     groups, _, _ = sensitive_groups(frame, req.sensitive, fresh.location)
-    return Scoring(X.reset_index(drop=True), values, groups, req, model, pred)
+    return Scoring(X.reset_index(drop=True), values, groups, req, model, pred, d, scores)
 
 
 def assess_regression(a: Assessment, fresh: FreshData, s: Scoring, rules: Tier) -> None:
@@ -288,6 +291,40 @@ def _regression_finding(check: Check) -> Finding:
         check_id=check.id,
         remediation="investigate the regression (incident opened); retrain or roll back the version",
     )
+
+
+@task(name="estimated-performance", cache_policy=NO_CACHE)
+def estimated_performance(scores, decisions, groups: pd.DataFrame, seed: str) -> dict:
+    from govgate.reassessment.estimated import estimate
+
+    return estimate(scores, decisions, groups, seed)
+
+
+def assess_estimated(a: Assessment, fresh: FreshData, s: Scoring, rules: Tier) -> None:
+    """Rows whose outcomes have not arrived: performance and the false-positive gap estimated from the
+    scores (when the approved review found them calibrated), against the baseline, marked estimated."""
+    from govgate.reassessment.estimated import calibration_check, estimated_checks, not_estimated
+    from tasks.model_review import baseline_report
+
+    if s.scores is None:
+        return a.add([not_estimated("the model gives decisions, not scores: nothing to estimate from")])
+    label = s.req.label
+    known = (
+        fresh.mature & fresh.frame[label].notna() if label in fresh.frame.columns else fresh.mature.map(lambda _: False)
+    )
+    waiting = (~known).to_numpy()
+    if not waiting.any():
+        return a.add([not_estimated("every outcome has arrived: the realized figures are judged")])
+    calibrated = calibration_check(a.baseline.record.checks)
+    if calibrated.outcome != Outcome.PASS:
+        return a.add([calibrated])
+    groups = s.groups[waiting].reset_index(drop=True)
+    est = estimated_performance(s.scores[waiting], s.decisions[waiting], groups, _combined(fresh))
+    record, ra = a.baseline.record, rules.reassessment
+    tolerances = dict(tolerance=ra.max_performance_drop, fairness_tolerance=ra.max_fairness_regression)
+    compared = estimated_checks(est, record.checks, baseline_report(record) or {}, ref=a.baseline.ref, **tolerances)
+    a.add([calibrated, *compared], [_regression_finding(c) for c in compared if c.outcome == Outcome.FAIL])
+    a.outputs["estimated_rows"] = int(waiting.sum())
 
 
 # ------------------------------------------------------------------------------------ drift
@@ -343,6 +380,7 @@ def assess_version(a: Assessment, rules: Tier, data: str | None, as_of: date) ->
         return
     scoring = score_fresh(a, fresh)
     assess_regression(a, fresh, scoring, rules)
+    assess_estimated(a, fresh, scoring, rules)
     assess_drift(a, scoring)
 
 

@@ -38,6 +38,7 @@ def approval_check(baseline, rules) -> tuple[Check, Finding | None]:
         message=message,
         metrics=[Metric(name="passed_model_review", value=value)],
         threshold=threshold,
+        evidence_kind=CATEGORY,
         details={"baseline": baseline.ref.to_dict() if baseline.ref else None},
     )
     if value:
@@ -76,6 +77,7 @@ def overdue_check(
         message=message,
         metrics=[Metric(name="days_since_reassessment", value=days)],
         threshold=threshold,
+        evidence_kind=CATEGORY,
         details={"last_reassessment": last_record_id, "approval": approved_record_id},
     )
     if outcome in (Outcome.PASS, Outcome.SKIPPED):

@@ -125,3 +125,64 @@ def test_a_column_that_was_numeric_in_the_baseline_and_is_text_now():
         "fresh data f/: another schema: column 'age' was numeric in the baseline; 1 value(s) now are not numbers"
     ]
     assert schema_problems(frame.assign(age=[30, 41, None]), reference, "f/") == []
+
+
+def _scored(n: int, seed: int, shift_b: float = 0.0):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    groups = pd.DataFrame({"sex": np.where(rng.random(n) < 0.5, "a", "b")})
+    p = rng.uniform(0.05, 0.95, n)
+    y = (rng.random(n) < p).astype(float)  # outcomes drawn from the scores: calibrated by construction
+    d = (p > 0.5).astype(float)
+    d[(groups["sex"] == "b").to_numpy() & (p > 0.5 - shift_b)] = 1.0  # group b approved more loosely
+    return p, d, y, groups
+
+
+def test_estimated_performance_matches_the_realized_one_on_calibrated_scores():
+    import numpy as np
+
+    from govgate.reassessment.estimated import _figures, estimate
+
+    p, d, y, groups = _scored(4000, 7)
+    est = estimate(p, d, groups, seed="digest")
+    realized = _figures(y, d, groups)
+    acc = est["accuracy"]
+    assert acc.lower <= realized["accuracy"] <= acc.upper and abs(acc.value - realized["accuracy"]) < 0.03
+    assert est["sex.false_positive_rate_difference"].upper - est["sex.false_positive_rate_difference"].lower > 0
+    assert estimate(p, d, groups, seed="digest") == est  # seeded from the inputs
+    assert np.isfinite(est["sex.false_positive_rate_difference"].value)
+
+
+def test_estimated_regression_is_found_before_outcomes_and_needs_calibrated_scores():
+    from govgate.checks.baseline import BaselineRef
+    from govgate.reassessment.estimated import calibration_check, estimate, estimated_checks
+    from govgate.record import Check, Metric
+
+    base_checks = [
+        Check(
+            id="performance.accuracy",
+            title="a",
+            category="performance",
+            outcome=Outcome.PASS,
+            metrics=[Metric(name="accuracy", value=0.72)],
+        ),
+        Check(
+            id="performance.calibration",
+            title="c",
+            category="performance",
+            outcome=Outcome.PASS,
+            metrics=[Metric(name="ece", value=0.02)],
+        ),
+    ]
+    report = {"features": {"sex": {"disparities": {"false_positive_rate_difference": {"value": 0.0}}}}}
+    p, d, _, groups = _scored(4000, 8, shift_b=0.3)
+    checks = estimated_checks(estimate(p, d, groups, "x"), base_checks, report, 0.05, BaselineRef("m", "1", "r1"))
+    by_id = {c.id: c for c in checks}
+    fpr = by_id["fairness.sex.false_positive_rate_difference.estimated.vs_baseline"]
+    assert fpr.outcome == Outcome.FAIL and fpr.message.startswith("estimated from calibrated scores")
+    assert fpr.details["estimated"] is True and fpr.threshold.baseline_record == "r1"
+    assert calibration_check(base_checks).outcome == Outcome.PASS
+    poor = [base_checks[0], base_checks[1].model_copy(update={"metrics": [Metric(name="ece", value=0.2)]})]
+    assert calibration_check(poor).outcome == Outcome.FAIL
+    assert calibration_check(base_checks[:1]).outcome == Outcome.INCONCLUSIVE
