@@ -12,6 +12,7 @@ import typer
 
 from cli import console
 from cli.incidents import incidents_app
+from cli.reassess import reassess
 from cli.stack import stack_app
 from govgate.errors import GovgateError
 from govgate.protocol import EVIDENCE_PREFIX
@@ -39,6 +40,7 @@ webhook_app = typer.Typer(
 )
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(incidents_app, name="incidents")
+app.command("reassess")(reassess)
 
 
 @app.callback()

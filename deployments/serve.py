@@ -11,6 +11,7 @@ from flows.data_review import data_review
 from flows.launch_evidence import launch_evidence
 from flows.model_review import model_review
 from flows.model_review_poll import model_review_poll
+from flows.reassessment import reassessment
 from flows.retention_purge import retention_purge
 from flows.selftest import evidence_selftest
 
@@ -33,6 +34,13 @@ def poll_schedules(policy) -> list:
 
     rule = policy.schedules.model_review_poll
     return [] if rule is None else [Cron(rule.cron, timezone=rule.timezone, active=rule.active)]
+
+
+def reassessment_schedules(policy) -> list:
+    """One schedule per risk tier from policy (tiers.<tier>.reassessment.cron), each passing its tier."""
+    from prefect.schedules import Cron
+
+    return [Cron(t.reassessment.cron, timezone="UTC", parameters={"tier": name}) for name, t in policy.tiers.items()]
 
 
 def registration_trigger():
@@ -84,6 +92,12 @@ def gate_deployments(policy=None) -> list[RunnerDeployment]:
             name="launch-evidence",
             tags=[*TAGS, "launch"],
             description="Gather a model version's evidence, wait for sign-off, seal a signed write-once package.",
+        ),
+        reassessment.to_deployment(
+            name="reassessment",
+            tags=[*TAGS, "reassessment"],
+            description="Reassess deployed model versions (MLflow alias) against their approved baseline: fresh data, regression, drift, incidents.",
+            schedules=reassessment_schedules(policy),
         ),
         # Manual runs are dry runs (the flow's default); the daily schedule passes dry_run=False itself.
         retention_purge.to_deployment(

@@ -67,6 +67,15 @@ class ReassessmentRules(_Strict):
     max_psi: float = Field(0.2, ge=0, description="population stability index above this is drift")
     max_performance_drop: float = Field(0.05, ge=0, le=1)
     max_fairness_regression: float = Field(0.05, ge=0, le=1)
+    # which versions, which data, how often (added for the reassessment flow)
+    deployed_alias: str = Field("production", min_length=1, description="the MLflow alias that marks deployed")
+    data: str | None = Field(None, description="fresh data location; {model} is replaced by the model name")
+    window_days: int = Field(30, ge=1, description="fresh data of the last N days is reassessed")
+    label_delay_days: int = Field(0, ge=0, description="outcomes younger than this do not count yet")
+    max_age_days: int = Field(35, ge=1, description="a deployed version reassessed longer ago is overdue")
+    overdue_outcome: Literal["fail", "warn"] = Field(
+        "warn", description="overdue or never-approved deployed versions: fail the run or warn"
+    )
 
     @field_validator("cron")
     @classmethod

@@ -13,6 +13,7 @@ MODEL_REVIEW = "model-review"
 LAUNCH_EVIDENCE = "launch-evidence"
 RETENTION_PURGE = "retention-purge"
 SELFTEST = "selftest"
+REASSESSMENT = "reassessment"  # flows/reassessment.py: deployed versions against their approved baseline
 
 # MLflow run tags written with every gate record.
 RUN_GATE = "govgate.gate"
@@ -35,6 +36,10 @@ MODEL_EVAL_DATA = "govgate.eval_data"
 MODEL_LABEL = "govgate.label"
 MODEL_SENSITIVE = "govgate.sensitive"
 MODEL_POS_LABEL = "govgate.pos_label"
+MODEL_REASSESSMENT_DATA = "govgate.reassessment.data"  # fresh data location of a version / registered model
+REASSESSMENT_DATE_COLUMN = "date"  # a fresh-data row's date when its file is not dated by name
+REASSESSMENT_METRICS_ARTIFACT = "reassessment-metrics"  # Prefect table: judged metrics per group
+REASSESSMENT_INCIDENT_CAUSE = "reassessment:"  # incident cause prefix: reassessment:<regression|drift>
 
 # Per-gate result tags on a model version (one family per gate).
 DECISION = "decision"

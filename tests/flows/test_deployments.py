@@ -125,3 +125,17 @@ def test_model_review_fires_on_registration_events_and_the_poll_is_scheduled_fro
     path.write_text(DEFAULT_POLICY.read_text().replace('cron: "*/15 * * * *"', 'cron: "0 * * * *"'))
     (poll,) = [d for d in gate_deployments(load_policy(path)) if d.name == "model-review-poll"][0].schedules
     assert poll.schedule.cron == "0 * * * *"
+
+
+def test_reassessment_is_scheduled_per_tier_from_policy(tmp_path):
+    """One schedule per risk tier, each passing its tier; the crons are the policy's."""
+    text = DEFAULT_POLICY.read_text().replace('cron: "0 6 * * 1"                 # weekly', 'cron: "0 5 * * 2"')
+    path = tmp_path / "policy.yaml"
+    path.write_text(text)
+    (reassess,) = [d for d in gate_deployments(load_policy(path)) if d.name == "reassessment"]
+    got = {s.parameters["tier"]: s.schedule.cron for s in reassess.schedules}
+    assert got == {"low": "0 6 1 */3 *", "medium": "0 6 1 * *", "high": "0 5 * * 2"}
+    from flows.reassessment import reassessment
+
+    form = reassessment.parameters.model_dump()["properties"]
+    assert {"model_name", "tier", "alias", "data", "as_of"} <= set(form)

@@ -1,0 +1,85 @@
+"""Trend charts: each judged comparison with the baseline over the version's past reassessments and this
+one (how much worse than the baseline, with its interval, against the tier's tolerance), as one static
+HTML page kept beside the record (``trends.html``). Drawn only from records."""
+
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+from govgate import protocol
+from govgate.charts import PATTERN_DEFS, Row, interval_svg
+from govgate.errors import StoreError
+from govgate.publish import load_record
+from govgate.record import Check, GateResult, slug
+from govgate.store import ObjectStore
+
+MAX_RUNS = 12  # the most recent reassessments drawn per chart
+MAX_CHARTS = 24
+TRENDS_FILE = "trends.html"
+
+
+def past_records(store: ObjectStore, model: str, version: str) -> list[GateResult]:
+    """The version's published reassessment records, oldest first (unreadable ones are left out: the
+    trend draws only what a reader could verify)."""
+    prefix = f"{protocol.EVIDENCE_PREFIX}{slug(model)}/{slug(version)}/{protocol.REASSESSMENT}/"
+    keys = sorted(i.key for i in store.list(prefix) if i.key.endswith("/" + protocol.MANIFEST))
+    records = []
+    for key in keys[-MAX_RUNS:]:
+        try:
+            records.append(load_record(store, key[: -len(protocol.MANIFEST)]))
+        except StoreError:
+            continue
+    return records
+
+
+def _row(label: str, check: Check) -> Row | None:
+    m = next((x for x in check.metrics if x.name == "worsening"), None)
+    if m is None or not isinstance(m.value, (int, float)):
+        return None
+    return Row(label, float(m.value), m.lower, m.upper)
+
+
+def trend_rows(history: list[tuple[str, list[Check]]], check_id: str) -> list[Row]:
+    rows = []
+    for label, checks in history:
+        check = next((c for c in checks if c.id == check_id), None)
+        row = _row(label, check) if check else None
+        rows += [row] if row else []
+    return rows
+
+
+def trends_page(title: str, past: list[GateResult], current: list[Check], current_label: str) -> bytes | None:
+    """One chart per comparison with the baseline (failed and warned first); None when there is none."""
+    history = [(f"{r.started_at:%Y-%m-%d %H:%M}", r.checks) for r in past] + [(current_label, current)]
+    order = {"fail": 0, "warn": 1}
+    judged = sorted(
+        (c for c in current if c.id.endswith(".vs_baseline") and c.threshold),
+        key=lambda c: (order.get(c.outcome.value, 2), c.id),
+    )[:MAX_CHARTS]
+    sections = []
+    for c in judged:
+        rows = trend_rows(history, c.id)
+        if not rows:
+            continue
+        base = next((m.value for m in c.metrics if m.name == "baseline"), None)
+        svg = interval_svg(rows, limit=float(c.threshold.value), op=c.threshold.op)
+        caption = (
+            f"{c.id}: worsening against the baseline ({base:.4f})"
+            if isinstance(base, float)
+            else f"{c.id}: worsening against the baseline"
+        )
+        sections.append(
+            f"<figure><figcaption>{escape(caption)}; limit {escape(c.threshold.op)} "
+            f"{c.threshold.value:g}; now {escape(c.outcome.value)}</figcaption>{svg}</figure>"
+        )
+    if not sections:
+        return None
+    body = Markup("".join(sections))
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>" + str(escape(title)) + "</title>"
+        "<style>body{font-family:system-ui,sans-serif;max-width:760px;margin:1.5em auto;color:#111}"
+        "figure{margin:1.2em 0}figcaption{font-size:14px;margin-bottom:.3em}</style></head><body>"
+        f"<h1>{escape(title)}</h1><p>Each row is one reassessment (the last is this one): how much worse than "
+        "the approved baseline the figure is, with its interval. Right of the dashed line is beyond the tier's "
+        f"tolerance.</p>{PATTERN_DEFS}{body}</body></html>"
+    ).encode()
