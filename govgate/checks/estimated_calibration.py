@@ -17,7 +17,8 @@ catches that.
 2. otherwise an isotonic and a Platt (logistic on the logit) recalibration, each fitted with scikit-learn's
    public API and scored out of fold (5 folds, seeded from the data) so a recalibration cannot pass by
    fitting its own noise; the better one under the limit is refitted on the whole reference and used, and
-   the record says so;
+   the record says so, and the estimate's interval then also carries the uncertainty of the fitted map
+   (refitted on ``n_refits`` bootstrap resamples of the reference, see ``govgate.checks.estimated``);
 3. otherwise the scores are not probabilities and nothing can be estimated from them: inconclusive, with
    the figures.
 """
@@ -57,6 +58,7 @@ class Calibration:
     reason: str = ""
     transform: Callable[[np.ndarray], np.ndarray] = field(default=_identity, repr=False, compare=False)
     tried: dict[str, float] = field(default_factory=dict)
+    resamples: tuple[Callable[[np.ndarray], np.ndarray], ...] = field(default=(), repr=False, compare=False)
 
     @property
     def conclusive(self) -> bool:
@@ -102,6 +104,18 @@ def _fit(method: str, y: np.ndarray, s: np.ndarray) -> Callable[[np.ndarray], np
     return lambda x: lr.predict_proba(_logit(x))[:, 1]
 
 
+def refits(method: str, y: np.ndarray, s: np.ndarray, k: int, seed: int) -> tuple[Callable, ...]:
+    """``k`` refits of ``method`` on bootstrap resamples of the reference: the uncertainty of a fitted
+    calibration map, which the estimate's interval must carry (a map fitted on 2,000 rows is not exact)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(k):
+        rows = rng.integers(0, len(y), len(y))
+        if 0 < y[rows].sum() < len(rows):  # a resample with one class cannot be fitted; rare, skipped
+            out.append(_fit(method, y[rows], s[rows]))
+    return tuple(out)
+
+
 def _out_of_fold_error(method: str, y: np.ndarray, s: np.ndarray, d: np.ndarray, seed: int) -> float | None:
     """ECE of ``method`` scored on rows its fit did not see; None when a class is too rare to fold."""
     if min(int(y.sum()), int(len(y) - y.sum())) < _FOLDS:
@@ -114,7 +128,11 @@ def _out_of_fold_error(method: str, y: np.ndarray, s: np.ndarray, d: np.ndarray,
 
 
 def check_calibration(
-    y_ref: np.ndarray, s_ref: np.ndarray, max_ece: float = DEFAULT_MAX_ECE, threshold: float = 0.5
+    y_ref: np.ndarray,
+    s_ref: np.ndarray,
+    max_ece: float = DEFAULT_MAX_ECE,
+    threshold: float = 0.5,
+    n_refits: int = 100,
 ) -> Calibration:
     """The calibration to estimate with (see the module docstring for the rule); ``threshold`` is the
     model's decision threshold on the raw scores."""
@@ -128,7 +146,10 @@ def check_calibration(
     good = sorted((e, m) for m, e in tried.items() if e <= max_ece)
     if good:
         best_ece, method = good[0]
-        return Calibration(method, raw, best_ece, max_ece, len(y), transform=_fit(method, y, s), tried=tried)
+        again = refits(method, y, s, n_refits, seed)
+        return Calibration(
+            method, raw, best_ece, max_ece, len(y), transform=_fit(method, y, s), tried=tried, resamples=again
+        )
     shown = ", ".join(f"{m} {e:.4f} out of fold" for m, e in tried.items()) or "no recalibration could be fitted"
     reason = (
         f"scores are not calibrated on the reference (calibration error {raw:.4f} > {max_ece:g}, n={len(y)}) and recalibration "

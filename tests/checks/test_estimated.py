@@ -199,3 +199,24 @@ def test_same_inputs_give_the_same_intervals():
     a = estimate_performance(y, s, s[::-1].copy(), settings=SETTINGS).groups["overall"].metrics
     b = estimate_performance(y, s, s[::-1].copy(), settings=SETTINGS).groups["overall"].metrics
     assert a == b
+
+
+def test_interval_of_a_recalibrated_estimate_carries_the_calibration_noise():
+    """Scores p ** 2.5 (same ranking, not probabilities), the map fitted on a 5,000-row reference: the
+    interval must cover the realized value although the fitted map is not exact. Measured (100 repeats,
+    6,000 reference rows): 91-95%; with 1,500 reference rows only 78-87% (docs/estimated-performance.md)."""
+    hits, tries = dict.fromkeys(METRICS, 0), dict.fromkeys(METRICS, 0)
+    settings = EstimationSettings(n_draws=500, calibration_refits=50)
+    for r in range(60):
+        rng = np.random.default_rng([r, 25])
+        p_ref, p = rng.beta(2, 2, 5000), rng.beta(2, 2, 3000)
+        y_ref, y = (rng.random(5000) < p_ref).astype(int), (rng.random(3000) < p).astype(int)
+        est = estimate_performance(y_ref, p_ref**2.5, p**2.5, settings=settings)
+        assert est.calibration.recalibrated
+        truth = realized(y, (p**2.5 >= 0.5).astype(int))
+        for name, m in est.groups["overall"].metrics.items():
+            tries[name] += 1
+            hits[name] += m.lower <= truth[name] <= m.upper
+    assert set(tries) == set(METRICS) and min(tries.values()) == 60
+    for name in METRICS:
+        assert hits[name] / tries[name] >= 0.85, (name, hits[name], tries[name])
