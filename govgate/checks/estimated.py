@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 from govgate.checks.estimated_calibration import DEFAULT_MAX_ECE, Calibration, check_calibration
-from govgate.checks.stats import binary_codes, rng_for
+from govgate.checks.stats import binary_codes, rng_for, seed_from
 from govgate.errors import InputError
 from govgate.record import Metric
 
@@ -220,7 +220,8 @@ def estimate_performance(
 ) -> Estimation:
     """Calibration checked on the reference (labels and scores of the approved review), then the current
     window's metrics estimated per group from its scores (no labels). ``decisions`` default to
-    ``scores >= threshold`` (the raw scores: that is what the model decided on)."""
+    ``scores >= threshold`` (the raw scores: that is what the model decided on); the reference's side of
+    the threshold (for the calibration error per decision side) always comes from ``threshold``."""
     settings = settings or EstimationSettings()
     y_ref = binary_codes(reference_labels, "reference labels")
     s_ref = _scores(reference_scores, "reference scores")
@@ -237,8 +238,9 @@ def estimate_performance(
         return Estimation(calibration, empty, settings)
     p = calibration.transform(s)
     shifts = calibration_shifts(calibration, s, d, masks)
+    seed = seed_from(p, d)  # hashed once, not per group (a window may hold tens of millions of rows)
     est = {
-        g: estimate_group(g, p[m], d[m], settings, (p, d, calibration.method), shifts.get(g)) for g, m in masks.items()
+        g: estimate_group(g, p[m], d[m], settings, (seed, calibration.method), shifts.get(g)) for g, m in masks.items()
     }
     return Estimation(calibration, est, settings)
 
