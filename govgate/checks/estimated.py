@@ -247,18 +247,31 @@ def estimate_performance(
 
 def calibration_shifts(calibration: Calibration, s, d, masks) -> dict[str, dict[str, np.ndarray]]:
     """How far each group's point estimates move when the calibration map is refitted on a bootstrap
-    resample of the reference ({group: {metric: array}}); empty when the scores are used as given."""
+    resample of the reference ({group: {metric: array}}); empty when the scores are used as given.
+    The rows of every (group, decision side) are gathered in one index so each refit is one pass."""
     if not calibration.resamples:
         return {}
-    point = {g: metrics_from_cells(**expected_confusion(calibration.transform(s[m]), d[m])) for g, m in masks.items()}
-    out = {g: {name: np.empty(len(calibration.resamples)) for name in METRICS} for g in masks}
-    for k, fit in enumerate(calibration.resamples):
-        p_k = fit(s)
-        for g, m in masks.items():
-            moved = metrics_from_cells(**expected_confusion(p_k[m], d[m]))
-            for name in METRICS:
-                out[g][name][k] = np.nan_to_num(moved[name] - point[g][name])  # undefined: no move
-    return out
+    cells = [np.flatnonzero(m & (d == side)) for m in masks.values() for side in (1, 0)]
+    sizes = np.array([len(c) for c in cells], dtype=float)
+    ranks = np.empty(len(s), dtype=np.int64)  # maps are evaluated on the sorted scores (interp runs faster)
+    sort = np.argsort(s, kind="stable")
+    ranks[sort] = np.arange(len(s))
+    order, s_sorted = ranks[np.concatenate(cells)], s[sort]
+    starts = np.concatenate([[0], np.cumsum(sizes[:-1])]).astype(np.int64)
+    filled = sizes > 0
+
+    def group_metrics(p: np.ndarray) -> dict[str, np.ndarray]:
+        sums = np.zeros(len(cells))
+        if order.size:
+            sums[filled] = np.add.reduceat(p[order], starts[filled])
+        s1, s0, n1, n0 = sums[0::2], sums[1::2], sizes[0::2], sizes[1::2]
+        return metrics_from_cells(s1, n1 - s1, s0, n0 - s0)  # one entry per group, in masks' order
+
+    point = group_metrics(calibration.transform(s_sorted))
+    refitted = (group_metrics(fit(s_sorted)) for fit in calibration.resamples)
+    moved = np.array([[m[name] for name in METRICS] for m in refitted])
+    shift = np.nan_to_num(moved - np.array([point[name] for name in METRICS])[None])  # undefined: no move
+    return {g: {name: shift[:, j, i] for j, name in enumerate(METRICS)} for i, g in enumerate(masks)}
 
 
 def _uncalibrated(label: str, mask: np.ndarray, d: np.ndarray, calibration: Calibration) -> GroupEstimate:
