@@ -87,7 +87,7 @@ def estimated_check(
             check = check.model_copy(update={"metrics": [current.model_copy(update={"name": "current"})]})
     else:
         check = vs_baseline_check(**common, current=current, old=old, higher_is_better=HIGHER_IS_BETTER[metric])
-        message = f"estimated {name} from scores, no labels ({estimation.calibration.describe()}): {check.message}"
+        message = f"estimated {name} from scores, no labels; {estimation.calibration.describe()}; {check.message}"
     return check.model_copy(
         update={
             "message": message,
