@@ -1,0 +1,227 @@
+"""Performance estimated without labels (CBPE): the expected confusion matrix by hand, interval coverage
+by simulation (labels drawn from the calibrated probabilities), a planted FPR rise in one group found as
+an estimated regression and confirmed after labels, poor calibration -> inconclusive, reconciliation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from govgate.checks.estimated import (
+    METRICS,
+    EstimationSettings,
+    estimate_group,
+    estimate_performance,
+    expected_confusion,
+    metrics_from_cells,
+)
+from govgate.checks.estimated_checks import estimated_baseline_checks, reconcile_checks
+from govgate.errors import InputError
+from govgate.record import Outcome
+
+
+def realized(y: np.ndarray, d: np.ndarray) -> dict[str, float]:
+    """The metrics once the labels are known (plain confusion counts)."""
+    tp, fp = int(((y == 1) & (d == 1)).sum()), int(((y == 0) & (d == 1)).sum())
+    fn, tn = int(((y == 1) & (d == 0)).sum()), int(((y == 0) & (d == 0)).sum())
+    return {k: float(v) for k, v in metrics_from_cells(tp, fp, fn, tn).items()}
+
+
+def test_expected_confusion_matches_a_hand_computation():
+    p, d = np.array([0.9, 0.6, 0.3, 0.1]), np.array([1, 1, 0, 0])
+    e = expected_confusion(p, d)
+    assert e == pytest.approx({"tp": 1.5, "fp": 0.5, "fn": 0.4, "tn": 1.6})
+    m = {k: float(v) for k, v in metrics_from_cells(**e).items()}
+    assert m == pytest.approx({"accuracy": 3.1 / 4, "tpr": 1.5 / 1.9, "fpr": 0.5 / 2.1, "precision": 0.75})
+
+
+def _coverage(make_scores, n: int, repeats: int, settings: EstimationSettings, tag: str) -> dict[str, float]:
+    """Share of repeats where the realized metric falls in the estimated interval (when both exist)."""
+    hits, tries = dict.fromkeys(METRICS, 0), dict.fromkeys(METRICS, 0)
+    for r in range(repeats):
+        rng = np.random.default_rng([r, n, len(tag)])
+        p = make_scores(rng, n)
+        d = (p >= 0.5).astype(np.int8)
+        g = estimate_group("g", p, d, settings, (tag, r))
+        truth = realized((rng.random(n) < p).astype(int), d)
+        for name, m in g.metrics.items():
+            if not np.isnan(truth[name]):
+                tries[name] += 1
+                hits[name] += m.lower <= truth[name] <= m.upper
+    return {k: hits[k] / tries[k] for k in METRICS if tries[k] >= repeats // 2}
+
+
+SETTINGS = EstimationSettings(n_draws=1000)
+
+
+def test_interval_covers_the_realized_value_at_the_nominal_rate():
+    cov = _coverage(lambda rng, n: rng.beta(2, 2, n), 300, 400, SETTINGS, "moderate")
+    assert set(cov) == set(METRICS)
+    for name, c in cov.items():
+        assert 0.925 <= c <= 0.975, (name, c)
+
+
+def test_normal_count_draws_beyond_the_budget_keep_coverage():
+    settings = EstimationSettings(n_draws=1000, exact_budget=0)  # every count from the normal moments
+    cov = _coverage(lambda rng, n: rng.beta(2, 3, n), 2000, 400, settings, "normal")
+    for name, c in cov.items():
+        assert 0.925 <= c <= 0.975, (name, c)
+
+
+@pytest.mark.parametrize(
+    ("tag", "n", "make"),
+    [
+        ("near 0 and 1", 200, lambda rng, n: np.clip(rng.beta(0.15, 0.15, n), 0.001, 0.999)),
+        ("small group", 30, lambda rng, n: rng.beta(2, 2, n)),
+        ("mostly confident negatives", 100, lambda rng, n: rng.beta(0.5, 6, n)),
+    ],
+)
+def test_coverage_holds_at_the_boundaries(tag, n, make):
+    cov = _coverage(make, n, 400, SETTINGS, tag)
+    assert cov, f"{tag}: no metric was conclusive"
+    for name, c in cov.items():
+        assert c >= 0.925, (tag, name, c)
+
+
+def test_no_predicted_positives_is_inconclusive_not_a_division_by_zero():
+    p = np.linspace(0.01, 0.4, 200)
+    g = estimate_group("g", p, np.zeros(200, dtype=np.int8), SETTINGS, ("none",))
+    assert "precision" not in g.metrics and "0 predicted positives" in g.reasons["precision"]
+    assert "fpr" in g.metrics and g.metrics["fpr"].value == 0.0
+    small = estimate_group("g", p[:10], np.zeros(10, dtype=np.int8), SETTINGS, ("small",))
+    assert not small.metrics and "fewer than the minimum group size 30" in small.reasons["accuracy"]
+
+
+def _population(rng, n: int, shift_b: float = 0.0) -> tuple[np.ndarray, pd.DataFrame]:
+    """Calibrated scores for groups A and B; ``shift_b`` of B's low scores moved into 0.5..0.75, where
+    decisions are positive but a third or more of the outcomes are negative: B's FPR rises."""
+    s = rng.beta(1.5, 2.5, n)
+    grp = np.where(rng.random(n) < 0.5, "A", "B")
+    moved = (grp == "B") & (s < 0.4) & (rng.random(n) < shift_b)
+    s[moved] = rng.uniform(0.5, 0.75, moved.sum())
+    return s, pd.DataFrame({"grp": grp})
+
+
+def _realized_by_group(y, d, groups) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {m: {} for m in METRICS}
+    masks = {"overall": np.ones(len(y), bool), **{f"grp={v}": groups["grp"].to_numpy() == v for v in ("A", "B")}}
+    for label, m in masks.items():
+        for name, v in realized(y[m], d[m]).items():
+            out[name][label] = v
+    return out
+
+
+def test_planted_fpr_rise_in_one_group_is_an_estimated_regression_confirmed_after_labels():
+    rng = np.random.default_rng(16)
+    s_ref, g_ref = _population(rng, 8000)
+    y_ref = (rng.random(8000) < s_ref).astype(int)
+    baseline = _realized_by_group(y_ref, (s_ref >= 0.5).astype(int), g_ref)  # the approved review's figures
+    s, groups = _population(rng, 8000, shift_b=0.6)
+    est = estimate_performance(y_ref, s_ref, s, groups=groups, settings=SETTINGS)
+    assert est.calibration.method == "as given"
+    checks = {c.id: c for c in estimated_baseline_checks(est, baseline, tolerance=0.03)}
+    assert checks["reassessment.estimated.calibration"].outcome == Outcome.PASS
+    b, a = checks["reassessment.estimated.fpr.grp=B"], checks["reassessment.estimated.fpr.grp=A"]
+    assert b.outcome == Outcome.FAIL and a.outcome == Outcome.PASS, (b.message, a.message)
+    assert "estimated" in b.title.lower() and b.message.startswith("estimated false positive rate")
+    assert {m.name for m in b.metrics} >= {"current", "baseline", "worsening", "n", "calibration_ece"}
+    assert b.details["method"].startswith("CBPE") and b.details["estimated"] is True
+    # labels mature: drawn from the same calibrated probabilities
+    y = (rng.random(8000) < s).astype(int)
+    rec = {c.id: c for c in reconcile_checks(list(checks.values()), _realized_by_group(y, (s >= 0.5), groups), 0.03)}
+    rb = rec["reassessment.estimated.fpr.grp=B.reconciled"]
+    assert rb.outcome == Outcome.PASS and rb.details["confirmed"] is True
+    assert "regression estimated before labels is confirmed" in rb.message
+    assert "reassessment.estimated.calibration.reconciled" not in rec
+    inside = [c.outcome == Outcome.PASS for c in rec.values()]
+    # 12 intervals at 95%, the overall ones correlated with the groups': a miss or two is chance (this
+    # seed: precision overall and in A, both by < 0.001), more would say the intervals are too narrow
+    assert sum(inside) >= len(inside) - 2
+
+
+def test_concept_shift_is_refuted_by_the_realized_values():
+    rng = np.random.default_rng(7)
+    s_ref, g_ref = _population(rng, 6000)
+    y_ref = (rng.random(6000) < s_ref).astype(int)
+    baseline = _realized_by_group(y_ref, (s_ref >= 0.5).astype(int), g_ref)
+    s, groups = _population(rng, 6000)
+    checks = estimated_baseline_checks(estimate_performance(y_ref, s_ref, s, groups=groups), baseline, 0.03)
+    assert checks[0].outcome == Outcome.PASS
+    y = (rng.random(6000) < s * 0.6).astype(int)  # the world changed: scores now overstate the positives
+    rec = {c.id: c for c in reconcile_checks(checks, _realized_by_group(y, s >= 0.5, groups), 0.03)}
+    r = rec["reassessment.estimated.precision.overall.reconciled"]
+    assert r.outcome == Outcome.FAIL and "outside" in r.message
+    assert r.details["estimated_outcome"] in ("pass", "warn") and r.details["realized_outcome"] == "fail"
+    assert r.details["confirmed"] is False and "realized value is a regression the estimate judged" in r.message
+
+
+def test_monotone_miscalibration_is_recalibrated_and_the_record_says_so():
+    rng = np.random.default_rng(3)
+    p = rng.beta(2, 2, 6000)
+    y = (rng.random(6000) < p).astype(int)
+    s = p**2.5  # same ranking, not probabilities
+    est = estimate_performance(y[:4000], s[:4000], s[4000:], settings=SETTINGS)
+    assert est.calibration.recalibrated and est.calibration.method in ("isotonic", "platt")
+    assert est.calibration.ece_raw > 0.05 >= est.calibration.ece
+    truth = realized(y[4000:], (s[4000:] >= 0.5).astype(int))
+    acc = est.groups["overall"].metrics["accuracy"]
+    assert acc.lower - 0.02 <= truth["accuracy"] <= acc.upper + 0.02
+    check = estimated_baseline_checks(est, {"accuracy": {"overall": truth["accuracy"]}}, 0.05)[1]
+    assert "recalibrated" in check.message and check.details["recalibrated"] is True
+
+
+def test_poor_calibration_that_recalibration_cannot_fix_is_inconclusive():
+    rng = np.random.default_rng(5)
+    s = rng.uniform(0, 1, 5000)
+    truth = np.where((s >= 0.5) & (s < 0.7), 0.0, np.where(s < 0.3, 1.0, np.where(s >= 0.7, 1.0, 0.0)))
+    y = (rng.random(5000) < truth).astype(int)  # not monotone in the score: no monotone map fixes it
+    est = estimate_performance(y, s, rng.uniform(0, 1, 1000), groups=pd.DataFrame({"grp": ["A", "B"] * 500}))
+    assert not est.calibration.conclusive
+    checks = estimated_baseline_checks(est, {"accuracy": {"overall": 0.5}}, 0.05)
+    assert checks[0].outcome == Outcome.FAIL and "cannot be estimated" in checks[0].message
+    rest = checks[1:]
+    assert len(rest) == 3 * len(METRICS) and all(c.outcome == Outcome.INCONCLUSIVE for c in rest)
+    assert all(c.message.startswith("estimated ") and "not calibrated" in c.message for c in rest)
+
+
+def test_bad_input_names_the_input():
+    with pytest.raises(InputError, match="current scores must be probabilities"):
+        estimate_performance([0, 1], [0.2, 0.8], [0.5, 1.5])
+    with pytest.raises(InputError, match="reference labels has 2 rows but reference scores has 3"):
+        estimate_performance([0, 1], [0.2, 0.8, 0.4], [0.5])
+    with pytest.raises(InputError, match="groups has 1 rows"):
+        estimate_performance([0, 1], [0.2, 0.8], [0.5, 0.4], groups=pd.DataFrame({"g": ["a"]}))
+
+
+def test_same_inputs_give_the_same_intervals():
+    rng = np.random.default_rng(1)
+    s = rng.beta(2, 2, 500)
+    y = (rng.random(500) < s).astype(int)
+    a = estimate_performance(y, s, s[::-1].copy(), settings=SETTINGS).groups["overall"].metrics
+    b = estimate_performance(y, s, s[::-1].copy(), settings=SETTINGS).groups["overall"].metrics
+    assert a == b
+
+
+def test_interval_of_a_recalibrated_estimate_carries_the_calibration_noise():
+    """Scores p ** 2.5 (same ranking, not probabilities), the map fitted on a 5,000-row reference: the
+    interval must cover the realized value although the fitted map is not exact. Measured (100 repeats,
+    6,000 reference rows): 91-95%; with 1,500 reference rows only 78-87% (docs/estimated-performance.md).
+    Fewer repeats than the other coverage tests: each fits 60 calibration maps."""
+    hits, tries = dict.fromkeys(METRICS, 0), dict.fromkeys(METRICS, 0)
+    settings = EstimationSettings(n_draws=500, calibration_refits=50)
+    for r in range(60):
+        rng = np.random.default_rng([r, 25])
+        p_ref, p = rng.beta(2, 2, 5000), rng.beta(2, 2, 3000)
+        y_ref, y = (rng.random(5000) < p_ref).astype(int), (rng.random(3000) < p).astype(int)
+        est = estimate_performance(y_ref, p_ref**2.5, p**2.5, settings=settings)
+        assert est.calibration.recalibrated
+        truth = realized(y, (p**2.5 >= 0.5).astype(int))
+        for name, m in est.groups["overall"].metrics.items():
+            tries[name] += 1
+            hits[name] += m.lower <= truth[name] <= m.upper
+    assert set(tries) == set(METRICS) and min(tries.values()) == 60
+    # measured: 91.7-96.7% per metric (93.3% pooled); without the refits 85-91.7% (87.9% pooled)
+    assert sum(hits.values()) / sum(tries.values()) >= 0.91, hits
+    for name in METRICS:
+        assert hits[name] / tries[name] >= 0.9, (name, hits[name], tries[name])
