@@ -105,4 +105,4 @@ def model_review(
         checks.append(card_documentation(card, model))
         result = run.finish(checks, outputs=outputs, extra_files=model_card_files)
     print(f"model review of {req.model_uri or req.data}: {result['decision']} ({result['report_uri']})")
-    return result
+    return run.final_state(result)  # named after the decision; Failed when the policy says so

@@ -102,3 +102,14 @@ REGISTRATION_EVENT = "mlflow.model_version.created"
 BRIDGE_RESOURCE = "govgate.bridge"
 BRIDGE_TEST_EVENT = BRIDGE_RESOURCE + ".test"  # MLflow's test_webhook() delivery: proves the path only
 FAILED_ACTION_EVENT = "prefect.automation.action.failed"  # Prefect's: a trigger could not start a run
+
+# What the Prefect UI shows of a gate run (tasks/run_view.py): tags, state names and the decision event.
+RUN_TAG = "govgate"  # every gate run carries it; with gate:<gate>, decision:<decision>, tier:<tier>
+RUN_TAG_GATE = "gate:"
+RUN_TAG_DECISION = "decision:"
+RUN_TAG_TIER = "tier:"
+RUN_STATE_NAMES = {"pass": "Passed", "fail": "Gate failed", "needs-review": "Needs review", "error": "Gate error"}
+GATE_DECIDED_EVENT = "govgate.gate.decided"  # emitted once per published record; automations match on it
+GATE_RUN_RESOURCE = "govgate.gate-run."  # + record id: the event's resource id
+# Read-only HTTP route of `govgate serve` / `govgate stack` over the local evidence store.
+EVIDENCE_ROUTE = "/" + EVIDENCE_PREFIX
