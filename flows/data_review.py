@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from prefect import flow
 
+from flows.params import OptionalText, OptionalTextList
 from govgate.datasets import DEFAULT_MAX_LINE_BYTES
 from govgate.datasheet import Datasheet, load_datasheet
 from govgate.protocol import DATA_REVIEW
@@ -35,11 +36,11 @@ GATE = DATA_REVIEW
 @flow(name="data-review", log_prints=True)
 def data_review(
     dataset: str,
-    datasheet: str | None = None,
-    tier: str | None = None,
+    datasheet: OptionalText = None,
+    tier: OptionalText = None,
     redact: bool = False,
-    suites: list[str] | None = None,
-    ner_model: str | None = None,
+    suites: OptionalTextList = None,
+    ner_model: OptionalText = None,
     chunk_rows: int = 100_000,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
 ) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from prefect import flow
 
+from flows.params import OptionalText, OptionalTextList
 from govgate.protocol import MODEL_REVIEW
 from govgate.record import FAIRNESS_REPORT, REFERENCE_DISTRIBUTIONS
 from tasks.gate_run import GateRun
@@ -40,21 +41,21 @@ GATE = MODEL_REVIEW
 
 @flow(name="model-review", log_prints=True)
 def model_review(
-    model_uri: str | None = None,
+    model_uri: OptionalText = None,
     data: str = "",
     label: str = "",
-    sensitive: list[str] | None = None,
-    prediction_column: str | None = None,
-    score_column: str | None = None,
-    features: list[str] | None = None,
+    sensitive: OptionalTextList = None,
+    prediction_column: OptionalText = None,
+    score_column: OptionalText = None,
+    features: OptionalTextList = None,
     pos_label: str = "1",
     threshold: float = 0.5,
     task_type: str = "classification",
-    tier: str | None = None,
-    card: str | None = None,
+    tier: OptionalText = None,
+    card: OptionalText = None,
     compare_baseline: bool = True,
-    model_name: str | None = None,
-    model_version: str | None = None,
+    model_name: OptionalText = None,
+    model_version: OptionalText = None,
 ) -> dict:
     """Review a model version for performance, fairness, robustness and leakage, and record it.
 

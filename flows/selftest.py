@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from prefect import flow
 
+from flows.params import OptionalText
 from govgate.errors import GovgateError
 from govgate.protocol import SELFTEST
 from tasks import context
@@ -23,7 +24,7 @@ GATE = SELFTEST
 
 
 @flow(name="evidence-selftest", log_prints=True)
-def evidence_selftest(tier: str | None = None) -> dict:
+def evidence_selftest(tier: OptionalText = None) -> dict:
     """Check that govgate can write evidence: policy, object store, MLflow and controls.
 
     Args:

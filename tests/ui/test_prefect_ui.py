@@ -349,10 +349,12 @@ def test_data_review_runs_from_the_prefect_ui_form(browser_context, served_data_
     with step('the parameter form has no text box for "dataset"'):
         _parameter_block(page, "dataset").locator("textarea").fill(str(data))
 
-    with step('the parameter form has no "datasheet (Optional)" field with a "str" choice and a text box'):
+    with step('the parameter form has no plain "datasheet (Optional)" text box (no str/None type switch)'):
         block = _parameter_block(page, "datasheet (Optional)")
-        block.get_by_role("button", name="str", exact=True).click()
+        expect(block.get_by_role("button", name="None", exact=True)).to_have_count(0)
         block.locator("textarea").fill(str(sheet))
+    with step("an optional field of the form reads 'Property is type \"None\"'"):
+        expect(page.get_by_text('Property is type "None"')).to_have_count(0)
 
     with step('the parameter form has no number input for "chunk_rows (Optional)"'):
         _parameter_block(page, "chunk_rows (Optional)").locator("input").fill(str(chunk_rows))
