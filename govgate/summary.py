@@ -24,7 +24,8 @@ from govgate.report_view import OUTCOME_ORDER
 
 MAX_FINDINGS = 5  # the summary names the worst few; the report has them all
 MAX_REASONS = 5
-CELL_CHARS = {"check": 60, "concern": 24, "value": 40, "threshold": 30, "note": 80}
+# The Prefect UI does not wrap table cells: these keep the checks table within a 1400 px window.
+CELL_CHARS = {"concern": 12, "check": 36, "value": 20, "threshold": 14}
 SUBJECT_CHARS = 60
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 # Prefect refuses these in some names and URLs; a subject id (a path, models:/name/3) often has them.
@@ -142,28 +143,28 @@ def _counts(record: GateResult) -> str:
 
 
 def _findings_lines(record: GateResult) -> list[str]:
+    """A list, not a table: list items wrap to the page where a markdown table's cells are clipped."""
     if not record.findings:
         return []
     worst = sorted(record.findings, key=lambda f: SEVERITY_ORDER.get(f.severity.value, 9))[:MAX_FINDINGS]
     lines = ["", f"**Top findings** ({len(worst)} of {len(record.findings)})", ""]
-    lines += ["| severity | finding | what to do |", "|---|---|---|"]
     for f in worst:
-        cells = [f.severity.value, trim(f.message, 140), trim(f.remediation or "-", 100)]
-        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        todo = f" *What to do:* {trim(f.remediation, 200)}" if f.remediation else ""
+        lines.append(f"- **{f.severity.value}**: {trim(f.message, 200)}.{todo}")
     return lines
 
 
 def checks_rows(record: GateResult) -> list[dict[str, str]]:
-    """One short row per check, worst outcome first: concern, check, outcome, value, threshold, note."""
+    """One short row per check, worst outcome first: outcome, concern, check, value, threshold (the
+    messages are in the report); an empty cell stays empty (a "-" would render as a list bullet)."""
     checks = sorted(record.checks, key=lambda c: OUTCOME_ORDER.get(c.outcome.value, 9))
     return [
         {
             "outcome": c.outcome.value,
             "concern": trim(c.category, CELL_CHARS["concern"]),
             "check": trim(c.title or c.id, CELL_CHARS["check"]),
-            "value": trim("; ".join(format_metric(m) for m in c.metrics[:2]) or "-", CELL_CHARS["value"]),
-            "threshold": trim(format_threshold(c) or "-", CELL_CHARS["threshold"]),
-            "note": trim(c.message or "-", CELL_CHARS["note"]),
+            "value": trim("; ".join(format_metric(m) for m in c.metrics[:1]), CELL_CHARS["value"]),
+            "threshold": trim(format_threshold(c) or "", CELL_CHARS["threshold"]),
         }
         for c in checks
     ]

@@ -95,7 +95,7 @@ def test_a_failing_gate_run_is_red_named_tagged_and_summarised(prefect_harness, 
     rows = rows if isinstance(rows, list) else json.loads(rows)
     assert rows[0]["outcome"] == "fail" and "secret" in rows[0]["check"].lower() + rows[0]["concern"].lower()
     for row in rows:
-        assert set(row) == {"outcome", "concern", "check", "value", "threshold", "note"}
+        assert set(row) == {"outcome", "concern", "check", "value", "threshold"}
         for column, limit in CELL_CHARS.items():
             assert len(row[column]) <= limit, (column, row[column])
     assert f"({result['report_url']})" in artifacts[artifact_key("data-review", "evidence")].data
