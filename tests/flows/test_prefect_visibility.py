@@ -157,3 +157,34 @@ def test_an_automation_fires_on_a_failed_gate(prefect_harness, local_settings, t
             time.sleep(2)
     automation.delete()
     assert fired, f"automation {automation.name} did not fire within 90 s of the gate's FAIL"
+
+
+def test_the_evidence_server_serves_evidence_files_only_read_only(local_settings):
+    """`govgate serve`'s http view of a local store: evidence files yes; listings, other prefixes, paths
+    that climb out, and writes no."""
+    import urllib.error
+    import urllib.request
+
+    from govgate.evidence_server import serve_evidence
+    from govgate.store import open_store
+
+    store = open_store(local_settings)
+    store.put("evidence/x/report.html", b"<html>report</html>")
+    store.put("raw/customers.csv", b"name\nAnn\n")
+
+    def status(url: str, method: str = "GET") -> int:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=5) as r:
+                return r.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    with serve_evidence(local_settings) as base:
+        assert base.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(f"{base}/evidence/x/report.html", timeout=5) as r:
+            assert r.read() == b"<html>report</html>" and r.headers["Content-Type"].startswith("text/html")
+        assert status(f"{base}/evidence/x/") == 404  # no listings
+        assert status(f"{base}/raw/customers.csv") == 404  # raw data is never served
+        assert status(f"{base}/evidence/../raw/customers.csv") == 404
+        assert status(f"{base}/evidence/%2e%2e/raw/customers.csv") == 404
+        assert status(f"{base}/evidence/x/report.html", "POST") == 405
