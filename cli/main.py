@@ -136,6 +136,8 @@ def _where(result: dict, api_url: str, settings) -> None:
             f"Prefect:        {ui_url(api_url)} (this command's own server, stopped now; keep one running with "
             "`govgate stack up` or `govgate serve` and later commands use it, so their links stay valid)"
         )
+    elif result.get("prefect_flow_run_id"):
+        typer.echo(f"Prefect run:    {ui_url(api_url)}/runs/flow-run/{result['prefect_flow_run_id']}")
     else:
         typer.echo(f"Prefect:        {ui_url(api_url)}/runs")
 

@@ -59,6 +59,7 @@ def publish_evidence(
         "mlflow_run_id": published.mlflow_run_id,
         "mlflow_run_url": published.mlflow_run_url,
         **({"report_url": links["report_url"]} if links.get("report_url") else {}),
+        "prefect_flow_run_id": record.provenance.prefect_flow_run_id,
     }
 
 
