@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.params import OptionalText, OptionalTextList
 from govgate.datasets import DEFAULT_MAX_LINE_BYTES
 from govgate.datasheet import Datasheet, load_datasheet
 from govgate.protocol import DATA_REVIEW
@@ -36,11 +35,11 @@ GATE = DATA_REVIEW
 @flow(name="data-review", log_prints=True)
 def data_review(
     dataset: str,
-    datasheet: OptionalText = None,
-    tier: OptionalText = None,
+    datasheet: str | None = None,
+    tier: str | None = None,
     redact: bool = False,
-    suites: OptionalTextList = None,
-    ner_model: OptionalText = None,
+    suites: list[str] | None = None,
+    ner_model: str | None = None,
     chunk_rows: int = 100_000,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
 ) -> dict:

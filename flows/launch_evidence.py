@@ -17,10 +17,10 @@ The CLI side (resume a waiting run with a sign-off, list waiting runs, the demo'
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from prefect import flow
 
-from flows.params import OptionalDocuments, OptionalInt, OptionalSignoffs, OptionalText, OptionalTextList
 from govgate.package import GATE, completeness, parse_signoffs
 from govgate.protocol import MODEL_TIER
 from tasks.gate_run import GateRun
@@ -46,17 +46,17 @@ from tasks.model_review import registered_uri, version_of
 
 @flow(name="launch-evidence", log_prints=True)
 def launch_evidence(
-    model_uri: OptionalText = None,
-    tier: OptionalText = None,
-    signoffs: OptionalSignoffs = None,
-    risk_assessment: OptionalText = None,
-    documents: OptionalDocuments = None,
-    data_review: OptionalTextList = None,
-    artifacts: OptionalTextList = None,
-    signoff_timeout_seconds: OptionalInt = None,
+    model_uri: str | None = None,
+    tier: str | None = None,
+    signoffs: list[dict[str, Any]] | str | None = None,
+    risk_assessment: str | None = None,
+    documents: dict[str, str | list[str]] | None = None,
+    data_review: list[str] | None = None,
+    artifacts: list[str] | None = None,
+    signoff_timeout_seconds: int | None = None,
     signoff_poll_seconds: int = 10,
-    model_name: OptionalText = None,
-    model_version: OptionalText = None,
+    model_name: str | None = None,
+    model_version: str | None = None,
 ) -> dict:
     """Gather, sign off and seal the launch evidence of a model version.
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.params import OptionalText, OptionalTextList
 from govgate.protocol import MODEL_REVIEW
 from govgate.record import FAIRNESS_REPORT, REFERENCE_DISTRIBUTIONS
 from tasks.gate_run import GateRun
@@ -41,21 +40,21 @@ GATE = MODEL_REVIEW
 
 @flow(name="model-review", log_prints=True)
 def model_review(
-    model_uri: OptionalText = None,
+    model_uri: str | None = None,
     data: str = "",
     label: str = "",
-    sensitive: OptionalTextList = None,
-    prediction_column: OptionalText = None,
-    score_column: OptionalText = None,
-    features: OptionalTextList = None,
+    sensitive: list[str] | None = None,
+    prediction_column: str | None = None,
+    score_column: str | None = None,
+    features: list[str] | None = None,
     pos_label: str = "1",
     threshold: float = 0.5,
     task_type: str = "classification",
-    tier: OptionalText = None,
-    card: OptionalText = None,
+    tier: str | None = None,
+    card: str | None = None,
     compare_baseline: bool = True,
-    model_name: OptionalText = None,
-    model_version: OptionalText = None,
+    model_name: str | None = None,
+    model_version: str | None = None,
 ) -> dict:
     """Review a model version for performance, fairness, robustness and leakage, and record it.
 

@@ -12,7 +12,6 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 
 from flows.model_review import model_review
-from flows.params import OptionalTextList
 from govgate.errors import InputError
 from govgate.protocol import MODEL_REVIEW
 from tasks.model_review import find_unreviewed_versions
@@ -20,7 +19,7 @@ from tasks.model_review import find_unreviewed_versions
 
 @flow(name="model-review-poll", log_prints=True)
 def model_review_poll(
-    models: OptionalTextList = None,
+    models: list[str] | None = None,
     since_days: int = 30,
     grace_minutes: int = 10,
     max_reviews: int = 10,

@@ -7,9 +7,10 @@ the daily schedule passes it explicitly.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from prefect import flow
 
-from flows.params import OptionalText, OptionalTime
 from govgate.protocol import RETENTION_PURGE
 from govgate.retention import load_rules
 from tasks import context
@@ -30,8 +31,8 @@ GATE = RETENTION_PURGE
 @flow(name="retention-purge", log_prints=True)
 def retention_purge(
     dry_run: bool = True,
-    rules: OptionalText = None,
-    as_of: OptionalTime = None,
+    rules: str | None = None,
+    as_of: datetime | None = None,
     batch_size: int = 1000,
     checkpoint_every: int = 50,
 ) -> dict:

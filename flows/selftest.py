@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from prefect import flow
 
-from flows.params import OptionalText
 from govgate.errors import GovgateError
 from govgate.protocol import SELFTEST
 from tasks import context
@@ -24,7 +23,7 @@ GATE = SELFTEST
 
 
 @flow(name="evidence-selftest", log_prints=True)
-def evidence_selftest(tier: OptionalText = None) -> dict:
+def evidence_selftest(tier: str | None = None) -> dict:
     """Check that govgate can write evidence: policy, object store, MLflow and controls.
 
     Args:
