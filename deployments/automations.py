@@ -15,7 +15,7 @@ from prefect.automations import Automation
 from prefect.events.actions import DoNothing
 from prefect.events.schemas.automations import EventTrigger, Posture
 
-from govgate.protocol import GATE_DECIDED_EVENT, GATE_RUN_RESOURCE
+from govgate.protocol import EVENT_LABEL_DECISION, GATE_DECIDED_EVENT, GATE_RUN_RESOURCE
 
 
 def gate_failed_automation(name: str = "govgate-gate-failed", actions: list | None = None) -> Automation:
@@ -28,7 +28,7 @@ def gate_failed_automation(name: str = "govgate-gate-failed", actions: list | No
         description="a govgate gate decided FAIL: the record and report links are in the event's payload",
         trigger=EventTrigger(
             expect={GATE_DECIDED_EVENT},
-            match={"prefect.resource.id": GATE_RUN_RESOURCE + "*", "govgate.decision": "fail"},
+            match={"prefect.resource.id": GATE_RUN_RESOURCE + "*", EVENT_LABEL_DECISION: "fail"},
             posture=Posture.Reactive,
             threshold=1,
         ),

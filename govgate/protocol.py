@@ -111,5 +111,9 @@ RUN_TAG_TIER = "tier:"
 RUN_STATE_NAMES = {"pass": "Passed", "fail": "Gate failed", "needs-review": "Needs review", "error": "Gate error"}
 GATE_DECIDED_EVENT = "govgate.gate.decided"  # emitted once per published record; automations match on it
 GATE_RUN_RESOURCE = "govgate.gate-run."  # + record id: the event's resource id
+EVENT_LABEL_GATE = "govgate.gate"  # resource labels of the decided event
+EVENT_LABEL_DECISION = "govgate.decision"
+EVENT_LABEL_TIER = "govgate.tier"
+EVENT_LABEL_SUBJECT = "govgate.subject"
 # Read-only HTTP route of `govgate serve` / `govgate stack` over the local evidence store.
 EVIDENCE_ROUTE = "/" + EVIDENCE_PREFIX

@@ -14,7 +14,17 @@ from prefect.client.orchestration import get_client
 from prefect.events import emit_event
 from prefect.states import Completed, Failed, State
 
-from govgate.protocol import GATE_DECIDED_EVENT, GATE_RUN_RESOURCE, RUN_TAG_DECISION, RUN_TAG_GATE, RUN_TAG_TIER
+from govgate.protocol import (
+    EVENT_LABEL_DECISION,
+    EVENT_LABEL_GATE,
+    EVENT_LABEL_SUBJECT,
+    EVENT_LABEL_TIER,
+    GATE_DECIDED_EVENT,
+    GATE_RUN_RESOURCE,
+    RUN_TAG_DECISION,
+    RUN_TAG_GATE,
+    RUN_TAG_TIER,
+)
 from govgate.record import GateResult, Subject
 from govgate.summary import run_name, run_tags, run_verdict
 
@@ -47,10 +57,10 @@ def emit_decided(record: GateResult, links: dict[str, str | None]) -> None:
             resource={
                 "prefect.resource.id": GATE_RUN_RESOURCE + record.record_id,
                 "prefect.resource.name": run_name(record.gate, record.subject, decision),
-                "govgate.gate": record.gate,
-                "govgate.decision": decision,
-                "govgate.tier": record.policy.tier,
-                "govgate.subject": record.subject.id,
+                EVENT_LABEL_GATE: record.gate,
+                EVENT_LABEL_DECISION: decision,
+                EVENT_LABEL_TIER: record.policy.tier,
+                EVENT_LABEL_SUBJECT: record.subject.id,
             },
             related=related if run_id else [],
             payload={"reasons": list(record.decision.reasons[:10]), **{k: v for k, v in links.items() if v}},

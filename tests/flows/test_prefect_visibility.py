@@ -188,3 +188,11 @@ def test_the_evidence_server_serves_evidence_files_only_read_only(local_settings
         assert status(f"{base}/evidence/../raw/customers.csv") == 404
         assert status(f"{base}/evidence/%2e%2e/raw/customers.csv") == 404
         assert status(f"{base}/evidence/x/report.html", "POST") == 405
+
+
+def test_the_cli_runner_reraises_a_gate_that_could_not_run(prefect_harness, local_settings, tmp_path):
+    """A gate that raised (bad input) is re-raised by run_flow with its own error, so the CLI prints it."""
+    from govgate.errors import GovgateError
+
+    with pytest.raises(GovgateError, match="nothing.csv"):
+        run_flow(data_review, dataset=str(tmp_path / "nothing.csv"))
