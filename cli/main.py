@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from contextlib import contextmanager
 from datetime import UTC
 from pathlib import Path
 from typing import Optional
@@ -124,6 +126,8 @@ def _where(result: dict, api_url: str, settings) -> None:
             typer.echo(f"  why:          ... and {len(reasons) - MAX_REASONS} more (see the report)")
     typer.echo(f"evidence:       {result['record_uri']}")
     typer.echo(f"report:         {result['report_uri']}")
+    if result.get("report_url"):
+        typer.echo(f"report (http):  {result['report_url']}")
     if result.get("mlflow_run_url"):
         typer.echo(f"MLflow run:     {result['mlflow_run_url']}")
     else:
@@ -136,6 +140,8 @@ def _where(result: dict, api_url: str, settings) -> None:
             f"Prefect:        {ui_url(api_url)} (this command's own server, stopped now; keep one running with "
             "`govgate stack up` or `govgate serve` and later commands use it, so their links stay valid)"
         )
+    elif result.get("prefect_flow_run_id"):
+        typer.echo(f"Prefect run:    {ui_url(api_url)}/runs/flow-run/{result['prefect_flow_run_id']}")
     else:
         typer.echo(f"Prefect:        {ui_url(api_url)}/runs")
 
@@ -532,8 +538,10 @@ def serve() -> None:
     from govgate.runtime import prefect_server, ui_url
 
     try:
-        with prefect_server(settings, announce=True) as api_url:
+        with prefect_server(settings, announce=True) as api_url, _served_evidence(settings) as evidence_url:
             typer.echo(f"serving govgate deployments; Prefect UI: {ui_url(api_url)}")
+            if evidence_url:
+                typer.echo(f"evidence reports served read-only at {evidence_url}/evidence/ (linked from each run)")
             from deployments.serve import serve_all
 
             serve_all()
@@ -541,6 +549,24 @@ def serve() -> None:
         _fail(str(exc))
     except KeyboardInterrupt:
         typer.echo("stopped")
+
+
+@contextmanager
+def _served_evidence(settings):
+    """A local store's evidence/ over http while `govgate serve` runs (flow runs inherit the address through
+    GOVGATE_EVIDENCE_HTTP_URL, so their Prefect artifacts link reports that open); None for an S3 store or
+    when an address is already configured."""
+    from govgate.evidence_server import local_evidence_root, serve_evidence
+
+    if settings.evidence_http_url or local_evidence_root(settings) is None:
+        yield settings.evidence_http_url
+        return
+    with serve_evidence(settings) as url:
+        os.environ["GOVGATE_EVIDENCE_HTTP_URL"] = url
+        try:
+            yield url
+        finally:
+            os.environ.pop("GOVGATE_EVIDENCE_HTTP_URL", None)
 
 
 @app.command()

@@ -109,7 +109,25 @@ def gate_deployments(policy=None) -> list[RunnerDeployment]:
     ]
 
 
+def plain_optional_parameters(deployment: RunnerDeployment) -> RunnerDeployment:
+    """Show ``x: str | None = None`` in the UI's run form as a plain optional field: Prefect publishes it
+    as anyOf [string, null] with default null, which the form renders as a str/None switch reading
+    'Property is type "None"' (and, with the null dropped but the default kept, as a validation error).
+    The published schema keeps the useful type and no default; an empty field is not sent, so the flow's
+    own default (None) applies. The flow's signature and its server-side validation are unchanged."""
+    for prop in deployment._parameter_openapi_schema.properties.values():
+        options = prop.get("anyOf")
+        if prop.get("default", ...) is not None or not options:
+            continue
+        kept = [o for o in options if o.get("type") != "null"]
+        if len(kept) < len(options):
+            prop.pop("anyOf")
+            prop.pop("default")
+            prop.update(kept[0] if len(kept) == 1 else {"anyOf": kept})
+    return deployment
+
+
 def serve_all() -> None:
     from prefect import serve
 
-    serve(*gate_deployments())
+    serve(*[plain_optional_parameters(d) for d in gate_deployments()])

@@ -103,4 +103,4 @@ def launch_evidence(
         result = run.finish(checks, findings=findings, decision=decision, artifacts=package_refs(sealed))
         tag_package(ev.model_name, ev.model_version, sealed)
         publish_package_artifacts(sealed, reqs, decision.outcome.value)
-    return launch_result(result, run.record_id, sealed, sealed_ok, reqs, signoff)
+    return run.final_state(launch_result(result, run.record_id, sealed, sealed_ok, reqs, signoff))

@@ -108,7 +108,7 @@ def model_review(
         checks.append(card_documentation(card, model))
         result = run.finish(checks, outputs=outputs, findings=leakage_findings(checks), extra_files=model_card_files)
     print(f"model review of {req.model_uri or req.data}: {result['decision']} ({result['report_uri']})")
-    return result
+    return run.final_state(result)  # named after the decision; Failed when the policy says so
 
 
 def tabular_checks(model, ev, req, rules, prompts) -> tuple[list, dict]:

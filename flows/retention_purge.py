@@ -65,4 +65,4 @@ def retention_purge(
         publish_purge_artifacts(result, plan_uri)
     published.update(purge_summary(result, plan_uri, dry_run))
     print(f"retention purge {result.purge_id} ({result.mode}): {published['decision']} ({published['report_uri']})")
-    return published
+    return run.final_state(published)

@@ -7,11 +7,25 @@ from typing import Any
 
 
 def run_flow(flow_fn: Callable[..., Any], **parameters: Any) -> Any:
-    """Call the flow, then deliver its queued logs and events before the caller stops the server."""
+    """Call the flow, then deliver its queued logs and events before the caller stops the server.
+
+    A gate whose decision fails its run (policy ``fail_run_on``) ends in a Failed state that still carries
+    the gate's result: that result is returned; a run that raised re-raises its error. With
+    ``return_state=True`` the state itself is returned."""
     try:
-        return flow_fn(**parameters)
+        if parameters.get("return_state"):
+            return flow_fn(**parameters)
+        return gate_result(flow_fn(return_state=True, **parameters))
     finally:
         drain()
+
+
+def gate_result(state) -> Any:
+    """The value a gate flow run returned, also from a Failed state; the run's exception when it raised."""
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def drain(timeout: float = 10.0) -> None:

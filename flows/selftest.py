@@ -47,4 +47,4 @@ def evidence_selftest(tier: str | None = None) -> dict:
             f"selftest {decision.outcome.value}: " + "; ".join(decision.reasons) + f" (record {result['record_uri']})"
         )
     print(f"selftest {result['decision']}: {result['report_uri']}")
-    return result
+    return run.final_state(result)

@@ -148,6 +148,11 @@ class Tier(_Strict):
     launch: LaunchRules = Field(default_factory=LaunchRules)
     reassessment: ReassessmentRules = Field(default_factory=ReassessmentRules)
     evidence: EvidenceRules = Field(default_factory=EvidenceRules)
+    fail_run_on: list[Literal["fail", "needs-review"]] = Field(
+        default_factory=lambda: ["fail"],
+        description="decisions that end the Prefect flow run Failed (red); the others end it Completed under a "
+        "state name that says the decision (Passed, Needs review, Gate failed)",
+    )
 
     @field_validator("required_gates")
     @classmethod

@@ -121,3 +121,18 @@ INCIDENT_LABEL_ASSET_VERSION = "govgate.asset.version"
 # The task of a registered model (classification, regression or generation): a generative model tagged
 # ``govgate.task=generation`` is reviewed by the leakage probe alone, without evaluation data.
 MODEL_TASK = "govgate.task"
+
+# What the Prefect UI shows of a gate run (tasks/run_view.py): tags, state names and the decision event.
+RUN_TAG = "govgate"  # every gate run carries it; with gate:<gate>, decision:<decision>, tier:<tier>
+RUN_TAG_GATE = "gate:"
+RUN_TAG_DECISION = "decision:"
+RUN_TAG_TIER = "tier:"
+RUN_STATE_NAMES = {"pass": "Passed", "fail": "Gate failed", "needs-review": "Needs review", "error": "Gate error"}
+GATE_DECIDED_EVENT = "govgate.gate.decided"  # emitted once per published record; automations match on it
+GATE_RUN_RESOURCE = "govgate.gate-run."  # + record id: the event's resource id
+EVENT_LABEL_GATE = "govgate.gate"  # resource labels of the decided event
+EVENT_LABEL_DECISION = "govgate.decision"
+EVENT_LABEL_TIER = "govgate.tier"
+EVENT_LABEL_SUBJECT = "govgate.subject"
+# Read-only HTTP route of `govgate serve` / `govgate stack` over the local evidence store.
+EVIDENCE_ROUTE = "/" + EVIDENCE_PREFIX

@@ -102,6 +102,11 @@ class Settings(BaseSettings):
         None,
         description="salt of stable pseudonyms in anonymized copies; default: a random salt kept in <home>/pseudonym-salt",
     )
+    evidence_http_url: str | None = Field(
+        None,
+        description="http base URL serving the local evidence store read-only (set by `govgate serve` / `govgate "
+        "stack up`); report links in the Prefect UI use it instead of file:// paths",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -9,10 +9,12 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from govgate.protocol import REPORT_HTML
 from govgate.publish import Published, publish
 from govgate.record import GateResult
-from govgate.render import checks_table
+from govgate.summary import browsable, checks_rows, summary_markdown
 from tasks import context
+from tasks.run_view import emit_decided, label_run
 
 
 def artifact_key(gate: str, kind: str) -> str:
@@ -37,7 +39,10 @@ def publish_evidence(
         model_version=model_version,
         retention=_retention_for(record, s),
     )
-    publish_artifacts(published)
+    links = evidence_links(published, s)
+    publish_artifacts(published, links)
+    label_run(record.gate, record.subject, record.policy.tier, record.decision.outcome.value)
+    emit_decided(record, {"record_uri": published.record_uri, "report_uri": published.report_uri, **links})
     logger.info(
         "%s decision %s: record %s, report %s",
         record.gate,
@@ -53,6 +58,8 @@ def publish_evidence(
         "report_uri": published.report_uri,
         "mlflow_run_id": published.mlflow_run_id,
         "mlflow_run_url": published.mlflow_run_url,
+        **({"report_url": links["report_url"]} if links.get("report_url") else {}),
+        "prefect_flow_run_id": record.provenance.prefect_flow_run_id,
     }
 
 
@@ -71,23 +78,47 @@ def _retention_for(record: GateResult, settings):
         return None
 
 
-def publish_artifacts(published: Published) -> None:
+def evidence_links(published: Published, settings) -> dict[str, str | None]:
+    """Addresses a browser opens from the Prefect UI: the report and record through the evidence server
+    (local store) or as given (http), the MLflow run on an http tracking server; None where there is none."""
+    store_url, served = settings.effective_store_url, settings.evidence_http_url
+    return {
+        "report_url": browsable(published.report_uri, store_url, served),
+        "record_url": browsable(published.record_uri, store_url, served),
+        "mlflow_run_url": published.mlflow_run_url,
+    }
+
+
+def publish_artifacts(published: Published, links: dict[str, str | None] | None = None) -> None:
+    """A short summary (decision, why, top findings, links), a narrow checks table and a link artifact."""
     record = published.record
+    links = links or {}
+    mlflow_uri = published.mlflow_run_url or (
+        f"MLflow run id {published.mlflow_run_id}" if published.mlflow_run_id else None
+    )
     create_markdown_artifact(
         key=artifact_key(record.gate, "summary"),
-        markdown=published.summary_markdown,
+        markdown=summary_markdown(
+            record,
+            [
+                ("HTML report", published.report_uri, links.get("report_url")),
+                ("evidence record (JSON)", published.record_uri, links.get("record_url")),
+                ("MLflow run", mlflow_uri, published.mlflow_run_url),
+            ],
+        ),
         description=f"{record.gate} {record.decision.outcome.value}: {record.subject.id}",
     )
     create_table_artifact(
         key=artifact_key(record.gate, "checks"),
-        table=checks_table(record),
-        description=f"All {len(record.checks)} checks of record {record.record_id}",
+        table=checks_rows(record),
+        description=f"All {len(record.checks)} checks of record {record.record_id}, worst first (full text in {REPORT_HTML})",
     )
+    report = links.get("report_url") or published.report_uri
     create_link_artifact(
         key=artifact_key(record.gate, "evidence"),
-        link=published.record_uri,
-        link_text=f"evidence record {record.record_id}",
-        description=f"HTML report: {published.report_uri}"
+        link=report,
+        link_text=f"HTML report of record {record.record_id}",
+        description=f"evidence record: {links.get('record_url') or published.record_uri}"
         + (
             f"; MLflow run: {published.mlflow_run_url}"
             if published.mlflow_run_url

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from prefect import get_run_logger
+from prefect.states import State
 
 from govgate.errors import GovgateError, unexpected_error
 from govgate.gate import build_record, error_record, unloaded_policy_ref
@@ -22,6 +23,7 @@ from govgate.policy import Policy, load_policy
 from govgate.record import ArtifactRef, Check, Decision, Finding, GateResult, Subject, decide, new_record_id, utcnow
 from tasks import context
 from tasks.evidence import publish_evidence
+from tasks.run_view import final_state, label_run
 
 ExtraFiles = dict[str, bytes | Path] | Callable[[GateResult], dict[str, bytes | Path]] | None
 
@@ -53,6 +55,7 @@ class GateRun:
         self._error_record = error_record  # False where there is nowhere to publish (the selftest)
 
     def __enter__(self) -> GateRun:
+        label_run(self.gate, self.subject, self.tier)  # gate and subject in the run's name from the start
         return self
 
     def __exit__(self, exc_type, exc, tb) -> bool:
@@ -125,6 +128,14 @@ class GateRun:
         record = self.build(checks, **record_fields)
         files = extra_files(record) if callable(extra_files) else extra_files
         return publish_evidence(record, extra_files=files, model_version=self.model_version)
+
+    def final_state(self, result: dict) -> State:
+        """What the flow returns (``return run.final_state(result)``): a Completed state named after the
+        decision, or Failed when the tier's ``fail_run_on`` lists it; ``result`` is the state's data."""
+        if self.record is None:
+            raise RuntimeError("final_state() needs a finished run: call finish() first")
+        rules = self.policy.tiers.get(self.record.policy.tier) if self.policy else None
+        return final_state(self.record, result, rules.fail_run_on if rules else ["fail"])
 
     def _publish_error(self, exc: GovgateError) -> None:
         failed = error_record(

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from flows.data_review import data_review
-from flows.runner import drain
+from flows.runner import drain, run_flow
 
 ROOT = Path(__import__("tempfile").gettempdir())  # conftest points it at the session's temporary tree
 
@@ -102,7 +102,7 @@ def _inputs(tmp_path: Path, v: dict[str, str]) -> tuple[Path, Path]:
 def test_planted_secrets_and_pii_are_nowhere_in_what_govgate_writes(prefect_harness, local_settings, tmp_path, redact):
     values = planted_values(seed=1234 + redact)
     table, code = _inputs(tmp_path, values)
-    results = [data_review(dataset=str(path), redact=redact) for path in (table, code)]
+    results = [run_flow(data_review, dataset=str(path), redact=redact) for path in (table, code)]
     drain()
     assert [r["decision"] for r in results] == ["fail", "fail"]  # the secrets were found, then withheld
     leaks = _leaks(values, skip={table, code})

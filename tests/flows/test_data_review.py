@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from flows.data_review import data_review
+from flows.runner import run_flow
 from govgate import demo_data
 from govgate.store import open_store
 
@@ -26,7 +27,7 @@ def _record(store, result) -> dict:
 
 def test_planted_secret_and_pii_fail_the_review_without_leaking(prefect_harness, s3_settings, demo_inputs):
     data, sheet = demo_inputs
-    result = data_review(dataset=str(data), datasheet=str(sheet), chunk_rows=400)
+    result = run_flow(data_review, dataset=str(data), datasheet=str(sheet), chunk_rows=400)
     store = open_store(s3_settings)
     record = _record(store, result)
     outcomes = {c["id"]: c["outcome"] for c in record["checks"]}
@@ -64,7 +65,7 @@ def test_planted_secret_and_pii_fail_the_review_without_leaking(prefect_harness,
 
 def test_redacted_copy_is_written_and_passes_review(prefect_harness, s3_settings, demo_inputs, tmp_path):
     data, sheet = demo_inputs
-    first = data_review(dataset=str(data), datasheet=str(sheet), redact=True, chunk_rows=500)
+    first = run_flow(data_review, dataset=str(data), datasheet=str(sheet), redact=True, chunk_rows=500)
     store = open_store(s3_settings)
     record = _record(store, first)
     (copy,) = [a for a in record["artifacts"] if a["name"] == "anonymized-copy"]
@@ -83,7 +84,7 @@ def test_redacted_copy_is_written_and_passes_review(prefect_harness, s3_settings
     anon_sheet.update(name="demo-credit-applications-anonymized", tier="low")
     sheet2 = tmp_path / "anon.yaml"
     sheet2.write_text(yaml.safe_dump(anon_sheet))
-    second = data_review(dataset=copy["uri"], datasheet=str(sheet2))
+    second = run_flow(data_review, dataset=copy["uri"], datasheet=str(sheet2))
     assert second["decision"] == "pass", _record(store, second)["decision"]
 
 
@@ -139,7 +140,8 @@ def test_reviews_file_from_shared_data(prefect_harness, s3_settings, shared_data
             }
         )
     )
-    result = data_review(
+    result = run_flow(
+        data_review,
         dataset=str(shared_data / "ecommerce" / "Musical_instruments_reviews.csv"),
         datasheet=str(sheet),
         chunk_rows=2000,

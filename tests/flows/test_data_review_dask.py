@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from flows.data_review import data_review
+from flows.runner import run_flow
 from govgate import demo_data
 from govgate.store import open_store
 
@@ -17,9 +18,9 @@ def test_data_review_on_a_two_worker_local_cluster(prefect_harness, s3_settings,
         cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True, "dashboard_address": None}
     )
     on_dask = data_review.with_options(task_runner=runner)
-    result = on_dask(dataset=str(data), datasheet=str(sheet), chunk_rows=300)
+    result = run_flow(on_dask, dataset=str(data), datasheet=str(sheet), chunk_rows=300)
 
-    thread_result = data_review(dataset=str(data), datasheet=str(sheet), chunk_rows=300)
+    thread_result = run_flow(data_review, dataset=str(data), datasheet=str(sheet), chunk_rows=300)
     store = open_store(s3_settings)
 
     def outcomes(res):

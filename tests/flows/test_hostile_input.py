@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from flows.data_review import data_review
+from flows.runner import run_flow
 from govgate.store import open_store
 
 
@@ -76,7 +77,7 @@ def test_nul_bytes_and_repeated_columns_are_findings_not_silence(prefect_harness
         tmp_path / "odd.csv",
         b"id,amount,amount,note\n" + b"".join(f"{i},{i},{i * 2},row\x00{i}\n".encode() for i in range(50)),
     )
-    result = data_review(dataset=str(path))
+    result = run_flow(data_review, dataset=str(path))
     store = open_store(s3_settings)
     key = result["record_uri"].split(f"s3://{store.bucket}/{store.prefix}", 1)[1]
     checks = {c["id"]: c for c in json.loads(store.get_bytes(key))["checks"]}

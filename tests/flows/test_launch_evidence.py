@@ -13,6 +13,7 @@ import pytest
 
 from cli.launch import demo_signoffs, sign_off, waiting_for_signoff
 from flows.launch_evidence import launch_evidence
+from flows.runner import run_flow
 from govgate.errors import GovgateError
 from govgate.package import MANIFEST_NAME, SIGNOFFS_NAME, verify_package
 from govgate.policy import load_policy
@@ -99,8 +100,8 @@ def test_headless_launch_seals_tags_and_verifies(prefect_harness, local_settings
     assert {r["kind"]: r["status"] for r in manifest["completeness"] if r["required"]}["signoff"] == "present"
 
     # a rejection: a new package, the version's tag follows, the first package stays valid
-    rejected = launch_evidence(
-        model_uri=made["model_uri"], signoffs=[{**OWNER, "decision": "reject", "comment": "not yet"}]
+    rejected = run_flow(
+        launch_evidence, model_uri=made["model_uri"], signoffs=[{**OWNER, "decision": "reject", "comment": "not yet"}]
     )
     assert rejected["decision"] == "fail" and rejected["package_id"] != result["package_id"]
     tags = Tracker.from_settings(local_settings).client.get_model_version(made["name"], made["version"]).tags
@@ -114,7 +115,7 @@ def test_headless_launch_seals_tags_and_verifies(prefect_harness, local_settings
 
 def test_incomplete_evidence_stops_the_launch_but_seals_what_was_there(prefect_harness, local_settings, model):
     made = model[1]
-    result = launch_evidence(model_uri=made["model_uri"], tier="high")  # no risk assessment; no pause happens
+    result = run_flow(launch_evidence, model_uri=made["model_uri"], tier="high")  # no risk assessment; no pause happens
     assert result["decision"] == "fail"
     assert result["missing"] == ["risk_assessment", "signoff"]
     record = _record(local_settings, result)
@@ -236,8 +237,12 @@ def test_s3_launch_package_is_retention_locked(prefect_harness, s3_settings, tmp
     risk = tmp_path / "risk.md"
     risk.write_text("# Risk assessment\n")
     policy = load_policy(s3_settings.policy)
-    result = launch_evidence(
-        model_uri=made["model_uri"], tier="high", risk_assessment=str(risk), signoffs=demo_signoffs(policy, "high")
+    result = run_flow(
+        launch_evidence,
+        model_uri=made["model_uri"],
+        tier="high",
+        risk_assessment=str(risk),
+        signoffs=demo_signoffs(policy, "high"),
     )
     assert result["decision"] == "pass", result
     report = verify_package(result["package_uri"], s3_settings)

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from flows.model_review import model_review
+from flows.runner import run_flow
 from govgate.store import open_store
 from govgate.tracking import Tracker
 
@@ -71,7 +72,8 @@ def test_credit_model_review_tags_version_and_writes_card(prefect_harness, s3_se
 
     df, path = credit_eval
     model, version, _ = registered_model
-    result = model_review(
+    result = run_flow(
+        model_review,
         model_uri=f"models:/credit-scorer/{version}",
         data=str(path),
         label="credit",
@@ -168,7 +170,9 @@ def test_precomputed_scores_without_a_model(prefect_harness, s3_settings, credit
     )
     path = tmp_path / "scored.csv"
     scored.to_csv(path, index=False)
-    result = model_review(data=str(path), label="credit", sensitive=["sex"], score_column="score", tier="medium")
+    result = run_flow(
+        model_review, data=str(path), label="credit", sensitive=["sex"], score_column="score", tier="medium"
+    )
     store = open_store(s3_settings)
     key = result["record_uri"].split(f"s3://{store.bucket}/{store.prefix}", 1)[1]
     ids = {c["id"]: c for c in json.loads(store.get_bytes(key))["checks"]}

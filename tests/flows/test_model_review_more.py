@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from flows.model_review import model_review
+from flows.runner import run_flow
 from govgate.store import open_store
 from govgate.tracking import Tracker
 
@@ -59,7 +60,9 @@ def test_leaking_generative_model_fails_the_probe_and_findings_are_redacted(pref
     client, version = _log(s3_settings, CodeModel(), "code-model", pd.DataFrame({"prompt": ["x"]}))
     data = tmp_path / "eval.csv"
     pd.DataFrame({"prompt": ["write a function", "sum two numbers"], "label": ["a", "b"]}).to_csv(data, index=False)
-    result = model_review(model_uri=f"models:/code-model/{version}", data=str(data), label="label", sensitive=["label"])
+    result = run_flow(
+        model_review, model_uri=f"models:/code-model/{version}", data=str(data), label="label", sensitive=["label"]
+    )
     record = _record(s3_settings, result)
     checks = {c["id"]: c for c in record["checks"]}
     assert checks["leakage.secrets"]["outcome"] == "fail"
@@ -82,7 +85,8 @@ def test_regression_alias_and_group_metrics(prefect_harness, s3_settings, tmp_pa
     client.set_registered_model_alias("doubler", "candidate", version)
     path = tmp_path / "reg.csv"
     frame.to_csv(path, index=False)
-    result = model_review(
+    result = run_flow(
+        model_review,
         model_uri="models:/doubler@candidate",
         data=str(path),
         label="y",
@@ -106,7 +110,7 @@ def test_nan_scores_make_auc_inconclusive(prefect_harness, s3_settings, tmp_path
     frame.loc[:4, "score"] = np.nan
     path = tmp_path / "s.csv"
     frame.to_csv(path, index=False)
-    result = model_review(data=str(path), label="y", sensitive=["g"], score_column="score", tier="low")
+    result = run_flow(model_review, data=str(path), label="y", sensitive=["g"], score_column="score", tier="low")
     auc = {c["id"]: c for c in _record(s3_settings, result)["checks"]}["performance.roc_auc"]
     assert auc["outcome"] == "inconclusive" and "5 score(s) are NaN" in auc["message"]
 

@@ -55,11 +55,11 @@ def test_selftest_publishes_evidence_everywhere(prefect_harness, s3_settings):
 
     artifacts = {a.key: a for a in _artifacts(flow_run_id)}
     assert set(artifacts) == {"selftest-summary", "selftest-checks", "selftest-evidence"}
-    assert "# selftest: **PASS**" in artifacts["selftest-summary"].data
+    assert "## PASS: selftest of" in artifacts["selftest-summary"].data
     table = artifacts["selftest-checks"].data
     table = json.loads(table) if isinstance(table, str) else table
-    assert {row["check"] for row in table} == set(outcomes)
-    assert result["record_uri"] in artifacts["selftest-evidence"].data
+    assert len(table) == len(outcomes) and {row["outcome"] for row in table} == {"pass"}  # titles, not ids
+    assert result["report_uri"] in artifacts["selftest-evidence"].data
 
     run = Tracker.from_settings(s3_settings).client.get_run(result["mlflow_run_id"])
     assert run.data.tags["govgate.decision"] == "pass"

@@ -16,6 +16,7 @@ import pytest
 
 from flows.data_review import data_review
 from flows.model_review import model_review
+from flows.runner import run_flow
 from govgate import demo_data
 from govgate.store import open_store
 from tests.flows.test_model_review import credit_eval, registered_model  # noqa: F401 (fixtures)
@@ -103,7 +104,7 @@ def _assert_reads_well(opened: dict, expanded: dict) -> None:
 
 def test_failing_data_review_report_reads_at_1280px(prefect_harness, s3_settings, tmp_path, browser_page):
     data, sheet = demo_data.write_demo_inputs(tmp_path / "demo", n=1500)
-    result = data_review(dataset=str(data), datasheet=str(sheet), chunk_rows=500)
+    result = run_flow(data_review, dataset=str(data), datasheet=str(sheet), chunk_rows=500)
     assert result["decision"] == "fail"
     m, expanded = _open_report(browser_page, s3_settings, result, tmp_path, "data-review")
     _assert_reads_well(m, expanded)
@@ -124,7 +125,8 @@ def test_model_review_report_draws_group_charts_at_1280px(
 ):
     _, path = credit_eval
     _, version, _ = registered_model
-    result = model_review(
+    result = run_flow(
+        model_review,
         model_uri=f"models:/credit-scorer/{version}",
         data=str(path),
         label="credit",
