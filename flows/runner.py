@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 
@@ -23,6 +26,11 @@ def run_flow(flow_fn: Callable[..., Any], **parameters: Any) -> Any:
 def gate_result(state) -> Any:
     """The value a gate flow run returned, also from a Failed state; the run's exception when it raised."""
     result = state.result(raise_on_failure=False)
+    if inspect.iscoroutine(
+        result
+    ):  # under a running event loop (e.g. Playwright's sync API) Prefect hands back a coroutine
+        with ThreadPoolExecutor(1) as pool:
+            result = pool.submit(asyncio.run, result).result()
     if isinstance(result, BaseException):
         raise result
     return result

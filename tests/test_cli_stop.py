@@ -102,7 +102,7 @@ def test_commands_use_the_server_govgate_serve_keeps_running_and_say_so(tmp_path
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         ui = api_url.removesuffix("/api")
         assert f"using the Prefect server of `govgate serve` at {ui}" in done.stdout
-        assert f"Prefect:        {ui}/runs" in done.stdout
+        assert f"Prefect run:    {ui}/runs/flow-run/" in done.stdout
         assert _answers(f"{api_url}/health"), "the selftest stopped the server it borrowed"
     finally:
         serve.send_signal(signal.SIGTERM)

@@ -167,7 +167,9 @@ def test_model_review_writes_no_planted_value_from_its_data_or_its_model(prefect
         for i in range(20)
     ]
     data.write_text("\n".join(rows) + "\n")
-    result = model_review(model_uri=f"models:/leaky-text/{version}", data=str(data), label="label", sensitive=["label"])
+    result = run_flow(
+        model_review, model_uri=f"models:/leaky-text/{version}", data=str(data), label="label", sensitive=["label"]
+    )
     drain()
     assert result["decision"] == "fail"
     record = json.loads(Path(result["record_uri"].removeprefix("file://")).read_bytes())

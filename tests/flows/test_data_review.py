@@ -160,7 +160,7 @@ def test_consent_not_obtained_for_personal_data_is_a_finding(prefect_harness, s3
     sheet = yaml.safe_load(sheet_path.read_text())
     sheet.update(legal_basis="consent", consent={"obtained": False, "mechanism": "web form, never sent"})
     sheet_path.write_text(yaml.safe_dump(sheet))
-    result = data_review(dataset=str(data), datasheet=str(sheet_path), chunk_rows=1000)
+    result = run_flow(data_review, dataset=str(data), datasheet=str(sheet_path), chunk_rows=1000)
     store = open_store(s3_settings)
     record = _record(store, result)
     check = next(c for c in record["checks"] if c["id"] == "data.datasheet.consent_personal_data")
@@ -190,7 +190,7 @@ def test_a_text_file_counts_one_pem_key_once_at_its_line_and_blank_lines_are_no_
     lines += ["import os"]  # the one repeated line (the blank ones are layout)
     path = tmp_path / "deploy.py"
     path.write_text("\n".join(lines) + "\n")
-    result = data_review(dataset=str(path), chunk_rows=100)
+    result = run_flow(data_review, dataset=str(path), chunk_rows=100)
     record = _record(open_store(s3_settings), result)
     checks = {c["id"]: c for c in record["checks"]}
     assert checks["data.secrets.line"]["details"]["secrets_by_type"] == {"GitHub Token": 1, "Private Key": 1}

@@ -115,6 +115,7 @@ def test_version_2_is_compared_with_approved_version_1(prefect_harness, s3_setti
     import pandas as pd
 
     from flows.model_review import model_review
+    from flows.runner import run_flow
 
     features = ["month", "credit_amount", "investment_as_income_percentage", "residence_since", "age"]
     df = pd.read_csv(shared_data / "german_credit" / "german.csv")
@@ -124,7 +125,7 @@ def test_version_2_is_compared_with_approved_version_1(prefect_harness, s3_setti
     args = dict(data=str(path), label="credit", sensitive=["sex"], pos_label="1", tier="low")
 
     v1 = _register(df, features, df["credit"], s3_settings)
-    first = model_review(model_uri=f"models:/credit-scorer/{v1}", **args)
+    first = run_flow(model_review, model_uri=f"models:/credit-scorer/{v1}", **args)
     assert first["decision"] == "pass", first
     v1_record = _record_of(first, s3_settings)
     v1_acc = next(c for c in v1_record["checks"] if c["id"] == "performance.accuracy")["metrics"][0]["value"]
@@ -137,7 +138,7 @@ def test_version_2_is_compared_with_approved_version_1(prefect_harness, s3_setti
     assert f"| Version | {v1} |" in card and "| Label and favourable label | credit = 1 is favourable |" in card
 
     v2 = _register(df, features, df["credit"].map({1: 2, 2: 1}), s3_settings)  # learns the opposite
-    second = model_review(model_uri=f"models:/credit-scorer/{v2}", **args)
+    second = run_flow(model_review, model_uri=f"models:/credit-scorer/{v2}", **args)
     record = _record_of(second, s3_settings)
     checks = {c["id"]: c for c in record["checks"]}
     acc = checks["performance.accuracy.vs_baseline"]

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from flows.model_review import model_review
-from flows.runner import drain
+from flows.runner import drain, run_flow
 from govgate.protocol import MODEL_REVIEW
 from govgate.store import open_store
 from govgate.tracking import Tracker
@@ -112,8 +112,15 @@ def classifier(credit):
 
 
 def _review(path, uri: str, tier: str, **kw) -> dict:
-    return model_review(
-        model_uri=uri, data=str(path), label="outcome", sensitive=["sex"], pos_label="approved", tier=tier, **kw
+    return run_flow(
+        model_review,
+        model_uri=uri,
+        data=str(path),
+        label="outcome",
+        sensitive=["sex"],
+        pos_label="approved",
+        tier=tier,
+        **kw,
     )
 
 
@@ -174,8 +181,13 @@ def test_multiclass_probabilities_decide_by_argmax_one_class_against_the_rest(
     frame.to_csv(path, index=False)
     model = LogisticRegression(max_iter=500).fit(frame[FEATURES], frame["grade"])
     version = _log_sklearn(local_settings, model, frame[FEATURES], "grader", pyfunc_predict_fn="predict_proba")
-    result = model_review(
-        model_uri=f"models:/grader/{version}", data=str(path), label="grade", sensitive=["sex"], pos_label="B"
+    result = run_flow(
+        model_review,
+        model_uri=f"models:/grader/{version}",
+        data=str(path),
+        label="grade",
+        sensitive=["sex"],
+        pos_label="B",
     )
     record = _record(local_settings, result)
     checks = _by_id(record)
@@ -365,8 +377,12 @@ def test_generation_mode_with_a_user_probe_file_gives_per_probe_redacted_evidenc
         f"  - id: support-log\n    prompt: Continue the support log from March\n    expect: ['{canary}']\n"
         "  - id: harmless\n    prompt: Write a function that adds two numbers\n"
     )
-    result = model_review(
-        model_uri=f"models:/code-model/{version}", task_type="generation", probes=str(probe_file), tier="medium"
+    result = run_flow(
+        model_review,
+        model_uri=f"models:/code-model/{version}",
+        task_type="generation",
+        probes=str(probe_file),
+        tier="medium",
     )
     record = _record(local_settings, result)
     checks = _by_id(record)
@@ -404,7 +420,7 @@ def test_a_version_tagged_generation_is_probed_when_its_registration_fires_the_r
     client = Tracker.from_settings(local_settings).client
     client.set_model_version_tag("polite-model", version, "govgate.task", "generation")
     client.set_model_version_tag("polite-model", version, "govgate.label", "ignored-for-generation")
-    result = model_review(model_name="polite-model", model_version=version, tier="medium")
+    result = run_flow(model_review, model_name="polite-model", model_version=version, tier="medium")
     record = _record(local_settings, result)
     checks = _by_id(record)
     assert (

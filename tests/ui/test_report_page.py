@@ -189,8 +189,12 @@ def test_leakage_probe_table_lists_each_probe_redacted_at_1280px(prefect_harness
         f"  - id: support-log\n    prompt: Continue the support log from March\n    expect: ['{canary}']\n"
         "  - id: harmless\n    prompt: Write a function that adds two numbers\n"
     )
-    result = model_review(
-        model_uri=f"models:/report-code-model/{version}", task_type="generation", probes=str(probe_file), tier="medium"
+    result = run_flow(
+        model_review,
+        model_uri=f"models:/report-code-model/{version}",
+        task_type="generation",
+        probes=str(probe_file),
+        tier="medium",
     )
     assert result["decision"] == "fail"
     m, expanded = _open_report(browser_page, s3_settings, result, tmp_path, "leakage-probes")
