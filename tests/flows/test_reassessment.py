@@ -234,14 +234,15 @@ def test_regression_opens_one_incident_and_bad_input_never_passes(
     _edit_record(reviewed["record_uri"], s3_settings)
     [run] = run_flow(reassessment, model_name="credit-scorer", as_of=AS_OF)
     check = _checks(run, s3_settings)["reassessment.baseline"]
-    assert run["decision"] == "error" and "baseline record digest mismatch" in check["message"]
-    assert "record.json does not match the sha256 in its manifest.json" in check["message"]
+    assert run["decision"] == "error" and check["message"].startswith("baseline record "), check["message"]
+    assert "record.json" in check["message"]
     assert not [c for c in _checks(run, s3_settings) if c.endswith(".vs_baseline")]  # nothing compared with it
 
 
 def _edit_record(record_uri: str, settings) -> None:
-    """A hand (not govgate) rewrites the baseline record's bytes: a new object version on the versioned
-    bucket, which readers then get (the low tier puts no retention lock on evidence)."""
+    """A hand (not govgate) rewrites the baseline record's bytes. Readers read the object version the
+    manifest sealed, so a new version alone changes nothing: the hand also deletes the sealed version
+    (the low tier puts no retention lock on evidence)."""
     import boto3
 
     bucket, key = record_uri.removeprefix("s3://").split("/", 1)
@@ -252,8 +253,10 @@ def _edit_record(record_uri: str, settings) -> None:
         aws_secret_access_key="testing",
         region_name="us-east-1",
     )
-    body = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    sealed = s3.get_object(Bucket=bucket, Key=key)
+    body = json.loads(sealed["Body"].read())
     body["decision"]["reasons"].append("edited afterwards")
+    s3.delete_object(Bucket=bucket, Key=key, VersionId=sealed["VersionId"])
     s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(body).encode(), ChecksumAlgorithm="SHA256")
 
 
