@@ -623,18 +623,26 @@ def batch_state(results: list[dict], failed: list[bool], tier: str | None):
     its tier's ``fail_run_on``, carrying the result list; the run named and tagged by the decisions."""
     from prefect.states import Completed, Failed
 
-    from govgate.summary import decision_label, run_tags
-
     decisions = [r["decision"] for r in results]
     worst = next((d for d in WORST_FIRST if d in decisions), None)
     counts = ", ".join(f"{decisions.count(d)} {d}" for d in WORST_FIRST if d in decisions)
-    name = f"{protocol.REASSESSMENT}: {len(results)} version{'s' if len(results) != 1 else ''}"
-    name += f" -> {decision_label(worst)}" if worst else " (none deployed)"
-    tags = run_tags(protocol.REASSESSMENT, tier) + [protocol.RUN_TAG_DECISION + d for d in dict.fromkeys(decisions)]
-    _label_flow_run(name, tags)
+    _label_flow_run(*batch_label(decisions, tier))
     message = f"{len(results)} version(s) reassessed" + (f": {counts}" if counts else "")
     state_name = protocol.RUN_STATE_NAMES.get(worst, "Passed") if worst else "No deployed versions"
     return (Failed if any(failed) else Completed)(name=state_name, message=message, data=results)
+
+
+def batch_label(decisions: list[str], tier: str | None) -> tuple[str, list[str]]:
+    """The flow run's name (``reassessment: 3 versions -> FAIL``, the worst decision) and its tags (one
+    ``decision:<d>`` per decision seen)."""
+    from govgate.summary import decision_label, run_tags
+
+    worst = next((d for d in WORST_FIRST if d in decisions), None)
+    name = f"{protocol.REASSESSMENT}: {len(decisions)} version{'s' if len(decisions) != 1 else ''}"
+    name += f" -> {decision_label(worst)}" if worst else " (none deployed)"
+    return name, run_tags(protocol.REASSESSMENT, tier) + [
+        protocol.RUN_TAG_DECISION + d for d in dict.fromkeys(decisions)
+    ]
 
 
 def _label_flow_run(name: str, tags: list[str]) -> None:

@@ -476,3 +476,23 @@ def test_drift_and_a_group_fpr_rise_estimated_before_labels_confirmed_after(
     assert not any(i["created"] for i in second["incidents"])
     assert sorted(i["incident_id"] for i in second["incidents"]) == sorted(opened)
     assert _incidents(s3_settings) == opened
+
+
+def test_one_run_over_several_versions_ends_by_the_worst_decision():
+    """One flow run reassesses several versions: Failed when any version's decision fails its tier (the
+    result list is the state's data), named by the worst decision and tagged with each decision."""
+    from flows.runner import gate_result
+    from tasks.reassessment import batch_label, batch_state
+
+    results = [{"decision": d} for d in ("pass", "fail", "needs-review")]
+    name, tags = batch_label([r["decision"] for r in results], "high")
+    assert name == "reassessment: 3 versions -> FAIL"
+    assert {protocol.RUN_TAG_DECISION + d for d in ("pass", "fail", "needs-review")} <= set(tags)
+    assert protocol.RUN_TAG_TIER + "high" in tags
+    failed = batch_state(results, [False, True, False], "high")
+    assert failed.is_failed() and failed.name == "Gate failed" and gate_result(failed) == results
+    passed = batch_state(results[:1], [False], None)
+    assert passed.is_completed() and passed.name == "Passed" and gate_result(passed) == results[:1]
+    review = batch_state([{"decision": "needs-review"}], [False], None)
+    assert review.is_completed() and review.name == "Needs review"  # not in fail_run_on: not red
+    assert batch_label([], None)[0] == "reassessment: 0 versions (none deployed)"
