@@ -19,6 +19,7 @@ from tasks.incidents import escalate_overdue_task
 from tasks.reassessment import (
     assess_status,
     assess_version,
+    batch_state,
     find_targets,
     metrics_table,
     open_incidents,
@@ -38,7 +39,9 @@ def reassessment(
     data: str | None = None,
     as_of: date | None = None,
 ) -> list[dict]:
-    """Reassess deployed model versions and record one gate result per version.
+    """Reassess deployed model versions and record one gate result per version. The run ends Failed when
+    any version's decision is in its tier's ``fail_run_on`` (the result list is the state's data:
+    ``flows.runner.run_flow`` returns it).
 
     Args:
         model_name: one registered model (default: every model with the alias).
@@ -49,18 +52,20 @@ def reassessment(
     """
     as_of = as_of or datetime.now(UTC).date()
     escalated = escalate_overdue_task()
-    results, failed = [], []
+    results, fails_run, failed = [], [], []
     for target in find_targets(model_name, tier, alias):
         try:  # one version that cannot be reassessed (its error record is published) stops no other
-            results.append(reassess_version(target, data, as_of, {"model_name": model_name, "tier": tier}, escalated))
+            result, state = reassess_version(target, data, as_of, {"model_name": model_name, "tier": tier}, escalated)
+            results.append(result)
+            fails_run.append(state.is_failed())
         except GovgateError as exc:
             failed.append(f"{target.label}: {exc}")
     if failed:
         raise GovgateError(f"{len(failed)} version(s) could not be reassessed: " + "; ".join(failed))
-    return results
+    return batch_state(results, fails_run, tier)
 
 
-def reassess_version(target, data, as_of, asked: dict, escalated: list) -> dict:
+def reassess_version(target, data, as_of, asked: dict, escalated: list):
     """One deployed version: status, fresh data, regression and drift, incidents, one published record."""
     version = (target.model, target.version) if target.version else None
     params = {**asked, "alias": target.alias, "data": data, "as_of": str(as_of)}
@@ -74,4 +79,5 @@ def reassess_version(target, data, as_of, asked: dict, escalated: list) -> dict:
         result = run.finish(a.checks, findings=a.findings, outputs=a.outputs, extra_files=trend_files(a))
     metrics_table(a, result)
     print(f"reassessment of {target.label}: {result['decision']} ({result['report_uri']})")
-    return {**result, "model": target.model, "version": target.version, "incidents": a.outputs.get("incidents", [])}
+    result = {**result, "model": target.model, "version": target.version, "incidents": a.outputs.get("incidents", [])}
+    return result, run.final_state(result)

@@ -136,3 +136,6 @@ EVENT_LABEL_TIER = "govgate.tier"
 EVENT_LABEL_SUBJECT = "govgate.subject"
 # Read-only HTTP route of `govgate serve` / `govgate stack` over the local evidence store.
 EVIDENCE_ROUTE = "/" + EVIDENCE_PREFIX
+# Registry tag (version or registered model): where a deployed model is used, comma-separated (EU, VN). A
+# reassessment incident on it is opened as a possible serious incident there, so its legal clocks run.
+MODEL_JURISDICTIONS = "govgate.jurisdictions"

@@ -207,40 +207,78 @@ class Scoring:
     groups: pd.DataFrame
     req: Any
     model: Any
-    pred: pd.Series
+    out: Any  # the model's output (ModelOutput), or the precomputed prediction column
     decisions: Any = None  # 0/1 decisions of every row (classification)
     scores: Any = None  # scores of every row, when the model gives them
 
 
-def score_fresh(a: Assessment, fresh: FreshData) -> Scoring:
-    """Run the deployed version on the fresh rows (or read the precomputed column), as the review did."""
-    from govgate.checks.stats import decisions_and_scores
-    from tasks.model_review import ReviewRequest, features_and_predictions, load, sensitive_groups, typed_label
+def review_request(a: Assessment, data: str):
+    """The baseline review's request, on other data: same label, groups, favourable label, threshold."""
+    from tasks.model_review import ReviewRequest
 
     p = review_parameters(a)
-    req = ReviewRequest(
+    return ReviewRequest(
         model_uri=f"models:/{a.target.model}/{a.target.version}" if p.get("model_uri") else None,
-        data=fresh.location,
+        data=data,
         label=p.get("label") or "",
         sensitive=sensitive_specs(a),
         prediction_column=p.get("prediction_column"),
         score_column=p.get("score_column"),
+        features=p.get("features"),
         pos_label=str(p.get("pos_label", "1")),
         threshold=float(p.get("threshold", 0.5)),
         task_type=p.get("task_type") or "classification",
     )
-    model = load(req.model_uri) if req.model_uri else None
-    frame = fresh.frame.drop(columns=[ROW_DATE, protocol.REASSESSMENT_DATE_COLUMN], errors="ignore")
-    X, pred = features_and_predictions(model, frame, req)
-    pred = pd.Series(pred).reset_index(drop=True)
+
+
+def decisions_scores(out, req) -> tuple[Any, Any]:
+    """0/1 decisions and scores (None when the model gives none) of a model output, without labels, as
+    the review's ``score_predictions`` reads them."""
+    from govgate.checks.stats import decisions_and_scores, scores_to_decisions
+    from govgate.model_output import PROBABILITIES, ModelOutput
+    from tasks.model_review import typed_label
+
+    reading = out.reading if isinstance(out, ModelOutput) else None
+    if reading is not None and reading.kind == PROBABILITIES:
+        if reading.multiclass:
+            return (out.values.astype(str) == str(req.pos_label)).to_numpy(dtype="int8"), None
+        return scores_to_decisions(out.scores, req.threshold), out.scores
+    pred = pd.Series(out.values if reading else out).reset_index(drop=True)
+    return decisions_and_scores(pred, typed_label(req.pos_label, pred), req.threshold)
+
+
+def rows_of(out, keep):
+    """The model output of the rows ``keep`` selects."""
+    from dataclasses import replace
+
+    from govgate.model_output import ModelOutput
+
+    if isinstance(out, ModelOutput):
+        scores = None if out.scores is None else out.scores[keep]
+        return replace(out, values=out.values[keep].reset_index(drop=True), scores=scores)
+    return pd.Series(out)[keep].reset_index(drop=True)
+
+
+def score_frame(a: Assessment, frame: pd.DataFrame, data: str) -> Scoring:
+    """Run the deployed version on ``frame`` (or read the precomputed column), as the review did."""
+    from tasks.model_review import features_and_predictions, find, load, sensitive_groups
+
+    req = review_request(a, data)
+    model = load(find(req.model_uri), req.pos_label) if req.model_uri else None
+    X, out = features_and_predictions(model, frame, req)
     d = scores = None
     if req.task_type == "classification":
-        d, scores = decisions_and_scores(pred, typed_label(req.pos_label, pred), req.threshold)
+        d, scores = decisions_scores(out, req)
         values = scores if scores is not None else d
     else:
-        values = pd.to_numeric(pred, errors="coerce").to_numpy()
-    groups, _, _ = sensitive_groups(frame, req.sensitive, fresh.location)
-    return Scoring(X.reset_index(drop=True), values, groups, req, model, pred, d, scores)
+        values = pd.to_numeric(pd.Series(getattr(out, "values", out)), errors="coerce").to_numpy()
+    groups, _, _ = sensitive_groups(frame, req.sensitive, data)
+    return Scoring(X.reset_index(drop=True), values, groups, req, model, out, d, scores)
+
+
+def score_fresh(a: Assessment, fresh: FreshData) -> Scoring:
+    frame = fresh.frame.drop(columns=[ROW_DATE, protocol.REASSESSMENT_DATE_COLUMN], errors="ignore")
+    return score_frame(a, frame, fresh.location)
 
 
 def assess_regression(a: Assessment, fresh: FreshData, s: Scoring, rules: Tier) -> None:
@@ -264,7 +302,7 @@ def assess_regression(a: Assessment, fresh: FreshData, s: Scoring, rules: Tier) 
         uri=fresh.location, sha256=_combined(fresh), size=sum(f["size"] for f in fresh.files), role="fresh data"
     )
     ev = EvalData(rows, digest, s.groups[keep].reset_index(drop=True), sensitive_specs(a))
-    scored = score_predictions(s.model, rows, s.pred[keep].reset_index(drop=True), s.req)
+    scored = score_predictions(s.model, rows, rows_of(s.out, keep), s.req)
     mr, ra, record = rules.model_review, rules.reassessment, a.baseline.record
     current = performance(scored, ev, mr)
     fair, report = fairness(scored, ev, mr)
@@ -274,6 +312,7 @@ def assess_regression(a: Assessment, fresh: FreshData, s: Scoring, rules: Tier) 
     worse = [c for c in compared if c.outcome == Outcome.FAIL]
     a.add(current + fair + compared, [_regression_finding(c) for c in worse])
     a.outputs["labelled_rows"] = int(keep.sum())
+    reconcile_estimates(a, a.outputs[FAIRNESS_REPORT], current, rules)
 
 
 def _combined(fresh: FreshData) -> str:
@@ -294,73 +333,113 @@ def _regression_finding(check: Check) -> Finding:
 
 
 @task(name="estimated-performance", cache_policy=NO_CACHE)
-def estimated_performance(scores, decisions, groups: pd.DataFrame, seed: str) -> dict:
-    from govgate.reassessment.estimated import estimate
+def estimated_performance(ref_labels, ref_scores, scores, decisions, groups: pd.DataFrame, threshold: float):
+    """CBPE per group (``govgate.checks.estimated``): calibration learnt on the approved review's rows."""
+    from govgate.checks.estimated import estimate_performance
 
-    return estimate(scores, decisions, groups, seed)
+    return estimate_performance(ref_labels, ref_scores, scores, decisions=decisions, groups=groups, threshold=threshold)
+
+
+def _not_estimated(reason: str, outcome: Outcome = Outcome.INCONCLUSIVE) -> Check:
+    return Check(
+        id="reassessment.estimated",
+        title="Performance estimated from calibrated scores (estimated)",
+        category="performance",
+        outcome=outcome,
+        message=f"performance not estimated: {reason}",
+    )
+
+
+def reference_scoring(a: Assessment) -> tuple[Any, Any] | str:
+    """The approved review's own evaluation rows (digest checked against its record), scored again by the
+    version: the labels and scores the calibration is learnt on. A reason when they cannot be had."""
+    from govgate.checks.stats import binary_labels
+    from tasks.model_review import load_eval_data, typed_label
+
+    record = a.baseline.record
+    req = review_request(a, review_parameters(a).get("data") or "")
+    if not req.data:
+        return "the baseline record names no evaluation data to learn the calibration on"
+    extra = [c for c in (req.prediction_column, req.score_column) if c]
+    ev = load_eval_data(req.data, req.label, req.sensitive, extra)
+    approved = {i.sha256 for i in record.subject.inputs if i.role == "evaluation data"}
+    if approved and ev.digest.sha256 not in approved:
+        return f"the evaluation data {req.data} changed since approval (digest differs from the baseline record)"
+    scoring = score_frame(a, ev.frame, req.data)
+    if scoring.scores is None:
+        return "the model gives no scores on the evaluation data"
+    labels = binary_labels(ev.frame[req.label], typed_label(req.pos_label, ev.frame[req.label]), req.label)
+    return labels, scoring.scores
 
 
 def assess_estimated(a: Assessment, fresh: FreshData, s: Scoring, rules: Tier) -> None:
-    """Rows whose outcomes have not arrived: performance and the false-positive gap estimated from the
-    scores (when the approved review found them calibrated), against the baseline, marked estimated."""
-    from govgate.reassessment.estimated import calibration_check, estimated_checks, not_estimated
+    """Rows whose outcomes have not arrived: accuracy, TPR, FPR and precision per group estimated from the
+    scores (calibration checked first), against the approved values, marked estimated, with intervals."""
+    from govgate.checks.estimated_checks import estimated_baseline_checks
+    from govgate.reassessment.figures import approved_values, is_estimate
     from tasks.model_review import baseline_report
 
     if s.scores is None:
-        return a.add([not_estimated("the model gives decisions, not scores: nothing to estimate from")])
+        return a.add([_not_estimated("the model gives decisions, not scores: nothing to estimate from")])
     label = s.req.label
-    known = (
-        fresh.mature & fresh.frame[label].notna() if label in fresh.frame.columns else fresh.mature.map(lambda _: False)
-    )
+    known = fresh.mature & fresh.frame[label].notna() if label in fresh.frame.columns else fresh.mature & False
     waiting = (~known).to_numpy()
     if not waiting.any():
-        return a.add([not_estimated("every outcome has arrived: the realized figures are judged")])
-    calibrated = calibration_check(a.baseline.record.checks)
-    if calibrated.outcome != Outcome.PASS:
-        return a.add([calibrated])
+        return a.add([_not_estimated("every outcome has arrived: the realized figures are judged", Outcome.SKIPPED)])
+    reference = reference_scoring(a)
+    if isinstance(reference, str):
+        return a.add([_not_estimated(reference)])
     groups = s.groups[waiting].reset_index(drop=True)
-    est = estimated_performance(s.scores[waiting], s.decisions[waiting], groups, _combined(fresh))
-    record, ra = a.baseline.record, rules.reassessment
-    tolerances = dict(tolerance=ra.max_performance_drop, fairness_tolerance=ra.max_fairness_regression)
-    compared = estimated_checks(est, record.checks, baseline_report(record) or {}, ref=a.baseline.ref, **tolerances)
-    a.add([calibrated, *compared], [_regression_finding(c) for c in compared if c.outcome == Outcome.FAIL])
+    est = estimated_performance(*reference, s.scores[waiting], s.decisions[waiting], groups, s.req.threshold)
+    record = a.baseline.record
+    approved = approved_values(baseline_report(record), record.checks)
+    tolerance = rules.reassessment.max_performance_drop
+    compared = estimated_baseline_checks(est, approved, tolerance, ref=a.baseline.ref)
+    worse = [c for c in compared if is_estimate(c) and c.outcome == Outcome.FAIL]
+    a.add(compared, [_regression_finding(c) for c in worse])
     a.outputs["estimated_rows"] = int(waiting.sum())
+
+
+def reconcile_estimates(a: Assessment, report: dict, current: list[Check], rules: Tier) -> None:
+    """Labels have matured: the version's last reassessment that estimated figures without them is
+    reconciled with the realized ones (was the estimated regression confirmed?)."""
+    from govgate.checks.estimated_checks import reconcile_checks
+    from govgate.reassessment.figures import earlier_estimates, group_figures
+    from govgate.reassessment.trends import past_records
+
+    record_id, estimated = earlier_estimates(past_records(context.store(), a.target.model, a.target.version))
+    if not estimated:
+        return
+    realized = group_figures(report, current)
+    tolerance = rules.reassessment.max_performance_drop
+    checks = reconcile_checks(estimated, realized, tolerance, ref=a.baseline.ref)
+    a.add([c.model_copy(update={"details": {**c.details, "estimated_record": record_id}}) for c in checks])
+    a.outputs["reconciled_with"] = record_id
 
 
 # ------------------------------------------------------------------------------------ drift
 
 
 @task(name="drift", cache_policy=NO_CACHE)
-def drift(reference: dict, current: pd.DataFrame, groups: list[str], **options) -> tuple[list[Check], list[Finding]]:
-    """Features and predictions of the fresh data against the reference distributions the baseline review
-    recorded, overall and per protected group (``govgate.checks.drift``)."""
-    from govgate.checks.drift import detect_drift, profile_from_record
+def drift(outputs: dict, current: pd.DataFrame, groups: list[str], **options) -> tuple[list[Check], list[Finding]]:
+    """Features and predictions of the fresh data against the baseline review's recorded reference (its
+    fine ``drift_profile``, else the coarse ``reference_distributions``), overall and per protected group."""
+    from govgate.checks.drift import detect_drift
+    from govgate.checks.drift.profile import baseline_profile
 
-    profile = profile_from_record(reference)
-    profile.groups = list(groups)
+    profile = baseline_profile(outputs)
+    if not profile.groups:  # a coarse reference has none: per-group drift is said inconclusive, never passed
+        profile.groups = list(groups)
     return detect_drift(profile, [current], **options)
 
 
 def assess_drift(a: Assessment, s: Scoring) -> None:
     """Drift against the baseline's recorded reference; inconclusive (never a pass) where it cannot run."""
-    try:
-        from govgate.checks.drift import PREDICTION
-    except ImportError:
-        a.add(
-            [
-                Check(
-                    id="drift",
-                    title="Drift against the baseline",
-                    category="drift",
-                    outcome=Outcome.INCONCLUSIVE,
-                    message="the drift engine (govgate.checks.drift) is not installed: drift was not tested",
-                )
-            ]
-        )
-        return
+    from govgate.checks.drift import PREDICTION
+
     extra = s.groups[[c for c in s.groups.columns if c not in s.X.columns]].reset_index(drop=True)
     current = pd.concat([s.X, extra], axis=1).assign(**{PREDICTION: s.values})
-    checks, findings = drift(a.baseline.record.outputs[REFERENCE_DISTRIBUTIONS], current, list(s.groups.columns))
+    checks, findings = drift(a.baseline.record.outputs, current, list(s.groups.columns))
     a.add(checks, findings)
 
 
@@ -396,10 +475,32 @@ def record_uri(gate_run) -> str:
     return context.store().uri(f"{prefix}{gate_run.record_id}/{protocol.RECORD_JSON}")
 
 
+def _regressed(c: Check) -> bool:
+    from govgate.reassessment.figures import is_estimate
+
+    return c.id.endswith(".vs_baseline") or is_estimate(c)
+
+
 CAUSES = {  # incident cause -> which failed checks make it (a hard drift failure is dataset drift)
-    "regression": lambda c: c.id.endswith(".vs_baseline"),
+    "regression": _regressed,
     "drift": lambda c: c.id.startswith("drift.dataset"),
 }
+
+
+def legal_scope(target: Target) -> tuple[list, list]:
+    """Jurisdictions from the version's (or model's) ``govgate.jurisdictions`` tag, and the incident kind:
+    a regression or drift of a deployed model there may be a serious incident (EU AI Act Art. 3(49), e.g.
+    a fundamental-rights infringement), so the clocks start at once; a person may close it as not one."""
+    from govgate.errors import InputError
+    from govgate.incidents import IncidentKind, Jurisdiction
+
+    names = [j.strip().upper() for j in (target.tags.get(protocol.MODEL_JURISDICTIONS) or "").split(",") if j.strip()]
+    try:
+        jurisdictions = [Jurisdiction(j) for j in names]
+    except ValueError:
+        known = [j.value for j in Jurisdiction]
+        raise InputError(f"tag {protocol.MODEL_JURISDICTIONS}={names}: unknown jurisdiction; known: {known}") from None
+    return jurisdictions, [IncidentKind.SERIOUS_INCIDENT] if jurisdictions else []
 
 
 def open_incidents(a: Assessment, evidence_uri: str) -> None:
@@ -410,6 +511,7 @@ def open_incidents(a: Assessment, evidence_uri: str) -> None:
 
     if a.target.version is None:
         return
+    jurisdictions, kinds = legal_scope(a.target)
     opened = []
     for cause, is_cause in CAUSES.items():
         failed = [c for c in a.checks if c.outcome == Outcome.FAIL and is_cause(c)]
@@ -423,6 +525,8 @@ def open_incidents(a: Assessment, evidence_uri: str) -> None:
             severity=Severity.HIGH,
             by="govgate reassessment",
             evidence=[evidence_uri],
+            kinds=kinds,
+            jurisdictions=jurisdictions,
             source="reassessment",
         )
         opened.append({**result, "cause": cause, "checks": [c.id for c in failed]})
@@ -507,3 +611,55 @@ def trend_files(a: Assessment):
         return {TRENDS_FILE: page} if page else {}
 
     return files
+
+
+# ------------------------------------------------------------------------------------ the run's end state
+
+WORST_FIRST = ("error", "fail", "needs-review", "pass")
+
+
+def batch_state(results: list[dict], failed: list[bool], tier: str | None):
+    """The flow run's end state over every version it reassessed: Failed when any version's decision is in
+    its tier's ``fail_run_on``, carrying the result list; the run named and tagged by the decisions."""
+    from prefect.states import Completed, Failed
+
+    decisions = [r["decision"] for r in results]
+    worst = next((d for d in WORST_FIRST if d in decisions), None)
+    counts = ", ".join(f"{decisions.count(d)} {d}" for d in WORST_FIRST if d in decisions)
+    _label_flow_run(*batch_label(decisions, tier))
+    message = f"{len(results)} version(s) reassessed" + (f": {counts}" if counts else "")
+    state_name = protocol.RUN_STATE_NAMES.get(worst, "Passed") if worst else "No deployed versions"
+    return (Failed if any(failed) else Completed)(name=state_name, message=message, data=results)
+
+
+def batch_label(decisions: list[str], tier: str | None) -> tuple[str, list[str]]:
+    """The flow run's name (``reassessment: 3 versions -> FAIL``, the worst decision) and its tags (one
+    ``decision:<d>`` per decision seen)."""
+    from govgate.summary import decision_label, run_tags
+
+    worst = next((d for d in WORST_FIRST if d in decisions), None)
+    name = f"{protocol.REASSESSMENT}: {len(decisions)} version{'s' if len(decisions) != 1 else ''}"
+    name += f" -> {decision_label(worst)}" if worst else " (none deployed)"
+    return name, run_tags(protocol.REASSESSMENT, tier) + [
+        protocol.RUN_TAG_DECISION + d for d in dict.fromkeys(decisions)
+    ]
+
+
+def _label_flow_run(name: str, tags: list[str]) -> None:
+    """Name and tag the current flow run for all its versions (each GateRun labelled it for one)."""
+    from uuid import UUID
+
+    from prefect import runtime
+    from prefect.client.orchestration import get_client
+
+    run_id = runtime.flow_run.id
+    if not run_id:
+        return
+    own = (protocol.RUN_TAG_GATE, protocol.RUN_TAG_DECISION, protocol.RUN_TAG_TIER)
+    try:
+        with get_client(sync_client=True) as client:
+            current = client.read_flow_run(UUID(str(run_id)))
+            kept = [t for t in current.tags if not t.startswith(own)]
+            client.update_flow_run(current.id, name=name, tags=list(dict.fromkeys([*kept, *tags])))
+    except Exception as exc:  # noqa: BLE001 - the label is a convenience, the records are the evidence
+        get_run_logger().warning("could not name and tag flow run %s in Prefect: %s", run_id, exc)

@@ -139,50 +139,45 @@ def _scored(n: int, seed: int, shift_b: float = 0.0):
     return p, d, y, groups
 
 
-def test_estimated_performance_matches_the_realized_one_on_calibrated_scores():
+def _report(p, d, y, groups) -> dict:
+    """A fairness report's per-group metrics (the shape a model review records) of these rows."""
     import numpy as np
 
-    from govgate.reassessment.estimated import _figures, estimate
+    rows = []
+    for g in sorted(set(groups["sex"])):
+        m = (groups["sex"] == g).to_numpy()
+        neg = m & (y == 0)
+        fpr, acc = float(d[neg].mean()), float((d[m] == y[m]).mean())
+        metrics = {"false_positive_rate": {"value": fpr, "lower": fpr - 0.05, "upper": fpr + 0.05}}
+        rows.append({"name": f"sex={g}", "metrics": {**metrics, "accuracy": {"value": acc}}})
+    assert np.isfinite([r["metrics"]["accuracy"]["value"] for r in rows]).all()
+    return {"features": {"sex": {"groups": rows}}, "intersection": None}
 
-    p, d, y, groups = _scored(4000, 7)
-    est = estimate(p, d, groups, seed="digest")
-    realized = _figures(y, d, groups)
-    acc = est["accuracy"]
-    assert acc.lower <= realized["accuracy"] <= acc.upper and abs(acc.value - realized["accuracy"]) < 0.03
-    assert est["sex.false_positive_rate_difference"].upper - est["sex.false_positive_rate_difference"].lower > 0
-    assert estimate(p, d, groups, seed="digest") == est  # seeded from the inputs
-    assert np.isfinite(est["sex.false_positive_rate_difference"].value)
 
-
-def test_estimated_regression_is_found_before_outcomes_and_needs_calibrated_scores():
-    from govgate.checks.baseline import BaselineRef
-    from govgate.reassessment.estimated import calibration_check, estimate, estimated_checks
+def test_estimated_regression_judged_against_the_approved_report_values():
+    """The flow's adapter: the approved figures of a review record as ``{metric: {group: value}}``, the
+    estimate (govgate.checks.estimated) judged against them; a looser group found worse before labels."""
+    from govgate.checks.estimated import estimate_performance
+    from govgate.checks.estimated_checks import estimated_baseline_checks
+    from govgate.reassessment.figures import approved_values, group_figures, is_estimate
     from govgate.record import Check, Metric
 
-    base_checks = [
-        Check(
-            id="performance.accuracy",
-            title="a",
-            category="performance",
-            outcome=Outcome.PASS,
-            metrics=[Metric(name="accuracy", value=0.72)],
-        ),
-        Check(
-            id="performance.calibration",
-            title="c",
-            category="performance",
-            outcome=Outcome.PASS,
-            metrics=[Metric(name="ece", value=0.02)],
-        ),
-    ]
-    report = {"features": {"sex": {"disparities": {"false_positive_rate_difference": {"value": 0.0}}}}}
-    p, d, _, groups = _scored(4000, 8, shift_b=0.3)
-    checks = estimated_checks(estimate(p, d, groups, "x"), base_checks, report, 0.05, BaselineRef("m", "1", "r1"))
-    by_id = {c.id: c for c in checks}
-    fpr = by_id["fairness.sex.false_positive_rate_difference.estimated.vs_baseline"]
-    assert fpr.outcome == Outcome.FAIL and fpr.message.startswith("estimated from calibrated scores")
-    assert fpr.details["estimated"] is True and fpr.threshold.baseline_record == "r1"
-    assert calibration_check(base_checks).outcome == Outcome.PASS
-    poor = [base_checks[0], base_checks[1].model_copy(update={"metrics": [Metric(name="ece", value=0.2)]})]
-    assert calibration_check(poor).outcome == Outcome.FAIL
-    assert calibration_check(base_checks[:1]).outcome == Outcome.INCONCLUSIVE
+    p, d, y, groups = _scored(4000, 8)
+    accuracy = Check(
+        id="performance.accuracy",
+        title="a",
+        category="performance",
+        outcome=Outcome.PASS,
+        metrics=[Metric(name="accuracy", value=float((d == y).mean()))],
+    )
+    approved = approved_values(_report(p, d, y, groups), [accuracy])
+    assert set(approved["fpr"]) == {"sex=a", "sex=b"} and approved["accuracy"]["overall"] == accuracy.metrics[0].value
+    assert group_figures(None, [])["fpr"] == {}
+    p2, d2, _, groups2 = _scored(4000, 9, shift_b=0.3)
+    est = estimate_performance(y, p, p2, decisions=d2, groups=groups2)
+    by_id = {c.id: c for c in estimated_baseline_checks(est, approved, 0.05, ref=BaselineRef("m", "1", "r1"))}
+    fpr_b, fpr_a = by_id["reassessment.estimated.fpr.sex=b"], by_id["reassessment.estimated.fpr.sex=a"]
+    assert fpr_b.outcome == Outcome.FAIL and is_estimate(fpr_b) and fpr_b.threshold.baseline_record == "r1"
+    assert fpr_a.outcome == Outcome.PASS
+    assert by_id["reassessment.estimated.calibration"].outcome == Outcome.PASS
+    assert not is_estimate(by_id["reassessment.estimated.calibration"])

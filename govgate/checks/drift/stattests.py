@@ -38,6 +38,22 @@ def value_counts(plan: ColumnPlan, counted: NumericCounts | CategoryCounts) -> d
     return out
 
 
+def recorded_bin_counts(plan: ColumnPlan, counted: NumericCounts) -> dict:
+    """Counts per recorded bin, as ``np.histogram`` made the coarse reference: bin i holds [e_i, e_i+1)
+    (the last bin also its right edge), so an edge value falls where the reference put it; values beyond
+    the recorded range count as bins -1 (below) and k - 1 (above)."""
+    k = len(plan.edges)
+    slot_bin = np.empty(plan.slots, dtype=np.int64)
+    slot_bin[0], slot_bin[-1] = -1, max(k - 1, 1)  # below and above the recorded range
+    for s in range(1, plan.slots - 1):
+        slot_bin[s] = min((s - 1) // 2, max(k - 2, 0))  # edge e_i (slot 2i+1) and interval (e_i, e_i+1)
+    out: dict = {}
+    for s, n in enumerate(counted.counts):
+        if n:
+            out[slot_bin[s]] = out.get(slot_bin[s], 0) + int(n)
+    return out
+
+
 def n_unique(ref: dict | None, cur: dict | None) -> int | None:
     """Distinct non-missing values of reference and current together (Evidently's ``n_values``)."""
     if ref is None or cur is None:
