@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from prefect import get_run_logger, task
+from prefect import get_run_logger
 from prefect.cache_policies import NO_CACHE
 
 from govgate.datasets import DatasetInfo, frame_to_parquet, inspect_dataset, iter_chunks, parquet_to_frame
@@ -39,6 +39,7 @@ from govgate.record import (
     slug,
 )
 from tasks import context
+from tasks.govgate_task import govgate_task as task
 
 # text-like pandas dtypes whose cells can hold secrets
 _TEXTLIKE = ("object", "str", "string")
