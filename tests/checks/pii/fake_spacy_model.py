@@ -1,7 +1,7 @@
 """A small spaCy pipeline made here and installed as a package on a folder added to ``sys.path`` (no
 download, nothing installed into the venv): an ``entity_ruler`` named ``ner`` that tags the given names as
 PERSON, packaged with a ``.dist-info`` so that ``spacy.util.is_package`` and ``spacy.load`` find it as they
-find ``en_core_web_sm``. Optionally a component that tags a capitalised word after "by" or "from" as PERSON,
+find ``en_core_web_sm``. Optionally a component that tags a capitalised word after "by", "from" or ">" as PERSON,
 so that what is tagged depends on the neighbouring words, as a trained model's tags do."""
 
 from __future__ import annotations
@@ -18,12 +18,13 @@ from spacy.tokens import Span
 
 @Language.component("{name}_after_by")
 def after_by(doc):
-    """PERSON for a capitalised word right after "by" or "from" (context-dependent, like a trained model)."""
+    """PERSON for a capitalised word right after "by", "from" or a closing bracket (context-dependent, as a
+    trained model's tags are: a word's tag changes when the words before it change)."""
     spans = list(doc.ents)
     taken = {{t.i for s in spans for t in s}}
     for tok in doc[1:]:
         prev = doc[tok.i - 1]
-        if prev.lower_ in ("by", "from") and tok.is_title and tok.is_alpha and tok.i not in taken:
+        if prev.lower_ in ("by", "from", ">", ")") and tok.is_title and tok.is_alpha and tok.i not in taken:
             spans.append(Span(doc, tok.i, tok.i + 1, label="PERSON"))
             taken.add(tok.i)
     doc.ents = sorted(spans, key=lambda s: s.start)
