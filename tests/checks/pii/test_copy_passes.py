@@ -74,3 +74,30 @@ def test_passes_are_bounded_and_what_is_left_after_the_last_fails(model):
     check = rescan_check(done.left, rules_for_plan({"reviewText": "text"}))
     assert check.outcome == Outcome.FAIL
     assert done.frame["reviewText"][0] == "Review by <PERSON> <PERSON> <PERSON> Lee liked the strings"
+
+
+def _name_column_rules(column: str, model: str):
+    """The copy's rules for ``column`` of reviewer names, 40% of which the model tags as PERSON."""
+    from govgate.checks.pii import merge_pii, pii_checks, plan_columns, scan_pii_partition
+    from govgate.checks.pii.copy_rules import copy_rules
+    from govgate.datasheet import Datasheet
+
+    tagged = ["Alice Martin", "Bob Durand"]  # the model knows these two ...
+    untagged = ["Kim Ngo", "Sam Hale", "Lou Park"]  # ... and not these
+    df = pd.DataFrame({column: [(tagged + untagged)[i % 5] + f" {chr(65 + i % 26)}." for i in range(100)]})
+    df[column] = [v if i % 5 >= 2 else (tagged + untagged)[i % 5] for i, v in enumerate(df[column])]
+    plan = plan_columns(df, {})
+    part = scan_pii_partition(df, plan, sample_rows=1000, ner_model=model)
+    checks, _ = pii_checks(merge_pii([part]), min_prevalence=0.05, ner_available=True)
+    return copy_rules(plan, checks, Datasheet()).columns[column]
+
+
+def test_a_column_named_as_a_name_with_names_below_the_identifier_share_is_replaced_whole(model):
+    rule = _name_column_rules("reviewerName", model)
+    assert rule.treatment == "identifier", rule
+    assert rule.reason == "named as a person's name, PERSON in 40% of values"
+
+
+def test_the_same_values_under_another_name_stay_entity_by_entity(model):
+    rule = _name_column_rules("tags", model)
+    assert rule.treatment != "identifier", rule
