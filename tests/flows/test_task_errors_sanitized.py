@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from mlflow.pyfunc import PythonModel
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
@@ -99,3 +100,50 @@ def test_every_govgate_task_is_wrapped():
         if p.name != "govgate_task.py" and re.search(r"^from prefect import .*\btask\b", p.read_text(), re.M)
     ]
     assert direct == []
+
+
+class FloatModel(PythonModel):
+    """A python_function model that reads its features as numbers, as many do: a text value in a feature
+    makes pandas raise "could not convert string to float: '<the value>'". Module level: pickled by reference."""
+
+    def predict(self, context, model_input, params=None):
+        numbers = model_input[["income", "debt"]].astype(float)
+        return ["approved" if v > 0 else "rejected" for v in numbers["income"]]
+
+
+def test_a_model_review_whose_data_breaks_the_model_leaves_the_value_nowhere(prefect_harness, local_settings, tmp_path):
+    """A real gate: an e-mail address in a feature of the evaluation data, which the model fails on; the
+    library's message quoting it reaches neither Prefect, the record, the store nor MLflow."""
+    import numpy as np
+
+    from flows.model_review import model_review
+    from govgate.errors import GovgateError
+    from tests.flows.test_model_review_inputs import _latest, _mlflow
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"income": rng.normal(size=200), "debt": rng.normal(size=200)})
+    frame["sex"] = rng.choice(["female", "male"], 200)
+    frame["outcome"] = np.where(frame["income"] > 0, "approved", "rejected")
+    mlflow = _mlflow(local_settings)
+    with mlflow.start_run():  # no signature: the model gets the data as it is
+        mlflow.pyfunc.log_model(
+            name="model", python_model=FloatModel(), pip_requirements=["pandas"], registered_model_name="planted-m"
+        )
+    version = _latest(mlflow, "planted-m")
+    frame["income"] = frame["income"].astype(object)
+    planted = f"{uuid.uuid4().hex[:10]}@example.org"
+    frame.loc[0, "income"] = planted
+    data = tmp_path / "eval.csv"
+    frame.to_csv(data, index=False)
+    with pytest.raises(GovgateError) as raised:
+        model_review(
+            model_uri=f"models:/planted-m/{version}",
+            data=str(data),
+            label="outcome",
+            sensitive=["sex"],
+            pos_label="approved",
+            tier="medium",
+        )
+    assert "failed to predict" in str(raised.value) and "ValueError" in str(raised.value)
+    assert planted not in str(raised.value)
+    assert _files_holding(planted.encode(), skip={data}) == []
