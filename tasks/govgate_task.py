@@ -39,7 +39,6 @@ def sanitized(fn: Callable) -> Callable:
         except Exception as exc:
             replacement = unexpected_error(exc)
             LOCAL_LOG.error("%s (raw traceback, kept out of Prefect and the evidence)", replacement, exc_info=exc)
-            del exc
         raise replacement
 
     return body
