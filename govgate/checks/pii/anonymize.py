@@ -231,7 +231,7 @@ def _anonymize_again(anon: pd.DataFrame, rules: CopyRules, left: dict, *, salt: 
     from govgate.checks.pii.rescan import rescan_frame
 
     for column_left in left.values():
-        column_left.repassed = len(column_left.positions)
+        column_left.repassed = len(column_left.positions) if EXTRA_PASSES else 0
     for _ in range(EXTRA_PASSES):
         todo = {col: found.positions for col, found in left.items() if found.positions}
         if not todo:
