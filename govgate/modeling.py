@@ -5,6 +5,7 @@ that say what went wrong; its output is read by ``govgate.model_output``. No Pre
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -200,8 +201,13 @@ def predict(model: LoadedModel, X: pd.DataFrame) -> ModelOutput:
     try:
         raw = model.model.pyfunc.predict(X)
     except Exception as exc:
+        # the model's (or its library's) message quotes the data it choked on ("could not convert string to
+        # float: '<a cell>'"): named by type here, its text only in the local log (never Prefect's or the record)
+        logging.getLogger("govgate.unexpected").error("the model failed to predict (raw traceback)", exc_info=exc)
         raise InputError(
-            f"model {model.uri} failed to predict on the evaluation data ({len(X)} rows, columns {list(X.columns)[:12]}): {_first(exc)}"
+            f"model {model.uri} failed to predict on the evaluation data ({len(X)} rows, columns "
+            f"{list(X.columns)[:12]}): {type(exc).__name__} (its message may quote data values: left out of the "
+            "evidence; the CLI's log file has it)"
         ) from None
     return model.model.read(raw, len(X))
 

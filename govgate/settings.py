@@ -108,6 +108,14 @@ class Settings(BaseSettings):
         "stack up`); report links in the Prefect UI use it instead of file:// paths",
     )
 
+    # data review: NER
+    ner_model: str = Field(
+        "auto",
+        description="spaCy model for PERSON/LOCATION detection when a review names none: auto = the first installed "
+        "of en_core_web_lg, en_core_web_md, en_core_web_sm (none installed: NER not used, said so in the record); "
+        "a package name or model folder; none = NER off",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,

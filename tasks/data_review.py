@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from prefect import get_run_logger, task
+from prefect import get_run_logger
 from prefect.cache_policies import NO_CACHE
 
 from govgate.datasets import DatasetInfo, frame_to_parquet, inspect_dataset, iter_chunks, parquet_to_frame
@@ -39,6 +39,7 @@ from govgate.record import (
     slug,
 )
 from tasks import context
+from tasks.govgate_task import govgate_task as task
 
 # text-like pandas dtypes whose cells can hold secrets
 _TEXTLIKE = ("object", "str", "string")
@@ -477,6 +478,16 @@ def scratch_prefix(record_id: str) -> Iterator[str]:
             get_run_logger().warning("could not remove temporary partitions under %s: %s", prefix, exc)
 
 
+def used_ner_model(requested: str | None) -> str | None:
+    """The NER model of this review: the one asked for, else the setting's (auto: the first installed)."""
+    from govgate.checks.pii.engine import resolve_ner_model
+
+    chosen = resolve_ner_model(requested, context.settings().ner_model)
+    if chosen and not requested:
+        get_run_logger().info("PERSON/LOCATION detection with the installed NER model %s", chosen)
+    return chosen
+
+
 def declared_pii(sheet: Datasheet) -> dict[str, bool]:
     return {c.name: c.pii for c in sheet.columns if c.pii is not None}
 
@@ -485,7 +496,9 @@ def scan_dataset(
     plan: PartitionPlan, expectations: list[dict], sheet: Datasheet, rules, confidence: float, ner_model: str | None
 ) -> tuple[list[Check], list[Finding]]:
     """PII, secrets and quality of every partition, scanned in parallel by the flow's task runner (threads
-    or Dask workers: so this is called in the flow, not a task itself), then merged."""
+    or Dask workers: so this is called in the flow, not a task itself), then merged. ``ner_model`` None:
+    the ``ner_model`` setting (auto: an installed spaCy model)."""
+    ner_model = used_ner_model(ner_model)
     futures = [
         scan_partition.submit(
             p, plan.column_kinds, plan.string_columns, expectations, rules.pii_sample_rows, ner_model, plan.text_file
@@ -513,6 +526,7 @@ def redacted_copy(
     per column) and the re-scan check. ``run`` is the flow's GateRun (subject, record id)."""
     from govgate.checks.pii.copy_checks import copy_check, rescan_check
 
+    ner_model = used_ner_model(ner_model)
     pii = [c for c in scan_checks if c.id.startswith("data.pii.column.")]
     dest = f"anonymized/{slug(run.subject.id)}/{run.record_id}/{slug(Path(dataset).stem)}.anonymized.parquet"
     done = anonymized_copy(plan, dest, ner_model, pii, sheet)

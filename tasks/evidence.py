@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from prefect import get_run_logger, task
+from prefect import get_run_logger
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
@@ -14,6 +14,7 @@ from govgate.publish import Published, publish
 from govgate.record import GateResult
 from govgate.summary import browsable, checks_rows, summary_markdown
 from tasks import context
+from tasks.govgate_task import govgate_task as task
 from tasks.run_view import emit_decided, label_run
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 import uuid
 
-from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from govgate import __version__
@@ -16,6 +15,7 @@ from govgate.policy import Policy, load_policy
 from govgate.record import AssetKind, Check, Metric, Outcome, Subject, Threshold
 from govgate.store import ObjectStore
 from govgate.tracking import Tracker
+from tasks.govgate_task import govgate_task as task
 
 AUDIT = controls_for("audit_log")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from prefect import get_run_logger, task
+from prefect import get_run_logger
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
@@ -36,6 +36,7 @@ from govgate.protocol import (
 from govgate.record import Severity
 from govgate.store import ObjectStore
 from tasks import context
+from tasks.govgate_task import govgate_task as task
 
 
 def incident_resource(incident: Incident) -> dict[str, str]:

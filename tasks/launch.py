@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from prefect import get_run_logger, task
+from prefect import get_run_logger
 from prefect.cache_policies import NO_CACHE
 from prefect.input import RunInput
 from pydantic import Field
@@ -36,6 +36,7 @@ from govgate.package import (
 from govgate.record import ArtifactRef, Check, Decision, Outcome, SignOff, slug, utcnow
 from govgate.store import ObjectStore, Retention
 from tasks import context
+from tasks.govgate_task import govgate_task as task
 
 
 class SignOffInput(RunInput):

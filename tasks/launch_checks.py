@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from prefect import get_run_logger, task
+from prefect import get_run_logger
 from prefect.cache_policies import NO_CACHE
 
 from govgate import protocol
@@ -13,6 +13,7 @@ from govgate.errors import InputError
 from govgate.modeling import parse_model_uri
 from govgate.package import Evidence, Requirement, assess_signoffs
 from govgate.record import AssetKind, Check, Decision, Finding, Outcome, Severity, SignOff, Subject
+from tasks.govgate_task import govgate_task as task
 from tasks.launch import request_signoffs
 
 # Kinds that are not judged before sign-off: the sign-off itself and this package.

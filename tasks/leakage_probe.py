@@ -3,13 +3,13 @@ that returns text; skipped (saying so) for a model that returns labels, scores o
 
 from __future__ import annotations
 
-from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from govgate.checks.leakage import BUILTIN, Probe
 from govgate.modeling import LoadedModel
 from govgate.record import Check, Outcome
 from tasks import context
+from tasks.govgate_task import govgate_task as task
 
 
 @task(name="leakage", cache_policy=NO_CACHE)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from govgate.errors import InputError
@@ -17,6 +16,7 @@ from govgate.modeling import LoadedModel
 from govgate.record import Check, Outcome
 from govgate.yamlio import load_yaml
 from tasks import context
+from tasks.govgate_task import govgate_task as task
 from tasks.model_review import EvalData, Scored, baseline_report, typed_label
 
 CARD_FIELDS = (

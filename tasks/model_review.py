@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from prefect import get_run_logger, task
+from prefect import get_run_logger
 from prefect.cache_policies import NO_CACHE
 
 from govgate import protocol
@@ -28,6 +28,7 @@ from govgate.record import (
 )
 from govgate.render import render_model_card
 from tasks import context
+from tasks.govgate_task import govgate_task as task
 
 _EXPR = re.compile(r"^\s*([^<>=!]+?)\s*(>=|<=|>|<|==)\s*(-?\d+(?:\.\d+)?)\s*$")
 

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from prefect import get_run_logger, task
+from prefect import get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
@@ -42,6 +42,7 @@ from govgate.record import (
     Subject,
 )
 from tasks import context
+from tasks.govgate_task import govgate_task as task
 
 METRICS_ARTIFACT = protocol.REASSESSMENT_METRICS_ARTIFACT
 

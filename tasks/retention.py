@@ -7,7 +7,7 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from prefect import get_run_logger, task
+from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
@@ -17,6 +17,7 @@ from govgate.retention import PurgeResult, RetentionRules, recover_result, run_p
 from govgate.store import open_store as open_store_at
 from tasks import context
 from tasks.evidence import artifact_key
+from tasks.govgate_task import govgate_task as task
 
 KIND = "retention_purge"
 

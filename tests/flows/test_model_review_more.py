@@ -128,8 +128,8 @@ def test_model_that_fails_to_predict(prefect_harness, s3_settings, tmp_path):
     state = model_review(
         model_uri=f"models:/broken/{version}", data=str(path), label="y", sensitive=["g"], return_state=True
     )
-    assert (
-        state.is_failed() and "failed to predict on the evaluation data" in state.message and "income" in state.message
-    )
+    assert state.is_failed() and "failed to predict on the evaluation data" in state.message
+    # the model's own text may quote data values: named by type only (tests/flows/test_task_errors_sanitized.py)
+    assert "ValueError" in state.message and "income" not in state.message
     tags = Tracker.from_settings(s3_settings).client.get_model_version("broken", version).tags
     assert tags["govgate.model_review.decision"] == "error"  # never a pass that was not computed

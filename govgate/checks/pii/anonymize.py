@@ -215,4 +215,33 @@ def anonymize_partition(
         if (anon[col].astype(str) == df[col].astype(str)).all():
             anon[col] = df[col]
     left = rescan_frame(anon, rules, ner_model=ner_model, key=salt.encode())
+    left = _anonymize_again(anon, rules, left, salt=salt, ner_model=ner_model)
     return PartitionCopy(frame=anon, changed=changed_cells(df, anon), left=left)
+
+
+#: passes after the first over the cells in which the copy's re-scan still finds PII
+EXTRA_PASSES = 2
+
+
+def _anonymize_again(anon: pd.DataFrame, rules: CopyRules, left: dict, *, salt: str, ner_model: str | None) -> dict:
+    """NER tags depend on the words around a name, and the copy changes them: a name left untagged in the
+    original can be tagged in the copy. The cells in which the re-scan finds PII are anonymized again
+    (their copied text, in place), at most ``EXTRA_PASSES`` times, each pass re-scanned; only what is left
+    after the last pass counts. Each column's ``repassed`` is the number of cells that needed a second pass."""
+    from govgate.checks.pii.rescan import rescan_frame
+
+    for column_left in left.values():
+        column_left.repassed = len(column_left.positions) if EXTRA_PASSES else 0
+    for _ in range(EXTRA_PASSES):
+        todo = {col: found.positions for col, found in left.items() if found.positions}
+        if not todo:
+            break
+        for col, positions in todo.items():
+            if not (pd.api.types.is_string_dtype(anon[col]) or pd.api.types.is_object_dtype(anon[col])):
+                anon[col] = anon[col].astype("string")  # a replacement is text
+            again = anonymize_frame(anon.iloc[positions][[col]], rules, salt=salt, ner_model=ner_model)
+            anon.iloc[positions, anon.columns.get_loc(col)] = again[col].to_numpy(dtype=object)
+        for col, found in rescan_frame(anon, rules, ner_model=ner_model, key=salt.encode(), only=todo).items():
+            left[col].with_pii, left[col].counts = found.with_pii, found.counts
+            left[col].examples, left[col].positions = found.examples, found.positions
+    return left

@@ -6,6 +6,7 @@ from typing import Any
 
 from govgate.checks.outcomes import advisory
 from govgate.checks.pii.constants import EXAMPLES_PER_ENTITY
+from govgate.checks.pii.engine import AUTO_NER_MODELS, ner_model_version
 from govgate.checks.pii.names import LIKELY_PERSON_NAME, likely_names_evidence
 from govgate.checks.pii.results import ColumnPii, PiiResult
 from govgate.checks.pii.scan import named_as_time
@@ -270,10 +271,18 @@ def _column_finding(name: str, col: ColumnPii, flagged: dict[str, dict[str, Any]
 
 def _ner_check(result: PiiResult, ner_available: bool) -> Check:
     """``data.pii.ner``: whether names, locations and groups were looked for (inconclusive without NER)."""
+    version = ner_model_version(result.ner_model)
     if ner_available:
-        outcome, message = Outcome.PASS, f"PERSON/LOCATION/NRP detection ran with NER model {result.ner_model}"
+        used = f"{result.ner_model} {version}" if version else result.ner_model
+        outcome, message = Outcome.PASS, f"PERSON/LOCATION/NRP detection ran with NER model {used}"
     else:
-        reason = f"model {result.ner_model!r} has no NER component" if result.ner_model else "no NER model configured"
+        reason = (
+            f"model {result.ner_model!r} has no NER component"
+            if result.ner_model
+            else "no NER model installed or configured (auto looks for "
+            + ", ".join(AUTO_NER_MODELS)
+            + "; ner_model none turns NER off)"
+        )
         outcome, message = Outcome.INCONCLUSIVE, f"PERSON/LOCATION/NRP detection was not run: {reason}"
     return Check(
         id="data.pii.ner",
@@ -282,5 +291,5 @@ def _ner_check(result: PiiResult, ner_available: bool) -> Check:
         outcome=outcome,
         message=message,
         evidence_kind="pii_scan",
-        details={"ner_model": result.ner_model},
+        details={"ner_model": result.ner_model, "ner_model_version": version},
     )

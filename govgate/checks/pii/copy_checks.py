@@ -63,6 +63,9 @@ def rescan_check(left: dict[str, ColumnLeft], rules: CopyRules) -> Check:
         )
     else:
         message = f"no PII found again in {cells} cells of {len(left)} rewritten column(s)"
+    repassed = sum(c.repassed for c in left.values())
+    if repassed:
+        message += f"; {repassed} cell(s) needed another pass (NER tags changed with their neighbouring words)"
     kept = sorted({e for c in left.values() for e in c.kept})
     if kept:
         message += f" (kept by the copy's rules: {', '.join(kept)})"
@@ -80,11 +83,18 @@ def rescan_check(left: dict[str, ColumnLeft], rules: CopyRules) -> Check:
         evidence_kind="pii_scan",
         details={
             "columns": {
-                n: {"cells": c.cells, "with_pii": c.with_pii, "entities": c.counts, "kept_by_rule": c.kept}
+                n: {
+                    "cells": c.cells,
+                    "with_pii": c.with_pii,
+                    "entities": c.counts,
+                    "kept_by_rule": c.kept,
+                    "needed_another_pass": c.repassed,
+                }
                 for n, c in left.items()
             },
             "examples": {n: c.examples for n, c in leaking.items()},
             "replaced_in_text": sorted(rules.text_entities) if rules.text_entities is not None else "all but kept",
             "kept_in_text": sorted(rules.kept_in_text),
+            "cells_anonymized_again": repassed,
         },
     )

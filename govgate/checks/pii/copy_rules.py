@@ -7,6 +7,7 @@ from typing import Literal
 
 import pandas as pd
 
+from govgate.checks.pii.names import LIKELY_PERSON_NAME, named_as_person_name
 from govgate.checks.pii.scan import analyze_column, cell_strings, named_as_time
 from govgate.datasheet import LOW_RISK_IN_TEXT, Anonymization, Datasheet
 from govgate.errors import InputError
@@ -50,7 +51,8 @@ def copy_rules(
     ner_model: str | None = None,
 ) -> CopyRules:
     """The rule of each column (first match wins, in this order: ``anonymization.columns``; declared type
-    ``id`` or ``pii: true`` (not free text): identifier; date or time columns: kept; mostly PII: identifier;
+    ``id`` or ``pii: true`` (not free text): identifier; date or time columns: kept; mostly PII, or named as a
+    person's name with names in ``NAME_COLUMN_MIN_SHARE`` of its values: identifier;
     free text, or PII found: entity by entity; else kept), from the datasheet (``anonymization``, column ``type`` and ``pii``) and
     the review's ``data.pii.column.*`` checks. The review counts each entity type apart; a free-text
     column in which several types add up (an address: street, city, phone) is judged on ``sample`` (the
@@ -103,6 +105,13 @@ def _mostly_pii_text(
     )
 
 
+#: a column named as a person's name (names.py: reviewerName, customer_name, ho_ten ...) in which at least this
+#: share of values are tagged as names is replaced whole: NER tags a bare name in some cells and not in
+#: others (the e-commerce reviewerName: PERSON in 48.7%), and what it missed stays in the copy
+NAME_COLUMN_MIN_SHARE = 0.2
+_NAME_TYPES = ("PERSON", LIKELY_PERSON_NAME)
+
+
 def _column_rule(
     name: str, kind: str, check: Check | None, sheet: Datasheet, conf: Anonymization, rules: CopyRules
 ) -> ColumnRule:
@@ -124,6 +133,9 @@ def _column_rule(
     share = max(entities.values(), default=0.0)
     if share >= conf.identifier_min_share:
         return ColumnRule("identifier", f"{top} in {share:.0%} of values (mostly PII)", kind, top)
+    if share >= NAME_COLUMN_MIN_SHARE and named_as_person_name(name) and top in _NAME_TYPES:
+        why = f"named as a person's name, {top} in {share:.0%} of values"
+        return ColumnRule("identifier", why, kind, top)
     if kind == "text":
         return ColumnRule("entities", "free text", kind, top)
     if entities and check is not None and check.outcome == Outcome.WARN:

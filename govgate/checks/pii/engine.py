@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -20,6 +21,41 @@ _BUILD_LOCK = threading.Lock()
 
 # --------------------------------------------------------------------------------------------------------
 # engine
+
+#: what ``ner_model = auto`` looks for, best first (spaCy's English pipelines with an NER component)
+AUTO_NER_MODELS = ("en_core_web_lg", "en_core_web_md", "en_core_web_sm")
+NER_OFF = ("none", "off")
+
+
+def resolve_ner_model(requested: str | None, configured: str | None = "auto") -> str | None:
+    """The NER model a review uses: the one it asks for, else the configured one (the ``ner_model``
+    setting); ``none``/``off`` turn NER off; ``auto`` is the first installed of :data:`AUTO_NER_MODELS`, or
+    None when none is (the record then says names and locations were not checked)."""
+    choice = (requested or configured or "auto").strip()
+    if choice.lower() in NER_OFF:
+        return None
+    if choice.lower() != "auto":
+        return choice
+    try:
+        import spacy.util
+    except ImportError:
+        return None
+    return next((name for name in AUTO_NER_MODELS if spacy.util.is_package(name)), None)
+
+
+def ner_model_version(ner_model: str | None) -> str | None:
+    """The installed version of a spaCy model package (or a model folder's meta.json), for the record."""
+    if not ner_model:
+        return None
+    try:
+        import spacy.util
+
+        if spacy.util.is_package(ner_model):
+            return spacy.util.get_package_version(ner_model)
+        meta = Path(ner_model) / "meta.json"
+        return str(json.loads(meta.read_text()).get("version")) if meta.is_file() else None
+    except (ImportError, OSError, ValueError, AttributeError):
+        return None
 
 
 def build_analyzer(ner_model: str | None = None) -> tuple[AnalyzerEngine, bool]:

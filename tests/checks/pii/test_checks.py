@@ -47,7 +47,7 @@ def test_ner_check():
     checks, _ = pii_checks(result, min_prevalence=0.05, ner_available=False)
     ner = checks[-1]
     assert ner.id == "data.pii.ner" and ner.outcome == Outcome.INCONCLUSIVE
-    assert ner.message == "PERSON/LOCATION/NRP detection was not run: no NER model configured"
+    assert ner.message.startswith("PERSON/LOCATION/NRP detection was not run: no NER model installed or configured")
     result.ner_model = "en_core_web_sm"
     ner_ok = pii_checks(result, min_prevalence=0.05, ner_available=True)[0][-1]
     assert ner_ok.outcome == Outcome.PASS and "en_core_web_sm" in ner_ok.message
