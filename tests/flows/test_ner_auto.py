@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from flows.data_review import data_review
+from flows.runner import run_flow
 from govgate.checks.pii.engine import resolve_ner_model
 from govgate.publish import load_record
 from govgate.store import store_for_uri
@@ -40,7 +41,7 @@ def test_an_installed_model_is_used_and_named_with_its_version(
     prefect_harness, local_settings, tmp_path, installed_model
 ):
     assert resolve_ner_model(None) == installed_model
-    result = data_review(dataset=_dataset(tmp_path))
+    result = run_flow(data_review, dataset=_dataset(tmp_path))
     ner = _ner_check(local_settings, result)
     assert ner["outcome"] == "pass"
     assert ner["message"] == "PERSON/LOCATION/NRP detection ran with NER model en_core_web_md 3.8.7"
@@ -48,7 +49,7 @@ def test_an_installed_model_is_used_and_named_with_its_version(
 
 
 def test_ner_model_none_turns_it_off(prefect_harness, local_settings, tmp_path, installed_model):
-    result = data_review(dataset=_dataset(tmp_path), ner_model="none")
+    result = run_flow(data_review, dataset=_dataset(tmp_path), ner_model="none")
     ner = _ner_check(local_settings, result)
     assert ner["outcome"] == "inconclusive"
     assert ner["message"].startswith("PERSON/LOCATION/NRP detection was not run: no NER model installed or configured")
