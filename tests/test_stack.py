@@ -120,6 +120,17 @@ def test_stack_up_status_down_on_real_services(stack_home):
     _, status = _status(stack_home)
     assert {s["name"]: s["pid"] for s in status["services"] if s["pid"]} == pids
 
+    # an `up` for the local store restarts the evidence service only: it must not serve the bucket's reports
+    local = runner.invoke(app, ["stack", "up", *_port_args(ports)])
+    assert local.exit_code == 0, local.output
+    assert "stopped evidence" in local.output and "started evidence" in local.output
+    _, status = _status(stack_home)
+    now = {s["name"]: s for s in status["services"]}
+    assert now["evidence"]["state"] == "healthy" and now["evidence"]["pid"] != pids["evidence"]
+    assert _pids_gone([pids["evidence"]])
+    assert "GOVGATE_STORE_URL" not in env_file.read_text()
+    pids["evidence"] = now["evidence"]["pid"]
+
     down = runner.invoke(app, ["stack", "down"])
     assert down.exit_code == 0, down.output
     code, status = _status(stack_home)
