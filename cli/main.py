@@ -553,12 +553,12 @@ def serve() -> None:
 
 @contextmanager
 def _served_evidence(settings):
-    """A local store's evidence/ over http while `govgate serve` runs (flow runs inherit the address through
-    GOVGATE_EVIDENCE_HTTP_URL, so their Prefect artifacts link reports that open); None for an S3 store or
-    when an address is already configured."""
-    from govgate.evidence_server import local_evidence_root, serve_evidence
+    """The store's evidence/ over http while `govgate serve` runs (flow runs inherit the address through
+    GOVGATE_EVIDENCE_HTTP_URL, so their Prefect artifacts link reports that open), for a local folder and an
+    S3 bucket alike; the configured address when one is set (say, by `govgate stack up`'s stack.env)."""
+    from govgate.evidence_server import serve_evidence
 
-    if settings.evidence_http_url or local_evidence_root(settings) is None:
+    if settings.evidence_http_url:
         yield settings.evidence_http_url
         return
     with serve_evidence(settings) as url:

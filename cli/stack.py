@@ -10,7 +10,8 @@ from govgate.errors import GovgateError
 from govgate.settings import load_settings
 
 stack_app = typer.Typer(
-    help="A local stack that outlives commands: Prefect server, MLflow server, the bridge and (--s3) an S3 server.",
+    help="A local stack that outlives commands: Prefect server, MLflow server, the bridge, a read-only evidence "
+    "(report) server and (--s3) an S3 server.",
     no_args_is_help=True,
 )
 
@@ -39,6 +40,7 @@ def stack_up(
     mlflow_port: int = typer.Option(5000, "--mlflow-port", help="MLflow server port"),
     bridge_port: int = typer.Option(8085, "--bridge-port", help="bridge port"),
     s3_port: int = typer.Option(9000, "--s3-port", help="S3 server port (with --s3)"),
+    evidence_port: int = typer.Option(8086, "--evidence-port", help="port of the read-only evidence (report) server"),
     bucket: str = typer.Option("govgate", help="evidence bucket created on the S3 server (with --s3)"),
     timeout: float = typer.Option(120.0, min=1, help="seconds to wait for each service to become healthy"),
 ) -> None:
@@ -48,7 +50,13 @@ def stack_up(
     stack = _stack()
     try:
         result = stack.up(
-            ports={"prefect": prefect_port, "mlflow": mlflow_port, "bridge": bridge_port, "s3": s3_port},
+            ports={
+                "prefect": prefect_port,
+                "mlflow": mlflow_port,
+                "bridge": bridge_port,
+                "s3": s3_port,
+                "evidence": evidence_port,
+            },
             s3=s3,
             bridge=bridge,
             bucket=bucket,
@@ -69,6 +77,8 @@ def stack_up(
         typer.echo(
             f"bridge:       {urls['bridge']}  (after `source`: govgate webhook install --url {urls['bridge']}/mlflow)"
         )
+    if "evidence" in urls:
+        typer.echo(f"reports:      {urls['evidence']}/evidence/  (read-only; linked from each gate run)")
     if "s3" in urls:
         typer.echo(f"S3 endpoint:  {urls['s3']}  (evidence store {result.env.get('GOVGATE_STORE_URL')})")
     typer.echo("stop with: govgate stack down")

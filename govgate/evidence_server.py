@@ -1,80 +1,139 @@
-"""A read-only HTTP view of a local evidence store, so that report links open from the Prefect UI.
+"""A read-only HTTP view of the evidence store, so that report links open from the Prefect UI.
 
 ``govgate serve`` and ``govgate stack up`` run it on 127.0.0.1 and publish its address as
 ``GOVGATE_EVIDENCE_HTTP_URL``; gate runs then link ``http://127.0.0.1:<port>/evidence/...`` instead of a
-``file://`` path a browser page may not open. Only the store's ``evidence/`` prefix is served (records,
-reports, datasheets, model cards: never raw data, anonymized copies or the store's own metadata), GET and
-HEAD only, files only (no listings), and nothing that resolves outside that folder.
+``file://`` path or an ``s3://`` URI a browser does not open. It reads through the store API, so a local
+folder and an S3 bucket (MinIO, the stack's moto) are served alike. Only the store's ``evidence/`` prefix is
+served (records, reports, datasheets, model cards: never raw data, anonymized copies or the store's own
+metadata), GET and HEAD only, objects only (no listings), and no key with a ``..`` segment.
+Run as a service: ``python -m govgate.evidence_server --port N`` with the store settings in the environment.
 """
 
 from __future__ import annotations
 
+import argparse
+import mimetypes
+import shutil
 import threading
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http import HTTPStatus
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from govgate.errors import ConfigError
+from govgate.errors import GovgateError
 from govgate.protocol import EVIDENCE_PREFIX, EVIDENCE_ROUTE
+from govgate.store import LocalStore, ObjectStore, open_store
+from govgate.store.base import validate_key
 
 HOST = "127.0.0.1"
+HEALTH_ROUTE = "/health"
+# Types set here rather than guessed from the platform's tables, which differ between machines.
+CONTENT_TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/json",
+    ".md": "text/markdown; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
 
 
 def local_evidence_root(settings) -> Path | None:
-    """The evidence folder of a local (file://) store, None for an object store (S3 has its own URLs)."""
+    """The evidence folder of a local (file://) store, None for an object store."""
     url = settings.effective_store_url
     if not url.startswith("file://"):
         return None
     return Path(urllib.parse.unquote(urllib.parse.urlparse(url).path)) / EVIDENCE_PREFIX.rstrip("/")
 
 
-class _EvidenceHandler(SimpleHTTPRequestHandler):
-    root: Path  # set per server by make_server
+def evidence_key(path: str) -> str | None:
+    """The store key an evidence route names, or None when the route is not one evidence object."""
+    route = urllib.parse.unquote(urllib.parse.urlsplit(path).path)
+    if not route.startswith(EVIDENCE_ROUTE) or route.endswith("/"):
+        return None
+    key = route[1:]
+    try:
+        return validate_key(key)
+    except GovgateError:
+        return None
 
-    def translate_path(self, path: str) -> str:
-        route = urllib.parse.unquote(urllib.parse.urlsplit(path).path)
-        if not route.startswith(EVIDENCE_ROUTE):
-            return ""
-        target = (self.root / route[len(EVIDENCE_ROUTE) :]).resolve()
-        return str(target) if target.is_file() and target.is_relative_to(self.root.resolve()) else ""
 
-    def send_head(self):
-        if not self.translate_path(self.path):
+def _content_type(key: str) -> str:
+    suffix = Path(key).suffix.lower()
+    return CONTENT_TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
+
+
+def _inside_evidence(store: ObjectStore, key: str) -> bool:
+    """A local store's object must resolve inside its evidence folder (a symlink may point elsewhere)."""
+    if not isinstance(store, LocalStore):
+        return True
+    root = (store.root / EVIDENCE_PREFIX).resolve()
+    target = (store.root / key).resolve()
+    return target.is_file() and target.is_relative_to(root)
+
+
+class _EvidenceHandler(BaseHTTPRequestHandler):
+    store: ObjectStore  # set per server by make_server
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self._answer(body=True)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._answer(body=False)
+
+    def _answer(self, body: bool) -> None:
+        if urllib.parse.urlsplit(self.path).path == HEALTH_ROUTE:
+            self._send(HTTPStatus.OK, "text/plain; charset=utf-8", b"ok\n" if body else None, 3)
+            return
+        key = evidence_key(self.path)
+        try:
+            found = self.store.open_with_info(key) if key and _inside_evidence(self.store, key) else None
+        except GovgateError as exc:
+            self.send_error(HTTPStatus.BAD_GATEWAY, f"the evidence store did not answer: {exc}"[:300])
+            return
+        if found is None:
             self.send_error(HTTPStatus.NOT_FOUND, "not an evidence file")
-            return None
-        return super().send_head()
+            return
+        info, stream = found
+        with stream:
+            self._send(HTTPStatus.OK, _content_type(key), stream if body else None, info.size)
+
+    def _send(self, status: HTTPStatus, content_type: str, content, length: int) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(length))
+        self.end_headers()
+        if isinstance(content, bytes):
+            self.wfile.write(content)
+        elif content is not None:
+            shutil.copyfileobj(content, self.wfile)
 
     def end_headers(self) -> None:
         self.send_header("X-Content-Type-Options", "nosniff")
         super().end_headers()
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:  # noqa: N802
         self.send_error(HTTPStatus.METHOD_NOT_ALLOWED, "read-only")
 
-    do_PUT = do_DELETE = do_PATCH = do_POST
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_POST
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet: the Prefect UI polls nothing here
         pass
 
 
 def make_server(settings, host: str = HOST, port: int = 0) -> ThreadingHTTPServer:
+    store = open_store(settings)
     root = local_evidence_root(settings)
-    if root is None:
-        raise ConfigError(
-            f"the evidence store {settings.effective_store_url} is not a local folder; only a local store is "
-            "served over http (an S3 store's objects have their own addresses)"
-        )
-    root.mkdir(parents=True, exist_ok=True)
-    handler = type("EvidenceHandler", (_EvidenceHandler,), {"root": root})
+    if root is not None:
+        root.mkdir(parents=True, exist_ok=True)
+    handler = type("EvidenceHandler", (_EvidenceHandler,), {"store": store})
     return ThreadingHTTPServer((host, port), handler)
 
 
 @contextmanager
 def serve_evidence(settings, host: str = HOST, port: int = 0) -> Iterator[str]:
-    """Serve the local store's evidence in a background thread; yields the base URL (no trailing slash)."""
+    """Serve the store's evidence in a background thread; yields the base URL (no trailing slash)."""
     server = make_server(settings, host, port)
     thread = threading.Thread(target=server.serve_forever, name="govgate-evidence-http", daemon=True)
     thread.start()
@@ -83,3 +142,21 @@ def serve_evidence(settings, host: str = HOST, port: int = 0) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The stack's evidence service: serve the configured store until stopped (SIGTERM)."""
+    from govgate.settings import load_settings
+
+    parser = argparse.ArgumentParser(prog="python -m govgate.evidence_server", description=main.__doc__)
+    parser.add_argument("--host", default=HOST)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    server = make_server(settings, args.host, args.port)
+    print(f"serving evidence of {settings.effective_store_url} at http://{args.host}:{args.port}/evidence/", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

@@ -28,13 +28,19 @@ from govgate.runtime import QUIET_ENV
 from govgate.settings import kept_secret
 
 HOST = "127.0.0.1"
-SERVICES = ("s3", "prefect", "mlflow", "bridge")
-DEFAULT_PORTS = {"prefect": 4200, "mlflow": 5000, "bridge": 8085, "s3": 9000}
+SERVICES = ("s3", "evidence", "prefect", "mlflow", "bridge")
+DEFAULT_PORTS = {"prefect": 4200, "mlflow": 5000, "bridge": 8085, "s3": 9000, "evidence": 8086}
 DEFAULT_BUCKET = "govgate"
 # Credentials for the local moto server, which accepts any; never used against a real endpoint.
 LOCAL_S3_KEY = "govgate-local"
 # Words expected in a service's command line: a recycled pid must never be mistaken for (or killed as) ours.
-_CMDLINE_MARK = {"prefect": "prefect", "mlflow": "mlflow", "bridge": "cli.main", "s3": "moto.server"}
+_CMDLINE_MARK = {
+    "prefect": "prefect",
+    "mlflow": "mlflow",
+    "bridge": "cli.main",
+    "s3": "moto.server",
+    "evidence": "govgate.evidence_server",
+}
 
 
 class StackError(GovgateError):
@@ -160,6 +166,8 @@ class Stack:
         manifest = self.read_manifest()
         wanted = ["prefect", "mlflow"] + (["s3"] if s3 else [])
         urls = {name: self._url(name, ports[name]) for name in SERVICES}
+        wanted.append("evidence")
+        self._stop_evidence_of_another_store(manifest, s3, bucket, echo)
         already = self._still_running(manifest, wanted + ["bridge"], urls, timeout)
         to_start = [n for n in wanted if n not in already]
         start_bridge = bridge and "bridge" not in already
@@ -168,6 +176,11 @@ class Stack:
         started: list[tuple[str, subprocess.Popen]] = []
         try:
             self._start_services(started, to_start, urls, s3=s3, bucket=bucket, timeout=timeout, echo=echo)
+            if "evidence" in to_start:
+                # After S3 (it reads the bucket); with the stack's store settings, as CLI runs get them.
+                started.append(("evidence", self._spawn("evidence", urls["evidence"], extra_env=stack_env)))
+                self._await(started[-1], urls["evidence"], timeout)
+                echo(f"started evidence at {urls['evidence']} (reports served read-only)")
             if start_bridge:
                 # Last: it sends events to the Prefect server started above.
                 started.append(("bridge", self._spawn("bridge", urls["bridge"], extra_env=stack_env)))
@@ -180,10 +193,25 @@ class Stack:
                 _reap(proc)
                 self.pid_file(name).unlink(missing_ok=True)
             raise
-        services = self._services_after_up(manifest, wanted, urls, already, started_bridge=start_bridge)
+        services = self._services_after_up(
+            manifest, wanted, urls, already, started_bridge=start_bridge, s3=s3, bucket=bucket
+        )
         self._write_manifest({"services": services, "s3": s3, "bucket": bucket if s3 else None})
         self._write_env(stack_env)
         return UpResult(self.env_file, stack_env, [n for n, _ in started], already, self.status())
+
+    def _stop_evidence_of_another_store(self, manifest: dict, s3: bool, bucket: str, echo) -> None:
+        """The evidence service serves the store it was started with: when this `up` switches between the
+        local store and S3 (or another bucket), it is restarted, else reports would be looked up in the wrong place."""
+        entry = manifest["services"].get("evidence")
+        if not entry or entry.get("store") == _store_label(s3, bucket):
+            return
+        pid = self.running_pid("evidence")
+        if pid is not None:
+            _stop_group(pid, grace=10)
+            echo(f"stopped evidence (pid {pid}): it served {entry.get('store')}")
+        self.pid_file("evidence").unlink(missing_ok=True)
+        manifest["services"].pop("evidence", None)
 
     def _still_running(self, manifest: dict, names: list[str], urls: dict[str, str], timeout: float) -> list[str]:
         """Services an earlier `up` left healthy; they keep their address (``urls`` is updated), whatever
@@ -232,10 +260,14 @@ class Stack:
         for name, proc in parallel:
             self._await((name, proc), urls[name], timeout)
         for name in to_start:
-            echo(f"started {name} at {urls[name]}")
+            if name != "evidence":
+                echo(f"started {name} at {urls[name]}")
 
-    def _services_after_up(self, manifest, wanted, urls, already, *, started_bridge: bool) -> dict[str, Any]:
+    def _services_after_up(
+        self, manifest, wanted, urls, already, *, started_bridge: bool, s3: bool, bucket: str
+    ) -> dict[str, Any]:
         services: dict[str, Any] = {name: {"url": urls[name], "port": _port_of(urls[name])} for name in wanted}
+        services["evidence"]["store"] = _store_label(s3, bucket)
         if "bridge" in already:
             services["bridge"] = manifest["services"]["bridge"]
         elif started_bridge:
@@ -257,6 +289,8 @@ class Stack:
             "GOVGATE_MLFLOW_TRACKING_URI": urls["mlflow"],
             # Artifacts go through the tracking server's proxy, which writes them to its destination.
             "GOVGATE_MLFLOW_ARTIFACT_LOCATION": "mlflow-artifacts:/govgate",
+            # Report links in the Prefect UI open through the stack's evidence service.
+            "GOVGATE_EVIDENCE_HTTP_URL": urls["evidence"],
         }
         if bridge:
             env["GOVGATE_BRIDGE_SECRET"] = self.bridge_secret()
@@ -308,6 +342,8 @@ class Stack:
             return [py, "-m", "cli.main", "bridge", "--host", HOST, "--port", port]
         if name == "s3":
             return [py, "-m", "moto.server", "-H", HOST, "-p", port]
+        if name == "evidence":
+            return [py, "-m", "govgate.evidence_server", "--host", HOST, "--port", port]
         raise StackError(f"unknown stack service {name!r}; expected one of {', '.join(SERVICES)}")
 
     def _spawn(
@@ -346,8 +382,9 @@ class Stack:
                         "AWS_DEFAULT_REGION": "us-east-1",
                     }
                 )
-        if name == "bridge":
+        if name in ("bridge", "evidence"):
             env.update(extra_env or {})
+        if name == "bridge":
             env["PREFECT_API_URL"] = env["GOVGATE_PREFECT_API_URL"]
         log_path = self.log_file(name)
         cmd = self._command(name, url, s3_url, bucket)
@@ -429,7 +466,13 @@ def _port_of(url: str) -> int:
 
 
 def _health_url(name: str, url: str) -> str:
-    return {"prefect": f"{url}/api/health", "mlflow": f"{url}/health", "bridge": f"{url}/health", "s3": f"{url}/"}[name]
+    return {
+        "prefect": f"{url}/api/health",
+        "mlflow": f"{url}/health",
+        "bridge": f"{url}/health",
+        "s3": f"{url}/",
+        "evidence": f"{url}/health",
+    }[name]
 
 
 def _healthy(name: str, url: str) -> bool:
@@ -570,6 +613,10 @@ def _ensure_bucket(s3_url: str, bucket: str) -> None:
             raise StackError(f"could not create bucket {bucket!r} on {s3_url}: {exc}") from None
     except BotoCoreError as exc:
         raise StackError(f"could not create bucket {bucket!r} on {s3_url}: {exc}") from None
+
+
+def _store_label(s3: bool, bucket: str) -> str:
+    return f"s3://{bucket}" if s3 else "local"
 
 
 def _shell_quote(value: str) -> str:

@@ -92,14 +92,14 @@ def store_key(uri: str, store_url: str) -> str | None:
 
 
 def browsable(uri: str | None, store_url: str, evidence_http_url: str | None) -> str | None:
-    """An http(s) address a browser opens for a store object: the evidence server's route for a local
-    store's evidence/ file, the URI itself when it is already http(s); else None (say the path plainly)."""
+    """An http(s) address a browser opens for a store object: the evidence server's route for an evidence/
+    object of the served store (file:// or s3://), the URI itself when it is already http(s); else None."""
     if not uri:
         return None
     if uri.startswith(("http://", "https://")):
         return uri
     key = store_key(uri, store_url)
-    if evidence_http_url and uri.startswith("file://") and key and key.startswith(EVIDENCE_PREFIX):
+    if evidence_http_url and key and key.startswith(EVIDENCE_PREFIX):
         return f"{evidence_http_url.rstrip('/')}/{key}"
     return None
 

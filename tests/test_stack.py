@@ -58,7 +58,7 @@ def stack_home(monkeypatch, tmp_path):
 def test_stack_up_status_down_on_real_services(stack_home):
     from mlflow import MlflowClient
 
-    ports = dict(zip(("prefect", "mlflow", "bridge", "s3"), _free_ports(4)))
+    ports = dict(zip(("prefect", "mlflow", "bridge", "s3", "evidence"), _free_ports(5)))
     result = runner.invoke(app, ["stack", "up", "--s3", *_port_args(ports), "--timeout", "120"])
     assert result.exit_code == 0, result.output
     env_file = stack_home.resolve() / "stack" / "stack.env"
@@ -71,7 +71,7 @@ def test_stack_up_status_down_on_real_services(stack_home):
     code, status = _status(stack_home)
     assert code == 0 and status["ok"], status
     services = {s["name"]: s for s in status["services"]}
-    for name in ("prefect", "mlflow", "s3"):
+    for name in ("prefect", "mlflow", "s3", "evidence"):
         assert services[name]["state"] == "healthy", services[name]
         assert services[name]["url"] == f"http://127.0.0.1:{ports[name]}"
         assert Path(services[name]["log"]).is_file() and services[name]["pid"]
@@ -88,6 +88,7 @@ def test_stack_up_status_down_on_real_services(stack_home):
     assert env["GOVGATE_STORE_URL"] == "s3://govgate/govgate"
     assert env["GOVGATE_S3_ENDPOINT_URL"] == f"http://127.0.0.1:{ports['s3']}"
     assert env["GOVGATE_HOME"] == str(stack_home.resolve())
+    assert env["GOVGATE_EVIDENCE_HTTP_URL"] == f"http://127.0.0.1:{ports['evidence']}"
     assert stat.S_IMODE(env_file.stat().st_mode) == 0o600
     key = stack_home / "stack" / "webhook-encryption.key"
     assert stat.S_IMODE(key.stat().st_mode) == 0o600
@@ -108,14 +109,27 @@ def test_stack_up_status_down_on_real_services(stack_home):
         s3.get_object_lock_configuration(Bucket="govgate")["ObjectLockConfiguration"]["ObjectLockEnabled"] == "Enabled"
     )
 
+    _evidence_service_serves_the_stack_store(env, s3)
+
     # idempotent: a second `up` leaves the running services alone
     pids = {name: s["pid"] for name, s in services.items() if s["pid"]}
     again = runner.invoke(app, ["stack", "up", "--s3", *_port_args(ports)])
     assert again.exit_code == 0, again.output
-    for name in ("prefect", "mlflow", "s3"):
+    for name in ("prefect", "mlflow", "s3", "evidence"):
         assert f"{name} already running" in again.output
     _, status = _status(stack_home)
     assert {s["name"]: s["pid"] for s in status["services"] if s["pid"]} == pids
+
+    # an `up` for the local store restarts the evidence service only: it must not serve the bucket's reports
+    local = runner.invoke(app, ["stack", "up", *_port_args(ports)])
+    assert local.exit_code == 0, local.output
+    assert "stopped evidence" in local.output and "started evidence" in local.output
+    _, status = _status(stack_home)
+    now = {s["name"]: s for s in status["services"]}
+    assert now["evidence"]["state"] == "healthy" and now["evidence"]["pid"] != pids["evidence"]
+    assert _pids_gone([pids["evidence"]])
+    assert "GOVGATE_STORE_URL" not in env_file.read_text()
+    pids["evidence"] = now["evidence"]["pid"]
 
     down = runner.invoke(app, ["stack", "down"])
     assert down.exit_code == 0, down.output
@@ -129,9 +143,32 @@ def test_stack_up_status_down_on_real_services(stack_home):
     assert (stack_home / "stack" / "logs" / "mlflow.log").is_file() and (stack_home / "stack" / "mlflow.db").is_file()
 
 
-@pytest.mark.parametrize("service", ["prefect", "mlflow", "s3", "bridge"])
+def _evidence_service_serves_the_stack_store(env: dict[str, str], s3) -> None:
+    """A report written to the stack's S3 store opens from the link a gate run would publish."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from govgate.summary import browsable
+
+    key = "govgate/evidence/data_review/stack-test/report.html"
+    s3.put_object(Bucket="govgate", Key=key, Body=b"<html>stack report</html>")
+    url = browsable(f"s3://govgate/{key}", env["GOVGATE_STORE_URL"], env["GOVGATE_EVIDENCE_HTTP_URL"])
+    assert url == f"{env['GOVGATE_EVIDENCE_HTTP_URL']}/evidence/data_review/stack-test/report.html"
+    with urllib.request.urlopen(url, timeout=10) as r:
+        assert r.read() == b"<html>stack report</html>" and r.headers["Content-Type"].startswith("text/html")
+    s3.put_object(Bucket="govgate", Key="govgate/raw/customers.csv", Body=b"name\nAnn\n")
+    for path, method, code in (("/raw/customers.csv", "GET", 404), (urllib.parse.urlsplit(url).path, "POST", 405)):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(
+                urllib.request.Request(env["GOVGATE_EVIDENCE_HTTP_URL"] + path, method=method), timeout=10
+            )
+        assert err.value.code == code, (path, method)
+
+
+@pytest.mark.parametrize("service", ["prefect", "mlflow", "s3", "bridge", "evidence"])
 def test_a_taken_port_is_named_and_nothing_starts(stack_home, service):
-    ports = dict(zip(("prefect", "mlflow", "bridge", "s3"), _free_ports(4)))
+    ports = dict(zip(("prefect", "mlflow", "bridge", "s3", "evidence"), _free_ports(5)))
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
