@@ -147,37 +147,6 @@ def model_features(
     return [c for c in frame.columns if c not in exclude]
 
 
-def baseline_fairness(model: LoadedModel | None) -> tuple[str | None, dict | None]:
-    """The fairness report of the last approved (pass) earlier version of this model, if any."""
-    if model is None or not model.name:
-        return None, None
-    from govgate.publish import load_record
-    from govgate.store import open_store
-
-    settings = context.settings()
-    tracker = context.tracker(settings)
-    store = open_store(settings)
-    versions = tracker.client.search_model_versions(f"name = '{model.name}'")
-    approved = sorted(
-        (
-            v
-            for v in versions
-            if protocol.read_gate_tag(v.tags, protocol.MODEL_REVIEW, protocol.DECISION) == "pass"
-            and int(v.version) < int(model.version or 0)
-        ),
-        key=lambda v: int(v.version),
-    )
-    if not approved:
-        return None, None
-    base = approved[-1]
-    uri = protocol.read_gate_tag(base.tags, protocol.MODEL_REVIEW, protocol.RECORD_URI) or ""
-    key = uri.split(store.url.rstrip("/") + "/", 1)[-1] if uri.startswith(store.url) else None
-    if not key:
-        return f"{model.name}/{base.version}", None
-    record = load_record(store, key)
-    return f"{model.name}/{base.version} ({record.record_id})", baseline_report(record)
-
-
 def baseline_report(record: GateResult) -> dict | None:
     """The fairness report a model-review record kept: its ``fairness_report`` output, or in a 1.0.0
     record the ``fairness.report`` check's details."""
