@@ -40,16 +40,12 @@ recommendations: Review declined applicants under 25 by hand
 
 
 @pytest.fixture(scope="module")
-def record(tmp_path_factory):
+def record(tmp_path_factory, shared_data):
     from sklearn.linear_model import LogisticRegression
 
     from tasks.model_checks import card_documentation
-    from tests.conftest import SHARED
 
-    path = SHARED / "data" / "german_credit" / "german.csv"
-    if not path.is_file():
-        pytest.skip(f"{path} is not beside this clone")
-    df = pd.read_csv(path)
+    df = pd.read_csv(shared_data / "german_credit" / "german.csv")
     y = (df["credit"] == 1).astype(int).to_numpy()
     pred = LogisticRegression(max_iter=1000).fit(df[FEATURES], y).predict(df[FEATURES])
     sens = pd.DataFrame(
