@@ -22,15 +22,24 @@ NAMES = {"accuracy": "accuracy", "tpr": "true positive rate", "fpr": "false posi
 
 
 def calibration_check(estimation: Estimation) -> Check:
-    """The reference calibration the estimates rest on, judged against the ECE limit."""
+    """The reference calibration the estimates rest on, judged against the ECE limit. Poor calibration is
+    inconclusive, not a failure: it says the estimates cannot be trusted, not that the model regressed."""
     cal = estimation.calibration
     threshold = Threshold(metric="ece", op="<=", value=cal.max_ece)
+    outcome = threshold.judge(cal.ece)
+    message = f"for estimated performance: {cal.describe()}"
+    if outcome != Outcome.PASS:  # a limit missed never passes; the estimates are inconclusive too
+        outcome = Outcome.INCONCLUSIVE
+        message += (
+            f"; ECE {cal.ece:.4f} above the limit {cal.max_ece:g}: the estimate cannot be trusted, "
+            "so estimated performance is inconclusive (not a regression)"
+        )
     return Check(
         id=f"{PREFIX}.calibration",
         title="Scores calibrated enough to estimate performance without labels (estimated)",
         category=CATEGORY,
-        outcome=threshold.judge(cal.ece),
-        message=f"for estimated performance: {cal.describe()}",
+        outcome=outcome,
+        message=message,
         metrics=[
             Metric(name="ece", value=cal.ece, n=cal.n),
             Metric(name="ece_as_given", value=cal.ece_raw, n=cal.n),
@@ -38,7 +47,11 @@ def calibration_check(estimation: Estimation) -> Check:
         ],
         threshold=threshold,
         evidence_kind=EVIDENCE,
-        details={"calibration_method": cal.method, "recalibrated": cal.recalibrated},
+        details={
+            "calibration_method": cal.method,
+            "recalibrated": cal.recalibrated,
+            "judged_outcome": threshold.judge(cal.ece).value,
+        },
     )
 
 

@@ -179,7 +179,12 @@ def test_poor_calibration_that_recalibration_cannot_fix_is_inconclusive():
     est = estimate_performance(y, s, rng.uniform(0, 1, 1000), groups=pd.DataFrame({"grp": ["A", "B"] * 500}))
     assert not est.calibration.conclusive
     checks = estimated_baseline_checks(est, {"accuracy": {"overall": 0.5}}, 0.05)
-    assert checks[0].outcome == Outcome.FAIL and "cannot be estimated" in checks[0].message
+    cal = checks[0]
+    assert cal.outcome == Outcome.INCONCLUSIVE and "cannot be estimated" in cal.message
+    assert "the estimate cannot be trusted" in cal.message and cal.details["judged_outcome"] == "fail"
+    ece = next(m for m in cal.metrics if m.name == "ece")
+    assert cal.threshold.metric == "ece" and cal.threshold.value == 0.05 and ece.value > 0.05
+    assert not cal.threshold.holds(ece.value)
     rest = checks[1:]
     assert len(rest) == 3 * len(METRICS) and all(c.outcome == Outcome.INCONCLUSIVE for c in rest)
     assert all(c.message.startswith("estimated ") and "not calibrated" in c.message for c in rest)
