@@ -199,3 +199,67 @@ def _row_svg(r: Row, y0: float, row_h: float, label_w: float, plot_w: float, x, 
     tone = "#b45309" if r.small else "#555"
     out.append(f'<text x="{label_w + plot_w + 8}" y="{cy + 4}" font-size="11" fill="{tone}">{escape(note)}</text>')
     return "".join(out)
+
+
+def _trend_range(values: list[float]) -> tuple[float, float]:
+    lo, hi = min(values), max(values)
+    pad = (hi - lo) * 0.12 or max(abs(hi) * 0.1, 0.05)
+    return (max(lo - pad, 0.0) if lo >= 0 else lo - pad), (min(hi + pad, 1.0) if hi <= 1 else hi + pad)
+
+
+def trend_svg(points: list[Row], baseline: float, limit: float, op: str, outcome: str | None = None) -> Markup:
+    """Long because it lays out one small over-time SVG top to bottom: the failing side shaded beyond the
+    dashed limit, the baseline as a solid grey line, one point (with its interval) per run, joined in order.
+    ``points`` are the runs oldest first (``Row.label`` the run), coloured by the latest ``outcome``."""
+    width, left, right, top, bottom_h, height = 520, 46, 118, 14, 30, 170
+    plot_w, plot_h = width - left - right, height - top - bottom_h
+    ys = [v for p in points for v in (p.value, p.lower, p.upper) if v is not None] + [baseline, limit]
+    lo, hi = _trend_range(ys)
+    step = plot_w / max(len(points) - 1, 1)
+
+    def y(v: float) -> float:
+        return top + (hi - min(max(v, lo), hi)) / (hi - lo) * plot_h
+
+    def x(i: int) -> float:
+        return left + (i * step if len(points) > 1 else plot_w / 2)
+
+    colour = _COLOURS.get(outcome or "", "#1f3b73")
+    ly, by, end = y(limit), y(baseline), left + plot_w
+    y0, y1 = (ly, top + plot_h) if _FAILING_SIDE.get(op) == "below" else (top, ly)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart trend" viewBox="0 0 {width} {height}" '
+        f'role="img" preserveAspectRatio="xMinYMin meet">',
+        f'<rect x="{left}" y="{y0:.1f}" width="{plot_w}" height="{max(y1 - y0, 0):.1f}" fill="#fde2e2"/>',
+    ]
+    for tick in _nice_ticks(lo, hi, 4):
+        ty = y(tick)
+        parts.append(f'<line x1="{left}" y1="{ty:.1f}" x2="{end}" y2="{ty:.1f}" stroke="#e5e7eb"/>')
+        parts.append(
+            f'<text x="{left - 6}" y="{ty + 4:.1f}" text-anchor="end" font-size="11" fill="#555">{tick:g}</text>'
+        )
+    parts.append(
+        f'<line class="baseline" x1="{left}" y1="{by:.1f}" x2="{end}" y2="{by:.1f}" stroke="#6b7280" stroke-width="2"/>'
+        f'<text x="{end + 6}" y="{by + 4:.1f}" font-size="11" fill="#374151">baseline {baseline:.4g}</text>'
+        f'<line class="limit" x1="{left}" y1="{ly:.1f}" x2="{end}" y2="{ly:.1f}" stroke="#b91c1c" stroke-width="2" '
+        f'stroke-dasharray="5 3"/><text x="{end + 6}" y="{ly + (13 if abs(ly - by) < 12 and ly >= by else 4):.1f}" '
+        f'font-size="11" fill="#b91c1c">limit {escape(op)} {limit:.4g}</text>'
+    )
+    path = " ".join(f"{x(i):.1f},{y(p.value):.1f}" for i, p in enumerate(points))
+    parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="1.5"/>')
+    for i, p in enumerate(points):
+        if p.lower is not None and p.upper is not None:
+            parts.append(
+                f'<line x1="{x(i):.1f}" y1="{y(p.upper):.1f}" x2="{x(i):.1f}" y2="{y(p.lower):.1f}" '
+                f'stroke="{colour}" stroke-width="2"/>'
+            )
+        parts.append(
+            f'<circle class="run" cx="{x(i):.1f}" cy="{y(p.value):.1f}" r="4" fill="{colour}">'
+            f"<title>{escape(p.label)}: {p.value:.4f}</title></circle>"
+        )
+    first, last = escape(points[0].label), escape(points[-1].label)
+    base_y = top + plot_h + 18
+    parts.append(f'<text x="{left}" y="{base_y}" font-size="11" fill="#555">{first}</text>')
+    if len(points) > 1:
+        parts.append(f'<text x="{end}" y="{base_y}" text-anchor="end" font-size="11" fill="#555">{last}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))

@@ -26,6 +26,7 @@ Scalar = float | int | str | bool | None
 FAIRNESS_REPORT = "fairness_report"
 REFERENCE_DISTRIBUTIONS = "reference_distributions"
 DRIFT_PROFILE = "drift_profile"  # the fine reference of drift (govgate.checks.drift.profile.profile_to_dict)
+REASSESSMENT_TRENDS = "reassessment_trends"  # judged metric per group over past runs (govgate.reassessment.trends)
 LEGACY_FAIRNESS_CHECK = "fairness.report"  # its details["report"]
 LEGACY_REFERENCE_CHECK = "reference.distributions"  # its details
 

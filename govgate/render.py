@@ -71,6 +71,7 @@ def _context(record: GateResult, links: dict[str, str] | None) -> dict[str, Any]
         "decision_words": report_view.decision_words(record),
         "min_group_n": report_view.min_group_n(record),
         "pattern_defs": PATTERN_DEFS,
+        "trends": report_view.trend_charts(record),
     }
 
 

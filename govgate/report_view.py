@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from govgate.charts import DEFAULT_MIN_GROUP_N, Chart, group_charts, judged_chart
-from govgate.record import Check, GateResult, Metric
+from govgate.charts import DEFAULT_MIN_GROUP_N, Chart, Row, group_charts, judged_chart, trend_svg
+from govgate.record import REASSESSMENT_TRENDS, Check, GateResult, Metric
 
 OUTCOME_ORDER = {"error": 0, "fail": 1, "inconclusive": 2, "warn": 3, "pass": 4, "skipped": 5}
 PASSING = ("pass", "skipped")
@@ -258,3 +258,37 @@ def decision_words(record: GateResult) -> str:
         "inconclusive checks below.",
         "pass": f"This {what} passed the {record.gate} gate.",
     }.get(outcome, outcome)
+
+
+def _trend_chart(s: dict) -> Chart | None:
+    points = [
+        Row(str(p.get("run")), float(p["value"]), p.get("lower"), p.get("upper"), p.get("n"))
+        for p in s.get("points") or []
+        if isinstance(p, dict) and _is_number(p.get("value"))
+    ]
+    if not points or not _is_number(s.get("baseline")) or not _is_number(s.get("limit")) or s.get("op") not in OPS:
+        return None
+    kind = "estimated " if s.get("estimated") else ""
+    caption = (
+        f"{kind}{str(s.get('metric', '')).replace('_', ' ')} ({s.get('group')}) over {len(points)} run"
+        f"{'s' if len(points) != 1 else ''}: baseline {s['baseline']:.4g}, limit {s['op']} {s['limit']:.4g}; "
+        f"now {s.get('outcome')}"
+    )
+    svg = trend_svg(points, float(s["baseline"]), float(s["limit"]), s["op"], str(s.get("outcome")))
+    return Chart(caption, svg)
+
+
+def trend_charts(record: GateResult) -> list[Chart]:
+    """One over-time chart per judged metric and group in the record's ``REASSESSMENT_TRENDS`` output
+    (the reassessment's), with the baseline and the limit; none for other records."""
+    trends = record.outputs.get(REASSESSMENT_TRENDS)
+    series = trends.get("series") if isinstance(trends, dict) else None
+    charts = [_trend_chart(s) for s in series or [] if isinstance(s, dict)]
+    return [c for c in charts if c]
+
+
+OPS = (">=", "<=")
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)

@@ -599,14 +599,19 @@ def metrics_table(a: Assessment, result: dict) -> str | None:
 
 
 def trend_files(a: Assessment):
-    """The record's extra files: ``trends.html`` (each comparison with the baseline over the version's
-    past reassessments and this one), when there is a comparison to draw."""
-    from govgate.reassessment.trends import TRENDS_FILE, past_records, trends_page
+    """The record's trends: names the ``REASSESSMENT_TRENDS`` output in ``a.outputs`` (each judged metric
+    per group over the version's past reassessments and this one, drawn in the record's report; called as
+    the record is finished, after every check is in) and returns the extra files: ``trends.html``."""
+    from govgate.reassessment.trends import TRENDS_FILE, past_records, trend_series, trends_page
+    from govgate.record import REASSESSMENT_TRENDS
+
+    past = past_records(context.store(), a.target.model, a.target.version) if a.target.version else []
+    if a.target.version is not None:
+        a.outputs[REASSESSMENT_TRENDS] = trend_series(past, a.checks)
 
     def files(record) -> dict[str, bytes]:
         if a.target.version is None:
             return {}
-        past = past_records(context.store(), a.target.model, a.target.version)
         title = f"{a.target.model} version {a.target.version}: reassessments against the baseline"
         page = trends_page(title, past, a.checks, f"{record.started_at:%Y-%m-%d %H:%M} (this run)")
         return {TRENDS_FILE: page} if page else {}

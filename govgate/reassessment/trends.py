@@ -1,6 +1,8 @@
 """Trend charts: each judged comparison with the baseline over the version's past reassessments and this
 one (how much worse than the baseline, with its interval, against the tier's tolerance), as one static
-HTML page kept beside the record (``trends.html``). Drawn only from records."""
+HTML page kept beside the record (``trends.html``); and ``trend_series``, the record's own
+``REASSESSMENT_TRENDS`` output (each judged metric per group: its value and interval per run, the baseline
+and the limit, numbers only) that the record's report draws. Drawn only from records."""
 
 from __future__ import annotations
 
@@ -83,3 +85,57 @@ def trends_page(title: str, past: list[GateResult], current: list[Check], curren
         "the approved baseline the figure is, with its interval. Right of the dashed line is beyond the tier's "
         f"tolerance.</p>{PATTERN_DEFS}{body}</body></html>"
     ).encode()
+
+
+def _figure(check: Check, name: str) -> float | None:
+    m = next((x for x in check.metrics if x.name == name), None)
+    return float(m.value) if m is not None and isinstance(m.value, (int, float)) else None
+
+
+def _point(label: str, check: Check | None) -> dict | None:
+    m = next((x for x in check.metrics if x.name == "current"), None) if check else None
+    if m is None or not isinstance(m.value, (int, float)) or m.value != m.value:
+        return None
+    return {"run": label, "value": float(m.value), "lower": m.lower, "upper": m.upper, "n": m.n}
+
+
+def _metric_group(check: Check) -> tuple[str, str]:
+    """``(metric, group)`` from the check's details, else from its id (``...<metric>.<group>.vs_baseline``)."""
+    d = check.details
+    if d.get("metric") and d.get("group"):
+        return str(d["metric"]), str(d["group"])
+    parts = check.id.removesuffix(".vs_baseline").split(".")
+    return (parts[-2], parts[-1]) if len(parts) >= 3 else (parts[-1], "overall")
+
+
+def trend_series(past: list[GateResult], current: list[Check], current_label: str = "this run") -> dict:
+    """The ``REASSESSMENT_TRENDS`` output: one series per comparison with the baseline in ``current``
+    (measured or estimated; failed and warned first), its value per past run and this one, the baseline
+    and the limit in the metric's own units (baseline minus the tolerance when higher is better)."""
+    history = [(f"{r.started_at:%Y-%m-%d %H:%M}", r.checks) for r in past] + [(current_label, current)]
+    order = {"fail": 0, "warn": 1}
+    judged = sorted(
+        (
+            c
+            for c in current
+            if c.threshold and c.threshold.metric == "worsening" and _figure(c, "baseline") is not None
+        ),
+        key=lambda c: (order.get(c.outcome.value, 2), c.id),
+    )[:MAX_CHARTS]
+    series = []
+    for c in judged:
+        points = [
+            p for label, checks in history if (p := _point(label, next((x for x in checks if x.id == c.id), None)))
+        ]
+        if not points:
+            continue
+        base, tol = _figure(c, "baseline"), float(c.threshold.value)
+        higher = bool(c.details.get("higher_is_better", True))
+        metric, group = _metric_group(c)
+        series.append({
+            "check": c.id, "metric": metric, "group": group, "estimated": bool(c.details.get("estimated")),
+            "higher_is_better": higher, "baseline": base, "tolerance": tol,
+            "limit": round(base - tol if higher else base + tol, 12), "op": ">=" if higher else "<=",
+            "outcome": c.outcome.value, "points": points,
+        })  # fmt: skip
+    return {"runs": [label for label, _ in history], "series": series}
