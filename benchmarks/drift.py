@@ -36,7 +36,7 @@ GROUP = "sex"
 PLANTED = {"n0", "n3", "c2"}  # drift for everyone
 GROUP_PLANTED = ("n5", "F")  # drift for women only: below the limit overall, above it in the group
 FILE_ROWS = 1_000_000
-EVIDENTLY_PYTHON = "/work/venv-evidently/bin/python"
+EVIDENTLY_PYTHON = ".venv-evidently/bin/python"  # python -m venv .venv-evidently && .venv-evidently/bin/pip install evidently==0.7.23 "pandas<3"
 
 
 # --------------------------------------------------------------------------------------------- data

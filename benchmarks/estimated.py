@@ -1,7 +1,8 @@
 """Estimated performance without labels: govgate (govgate.checks.estimated) vs NannyML's CBPE, same data.
 
 NannyML 0.13.1 cannot live beside the lock (it would move botocore 1.44.5 -> 1.43.x and pull xgboost,
-lightgbm, gcsfs and more), so it runs in its own virtualenv (default /work/venv-nannyml; ``--nannyml-python``)
+lightgbm, gcsfs and more), so it runs in its own virtualenv (default .venv-nannyml, made by ``python -m venv .venv-nannyml &&
+.venv-nannyml/bin/pip install nannyml==0.13.1 statsmodels``; ``--nannyml-python``)
 through a subprocess, on the same rows written to CSV, one chunk per group (NannyML has no groups).
 
 Scenarios: calibrated scores; monotone miscalibrated scores (p ** 2.5: both tools recalibrate on the
@@ -131,7 +132,7 @@ def scenario(name: str, power: float, rows: int, python: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=20_000)
-    ap.add_argument("--nannyml-python", default="/work/venv-nannyml/bin/python")
+    ap.add_argument("--nannyml-python", default=".venv-nannyml/bin/python")
     args = ap.parse_args()
     print(f"python benchmarks/estimated.py --rows {args.rows}")
     scenario("calibrated scores", 1.0, args.rows, args.nannyml_python)
