@@ -139,3 +139,20 @@ EVIDENCE_ROUTE = "/" + EVIDENCE_PREFIX
 # Registry tag (version or registered model): where a deployed model is used, comma-separated (EU, VN). A
 # reassessment incident on it is opened as a possible serious incident there, so its legal clocks run.
 MODEL_JURISDICTIONS = "govgate.jurisdictions"
+
+# Portfolio gates (issue 17/18): each writes a gate record like any other.
+INTAKE = "intake"  # intake questionnaire -> risk tier by legal rules (govgate/intake)
+THIRD_PARTY_REVIEW = "third-party-review"  # vendor AI checklist with hashed evidence and expiry
+INVENTORY_SYNC = "inventory-sync"  # the inventory of every AI asset, checked against the systems
+AUDIT_REPORT = "audit-report"  # control coverage, KPIs, OSCAL, over a period, from records alone
+
+# Named outputs (record.outputs) other readers rely on.
+OUTPUT_RISK_TIER = "risk_tier"  # intake: {"tier", "rule", "citations", "regimes", "answers_sha256"}
+OUTPUT_THIRD_PARTY_ITEMS = "third_party_items"  # [{"item", "status", "sha256", "expires"}]
+OUTPUT_INVENTORY = "inventory"  # inventory-sync: snapshot key and counts
+
+# Store layout of portfolio outputs (under audit/: protected from retention, written once).
+INVENTORY_SNAPSHOTS_PREFIX = AUDIT_PREFIX + "inventory/"  # audit/inventory/<sync id>/inventory.{json,csv,html}
+AUDIT_REPORTS_PREFIX = AUDIT_PREFIX + "reports/"  # audit/reports/<report id>/...
+DASHBOARD_PREFIX = "dashboard/"  # regenerated governance dashboard (not evidence): dashboard/<generated at>/
+INVENTORY_SCHEMA = "govgate.inventory/1"  # inventory.json: {schema, sync_id, synced_at, assets, gaps, disappeared}

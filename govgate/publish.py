@@ -95,7 +95,9 @@ def publish(
             protocol.REPORT_HTML: render_html(record, links).encode(),
         }
         files.update({name: put(name, body) for name, body in rendered.items()})
-        put(MANIFEST, json.dumps(_manifest(record, files, put.versions), indent=2).encode())  # last: complete
+        put(
+            MANIFEST, json.dumps(_manifest(record, files, put.versions, put.sizes), indent=2).encode()
+        )  # last: complete
         tracker.log_result(run_id, record, record_uri, rendered)
         if model_version is not None:
             name, version = model_version
@@ -128,6 +130,7 @@ class _WriteOnce:
     prefix: str
     retention: Retention | None
     versions: dict[str, str] = field(default_factory=dict)  # name -> version id, where the store gives one
+    sizes: dict[str, int] = field(default_factory=dict)  # name -> bytes: lets a listing alone spot a changed file
 
     def __call__(self, name: str, content: bytes | Path, record: GateResult | None = None) -> str:
         """Write ``name``; with ``record``, list it among the record's artifacts. Returns its SHA-256."""
@@ -135,6 +138,7 @@ class _WriteOnce:
         info = self.store.put(key, content, write_once=True, content_type=media_type(name), retention=self.retention)
         if info.version_id:
             self.versions[name] = info.version_id
+        self.sizes[name] = info.size
         if record is not None:
             ref = ArtifactRef(
                 name=name, uri=self.store.uri(key), sha256=info.sha256, size=info.size, media_type=media_type(name)
@@ -143,7 +147,7 @@ class _WriteOnce:
         return info.sha256
 
 
-def _manifest(record: GateResult, files: dict[str, str], versions: dict[str, str]) -> dict:
+def _manifest(record: GateResult, files: dict[str, str], versions: dict[str, str], sizes: dict[str, int]) -> dict:
     """Every file with its SHA-256 and, on a versioned bucket, the version written: a reader fetches that
     version, so a later plain put or delete marker over the key cannot change what it reads."""
     return {
@@ -152,7 +156,11 @@ def _manifest(record: GateResult, files: dict[str, str], versions: dict[str, str
         "decision": record.decision.outcome.value,
         "complete": True,
         "files": {
-            name: {"sha256": digest, **({"version_id": versions[name]} if name in versions else {})}
+            name: {
+                "sha256": digest,
+                **({"size": sizes[name]} if name in sizes else {}),
+                **({"version_id": versions[name]} if name in versions else {}),
+            }
             for name, digest in sorted(files.items())
         },
     }
