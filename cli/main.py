@@ -16,6 +16,7 @@ from cli import console
 from cli.incidents import incidents_app
 from cli.reassess import reassess
 from cli.stack import stack_app
+from cli.third_party import third_party_app
 from govgate.errors import GovgateError
 from govgate.protocol import EVIDENCE_PREFIX
 from govgate.settings import load_settings
@@ -43,6 +44,7 @@ webhook_app = typer.Typer(
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(incidents_app, name="incidents")
 app.command("reassess")(reassess)
+app.add_typer(third_party_app, name="third-party")
 
 
 @app.callback()

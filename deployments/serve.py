@@ -14,6 +14,7 @@ from flows.model_review_poll import model_review_poll
 from flows.reassessment import reassessment
 from flows.retention_purge import retention_purge
 from flows.selftest import evidence_selftest
+from flows.third_party_review import third_party_review
 
 TAGS = ["govgate"]
 
@@ -41,6 +42,19 @@ def reassessment_schedules(policy) -> list:
     from prefect.schedules import Cron
 
     return [Cron(t.reassessment.cron, timezone="UTC", parameters={"tier": name}) for name, t in policy.tiers.items()]
+
+
+def third_party_schedules(policy) -> list:
+    """One schedule per submission file listed in policy (schedules.third_party_review), each passing it."""
+    from prefect.schedules import Cron
+
+    rule = policy.schedules.third_party_review
+    if rule is None:
+        return []
+    return [
+        Cron(rule.cron, timezone=rule.timezone, active=rule.active, parameters={"submission": path})
+        for path in rule.submissions
+    ]
 
 
 def registration_trigger():
@@ -105,6 +119,12 @@ def gate_deployments(policy=None) -> list[RunnerDeployment]:
             tags=[*TAGS, "retention"],
             description="Delete raw data past its retention (never evidence or what is on legal hold), with a write-ahead plan and a certificate.",
             schedules=purge_schedules(policy),
+        ),
+        third_party_review.to_deployment(
+            name="third-party-review",
+            tags=[*TAGS, "third-party"],
+            description="Review a vendor model or AI service: checklist items with hashed evidence, expiries, cross-border transfer, AI Act role.",
+            schedules=third_party_schedules(policy),
         ),
     ]
 

@@ -119,6 +119,12 @@ class PurgeSchedule(ScheduleRule):
     execute: bool = Field(True, description="scheduled runs delete (manual runs stay dry runs)")
 
 
+class ThirdPartySchedule(ScheduleRule):
+    """Re-check vendors' evidence expiries: one scheduled third-party review per submission file."""
+
+    submissions: list[str] = Field(..., min_length=1, description="submission YAML paths, one run each")
+
+
 class Schedules(_Strict):
     """When the scheduled gates run. Reassessment runs per tier (tiers.<tier>.reassessment.cron)."""
 
@@ -128,6 +134,9 @@ class Schedules(_Strict):
     model_review_poll: ScheduleRule | None = Field(
         default_factory=lambda: ScheduleRule(cron="*/15 * * * *"),
         description="the registration fallback: review model versions that no webhook event reviewed",
+    )
+    third_party_review: ThirdPartySchedule | None = Field(
+        None, description="re-check third-party submissions (expiries) on a schedule; none by default"
     )
 
 

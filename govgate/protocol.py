@@ -156,3 +156,8 @@ INVENTORY_SNAPSHOTS_PREFIX = AUDIT_PREFIX + "inventory/"  # audit/inventory/<syn
 AUDIT_REPORTS_PREFIX = AUDIT_PREFIX + "reports/"  # audit/reports/<report id>/...
 DASHBOARD_PREFIX = "dashboard/"  # regenerated governance dashboard (not evidence): dashboard/<generated at>/
 INVENTORY_SCHEMA = "govgate.inventory/1"  # inventory.json: {schema, sync_id, synced_at, assets, gaps, disappeared}
+
+# Third-party review (govgate/thirdparty): attachments and the vendor summary output.
+THIRD_PARTY_EVIDENCE_DIR = "vendor-evidence/"  # record prefix folder: vendor-evidence/<item>/<sha256[:16]>.<ext>
+OUTPUT_THIRD_PARTY_VENDOR = "third_party_vendor"  # {id, vendor, service, ai_act_role, facts, locations, ...}
+THIRD_PARTY_ITEMS_ARTIFACT = "third-party-items"  # Prefect table: each checklist item's status and expiry
