@@ -82,5 +82,12 @@ def write(folder: Path, data: dict | None = None, name: str = "acme.yaml") -> Pa
                 text += f"Signed by {PLANTED_EMAIL}, tel {PLANTED_PHONE}\naws_access_key_id = {PLANTED_SECRET}\n"
             path.write_text(text)
     path = folder / name
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    path.write_text(yaml.dump(data, Dumper=_NoAliases, sort_keys=False))
     return path
+
+
+class _NoAliases(yaml.SafeDumper):
+    """Plain YAML as a person writes it: a date used twice is written twice, not as an anchor."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
