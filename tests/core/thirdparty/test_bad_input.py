@@ -44,7 +44,9 @@ def test_an_item_the_checklist_does_not_have(tmp_path):
 def test_a_listed_evidence_file_that_does_not_exist(tmp_path):
     path = vendor.write(tmp_path)
     (tmp_path / "contracts" / "sla.txt").unlink()
-    with pytest.raises(InputError, match=r"items\.incident_contacts_sla\.evidence\[0\]: file contracts/sla\.txt does not exist"):
+    with pytest.raises(
+        InputError, match=r"items\.incident_contacts_sla\.evidence\[0\]: file contracts/sla\.txt does not exist"
+    ):
         _load(path)
 
 
@@ -113,7 +115,9 @@ def test_a_submission_that_is_not_there_or_not_a_mapping(tmp_path):
     with pytest.raises(InputError, match="third-party submission .*nope.yaml does not exist"):
         _load(tmp_path / "nope.yaml")
     (tmp_path / "list.yaml").write_text("- a\n- b\n")
-    with pytest.raises(InputError, match=r"list.yaml: expected a mapping with keys id, vendor, service, items; got list"):
+    with pytest.raises(
+        InputError, match=r"list.yaml: expected a mapping with keys id, vendor, service, items; got list"
+    ):
         _load(tmp_path / "list.yaml")
 
 
@@ -121,7 +125,10 @@ def test_a_checklist_citing_a_control_the_catalog_does_not_have(tmp_path):
     text = REPO_CHECKLIST.read_text().replace('"eu-ai-act:Art. 27"', '"eu-ai-act:Art. 27(9)"')
     bad = tmp_path / "checklist.yaml"
     bad.write_text(text)
-    with pytest.raises(PolicyError, match=r"items.fundamental_rights_assessment.controls: \['eu-ai-act:Art. 27\(9\)'\] are not control ids"):
+    with pytest.raises(
+        PolicyError,
+        match=r"items.fundamental_rights_assessment.controls: \['eu-ai-act:Art. 27\(9\)'\] are not control ids",
+    ):
         load_checklist(bad)
 
 
