@@ -212,3 +212,31 @@ def test_the_policy_schedules_one_recheck_per_submission(tmp_path):
     schedules = third_party_schedules(load_policy(tmp_path / "policy.yaml"))
     assert [s.parameters for s in schedules] == [{"submission": "vendors/a.yaml"}, {"submission": "vendors/b.yaml"}]
     assert {(s.cron, s.timezone) for s in schedules} == {("0 7 * * 1", "Asia/Ho_Chi_Minh")}
+
+
+def test_the_cli_reviews_a_submission_and_prints_why(prefect_harness, local_settings, tmp_path):
+    """`govgate third-party review` exits 3 with the reasons on a failing review, 1 with the file and key on
+    a bad one; `template` prints a submission that names every checklist item."""
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    runner = CliRunner()
+    data = vendor.submission()
+    del data["items"]["transfer_impact_assessment_vn"]
+    path = vendor.write(tmp_path / "acme", data)
+    result = runner.invoke(app, ["third-party", "review", str(path), "--as-of", "2026-12-07"])
+    assert result.exit_code == 3, result.output
+    assert "decision: fail" in result.output
+    assert "  why: third_party.transfer_impact_assessment_vn.evidence: no evidence submitted" in result.output
+    assert "record: file://" in result.output and vendor.CONTACT_EMAIL not in result.output
+
+    bad = vendor.write(tmp_path / "bad", vendor.submission(tier="extreme"))
+    result = runner.invoke(app, ["third-party", "review", str(bad), "--as-of", "2026-12-07"])
+    assert result.exit_code == 1 and "unknown risk tier 'extreme'" in result.output, result.output
+    result = runner.invoke(app, ["third-party", "review", str(path), "--as-of", "07/12/2026"])
+    assert result.exit_code == 1 and "--as-of '07/12/2026': expected a date" in result.output
+
+    result = runner.invoke(app, ["third-party", "template"])
+    assert result.exit_code == 0 and "  transfer_impact_assessment_vn:\n" in result.output
+    assert "first_transfer: 2026-01-15" in result.output
