@@ -20,6 +20,7 @@ from flows.runner import run_flow
 from flows.third_party_review import third_party_review
 from govgate import protocol
 from govgate.errors import GovgateError
+from govgate.evidence_index import scan_records
 from govgate.store import open_store
 from tests.core.thirdparty import vendor
 
@@ -48,6 +49,15 @@ def _info_logs():
     finally:
         for lg, level in zip(loggers, levels):
             lg.setLevel(level)
+
+
+def _artifacts(flow_run_id) -> dict:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+    return {a.key: a for a in found}
 
 
 def _run_logs(flow_run_id) -> list[str]:
@@ -103,6 +113,15 @@ def test_a_complete_submission_passes_with_its_evidence_attached(prefect_harness
     assert run.data.tags[protocol.RUN_GATE] == protocol.THIRD_PARTY_REVIEW
     assert run.data.tags[protocol.RUN_DECISION] == "pass"
     assert run.data.tags[protocol.RUN_SUBJECT_ID] == "acme-face-match"
+
+    # the Prefect UI: summary, checks and the items table; the evidence index (what the inventory reads)
+    artifacts = _artifacts(record["provenance"]["prefect_flow_run_id"])
+    assert {"third-party-review-summary", "third-party-review-checks", protocol.THIRD_PARTY_ITEMS_ARTIFACT} <= set(artifacts)
+    rows = json.loads(artifacts[protocol.THIRD_PARTY_ITEMS_ARTIFACT].data)
+    assert {r["item"]: r["status"] for r in rows}["data_processing_terms"] == "ok" and len(rows) == 12
+    entry = scan_records(store, gates=[protocol.THIRD_PARTY_REVIEW]).latest("acme-face-match", protocol.THIRD_PARTY_REVIEW)
+    assert entry.verified and entry.subject_kind == "third_party_tool" and entry.decision == "pass"
+    assert entry.small_outputs[protocol.OUTPUT_THIRD_PARTY_ITEMS] == record["outputs"][protocol.OUTPUT_THIRD_PARTY_ITEMS]
 
 
 def test_a_failing_review_names_its_findings_and_leaks_nothing(prefect_harness, s3_settings, tmp_path):
