@@ -86,8 +86,9 @@ def test_a_complete_submission_passes_with_its_evidence_attached(prefect_harness
     assert record["subject"]["kind"] == "third_party_tool" and record["subject"]["id"] == "acme-face-match"
     assert record["policy"]["tier"] == "high"  # from the submission
     items = {i["item"]: i for i in record["outputs"][protocol.OUTPUT_THIRD_PARTY_ITEMS]}
-    assert items["transfer_terms_eu"]["status"] == "not-required"
-    assert {i["status"] for n, i in items.items() if n != "transfer_terms_eu"} == {"ok"}
+    not_required = {"transfer_terms_eu", "provider_documentation"}  # no EU data subjects; we are the deployer
+    assert {n for n, i in items.items() if i["status"] == "not-required"} == not_required
+    assert {i["status"] for n, i in items.items() if n not in not_required} == {"ok"}
 
     # every evidence file hashed, attached once beside the record, listed in the manifest and the subject
     files = _prefix_files(store, result)
@@ -116,12 +117,18 @@ def test_a_complete_submission_passes_with_its_evidence_attached(prefect_harness
 
     # the Prefect UI: summary, checks and the items table; the evidence index (what the inventory reads)
     artifacts = _artifacts(record["provenance"]["prefect_flow_run_id"])
-    assert {"third-party-review-summary", "third-party-review-checks", protocol.THIRD_PARTY_ITEMS_ARTIFACT} <= set(artifacts)
+    assert {"third-party-review-summary", "third-party-review-checks", protocol.THIRD_PARTY_ITEMS_ARTIFACT} <= set(
+        artifacts
+    )
     rows = json.loads(artifacts[protocol.THIRD_PARTY_ITEMS_ARTIFACT].data)
-    assert {r["item"]: r["status"] for r in rows}["data_processing_terms"] == "ok" and len(rows) == 12
-    entry = scan_records(store, gates=[protocol.THIRD_PARTY_REVIEW]).latest("acme-face-match", protocol.THIRD_PARTY_REVIEW)
+    assert {r["item"]: r["status"] for r in rows}["data_processing_terms"] == "ok" and len(rows) == 13
+    entry = scan_records(store, gates=[protocol.THIRD_PARTY_REVIEW]).latest(
+        "acme-face-match", protocol.THIRD_PARTY_REVIEW
+    )
     assert entry.verified and entry.subject_kind == "third_party_tool" and entry.decision == "pass"
-    assert entry.small_outputs[protocol.OUTPUT_THIRD_PARTY_ITEMS] == record["outputs"][protocol.OUTPUT_THIRD_PARTY_ITEMS]
+    assert (
+        entry.small_outputs[protocol.OUTPUT_THIRD_PARTY_ITEMS] == record["outputs"][protocol.OUTPUT_THIRD_PARTY_ITEMS]
+    )
 
 
 def test_a_failing_review_names_its_findings_and_leaks_nothing(prefect_harness, s3_settings, tmp_path):

@@ -34,6 +34,7 @@ def test_a_complete_submission_passes_with_every_file_hashed(tmp_path):
     assert result.findings == []
     statuses = _statuses(result)
     assert statuses.pop("transfer_terms_eu") == "not-required"  # no EU data subjects
+    assert statuses.pop("provider_documentation") == "not-required"  # we are the deployer
     assert set(statuses.values()) == {"ok"}
     assert _outcomes(result)["third_party.transfer_terms_eu.evidence"] == "skipped"
     assert _outcomes(result)["third_party.transfer_impact_assessment_vn.deadline"] == "pass"
@@ -182,3 +183,16 @@ def test_contacts_are_pseudonymised_and_free_text_is_not_recorded(tmp_path):
     assert contact["role"] == "security" and contact["channels"] == ["email"]
     assert contact["ref"].startswith("hmac-sha256:")
     assert result.outputs[OUTPUT_THIRD_PARTY_VENDOR]["answers"]["incident_contacts_sla"] == {"notification_hours": 24}
+
+
+def test_a_provider_needs_its_technical_documentation_not_the_deployer_duties(tmp_path):
+    data = vendor.submission(ai_act_role="provider")
+    result = _review(tmp_path, data)
+    statuses = _statuses(result)
+    assert statuses["deployer_duties"] == "not-required"
+    assert statuses["fundamental_rights_assessment"] == "not-required"
+    assert statuses["provider_documentation"] == "missing"
+    check = next(c for c in result.checks if c.id == "third_party.provider_documentation.evidence")
+    assert check.outcome.value == "fail" and "eu-ai-act:Art. 11" in check.controls
+    skipped = next(c for c in result.checks if c.id == "third_party.deployer_duties.evidence")
+    assert skipped.outcome.value == "skipped" and skipped.message == "not required: deployer does not hold"
