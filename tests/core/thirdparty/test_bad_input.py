@@ -151,3 +151,16 @@ def test_the_template_reads_back_against_the_checklist(tmp_path):
     (tmp_path / "t.yaml").write_text(text)
     sub = _load(tmp_path / "t.yaml")
     assert set(sub.items) == set(load_checklist().items)
+
+
+def test_a_choice_outside_its_list(tmp_path):
+    data = vendor.submission(data_subjects=["EU"])
+    data["items"]["transfer_terms_eu"] = {
+        "evidence": ["docs/tech-doc.txt"],
+        "issued": date(2026, 6, 1),
+        "answers": {"mechanism": "handshake"},
+    }
+    message = _error(tmp_path, data)
+    assert (
+        "items.transfer_terms_eu.answers.mechanism: expected one of ['adequacy', 'scc', 'bcr', 'derogation']" in message
+    )

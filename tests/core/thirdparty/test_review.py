@@ -196,3 +196,23 @@ def test_a_provider_needs_its_technical_documentation_not_the_deployer_duties(tm
     assert check.outcome.value == "fail" and "eu-ai-act:Art. 11" in check.controls
     skipped = next(c for c in result.checks if c.id == "third_party.deployer_duties.evidence")
     assert skipped.outcome.value == "skipped" and skipped.message == "not required: deployer does not hold"
+
+
+def test_eu_personal_data_outside_the_eea_needs_transfer_terms(tmp_path):
+    data = vendor.submission(data_subjects=["VN", "EU"])
+    result = _review(tmp_path / "missing", data)
+    assert _statuses(result)["transfer_terms_eu"] == "missing"
+    assert [f.id for f in result.findings] == ["third_party.transfer_terms_eu.evidence.finding"]
+    data["items"]["transfer_terms_eu"] = {
+        "evidence": ["contracts/scc.txt"],
+        "issued": date(2026, 6, 1),
+        "answers": {"mechanism": "scc"},
+    }
+    given = _review(tmp_path / "given", data)
+    assert _statuses(given)["transfer_terms_eu"] == "ok" and given.findings == []
+    assert given.outputs[OUTPUT_THIRD_PARTY_VENDOR]["answers"]["transfer_terms_eu"] == {"mechanism": "scc"}
+    # processed inside the EEA: no transfer, whatever the EU data subjects
+    inside = vendor.submission(data_subjects=["EU"], data_locations=[{"country": "IE"}])
+    inside["items"]["sub_processors"]["answers"]["sub_processors"] = [{"name": "Euro Cloud", "country": "DE"}]
+    del inside["items"]["transfer_impact_assessment_vn"]
+    assert _statuses(_review(tmp_path / "inside", inside))["transfer_terms_eu"] == "not-required"
