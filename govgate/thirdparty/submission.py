@@ -179,12 +179,18 @@ def _country_error(value: str) -> list[str]:
 
 
 def _missing_files(sub: Submission) -> list[str]:
+    """Evidence files must exist inside the submission's folder: a path out of it (absolute, ``..``, a
+    link elsewhere) would copy any readable file of the machine into the evidence store."""
     problems = []
+    folder = sub.folder.resolve()
     for item_id, given in sub.items.items():
         for i, name in enumerate(given.evidence):
-            file = sub.folder / name
-            if not file.is_file():
-                problems.append(f"items.{item_id}.evidence[{i}]: file {name} does not exist (looked in {sub.folder})")
+            file = (sub.folder / name).resolve()
+            key = f"items.{item_id}.evidence[{i}]"
+            if Path(name).is_absolute() or not file.is_relative_to(folder):
+                problems.append(f"{key}: {name} is outside the submission's folder {sub.folder}")
+            elif not file.is_file():
+                problems.append(f"{key}: file {name} does not exist (looked in {sub.folder})")
     return problems
 
 

@@ -164,3 +164,13 @@ def test_a_choice_outside_its_list(tmp_path):
     assert (
         "items.transfer_terms_eu.answers.mechanism: expected one of ['adequacy', 'scc', 'bcr', 'derogation']" in message
     )
+
+
+def test_an_evidence_path_out_of_the_submission_folder(tmp_path):
+    outside = tmp_path / "secret.txt"
+    outside.write_text("not evidence")
+    data = vendor.submission()
+    data["items"]["model_card"]["evidence"] = ["../secret.txt", str(outside)]
+    message = _error(tmp_path / "acme", data)
+    assert "items.model_card.evidence[0]: ../secret.txt is outside the submission's folder" in message
+    assert f"items.model_card.evidence[1]: {outside} is outside the submission's folder" in message
