@@ -8,7 +8,7 @@ and the evidence files to attach out. Nothing here reads the evidence files' tex
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from govgate.checks.pii.redaction import keyed_digest
@@ -201,7 +201,7 @@ def _judge_deadline(out, sub, item_id, item, given: ItemEvidence, as_of: date) -
     if done:
         text = f"{rule.done} {done}: {days} days after {rule.start} {start} (limit {rule.days})"
     else:
-        text = f"{rule.done} not yet: {days} days since {rule.start} {start} (limit {rule.days}; due by {start and start.fromordinal(start.toordinal() + rule.days)})"
+        text = f"{rule.done} not yet: {days} days since {rule.start} {start} (limit {rule.days}; due by {start + timedelta(days=rule.days) if start else '?'})"
     check_id = f"third_party.{item_id}.deadline"
     metric = [Metric(name=threshold.metric, value=days)]
     out.checks.append(_check(check_id, item, outcome, text, threshold, metric, rule.title, rule.controls))

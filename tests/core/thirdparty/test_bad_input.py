@@ -174,3 +174,10 @@ def test_an_evidence_path_out_of_the_submission_folder(tmp_path):
     message = _error(tmp_path / "acme", data)
     assert "items.model_card.evidence[0]: ../secret.txt is outside the submission's folder" in message
     assert f"items.model_card.evidence[1]: {outside} is outside the submission's folder" in message
+
+
+def test_every_item_cites_its_own_controls():
+    """No item falls back to every control of the third_party_review evidence kind (which would cite
+    Vietnam's transfer rules for, say, a model card): each names the controls it evidences."""
+    checklist = load_checklist()
+    assert [name for name, item in checklist.items.items() if not item.controls] == []
