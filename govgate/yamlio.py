@@ -59,10 +59,22 @@ class StrictLoader(yaml.SafeLoader):
         _check_expanded_size(node)
         return super().construct_document(node)
 
+    def construct_yaml_timestamp(self, node):
+        # PyYAML raises a bare ValueError for an impossible date (2027-02-30): name its line instead.
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            raise ConstructorError(
+                None, None, f"{node.value!r} is not a valid date or time ({exc})", node.start_mark
+            ) from None
+
     def construct_mapping(self, node, deep=False):
         if isinstance(node, MappingNode):
             _check_duplicate_keys(self, node)
         return super().construct_mapping(node, deep=deep)
+
+
+StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", StrictLoader.construct_yaml_timestamp)
 
 
 def _check_expanded_size(root: Node) -> None:

@@ -84,3 +84,8 @@ def test_normal_files_load_as_safe_load_does():
         assert load_yaml(path, what=str(path)) == yaml.safe_load(path.read_text(encoding="utf-8")), path
     assert load_yaml("", what="empty") is None
     assert load_yaml("x: [1, 2.5, null, 2024-01-02]", what="f") == yaml.safe_load("x: [1, 2.5, null, 2024-01-02]")
+
+
+def test_an_impossible_date_is_one_error_naming_its_line():
+    with pytest.raises(InputError, match=r"x\.yaml: .*line 2.*'2027-02-30' is not a valid date"):
+        load_yaml("a:\n  b: 2027-02-30\n", what="x.yaml")
