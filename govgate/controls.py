@@ -48,8 +48,9 @@ def build_index(catalog_path: str | Path) -> dict[str, Any]:
     controls: dict[str, dict[str, Any]] = {}
     by_kind: dict[str, list[str]] = {k: [] for k in catalog["meta"]["evidence_vocabulary"]}
     frameworks = {}
-    for fw in catalog["frameworks"]:
+    for fw_position, fw in enumerate(catalog["frameworks"], start=1):
         frameworks[fw["framework"]] = {
+            "position": fw_position,  # the catalog's order (the JSON is written with sorted keys)
             "name": fw["name"],
             "binding": fw.get("binding"),
             "status": fw.get("status"),
@@ -57,7 +58,7 @@ def build_index(catalog_path: str | Path) -> dict[str, Any]:
         }
         for position, ctl in enumerate(fw["controls"], start=1):
             ref = f"{fw['framework']}:{_control_id(catalog_path, fw, position, ctl)}"
-            controls[ref] = _control(fw["framework"], ctl)
+            controls[ref] = {**_control(fw["framework"], ctl), "position": position}
             for kind in ctl.get("evidence_kinds") or []:
                 by_kind.setdefault(kind, []).append(ref)
     return {

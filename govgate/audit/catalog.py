@@ -69,7 +69,7 @@ def frameworks(index: dict | None = None) -> dict[str, Framework]:
             in_force_until=_day(fw.get("in_force_until")),
             repealed_from=_day(fw.get("repealed_from")),
         )
-        for fid, fw in index["frameworks"].items()
+        for fid, fw in sorted(index["frameworks"].items(), key=lambda kv: kv[1].get("position", 0))
     }
 
 
@@ -93,8 +93,9 @@ def controls(wanted: list[str] | None = None, index: dict | None = None) -> list
     for ref, c in raw.items():
         if c.get("parent"):
             children.setdefault(f"{c['framework']}:{c['parent']}", []).append(ref)
+    order = {fid: n for n, fid in enumerate(frameworks(index))}
     out = []
-    for ref, c in raw.items():
+    for ref, c in sorted(raw.items(), key=lambda kv: (order[kv[1]["framework"]], kv[1].get("position", 0))):
         if c["framework"] not in chosen:
             continue
         own = tuple(c.get("evidence_kinds") or ())

@@ -85,6 +85,9 @@ def compute_kpis(
     problems: list[str] = []
     if incidents is None:
         incidents, problems = load_incidents(store, now) if store is not None else ([], ["no store: no incidents"])
+    # a record that no longer verifies counts as no evidence: left out of every figure and named
+    not_verifying = [f"{e.record_id}: {e.problems[0]}" for e in index.entries if not e.verified]
+    index = EvidenceIndex(entries=[e for e in index.entries if e.verified], unreadable=list(index.unreadable))
     in_period = [e for e in index.entries if start <= e.started_at < end]
     kpis = [
         evaluations_on_time(index, start, end, policy, inventory, now),
@@ -104,6 +107,8 @@ def compute_kpis(
     for k in kpis:
         if unreadable:
             k.details["unreadable_records"] = _cap(unreadable)
+        if not_verifying:
+            k.details["not_verifying_records"] = _cap(not_verifying)
         if problems and k.id.startswith(("incident_", "drift_")):
             k.details["unreadable_incidents"] = _cap(problems)
     return kpis
