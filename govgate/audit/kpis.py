@@ -10,6 +10,7 @@ defines each KPI.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect_right
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -23,6 +24,29 @@ EVALUATION_GATES = (protocol.DATA_REVIEW, protocol.MODEL_REVIEW, protocol.REASSE
 APPROVING_GATES = (protocol.MODEL_REVIEW, protocol.LAUNCH_EVIDENCE)
 REGRESSION_KINDS = ("model_review", "fairness_eval", "robustness_eval")
 MAX_DETAILS = 50  # items named behind a figure
+
+
+class Records:
+    """Verified records, grouped by subject once: a KPI looks up one model's records many times, and a
+    scan over every record per lookup would not scale to 100,000 records."""
+
+    def __init__(self, entries: list[RecordEntry]):
+        self.entries = entries
+        self._by_subject: dict[str, list[RecordEntry]] = {}
+        self._kinds: dict[str, frozenset[str]] = {}
+        for e in entries:
+            self._by_subject.setdefault(e.subject_id, []).append(e)
+
+    def of(self, subject: str, version: str | None = None) -> list[RecordEntry]:
+        """A subject's records of ``version`` (all versions when None) and its records without a version
+        (an intake is about the system, not one version), in start order."""
+        return [e for e in self._by_subject.get(subject, ()) if version is None or e.subject_version in (None, version)]
+
+    def kinds(self, e: RecordEntry) -> frozenset[str]:
+        """``record_kinds`` of a record, worked out once (launches and releases ask for the same records)."""
+        if e.record_id not in self._kinds:
+            self._kinds[e.record_id] = frozenset(record_kinds(e))
+        return self._kinds[e.record_id]
 
 
 def _kpi(kpi_id, name, num, den, start, end, num_means, den_means, **kw) -> KPI:
@@ -86,20 +110,22 @@ def compute_kpis(
     if incidents is None:
         incidents, problems = load_incidents(store, now) if store is not None else ([], ["no store: no incidents"])
     # a record that no longer verifies counts as no evidence: left out of every figure and named
-    not_verifying = [f"{e.record_id}: {e.problems[0]}" for e in index.entries if not e.verified]
-    index = EvidenceIndex(entries=[e for e in index.entries if e.verified], unreadable=list(index.unreadable))
-    in_period = [e for e in index.entries if start <= e.started_at < end]
+    not_verifying = [
+        f"{e.record_id}: {e.problems[0]}" for e in index.entries if not e.verified and start <= e.started_at < end
+    ]
+    records = Records([e for e in index.entries if e.verified])
+    in_period = [e for e in records.entries if start <= e.started_at < end]
     kpis = [
-        evaluations_on_time(index, start, end, policy, inventory, now),
-        prerelease_coverage(index, in_period, start, end, policy),
+        evaluations_on_time(records, start, end, policy, inventory, now),
+        prerelease_coverage(records, in_period, start, end, policy),
         reproducibility(in_period, start, end),
         rerun_agreement(reruns, start, end),
         evidence_package_completeness(in_period, start, end),
-        fairness_detection_hours(index, start, end),
+        fairness_detection_hours(records, start, end),
         incident_triage_hours(incidents, start, end, now),
         incident_close_hours(incidents, start, end, now),
-        drift_alert_precision(index, incidents, start, end, policy),
-        documentation_freshness(index, in_period, start, end, policy),
+        drift_alert_precision(records, incidents, start, end, policy),
+        documentation_freshness(records, in_period, start, end, policy),
         governance_sla(in_period, start, end, policy),
         pipeline_runtime(in_period, start, end),
     ]
@@ -160,11 +186,7 @@ def _deployed(inventory: dict) -> list[tuple[str, str | None, str | None]]:
     return out
 
 
-def _same(e: RecordEntry, name: str, version: str | None) -> bool:
-    return e.subject_id == name and (version is None or e.subject_version in (None, version))
-
-
-def evaluations_on_time(index, start, end, policy, inventory, now) -> KPI:
+def evaluations_on_time(records: Records, start, end, policy, inventory, now) -> KPI:
     """Scheduled reassessment slots (the tier's cron, for each deployed model approved before the slot)
     whose grace period has passed, and those with a reassessment record started within it."""
     from cronsim import CronSim
@@ -178,9 +200,9 @@ def evaluations_on_time(index, start, end, policy, inventory, now) -> KPI:
     grace = timedelta(hours=policy.audit.reassessment_grace_hours)
     num, den, missed = 0, 0, []
     for model, version, tier in _deployed(inventory):
-        records = [e for e in index.entries if _same(e, model, version)]
-        approved = [decided_at(e) for e in records if e.gate in APPROVING_GATES and e.decision == "pass"]
-        runs = [e.started_at for e in records if e.gate == protocol.REASSESSMENT and e.decision != "error"]
+        its = records.of(model, version)
+        approved = [decided_at(e) for e in its if e.gate in APPROVING_GATES and e.decision == "pass"]
+        runs = [e.started_at for e in its if e.gate == protocol.REASSESSMENT and e.decision != "error"]
         slots = CronSim(policy.tier(tier or policy.default_tier).reassessment.cron, start - timedelta(seconds=1))
         for slot in slots:
             if slot >= end or slot + grace > now:
@@ -203,16 +225,28 @@ def _launches(in_period: list[RecordEntry], decisions=("pass", "fail", "needs-re
     return [e for e in in_period if e.gate == protocol.LAUNCH_EVIDENCE and e.decision in decisions]
 
 
-def prerelease_coverage(index, in_period, start, end, policy) -> KPI:
-    """Over launches in the period: the tier's required evidence kinds shown by a verified record of the
-    same model version (at or before the launch), of all the required kinds."""
-    num, den, gaps = 0, 0, []
-    for launch in _launches(in_period):
-        required = set(policy.tier(launch.tier or policy.default_tier).required_evidence)
+def _shown_before(records: Records, launches: list[RecordEntry]) -> dict[str, frozenset[str]]:
+    """Per launch record id: the kinds its model version's records showed up to it (one pass per version)."""
+    ids = {launch.record_id for launch in launches}
+    out: dict[str, frozenset[str]] = {}
+    for subject, version in {(launch.subject_id, launch.subject_version) for launch in launches}:
         shown: set[str] = set()
-        for e in index.for_subject(launch.subject_id, launch.subject_version):
-            if e.verified and e.started_at <= launch.started_at:
-                shown |= set(record_kinds(e))
+        for e in records.of(subject, version):  # in start order
+            shown |= records.kinds(e)
+            if e.record_id in ids:
+                out[e.record_id] = frozenset(shown)
+    return out
+
+
+def prerelease_coverage(records: Records, in_period, start, end, policy) -> KPI:
+    """Over launches in the period: the tier's required evidence kinds shown by a verified record of the
+    same model version (at or before the launch, the launch's own checks included), of all the required kinds."""
+    num, den, gaps = 0, 0, []
+    launches = _launches(in_period)
+    shown_before = _shown_before(records, launches)
+    for launch in launches:
+        required = set(policy.tier(launch.tier or policy.default_tier).required_evidence)
+        shown = shown_before[launch.record_id]
         num, den = num + len(required & shown), den + len(required)
         if required - shown:
             gaps.append(f"{launch.record_id} ({launch.subject_id} v{launch.subject_version}, tier {launch.tier}): "
@@ -263,23 +297,26 @@ def evidence_package_completeness(in_period, start, end) -> KPI:
     )
 
 
-def documentation_freshness(index, in_period, start, end, policy) -> KPI:
+def documentation_freshness(records: Records, in_period, start, end, policy) -> KPI:
     """Releases (passing launch records) whose model card was updated within N days before the release: a
     record of another gate with a passing model_card check (the launch's own check only says a card exists)."""
     days = policy.audit.model_card_max_age_days
     fresh, stale = 0, []
     releases = _launches(in_period, ("pass",))
+    cards: dict[tuple, list[datetime]] = {}
     for rel in releases:
-        cards = [
-            decided_at(e)
-            for e in index.for_subject(rel.subject_id, rel.subject_version)
-            if e.gate != protocol.LAUNCH_EVIDENCE and e.verified and "model_card" in record_kinds(e)
-        ]
-        recent = [t for t in cards if rel.started_at - timedelta(days=days) <= t <= rel.started_at]
-        if recent:
+        key = (rel.subject_id, rel.subject_version)
+        if key not in cards:
+            cards[key] = sorted(
+                decided_at(e)
+                for e in records.of(*key)
+                if e.gate != protocol.LAUNCH_EVIDENCE and "model_card" in records.kinds(e)
+            )
+        before = cards[key][: bisect_right(cards[key], rel.started_at)]
+        if before and before[-1] >= rel.started_at - timedelta(days=days):
             fresh += 1
         else:
-            last = max(cards).date().isoformat() if cards else "never"
+            last = before[-1].date().isoformat() if before else "never"
             stale.append(f"{rel.record_id} ({rel.subject_id} v{rel.subject_version}): model card last updated {last}")
     return _kpi(
         "documentation_freshness",
@@ -381,15 +418,15 @@ def _fairness(e: RecordEntry, outcome: str) -> bool:
     return any(c.evidence_kind == "fairness_eval" and c.outcome == outcome for c in e.checks)
 
 
-def fairness_detection_hours(index, start, end) -> KPI:
+def fairness_detection_hours(records: Records, start, end) -> KPI:
     """For each reassessment in the period that first failed on fairness (after a good state): hours since
     the version was last known good (its approving record, or the last reassessment that passed fairness)."""
     total, found, unknown = 0.0, [], []
-    subjects = {(e.subject_id, e.subject_version) for e in index.entries if e.gate == protocol.REASSESSMENT}
+    subjects = {(e.subject_id, e.subject_version) for e in records.entries if e.gate == protocol.REASSESSMENT}
     for subject, version in sorted(subjects, key=str):
         good: datetime | None = None
         failing = False
-        for e in index.for_subject(subject, version):
+        for e in records.of(subject, version):
             if e.decision == "error" or not e.verified:
                 continue
             if (e.gate in APPROVING_GATES and e.decision == "pass") or (
@@ -432,20 +469,22 @@ def _regressed(e: RecordEntry) -> bool:
     )
 
 
-def drift_alert_precision(index, incidents, start, end, policy) -> KPI:
+def drift_alert_precision(records: Records, incidents, start, end, policy) -> KPI:
     """Drift alerts (reassessments in the period with a failed drift check) followed within N days by a
     confirmed regression: a reassessment of the same version failing a performance/fairness/robustness
     check, or a regression incident opened on it."""
     window = timedelta(days=policy.audit.drift_confirmation_days)
     cause = protocol.REASSESSMENT_INCIDENT_CAUSE + "regression"
     alerts = [
-        e for e in index.entries if e.gate == protocol.REASSESSMENT and start <= e.started_at < end and _drift_alert(e)
+        e
+        for e in records.entries
+        if e.gate == protocol.REASSESSMENT and start <= e.started_at < end and _drift_alert(e)
     ]
     confirmed, unconfirmed = 0, []
     for a in alerts:
         later = [
             e
-            for e in index.for_subject(a.subject_id, a.subject_version)
+            for e in records.of(a.subject_id, a.subject_version)
             if e.gate == protocol.REASSESSMENT and a.started_at <= e.started_at <= a.started_at + window
         ]
         incident = any(
