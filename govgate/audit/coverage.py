@@ -181,8 +181,7 @@ def _ref(e: RecordEntry, kind: str, on: date, policy, problems: list[str]) -> Ev
 
 def _incident_ref(inc, on: date, policy) -> EvidenceRef:
     """An incident's event log is the record of it: decided when its last event was written."""
-    last = max((ev.at for ev in inc.history), default=inc.opened_at)
-    last = min(last, _day_end(on))
+    last = max((ev.at for ev in inc.history if ev.at <= _day_end(on)), default=inc.opened_at)
     expires = last.date() + timedelta(days=policy.audit.validity_days("incident_record"))
     return EvidenceRef(
         record_id=inc.id,

@@ -203,7 +203,13 @@ def evaluations_on_time(records: Records, start, end, policy, inventory, now) ->
         its = records.of(model, version)
         approved = [decided_at(e) for e in its if e.gate in APPROVING_GATES and e.decision == "pass"]
         runs = [e.started_at for e in its if e.gate == protocol.REASSESSMENT and e.decision != "error"]
-        slots = CronSim(policy.tier(tier or policy.default_tier).reassessment.cron, start - timedelta(seconds=1))
+        rules = _tier(policy, tier)
+        if rules is None:
+            missed.append(
+                f"{model} v{version}: tier {tier!r} is not in policy {policy.name}; its slots are not counted"
+            )
+            continue
+        slots = CronSim(rules.reassessment.cron, start - timedelta(seconds=1))
         for slot in slots:
             if slot >= end or slot + grace > now:
                 break
@@ -219,6 +225,12 @@ def evaluations_on_time(records: Records, start, end, policy, inventory, now) ->
 
 
 # --- pre-release coverage, package completeness, documentation freshness --------------------------------
+
+
+def _tier(policy, name: str | None):
+    """The policy's rules for a tier (its default tier when the record or asset names none); None for a
+    tier the policy does not define (a record judged by another policy): counted nowhere, named instead."""
+    return policy.tiers.get(name or policy.default_tier)
 
 
 def _launches(in_period: list[RecordEntry], decisions=("pass", "fail", "needs-review")) -> list[RecordEntry]:
@@ -245,7 +257,11 @@ def prerelease_coverage(records: Records, in_period, start, end, policy) -> KPI:
     launches = _launches(in_period)
     shown_before = _shown_before(records, launches)
     for launch in launches:
-        required = set(policy.tier(launch.tier or policy.default_tier).required_evidence)
+        tier = _tier(policy, launch.tier)
+        if tier is None:
+            gaps.append(f"{launch.record_id}: tier {launch.tier!r} is not in policy {policy.name}; not counted")
+            continue
+        required = set(tier.required_evidence)
         shown = shown_before[launch.record_id]
         num, den = num + len(required & shown), den + len(required)
         if required - shown:

@@ -135,3 +135,19 @@ def test_kpi_series_per_month(audit_store):
     assert [(k.numerator, k.denominator) for k in runtime] == [(0, 0), (4025.0, 14)]
     assert [(k.period_start, k.period_end) for k in runtime] == periods
     assert [(k.numerator, k.denominator) for k in series["drift_alert_precision"]] == [(0, 0), (2, 3)]
+
+
+def test_a_tier_the_policy_does_not_define_is_named_not_counted(audit_store):
+    m = audit_store
+    odd = {**INVENTORY, "assets": [{**INVENTORY["assets"][0], "tier": "critical"}]}
+    found = {
+        k.id: k
+        for k in compute_kpis(
+            m.index(), start=NOV[0], end=NOV[1], policy=m.policy, store=m.store, inventory=odd, now=NOW
+        )
+    }
+    on_time = found["evaluations_on_time"]
+    assert (on_time.numerator, on_time.denominator) == (0, 0)
+    assert on_time.details["missed"] == [
+        "credit v1: tier 'critical' is not in policy govgate-default; its slots are not counted"
+    ]
