@@ -156,3 +156,7 @@ INVENTORY_SNAPSHOTS_PREFIX = AUDIT_PREFIX + "inventory/"  # audit/inventory/<syn
 AUDIT_REPORTS_PREFIX = AUDIT_PREFIX + "reports/"  # audit/reports/<report id>/...
 DASHBOARD_PREFIX = "dashboard/"  # regenerated governance dashboard (not evidence): dashboard/<generated at>/
 INVENTORY_SCHEMA = "govgate.inventory/1"  # inventory.json: {schema, sync_id, synced_at, assets, gaps, disappeared}
+
+# Governance KPIs in the Prometheus text format (govgate/audit/prometheus.py): metric name prefix; labels
+PROMETHEUS_KPI_PREFIX = "govgate_kpi"  # govgate_kpi_value, govgate_kpi_numerator, govgate_kpi_denominator
+PROMETHEUS_KPI_LABELS = ("kpi", "period", "unit")

@@ -13,11 +13,12 @@ from collections.abc import Iterable
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from govgate import protocol
 from govgate.audit.types import KPI
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-PREFIX = "govgate_kpi"
-LABELS = ("kpi", "period", "unit")
+PREFIX = protocol.PROMETHEUS_KPI_PREFIX
+LABELS = protocol.PROMETHEUS_KPI_LABELS
 
 
 def period_label(kpi: KPI) -> str:
