@@ -161,3 +161,6 @@ INVENTORY_SCHEMA = "govgate.inventory/1"  # inventory.json: {schema, sync_id, sy
 THIRD_PARTY_EVIDENCE_DIR = "vendor-evidence/"  # record prefix folder: vendor-evidence/<item>/<sha256[:16]>.<ext>
 OUTPUT_THIRD_PARTY_VENDOR = "third_party_vendor"  # {id, vendor, service, ai_act_role, facts, locations, ...}
 THIRD_PARTY_ITEMS_ARTIFACT = "third-party-items"  # Prefect table: each checklist item's status and expiry
+# Governance KPIs in the Prometheus text format (govgate/audit/prometheus.py): metric name prefix; labels
+PROMETHEUS_KPI_PREFIX = "govgate_kpi"  # govgate_kpi_value, govgate_kpi_numerator, govgate_kpi_denominator
+PROMETHEUS_KPI_LABELS = ("kpi", "period", "unit")
