@@ -13,12 +13,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from govgate.errors import InputError
 from govgate.thirdparty.checklist import AnswerSpec, Checklist
-from govgate.yamlio import StrictLoader, describe_validation, load_yaml
+from govgate.yamlio import describe_validation, load_yaml
 
 _ID = r"^[a-z0-9][a-z0-9._\-]*$"
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -97,10 +96,7 @@ def load_submission(path: str | Path, checklist: Checklist) -> Submission:
     if not path.is_file():
         raise InputError(f"{what} does not exist")
     raw = path.read_bytes()
-    try:
-        data = load_yaml(raw, what=str(path))
-    except ValueError as exc:  # PyYAML builds dates itself and raises a bare ValueError on 2026-02-30
-        raise InputError(f"{path}: {_bad_date_key(raw) or 'a date'}: not a valid date ({exc})") from None
+    data = load_yaml(raw, what=str(path))  # an impossible date (2026-02-30) is named there, by line
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a mapping with keys id, vendor, service, items; got {type(data).__name__}")
     try:
@@ -192,26 +188,3 @@ def _missing_files(sub: Submission) -> list[str]:
             elif not file.is_file():
                 problems.append(f"{key}: file {name} does not exist (looked in {sub.folder})")
     return problems
-
-
-def _bad_date_key(raw: bytes) -> str | None:
-    """The dotted key (and line) of the first date YAML cannot build, found on the composed node graph
-    (nothing constructed, limits still apply)."""
-    loader = StrictLoader(raw.decode("utf-8", "replace"))
-    try:
-        root = loader.get_single_node()
-    finally:
-        loader.dispose()
-    stack: list[tuple[str, Any]] = [("", root)]
-    while stack:
-        key, node = stack.pop()
-        if isinstance(node, yaml.MappingNode):
-            stack += [(f"{key}.{k.value}".lstrip("."), v) for k, v in node.value]
-        elif isinstance(node, yaml.SequenceNode):
-            stack += [(f"{key}[{i}]", v) for i, v in enumerate(node.value)]
-        elif node.tag == "tag:yaml.org,2002:timestamp":
-            try:
-                yaml.SafeLoader("").construct_yaml_timestamp(node)
-            except ValueError:
-                return f"{key} (line {node.start_mark.line + 1})"
-    return None

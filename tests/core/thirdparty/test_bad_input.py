@@ -67,8 +67,8 @@ def test_an_impossible_calendar_date_names_its_key_and_line(tmp_path):
     path.write_text(path.read_text().replace("expires: 2027-06-01", "expires: 2027-02-30", 1))
     with pytest.raises(InputError) as err:
         _load(path)
-    assert str(err.value).startswith(f"{path}: items.evaluation_evidence.expires (line ")
-    assert "not a valid date (day is out of range for month)" in str(err.value)
+    assert str(err.value).startswith(f"{path}: not valid YAML at line ")
+    assert "'2027-02-30' is not a valid date or time (day is out of range for month)" in str(err.value)
 
 
 def test_a_duplicate_item(tmp_path):
