@@ -22,6 +22,7 @@ from govgate.csv_header import first_row_signs, looks_like_data
 from govgate.datasheet import Datasheet
 from govgate.digest import BLOCK
 from govgate.errors import GovgateError, InputError
+from govgate.library_errors import described, without_credentials
 
 FORMATS = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # Text files (source code, configs, logs) are reviewed line by line as a one-column table "line".
@@ -89,7 +90,7 @@ def fetch(uri: str, settings, cache_dir: Path) -> Path:
         except InputError:
             raise
         except GovgateError as exc:
-            raise InputError(f"dataset {uri} cannot be read: {exc}") from None
+            raise InputError(f"dataset {uri} cannot be read: {without_credentials(str(exc))}") from None
     if "://" in uri and not uri.startswith("file://"):
         raise InputError(f"dataset {uri}: unsupported location; expected a local path or s3://bucket/key")
     path = Path(uri[len("file://") :] if uri.startswith("file://") else uri).expanduser()
@@ -190,7 +191,7 @@ def _columns(info: DatasetInfo, sheet: Datasheet) -> list[str]:
         try:
             return list(pq.ParquetFile(path).schema_arrow.names)
         except Exception as exc:  # pyarrow raises ArrowInvalid / OSError for non-Parquet bytes
-            raise InputError(f"dataset {info.uri} is not a readable Parquet file: {exc}") from None
+            raise InputError(f"dataset {info.uri} is not a readable Parquet file: {described(exc)}") from None
     if info.format == "jsonl":
         first = next(iter_chunks(info, 1000), None)
         if first is None:
@@ -325,10 +326,9 @@ def iter_chunks(info: DatasetInfo, chunk_rows: int) -> Iterator[pd.DataFrame]:
                     yield chunk
     except UnicodeDecodeError as exc:
         raise InputError(_encoding_message(info, exc)) from None
-    except pd.errors.ParserError as exc:
-        raise InputError(f"dataset {info.uri} is not well-formed {info.format.upper()}: {_first_line(exc)}") from None
-    except ValueError as exc:  # pandas' JSON reader raises plain ValueError
-        raise InputError(f"dataset {info.uri} is not well-formed {info.format.upper()}: {_first_line(exc)}") from None
+    except (pd.errors.ParserError, ValueError) as exc:  # pandas' JSON reader and pyarrow raise ValueErrors
+        # the reader's text keeps its shape only (line numbers, what was expected): it can quote cells
+        raise InputError(f"dataset {info.uri} is not well-formed {info.format.upper()}: {described(exc)}") from None
     except pd.errors.EmptyDataError:
         raise InputError(f"dataset {info.uri} has no data rows") from None
 
@@ -364,11 +364,6 @@ def _text_chunks(path: Path, encoding: str, chunk_rows: int) -> Iterator[pd.Data
                 lines = []
     if lines:
         yield pd.DataFrame({"line": lines})
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def frame_to_parquet(df: pd.DataFrame) -> bytes:

@@ -11,6 +11,7 @@ from govgate import __version__
 from govgate.controls import controls_for, load_index
 from govgate.digest import sha256_bytes
 from govgate.errors import GovgateError, WriteOnceError
+from govgate.library_errors import without_credentials
 from govgate.policy import Policy, load_policy
 from govgate.record import AssetKind, Check, Metric, Outcome, Subject, Threshold
 from govgate.store import ObjectStore
@@ -30,7 +31,15 @@ def check_policy(path: str, tier: str | None) -> tuple[Policy | None, list[Check
         policy = load_policy(path)
         policy.tier(tier)
     except GovgateError as exc:
-        return None, [_check("policy.valid", "Policy file loads and validates", Outcome.ERROR, str(exc), "policy")]
+        return None, [
+            _check(
+                "policy.valid",
+                "Policy file loads and validates",
+                Outcome.ERROR,
+                without_credentials(str(exc)),
+                "policy",
+            )
+        ]
     return policy, [
         _check(
             "policy.valid",
@@ -51,8 +60,12 @@ def check_store(store: ObjectStore, probe_prefix: str) -> list[Check]:
     try:
         where = store.check()
     except GovgateError as exc:
-        return [_check("store.reachable", "Object store is reachable", Outcome.ERROR, str(exc), "store")]
-    checks = [_check("store.reachable", "Object store is reachable", Outcome.PASS, where, "store")]
+        return [
+            _check(
+                "store.reachable", "Object store is reachable", Outcome.ERROR, without_credentials(str(exc)), "store"
+            )
+        ]
+    checks = [_check("store.reachable", "Object store is reachable", Outcome.PASS, without_credentials(where), "store")]
     key = f"{probe_prefix}probe.txt"
     roundtrip = store_roundtrip_check(store, key)
     checks.append(roundtrip)
@@ -71,7 +84,13 @@ def store_roundtrip_check(store: ObjectStore, key: str) -> Check:
         info = store.put(key, body, write_once=True, content_type="text/plain")
         back = store.get_bytes(key)
     except GovgateError as exc:
-        return _check("store.roundtrip", "Write, read back and digest an object", Outcome.ERROR, str(exc), "store")
+        return _check(
+            "store.roundtrip",
+            "Write, read back and digest an object",
+            Outcome.ERROR,
+            without_credentials(str(exc)),
+            "store",
+        )
     elapsed = time.perf_counter() - t0
     same = back == body and info.sha256 == sha256_bytes(body)
     return _check(
@@ -92,7 +111,7 @@ def store_write_once_check(store: ObjectStore, key: str) -> Check:
         store.put(key, b"overwrite attempt", write_once=True)
         refused, message = False, "a second write to a write-once key was accepted: evidence could be overwritten"
     except WriteOnceError as exc:
-        refused, message = True, str(exc)
+        refused, message = True, without_credentials(str(exc))
     return _check(
         "store.write_once",
         "A second write to an evidence key is refused",
@@ -141,7 +160,7 @@ def check_retention_records(store: ObjectStore) -> list[Check]:
     try:
         missing = unrecorded_purges(store)
     except GovgateError as exc:
-        return [_check("retention.records", title, Outcome.ERROR, str(exc), "retention")]
+        return [_check("retention.records", title, Outcome.ERROR, without_credentials(str(exc)), "retention")]
     threshold = Threshold(metric="unrecorded_purges", op="<=", value=0)
     message = (
         f"{len(missing)} certified purge(s) without an evidence record: {', '.join(missing[:10])}; the next "
@@ -160,13 +179,17 @@ def check_mlflow(tracker: Tracker) -> list[Check]:
     try:
         where = tracker.check()
     except GovgateError as exc:
-        return [_check("mlflow.reachable", "MLflow tracking answers", Outcome.ERROR, str(exc), "mlflow")]
+        return [
+            _check(
+                "mlflow.reachable", "MLflow tracking answers", Outcome.ERROR, without_credentials(str(exc)), "mlflow"
+            )
+        ]
     return [
         _check(
             "mlflow.reachable",
             "MLflow tracking answers",
             Outcome.PASS,
-            where,
+            without_credentials(where),  # a tracking URI can carry user:password@
             "mlflow",
             metrics=[Metric(name="seconds", value=round(time.perf_counter() - t0, 4))],
         )

@@ -13,6 +13,7 @@ import regex as re
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from govgate.errors import InputError
+from govgate.library_errors import os_reason
 from govgate.record import Check, Finding, Metric, Outcome, Severity, Threshold
 from govgate.yamlio import describe_validation, load_yaml
 
@@ -98,7 +99,7 @@ def _jsonl_entries(path: Path, what: str) -> list[tuple[str, object]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{what} cannot be read as UTF-8 text: {exc}") from None
+        raise InputError(f"{what} cannot be read as UTF-8 text: {os_reason(exc)}") from None
     out = []
     for number, line in enumerate(lines, 1):
         if not line.strip():

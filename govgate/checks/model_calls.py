@@ -58,9 +58,11 @@ def changed_decisions(base: np.ndarray, new: np.ndarray) -> np.ndarray:
 
 
 def error_text(exc: BaseException, limit: int = 300) -> str:
-    text = " ".join(str(exc).split())
-    text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """A model's error for a record: its type and the shape of its message (a model's text can quote the
+    rows or the answer it failed on; see govgate.library_errors)."""
+    from govgate.library_errors import described
+
+    return described(exc, limit)
 
 
 def sample_positions(n: int, max_rows: int, seed: int) -> np.ndarray:

@@ -15,7 +15,14 @@ from govgate import protocol
 from govgate.digest import BLOCK
 from govgate.errors import GovgateError, StoreError
 from govgate.package.collect import locate
-from govgate.package.layout import KEY_FILE, MANIFEST_NAME, PUBLIC_KEY_NAME, RESERVED, SIGNATURE_NAME, PackageError
+from govgate.package.layout import (
+    KEY_FILE,
+    MANIFEST_NAME,
+    PUBLIC_KEY_NAME,
+    RESERVED,
+    SIGNATURE_NAME,
+    PackageError,
+)
 from govgate.package.signing import (
     _private_from_pem,
     key_fingerprint,
@@ -110,9 +117,14 @@ def _trusted_key(public_key, settings) -> tuple[Any, str] | None:
     return None
 
 
-def _read_and_hash(store: ObjectStore, key: str) -> tuple[ObjectInfo | None, str, int]:
-    """(info with lock state and version, sha256, size) of an object, or (None, "", 0) when it is missing."""
-    opened = store.open_with_info(key)
+def _read_and_hash(store: ObjectStore, key: str, version_id: str | None = None) -> tuple[ObjectInfo | None, str, int]:
+    """(info with lock state and version, sha256, size) of an object (of that version when given), or
+    (None, "", 0) when it is missing."""
+    if version_id:
+        info = store.head(key, version_id)
+        opened = None if info is None else (info, store.open(key, version_id))
+    else:
+        opened = store.open_with_info(key)
     if opened is None:
         return None, "", 0
     info, stream = opened
@@ -123,6 +135,39 @@ def _read_and_hash(store: ObjectStore, key: str) -> tuple[ObjectInfo | None, str
             h.update(chunk)
             size += len(chunk)
     return info, h.hexdigest(), size
+
+
+def _versions(store: ObjectStore, prefix: str) -> dict[str, list[ObjectInfo]]:
+    """On a bucket that keeps versions: every version and delete marker of each file in the package folder,
+    newest first (empty elsewhere). One listing serves every file's check."""
+    if not store.keeps_versions():
+        return {}
+    out: dict[str, list[ObjectInfo]] = {}
+    for page in store.list_version_pages(prefix):
+        for info in page:
+            out.setdefault(info.key[len(prefix) :], []).append(info)
+    return out
+
+
+def _rewritten(versions: dict[str, list[ObjectInfo]]) -> list[str]:
+    """Every file was written once: a second version or a delete marker is a write over a sealed key, named
+    whether or not the file is listed (package.json and package.sig cannot list their own version)."""
+    out = []
+    for name, found in sorted(versions.items()):
+        markers = sum(v.delete_marker for v in found)
+        if len(found) > 1:
+            out.append(
+                f"{name}: written over after sealing ({len(found) - markers} version(s), {markers} delete marker(s); "
+                "a sealed file has one version)"
+            )
+    return out
+
+
+def _sealed_version(versions: dict[str, list[ObjectInfo]], name: str) -> str | None:
+    """The version of an unlisted file (package.json, package.sig) to read: its first, the one written when
+    sealing (a write-once key gets no older one; what came later is named by :func:`_rewritten`)."""
+    written = [v for v in versions.get(name, []) if not v.delete_marker]
+    return written[-1].version_id if written else None
 
 
 def verify_package(
@@ -140,23 +185,37 @@ def verify_package(
         report.problems.append(str(exc))
         return report
     report.uri = store.uri(prefix + MANIFEST_NAME)[: -len(MANIFEST_NAME)]
-    read = _read_manifest(store, prefix, report)
+    versions = _versions(store, prefix)
+    report.problems += _rewritten(versions)
+    read = _read_manifest(store, prefix, report, versions)
     if read is not None:
         body, manifest = read
         _check_signature(
-            store, prefix, body, manifest, _signing_key(store, prefix, public_key, settings, report), report
+            store,
+            prefix,
+            body,
+            manifest,
+            _signing_key(
+                store, prefix, public_key, settings, report, _listed_version(manifest, PUBLIC_KEY_NAME, versions)
+            ),
+            report,
+            versions,
         )
         _check_folder(prefix, manifest, report)
-        _check_files(store, prefix, manifest, report, workers)
-        _check_gate_record(store, prefix, manifest, report)
+        _check_files(store, prefix, manifest, report, workers, versions)
+        _check_gate_record(store, prefix, manifest, report, versions)
         report.ok = not report.problems
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def _read_manifest(store: ObjectStore, prefix: str, report: VerifyReport) -> tuple[bytes, dict] | None:
-    """(exact bytes, parsed) of ``package.json``, or None with the problem reported."""
-    if not store.exists(prefix + MANIFEST_NAME):
+def _read_manifest(
+    store: ObjectStore, prefix: str, report: VerifyReport, versions: dict[str, list[ObjectInfo]]
+) -> tuple[bytes, dict] | None:
+    """(exact bytes, parsed) of ``package.json`` as sealed (its first version on a versioned bucket, even
+    under a delete marker), or None with the problem reported."""
+    sealed = _sealed_version(versions, MANIFEST_NAME)
+    if sealed is None and not store.exists(prefix + MANIFEST_NAME):
         present = [i.key[len(prefix) :] for i in store.list(prefix)][:5]
         what = (
             f"the folder holds {', '.join(present)}{' ...' if len(present) == 5 else ''}"
@@ -167,7 +226,7 @@ def _read_manifest(store: ObjectStore, prefix: str, report: VerifyReport) -> tup
             f"{MANIFEST_NAME} is missing at {report.uri}: the package was never sealed (incomplete) or does not exist; {what}"
         )
         return None
-    body = store.get_bytes(prefix + MANIFEST_NAME)
+    body = store.get_bytes(prefix + MANIFEST_NAME, sealed)
     try:
         manifest = json.loads(body)
         if not isinstance(manifest["files"], dict):
@@ -181,13 +240,21 @@ def _read_manifest(store: ObjectStore, prefix: str, report: VerifyReport) -> tup
     return body, manifest
 
 
-def _signing_key(store: ObjectStore, prefix: str, public_key, settings, report: VerifyReport) -> tuple[Any, str] | None:
+def _listed_version(manifest: dict, name: str, versions: dict[str, list[ObjectInfo]]) -> str | None:
+    """The sealed version of a listed file (None off versioned buckets, e.g. a copy of the package)."""
+    entry = manifest["files"].get(name)
+    return entry.get("version_id") if versions and isinstance(entry, dict) else None
+
+
+def _signing_key(
+    store: ObjectStore, prefix: str, public_key, settings, report: VerifyReport, key_version: str | None = None
+) -> tuple[Any, str] | None:
     """(public key to check the signature with, where it came from). A signature is worth the trust in its
     key: the package's own key counts only when its fingerprint is trusted (GOVGATE_TRUSTED_KEYS, the
     given or configured key); otherwise the package fails verification, whatever its signature says."""
     held = _trusted_key(public_key, settings)
     listed = trusted_fingerprints(settings) | ({key_fingerprint(held[0])} if held else set())
-    inside = _key_inside(store, prefix, report)
+    inside = _key_inside(store, prefix, report, key_version)
     if inside is not None and key_fingerprint(inside) in listed:
         report.trusted_key = True
         return inside, f"the key inside the package ({PUBLIC_KEY_NAME}), a trusted key"
@@ -207,16 +274,22 @@ def _signing_key(store: ObjectStore, prefix: str, public_key, settings, report: 
     return inside, f"the key inside the package ({PUBLIC_KEY_NAME}), NOT trusted"
 
 
-def _key_inside(store: ObjectStore, prefix: str, report: VerifyReport):
+def _key_inside(store: ObjectStore, prefix: str, report: VerifyReport, version_id: str | None = None):
     try:
-        return load_public_key(store.get_bytes(prefix + PUBLIC_KEY_NAME))[0]
+        return load_public_key(store.get_bytes(prefix + PUBLIC_KEY_NAME, version_id))[0]
     except GovgateError as exc:
         report.problems.append(f"{PUBLIC_KEY_NAME}: {exc}")
         return None
 
 
 def _check_signature(
-    store: ObjectStore, prefix: str, body: bytes, manifest: dict, key: tuple[Any, str] | None, report: VerifyReport
+    store: ObjectStore,
+    prefix: str,
+    body: bytes,
+    manifest: dict,
+    key: tuple[Any, str] | None,
+    report: VerifyReport,
+    versions: dict[str, list[ObjectInfo]],
 ) -> None:
     from cryptography.exceptions import InvalidSignature
 
@@ -226,7 +299,7 @@ def _check_signature(
     fp = key_fingerprint(pub)
     report.key = f"{fp} ({source})"
     try:
-        sig = store.get_bytes(prefix + SIGNATURE_NAME)
+        sig = store.get_bytes(prefix + SIGNATURE_NAME, _sealed_version(versions, SIGNATURE_NAME))
     except StoreError:
         report.problems.append(f"{SIGNATURE_NAME} is missing: {MANIFEST_NAME} is unsigned")
         report.signature = "missing"
@@ -276,20 +349,24 @@ def _lock_problem(name: str, info: ObjectInfo, lock: dict | None) -> str | None:
 
 
 def _check_file(
-    store: ObjectStore, prefix: str, name: str, entry: dict, lock: dict | None
+    store: ObjectStore, prefix: str, name: str, entry: dict, lock: dict | None, versions: dict[str, list[ObjectInfo]]
 ) -> tuple[list[str], list[str], int]:
-    """(content problems, lock problems, bytes read) of one listed file."""
-    info, digest, size = _read_and_hash(store, prefix + name)
+    """(content problems, lock problems, bytes read) of one listed file. On a versioned bucket the file is
+    read at its sealed version, and a newer version or a delete marker over it (what readers of the plain
+    key get instead) is named."""
+    sealed = entry.get("version_id") if versions else None
+    found = versions.get(name, [])
+    problems = _hidden_by(name, sealed, found) if sealed else []
+    if sealed and not any(v.version_id == sealed for v in found):
+        info, digest, size = None, "", 0  # that version is not in the bucket (asking for it is an error on S3)
+    else:
+        info, digest, size = _read_and_hash(store, prefix + name, sealed)
     if info is None:
+        where = f" (sealed version {sealed} is gone)" if sealed else ""
         return (
-            [f"missing file {name} (listed in {MANIFEST_NAME} with sha256 {entry.get('sha256', '?')[:16]}...)"],
+            [f"missing file {name}{where} (listed in {MANIFEST_NAME} with sha256 {entry.get('sha256', '?')[:16]}...)"],
             [],
             0,
-        )
-    problems = []
-    if entry.get("version_id") and info.version_id and info.version_id != entry["version_id"]:
-        problems.append(
-            f"{name}: replaced after sealing (current version {info.version_id}, sealed version {entry['version_id']})"
         )
     if digest != entry.get("sha256"):
         problems.append(f"{name}: content changed (sha256 {digest[:16]}..., sealed {str(entry.get('sha256'))[:16]}...)")
@@ -299,20 +376,45 @@ def _check_file(
     return problems, [lock_problem] if lock_problem else [], size
 
 
-def _check_files(store: ObjectStore, prefix: str, manifest: dict, report: VerifyReport, workers: int) -> None:
+def _hidden_by(name: str, sealed: str, found: list[ObjectInfo]) -> list[str]:
+    """What sits over a file's sealed version: a newer version or a delete marker (newest first in ``found``)."""
+    if not any(v.version_id == sealed for v in found):
+        return []  # the sealed version itself is missing: said by the caller
+    newest = found[0]
+    if newest.delete_marker:
+        return [f"{name}: a delete marker hides the sealed version {sealed} (the plain key reads as gone)"]
+    if newest.version_id != sealed:
+        return [
+            f"{name}: replaced after sealing (current version {newest.version_id}, sealed version {sealed}; "
+            "the plain key reads the newer one)"
+        ]
+    return []
+
+
+def _check_files(
+    store: ObjectStore,
+    prefix: str,
+    manifest: dict,
+    report: VerifyReport,
+    workers: int,
+    versions: dict[str, list[ObjectInfo]],
+) -> None:
     """Every listed file (in parallel), the manifest's and signature's lock, and files added after sealing."""
     files: dict[str, dict] = manifest["files"]
     lock = manifest.get("object_lock")
     lock_problems: list[str] = []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        checked = pool.map(lambda item: _check_file(store, prefix, item[0], item[1], lock), sorted(files.items()))
+        checked = pool.map(
+            lambda item: _check_file(store, prefix, item[0], item[1], lock, versions), sorted(files.items())
+        )
         for problems, locks, size in checked:
             report.problems += problems
             lock_problems += locks
             report.bytes_checked += size
             report.files_checked += 1
     for name in (MANIFEST_NAME, SIGNATURE_NAME):
-        if (info := store.head(prefix + name)) is not None and (problem := _lock_problem(name, info, lock)):
+        info = store.head(prefix + name, _sealed_version(versions, name))
+        if info is not None and (problem := _lock_problem(name, info, lock)):
             lock_problems.append(problem)
     listed = set(files) | set(RESERVED)
     extra = [i.key[len(prefix) :] for i in store.list(prefix) if i.key[len(prefix) :] not in listed]
@@ -329,7 +431,9 @@ def _check_files(store: ObjectStore, prefix: str, manifest: dict, report: Verify
         report.object_lock = f"none ({note})"
 
 
-def _check_gate_record(store: ObjectStore, prefix: str, manifest: dict, report: VerifyReport) -> None:
+def _check_gate_record(
+    store: ObjectStore, prefix: str, manifest: dict, report: VerifyReport, versions: dict[str, list[ObjectInfo]]
+) -> None:
     """The launch gate's record published beside the package (record.json, reports, its manifest.json):
     every file against the record's manifest. A package sealed by a run that crashed before publishing
     has no record; that is said, not hidden."""
@@ -340,7 +444,9 @@ def _check_gate_record(store: ObjectStore, prefix: str, manifest: dict, report: 
         return
     package_files = set(manifest["files"]) | {MANIFEST_NAME, SIGNATURE_NAME}
     problems = check_record_files(store, prefix, also_listed=package_files, report_added=False)  # said above
-    report.problems += [f"gate record: {p}" for p in problems]
+    # The record's check lists the folder's versions too: a package file written over is said once, above.
+    said = {name for name, found in versions.items() if len(found) > 1}
+    report.problems += [f"gate record: {p}" for p in problems if p.split(":", 1)[0] not in said]
 
 
 def _aware(dt: datetime) -> datetime:

@@ -89,7 +89,8 @@ def run_gx(frame: pd.DataFrame, specs: list[dict]) -> dict[int, ExpectationParti
             partial.examples = _examples(result, reveal_numbers=not spec["meta"].get("pii"))
         elif error is None:
             partial.success = bool(res.success)
-            partial.observed_value = plain_json(result.get("observed_value"))
+            observed = plain_json(result.get("observed_value"))
+            partial.observed_value = _observed(observed) if _of_cells(spec["type"]) else observed
         out[i] = partial
     missing = set(by_index) - set(out)
     for i in missing:  # should not happen; never let an expectation vanish
@@ -97,14 +98,39 @@ def run_gx(frame: pd.DataFrame, specs: list[dict]) -> dict[int, ExpectationParti
     return out
 
 
+# column expectations whose observed value is a type name, not a cell
+_TYPE_RESULTS = ("expect_column_values_to_be_of_type", "expect_column_values_to_be_in_type_list")
+
+
+def _of_cells(type_: str) -> bool:
+    """Whether an expectation's observed value is made of the column's cells (table-level ones observe
+    column names and counts)."""
+    return type_.startswith("expect_column") and type_ not in _TYPE_RESULTS
+
+
+def _observed(value: Any) -> Any:
+    """An aggregate's observed value for evidence: numbers, booleans and their lists as measured; text
+    withheld (the most common value, a max or a sum of a text column is a cell, or all of them joined)."""
+    if isinstance(value, str):
+        return f"<text withheld: {len(value)} characters>"
+    if isinstance(value, list):
+        return [_observed(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _observed(v) for k, v in value.items()}
+    return value
+
+
 def _gx_error(info: Any) -> str | None:
     if not isinstance(info, dict):
         return None
+    # GX's text is pandas' ("Could not convert '<a cell>' to numeric"): its shape only, never a cell
+    from govgate.library_errors import shape_of
+
     if info.get("raised_exception"):
-        return str(info.get("exception_message") or "exception without a message")
+        return shape_of(info.get("exception_message") or "exception without a message")
     for value in info.values():
         if isinstance(value, dict) and value.get("raised_exception"):
-            return str(value.get("exception_message") or "exception without a message")
+            return shape_of(value.get("exception_message") or "exception without a message")
     return None
 
 

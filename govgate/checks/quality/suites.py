@@ -10,6 +10,7 @@ from typing import Any
 from govgate.checks.quality.constants import EXPECTATIONS_DIR, GENERIC_SUITE
 from govgate.checks.quality.gx import gx_expectation, plain_json
 from govgate.errors import InputError
+from govgate.library_errors import os_reason
 
 _SUITE_KEYS = {"name", "expectations", "description", "meta", "notes", "id"}
 _EXPECTATION_KEYS = {"type", "kwargs", "meta", "id", "severity", "notes", "description", "rendered_content"}
@@ -38,7 +39,7 @@ def load_suite(name: str, *, directory: str | Path | None = None) -> list[dict]:
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot be read: {exc}") from None
+        raise InputError(f"{path}: cannot be read: {os_reason(exc)}") from None
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected an object with keys name, expectations; got {type(data).__name__}")
     unknown = sorted(set(data) - _SUITE_KEYS)

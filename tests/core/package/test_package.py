@@ -491,7 +491,9 @@ def test_s3_object_lock_package_tampering_and_unlocked_buckets(s3_settings, make
     store.client.put_object(Bucket=store.bucket, Key=store._k(sealed.prefix + card), Body=b"# replaced\n")
     report = verify_package(sealed.folder_uri, s3_settings)
     assert any(p.startswith(f"{card}: replaced after sealing") for p in report.problems), report.problems
-    assert any(p.startswith(f"{card}: content changed") for p in report.problems)
+    assert any(p.startswith(f"{card}: written over after sealing (2 version(s)") for p in report.problems)
+    # the sealed version is what was checked: it is intact (the newer one is named, not hashed in its place)
+    assert not any(p.startswith(f"{card}: content changed") for p in report.problems), report.problems
 
     # a copy of the package in a bucket without Object Lock: every file is named as unlocked; tamper with the copy
     sealed2 = _seal(s3_settings, store, ev, retention=Retention("GOVERNANCE", until))
@@ -520,6 +522,61 @@ def test_s3_object_lock_package_tampering_and_unlocked_buckets(s3_settings, make
     assert sealed3.manifest["object_lock"] is None
     report = verify_package(sealed3.folder_uri, s3_settings)
     assert report.ok and report.object_lock.startswith("none"), report.problems
+
+
+def test_s3_package_files_are_read_at_their_sealed_versions(s3_settings):
+    """Every package file's S3 version id is in package.json and verify reads that version: a plain put or a
+    delete over any file (package.json and package.sig included) is named, and cannot change what is checked."""
+    made = make_model_with_evidence(s3_settings)
+    store = made["store"]
+    ev = gather(made["model_uri"], store=store, tracker=made["tracker"], settings=s3_settings)
+    until = datetime.now(UTC).replace(microsecond=0)
+    sealed = _seal(s3_settings, store, ev, retention=Retention("GOVERNANCE", until.replace(year=until.year + 1)))
+    for name, entry in sealed.files.items():  # the version id recorded is the one the bucket holds
+        assert entry["version_id"] == store.head(sealed.prefix + name).version_id, name
+    assert verify_package(sealed.folder_uri, s3_settings).ok
+
+    def attacker_put(name: str, body: bytes) -> None:
+        store.client.put_object(Bucket=store.bucket, Key=store._k(sealed.prefix + name), Body=body)
+
+    def attacker_delete(name: str) -> None:  # no version id: places a delete marker over the locked version
+        store.client.delete_object(Bucket=store.bucket, Key=store._k(sealed.prefix + name))
+
+    card = f"records/model-review/{ev.records['model-review'].record_id}/model_card.md"
+    attacker_delete(card)
+    attacker_delete(PUBLIC_KEY_NAME)
+    forged = json.loads(store.get_bytes(sealed.prefix + MANIFEST_NAME))
+    forged["decision"] = {"outcome": "fail", "reasons": ["forged"]}
+    attacker_put(MANIFEST_NAME, json.dumps(forged).encode())
+    attacker_put(SIGNATURE_NAME, b"not a signature")
+    report = verify_package(sealed.folder_uri, s3_settings)
+    assert not report.ok
+    problems = report.problems
+    assert (
+        f"{card}: a delete marker hides the sealed version {sealed.files[card]['version_id']} (the plain key reads as gone)"
+        in problems
+    )
+    assert any(p.startswith(f"{PUBLIC_KEY_NAME}: a delete marker hides the sealed version") for p in problems)
+    for name, what in (
+        (card, "1 version(s), 1 delete marker(s)"),
+        (MANIFEST_NAME, "2 version(s), 0 delete marker(s)"),
+        (SIGNATURE_NAME, "2 version(s), 0 delete marker(s)"),
+        (PUBLIC_KEY_NAME, "1 version(s), 1 delete marker(s)"),
+    ):
+        assert sum(p.startswith(f"{name}: written over after sealing ({what}") for p in problems) == 1, (name, problems)
+    # what was checked is the sealed package: its decision, a valid signature by the trusted key, intact files
+    assert report.decision == "pass" and report.signature.startswith("valid Ed25519 signature"), report
+    assert not any("content changed" in p or p.startswith("missing file") for p in problems), problems
+    assert report.files_checked == len(sealed.files)
+
+    # a delete marker over package.json: the sealed manifest is still found and read, the marker named
+    attacker_delete(MANIFEST_NAME)
+    report = verify_package(sealed.folder_uri, s3_settings)
+    assert report.package_id == sealed.package_id and report.decision == "pass"
+    assert any(
+        p.startswith(f"{MANIFEST_NAME}: written over after sealing (2 version(s), 1 delete marker(s)")
+        for p in report.problems
+    )
 
 
 # ---------------------------------------------------------------------------------------------- the index
