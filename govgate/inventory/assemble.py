@@ -66,6 +66,7 @@ def build_inventory(
     if yaml_inv is not None:
         found.extend(yaml_inv.assets)
     assets = _merge(found)
+    _drop_models_with_versions(assets)
     if yaml_inv is not None:
         _apply_overrides(assets, yaml_inv, stats)
         stats["sources"]["yaml"] = {
@@ -143,6 +144,14 @@ def _merge(found: list[Asset]) -> dict[str, Asset]:
         have.attributes = {**have.attributes, **asset.attributes}
         have.lineage.extend(asset.lineage)
     return merged
+
+
+def _drop_models_with_versions(assets: dict[str, Asset]) -> None:
+    """A model the store knows as a whole (e.g. by its intake) is listed as its versions once the registry
+    has some: the model-level records still count for each version (see ``_keys``)."""
+    registered = {a.attributes.get("model") for a in assets.values() if a.kind == "model_version"}
+    for asset_id in [i for i, a in assets.items() if a.kind == "model" and i.removeprefix("model:") in registered]:
+        del assets[asset_id]
 
 
 def _override_targets(assets: dict[str, Asset], override_id: str) -> list[Asset]:
