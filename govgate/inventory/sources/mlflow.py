@@ -52,9 +52,14 @@ class MlflowRead:
 
 
 def minimum_calls(
-    models: int, versions: int, runs: int, *, model_page: int = MODEL_PAGE, version_page: int = VERSION_PAGE,
+    models: int,
+    versions: int,
+    runs: int,
+    *,
+    model_page: int = MODEL_PAGE,
+    version_page: int = VERSION_PAGE,
     run_batch: int = RUN_BATCH,
-) -> int:  # fmt: skip
+) -> int:
     """The fewest calls that read every model, version and training run at these page sizes (one call
     even when a list is empty: the registry has to be asked)."""
     return (
