@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from govgate import protocol
+from govgate.errors import TrackingError
 from govgate.evidence_index import RecordEntry, scan_records
 from govgate.inventory.model import Asset, GateStatus, LineageLink
 from govgate.inventory.sources import mlflow as mlflow_source
@@ -31,6 +32,7 @@ from govgate.inventory.sources import store as store_source
 from govgate.inventory.sources import yaml_folder
 from govgate.inventory.sources.prefect_deployments import pipeline_assets
 from govgate.policy import Policy
+from govgate.settings import mask_url
 
 
 def deployed_aliases(policy: Policy) -> set[str]:
@@ -87,7 +89,12 @@ def build_inventory(
 
 def _read_mlflow(client: Any, policy: Policy, stats: dict) -> list[Asset]:
     started = time.perf_counter()
-    read = mlflow_source.read_mlflow(client, deployed_aliases=deployed_aliases(policy))
+    try:
+        read = mlflow_source.read_mlflow(client, deployed_aliases=deployed_aliases(policy))
+    except Exception as exc:  # noqa: BLE001 - MLflow raises its own types; an inventory without MLflow is no inventory
+        where = mask_url(str(getattr(client, "tracking_uri", None) or "(client without a tracking URI)"))
+        message = f"inventory: the MLflow registry at {where} could not be read: {type(exc).__name__}: {exc}"
+        raise TrackingError(mask_url(message)[:600]) from None  # the cause may print the URL unmasked
     stats["sources"]["mlflow"] = {
         "models": read.models,
         "versions": read.versions,

@@ -230,3 +230,21 @@ def test_an_override_matching_nothing_is_reported_and_no_source_means_not_read(s
 
 def test_deployed_aliases_come_from_the_policy(sources):
     assert deployed_aliases(sources[2]) == {"production"}
+
+
+def test_an_unreachable_registry_is_one_error_naming_it(sources):
+    from govgate.errors import TrackingError
+    from govgate.runtime import free_port
+
+    url = f"http://user:secret@127.0.0.1:{free_port()}"
+    with pytest.raises(TrackingError) as err:
+        build_inventory(
+            mlflow_client=MlflowClient(url, url),
+            store=None,
+            deployments=None,
+            yaml_dir=None,
+            policy=sources[2],
+            now=NOW,
+        )
+    assert str(err.value).startswith("inventory: the MLflow registry at http://user:********@127.0.0.1:")
+    assert "secret" not in str(err.value)
