@@ -79,6 +79,7 @@ def build_inventory(
     if store_read is not None:
         _attach_store(assets, store_read, stats)
     _check_tiers(assets, policy, stats)
+    _lineage_completeness(assets)
     if yaml_inv is not None:
         yaml_folder.check_lineage(yaml_inv, set(assets))
     ordered = sorted(assets.values(), key=lambda a: (a.kind, a.id))
@@ -230,6 +231,21 @@ def _link_reviews(asset: Asset, read: store_source.StoreRead) -> None:
 def _status(entry: RecordEntry, read: store_source.StoreRead) -> GateStatus:
     key = store_source.subject_keys(entry.subject_kind, entry.subject_id, entry.subject_version)[0]
     return read.gates[key][protocol.DATA_REVIEW]
+
+
+def _lineage_completeness(assets: dict[str, Asset]) -> None:
+    """Per model version: its training datasets, those without a data review, and whether the chain
+    version -> run -> datasets -> reviews is complete (a run that logged no dataset is not)."""
+    reviewed = {a.id for a in assets.values() if any(lk.relation == "reviewed_by" for lk in a.lineage)}
+    for asset in assets.values():
+        if asset.kind != "model_version":
+            continue
+        trained = any(lk.relation == "trained_by" for lk in asset.lineage)
+        datasets = list(dict.fromkeys(lk.to_id for lk in asset.lineage if lk.relation == "used_dataset"))
+        unreviewed = [d for d in datasets if d not in reviewed]
+        asset.attributes["training_datasets"] = datasets
+        asset.attributes["unreviewed_datasets"] = unreviewed
+        asset.attributes["lineage_complete"] = trained and bool(datasets) and not unreviewed
 
 
 def _check_tiers(assets: dict[str, Asset], policy: Policy, stats: dict) -> None:

@@ -197,6 +197,13 @@ def test_lineage_from_version_to_run_to_dataset_to_its_review(built):
     assert loans.attributes["datasheet"]["uri"] == "s3://data/loans.datasheet.yaml"
     assert assets["dataset:events"].lineage == [] and assets["dataset:events"].gates == {}
     assert [lk.to_id for lk in assets["pipeline:score-loans/nightly"].lineage] == ["model:credit-risk/3"]
+    assert {i: (a.attributes["unreviewed_datasets"], a.attributes["lineage_complete"]) for i, a in assets.items() if a.kind == "model_version"} == {
+        "model:churn/1": (["dataset:events"], False),
+        "model:credit-risk/1": ([], True),
+        "model:credit-risk/2": ([], True),
+        "model:credit-risk/3": ([], True),
+        "model:odd/1": ([], False),  # trained by a run that logged no dataset
+    }  # fmt: skip
 
 
 def test_a_yaml_lineage_to_an_asset_no_source_found_fails_the_sync(sources, tmp_path):
