@@ -6,8 +6,8 @@ Precedence, field by field:
   the store;
 - tier and its reason: the last intake record (its rule and articles) > a YAML override or asset (the file)
   > the registry tag ``govgate.tier`` (reason ``tag``) > none;
-- gates: per gate the newest record about the asset started before ``now`` (a record about a registered model as a whole counts
-  for each of its versions);
+- gates: per gate the newest record about the asset started before ``now`` (a record about a registered
+  model as a whole counts for each of its versions);
 - lineage: model version -> training run -> datasets (MLflow) -> their data reviews (the store, matched by
   dataset name, logged digest or source URI).
 
