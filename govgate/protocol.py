@@ -164,3 +164,10 @@ THIRD_PARTY_ITEMS_ARTIFACT = "third-party-items"  # Prefect table: each checklis
 # Governance KPIs in the Prometheus text format (govgate/audit/prometheus.py): metric name prefix; labels
 PROMETHEUS_KPI_PREFIX = "govgate_kpi"  # govgate_kpi_value, govgate_kpi_numerator, govgate_kpi_denominator
 PROMETHEUS_KPI_LABELS = ("kpi", "period", "unit")
+# Inventory sources (issue 17): registry tags (version over registered model) that name an asset's owner and
+# purpose, first found wins (``owner`` is the common MLflow convention); the inventory/ YAML can override.
+MODEL_OWNER = "govgate.owner"
+MODEL_PURPOSE = "govgate.purpose"
+MODEL_OWNER_TAGS = (MODEL_OWNER, "owner")
+MODEL_PURPOSE_TAGS = (MODEL_PURPOSE, "purpose")
+MLFLOW_DATASET_CONTEXT_TAG = "mlflow.data.context"  # MLflow's own input tag: training | evaluation | ...
