@@ -156,3 +156,10 @@ INVENTORY_SNAPSHOTS_PREFIX = AUDIT_PREFIX + "inventory/"  # audit/inventory/<syn
 AUDIT_REPORTS_PREFIX = AUDIT_PREFIX + "reports/"  # audit/reports/<report id>/...
 DASHBOARD_PREFIX = "dashboard/"  # regenerated governance dashboard (not evidence): dashboard/<generated at>/
 INVENTORY_SCHEMA = "govgate.inventory/1"  # inventory.json: {schema, sync_id, synced_at, assets, gaps, disappeared}
+
+# Intake (govgate/intake): every rule of the decision tree that fired or stayed undecided, with its article.
+OUTPUT_INTAKE_RULES = (
+    "intake_rules"  # {"as_of", "legal_class", "rules_file_sha256", "rules_version", "fired", "undecided"}
+)
+INTAKE_FORM_KEY = "intake-answers"  # Prefect flow-run input key of the paused intake's form
+TIER_REFUSED = "refused"  # OUTPUT_RISK_TIER.tier / govgate.tier of an asset the intake refused (prohibited)
