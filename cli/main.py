@@ -14,6 +14,7 @@ import typer
 
 from cli import console
 from cli.incidents import incidents_app
+from cli.intake import intake_app
 from cli.reassess import reassess
 from cli.stack import stack_app
 from govgate.errors import GovgateError
@@ -43,6 +44,7 @@ webhook_app = typer.Typer(
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(incidents_app, name="incidents")
 app.command("reassess")(reassess)
+app.add_typer(intake_app, name="intake")
 
 
 @app.callback()

@@ -35,7 +35,9 @@ def intake(answers: str | None = None, rules: str | None = None, form_timeout_s:
         run.subject = intake_subject(given, source, book)
         result = assess_answers(given, book, policy, source)
         run.use_tier(result.record_tier(policy))
-        published = run.finish(result.checks, findings=result.findings, outputs=result.outputs)
+        decision = run.decide(result.checks)
+        decision.reasons.insert(0, result.why())  # the tier and the article that gave it, first
+        published = run.finish(result.checks, findings=result.findings, outputs=result.outputs, decision=decision)
         if given.asset.registered_model and published["decision"] in ("pass", "fail"):
             tag_registered_model(given.asset.id, result.assessment.tier)
     print(

@@ -23,6 +23,10 @@ class IntakeResult:
     findings: list[Finding] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
 
+    def why(self) -> str:
+        """The decision's first reason: the tier and the rule (with its article) that gave it."""
+        return f"risk tier {self.assessment.tier} ({self.assessment.legal_class}): {self.assessment.reason}"
+
     def record_tier(self, policy: Policy) -> str:
         """The policy tier the record is decided at: the intake's, the strictest for a refused asset."""
         tier = self.assessment.tier

@@ -26,6 +26,8 @@ from govgate.store import open_store
 from govgate.tracking import Tracker
 from tests.core.intake.test_engine import base
 from tests.flows.test_model_review import credit_eval, registered_model  # noqa: F401 (fixtures)
+from tests.ui.test_prefect_ui import ARTIFACTS_DIR
+from tests.ui.test_report_page import browser_page  # noqa: F401 (fixture)
 
 HIGH = {  # credit scoring that profiles applicants: Annex III point 5, no exemption possible
     "people": {"personal_data": True, "profiling": True},
@@ -68,8 +70,8 @@ def old_review(settings, tier: str, version: str) -> str:
 def test_intake_tiers_tags_and_finds_records_of_the_old_tier(
     prefect_harness,
     s3_settings,
-    registered_model,
-    tmp_path,  # noqa: F811
+    registered_model,  # noqa: F811
+    tmp_path,
 ):
     from mlflow import MlflowClient
 
@@ -107,9 +109,9 @@ def test_intake_tiers_tags_and_finds_records_of_the_old_tier(
 def test_intake_tier_wins_in_model_review_and_reassessment(
     prefect_harness,
     s3_settings,
-    registered_model,
-    credit_eval,
-    tmp_path,  # noqa: F811
+    registered_model,  # noqa: F811
+    credit_eval,  # noqa: F811
+    tmp_path,
 ):
     from mlflow import MlflowClient
 
@@ -200,14 +202,18 @@ def test_paused_intake_resumes_with_typed_form_input(prefect_harness, s3_setting
             break
         time.sleep(0.5)
     assert paused is not None, "the intake run never paused for its form"
-    with get_client(sync_client=True) as c:
-        keys = [
-            i.key
-            for i in c.filter_flow_run_input(
-                flow_run_id=paused.id, key_prefix=protocol.INTAKE_FORM_KEY, limit=10, exclude_keys=set()
-            )
-        ]
-    assert any(k.endswith("schema") for k in keys), keys  # the UI renders its form from this schema
+    schema_key = paused.state.state_details.run_input_keyset["schema"]
+    schema = None
+    for _ in range(60):  # Prefect saves the form's schema just after the run is Paused
+        with get_client(sync_client=True) as c:
+            try:
+                schema = json.loads(c.read_flow_run_input(flow_run_id=paused.id, key=schema_key))
+            except Exception:  # noqa: BLE001 - not saved yet
+                time.sleep(0.5)
+                continue
+        break
+    assert schema is not None, "the paused run saved no input schema for the UI's form"
+    assert {"asset", "markets", "people", "eu", "gpai", "vn"} <= set(schema["properties"])  # the typed form
     form = yaml.safe_load(template())
     form["asset"].update(id="chat-helper", kind="service")
     form.update(markets=["EU"], intake_date="2026-12-07")
@@ -225,3 +231,75 @@ def test_paused_intake_resumes_with_typed_form_input(prefect_harness, s3_setting
     assert record["subject"]["id"] == "chat-helper"
     assert record["subject"]["inputs"][0]["uri"].startswith(f"prefect:flow-run/{paused.id}/input/")
     assert "eu-ai-act Art. 50(1)" in record["outputs"][protocol.OUTPUT_RISK_TIER]["citations"]
+
+
+@pytest.mark.ui
+def test_intake_report_reads_at_1280px(prefect_harness, s3_settings, tmp_path, browser_page):  # noqa: F811
+    """The intake record's report.html in headless Chromium: fits 1280 px, says the decision, names the
+    articles that fired. The screenshot goes to .govgate-test-artifacts/ for a person to look at."""
+    path = write_answers(
+        tmp_path,
+        asset="hiring-ranker",
+        people={"personal_data": True, "profiling": True, "interacts_with_people": True},
+        eu={"annex_i_product": False, "annex_iii_areas": ["employment"], "art_6_3_conditions": ["preparatory_task"]},
+        practices={"intimate_imagery_or_csam": False},
+    )
+    d = yaml.safe_load(open(path))
+    d["asset"]["registered_model"] = False
+    open(path, "w").write(yaml.safe_dump(d))
+    result = run_flow(intake, answers=path)
+    store = open_store(s3_settings)
+    key = result["report_uri"].split(f"s3://{store.bucket}/{store.prefix}", 1)[1]
+    html = tmp_path / "intake-report.html"
+    html.write_bytes(store.get_bytes(key))
+    page = browser_page
+    page.goto(html.as_uri())
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    shot = tmp_path / "intake-report.png"
+    page.screenshot(path=str(shot), full_page=True, timeout=180_000)  # 2 shared cores: be patient
+    shutil.copy2(shot, ARTIFACTS_DIR / "report-intake.png")
+    m = page.evaluate(
+        "() => ({scroll: document.documentElement.scrollWidth, inner: window.innerWidth,"
+        " verdict: document.querySelector('header.banner .verdict').textContent.trim(),"
+        " text: document.body.innerText, height: document.documentElement.scrollHeight})"
+    )
+    assert m["scroll"] <= m["inner"] == 1280, m["scroll"]
+    assert m["verdict"] == result["decision"].upper() == "PASS"
+    assert "Art. 6(3), third subparagraph" in m["text"] and "Annex III point 4" in m["text"]
+    assert "applies to this asset from 2027-12-02 (not yet in force" in m["text"]
+    assert m["height"] < 8000, m["height"]  # as it opens: passing checks collapsed
+
+
+def test_cli_template_and_run(tmp_path):
+    """`govgate intake template` prints a questionnaire that validates; `govgate intake run` on it (own
+    temporary Prefect server, embedded MLflow and store) prints the tier and why, exit 0 on pass, and a
+    contradiction is one line naming the file and keys, exit 1."""
+    import os
+    import subprocess
+    import sys
+
+    from typer.testing import CliRunner
+
+    from cli.main import app
+
+    printed = CliRunner().invoke(app, ["intake", "template"])
+    assert printed.exit_code == 0 and printed.output.startswith("# govgate intake answers")
+    path = write_answers(tmp_path, asset="support-bot", people={"personal_data": True, "interacts_with_people": True})
+    d = yaml.safe_load(open(path))
+    d["asset"]["registered_model"] = False
+    open(path, "w").write(yaml.safe_dump(d))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "GOVGATE_"))}
+    env.update(GOVGATE_HOME=str(tmp_path / "home"), PREFECT_HOME=str(tmp_path / "prefect-home"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli.main", "intake", "run", path], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "tier: medium  decision: pass" in proc.stdout
+    assert "why: eu-ai-act Art. 50(1): interacts directly with people" in proc.stdout
+    d["people"]["personal_data"] = False
+    d["people"]["profiling"] = True
+    open(path, "w").write(yaml.safe_dump(d))
+    bad = subprocess.run(
+        [sys.executable, "-m", "cli.main", "intake", "run", path], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert bad.returncode == 1 and f"error: {path}: contradicting answers: people.personal_data=false" in bad.stderr
