@@ -116,7 +116,8 @@ def assess(answers: Answers, book: RuleBook, intake: IntakeRules, as_of: date | 
             binds = applies_from(rule, answers)
             fired.append(Fired(rule, binds, binds <= day))
         elif outcome is None:
-            undecided.append(Undecided(rule, tuple(unknown_keys(rule.when, answers, results))))
+            keys = unknown_keys(rule.when, answers, results, {u.rule.id: u.unknown for u in undecided})
+            undecided.append(Undecided(rule, tuple(keys)))
     deciding = _most_severe(fired, intake)
     legal_class = deciding.effective_class if deciding else "minimal"
     return Assessment(
@@ -164,13 +165,19 @@ def _regimes(book: RuleBook, fired: list[Fired], undecided: list[Undecided], int
     return out
 
 
-def unknown_keys(cond: dict[str, Any], answers: Answers, fired: dict[str, bool | None]) -> list[str]:
-    """The unanswered keys under a condition (what the asker has to answer to decide it)."""
+def unknown_keys(
+    cond: dict[str, Any], answers: Answers, fired: dict[str, bool | None], earlier: dict[str, tuple[str, ...]]
+) -> list[str]:
+    """The unanswered keys under a condition (what the asker has to answer to decide it), through the
+    undecided rules it names (``earlier``: their own unknown keys)."""
     if "answer" in cond:
         return [cond["answer"]] if answers.value(cond["answer"]) is None else []
+    if "fired" in cond or "fired_any" in cond:
+        names = [cond["fired"]] if "fired" in cond else cond["fired_any"]
+        return list(dict.fromkeys(k for n in names for k in earlier.get(n, ())))
     parts = cond.get("all") or cond.get("any") or ([cond["not"]] if "not" in cond else [])
     keys: list[str] = []
     for part in parts:
         if evaluate(part, answers, fired) is None:
-            keys += [k for k in unknown_keys(part, answers, fired) if k not in keys]
+            keys += [k for k in unknown_keys(part, answers, fired, earlier) if k not in keys]
     return keys

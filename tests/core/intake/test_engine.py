@@ -344,3 +344,10 @@ def test_template_validates_and_names_every_key():
     text = template()
     Answers.model_validate(yaml.safe_load(text))
     assert "annex_iii_areas: null  # Annex III areas" in text and "training_compute_flop: null" in text
+
+
+def test_unknown_market_leaves_a_rule_undecided_through_its_scope():
+    a = assess(answers(markets=None, people__interacts_with_people=True), BOOK, POLICY.intake)
+    undecided = {u.rule.id: u.unknown for u in a.undecided}
+    assert undecided["eu.art50-1"] == ("markets",)  # through {fired: eu.scope}, which needs markets
+    assert "eu.art5-1-a" not in undecided  # answered "no": false whatever the market (three-valued all)
