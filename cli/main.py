@@ -14,6 +14,7 @@ import typer
 
 from cli import console
 from cli.incidents import incidents_app
+from cli.intake import intake_app
 from cli.reassess import reassess
 from cli.stack import stack_app
 from cli.third_party import third_party_app
@@ -45,6 +46,7 @@ app.add_typer(webhook_app, name="webhook")
 app.add_typer(incidents_app, name="incidents")
 app.command("reassess")(reassess)
 app.add_typer(third_party_app, name="third-party")
+app.add_typer(intake_app, name="intake")
 
 
 @app.callback()

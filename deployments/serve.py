@@ -8,6 +8,7 @@ from __future__ import annotations
 from prefect.deployments.runner import RunnerDeployment
 
 from flows.data_review import data_review
+from flows.intake import intake
 from flows.launch_evidence import launch_evidence
 from flows.model_review import model_review
 from flows.model_review_poll import model_review_poll
@@ -112,6 +113,11 @@ def gate_deployments(policy=None) -> list[RunnerDeployment]:
             tags=[*TAGS, "reassessment"],
             description="Reassess deployed model versions (MLflow alias) against their approved baseline: fresh data, regression, drift, incidents.",
             schedules=reassessment_schedules(policy),
+        ),
+        intake.to_deployment(
+            name="intake",
+            tags=[*TAGS, "intake"],
+            description="Risk tier of an AI asset by the legal decision tree (EU AI Act, Vietnam AI Law), with citations; without an answers file the run pauses for the form.",
         ),
         # Manual runs are dry runs (the flow's default); the daily schedule passes dry_run=False itself.
         retention_purge.to_deployment(

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from govgate.controls import EVIDENCE_KINDS
 from govgate.digest import sha256_bytes
 from govgate.errors import PolicyError
+from govgate.protocol import TIER_REFUSED
 from govgate.record import PolicyRef
 from govgate.yamlio import load_validated_file
 
@@ -220,6 +221,45 @@ class AuditRules(_Strict):
         return self.evidence_validity_days.get(kind, self.evidence_validity_days["default"])
 
 
+# The intake's legal classes (govgate/intake) and the word for "may not be used at all".
+LEGAL_CLASSES = ("prohibited", "high-risk", "gpai-systemic-risk", "gpai", "transparency", "minimal")
+REFUSED = TIER_REFUSED
+
+
+class IntakeRules(_Strict):
+    """How an intake's legal class becomes a policy tier (the tier then picks gates, thresholds, schedule)."""
+
+    rules: str = Field("risk_rules.yaml", description="the legal decision tree, relative to the policy file")
+    class_tiers: dict[str, str] = Field(
+        default_factory=lambda: {
+            "prohibited": REFUSED,
+            "high-risk": "high",
+            "gpai-systemic-risk": "high",
+            "gpai": "medium",
+            "transparency": "medium",
+            "minimal": "low",
+        },
+        description="legal class -> policy tier, or 'refused' (the asset may not be used)",
+    )
+    tier_order: list[str] = Field(
+        default_factory=lambda: ["low", "medium", "high"], description="policy tiers from least to most strict"
+    )
+    retier_outcome: Literal["fail", "warn"] = Field(
+        "warn", description="gate records decided under another tier than the new intake's: fail or warn"
+    )
+
+    @field_validator("class_tiers")
+    @classmethod
+    def _classes(cls, value: dict[str, str]) -> dict[str, str]:
+        missing = [c for c in LEGAL_CLASSES if c not in value]
+        unknown = [c for c in value if c not in LEGAL_CLASSES]
+        if missing or unknown:
+            raise ValueError(
+                f"legal classes must be exactly {list(LEGAL_CLASSES)} (missing {missing}, unknown {unknown})"
+            )
+        return value
+
+
 class Policy(_Strict):
     name: str = Field(..., min_length=1)
     version: str = Field(..., min_length=1)
@@ -228,6 +268,7 @@ class Policy(_Strict):
     tiers: dict[str, Tier]
     schedules: Schedules = Field(default_factory=Schedules)
     audit: AuditRules = Field(default_factory=AuditRules)
+    intake: IntakeRules = Field(default_factory=IntakeRules)
 
     # set by load_policy, not by the file
     path: str = Field("", exclude=True)
@@ -240,6 +281,13 @@ class Policy(_Strict):
             raise ValueError(f"tiers: missing tier(s) {missing}; a policy defines at least {list(REQUIRED_TIERS)}")
         if self.default_tier not in self.tiers:
             raise ValueError(f"default_tier: {self.default_tier!r} is not one of the tiers {list(self.tiers)}")
+        if "intake" not in self.model_fields_set:
+            return self  # a policy without an intake section keeps working whatever its tiers
+        named = [t for t in [*self.intake.class_tiers.values(), *self.intake.tier_order] if t != REFUSED]
+        if bad := sorted({t for t in named if t not in self.tiers}):
+            raise ValueError(f"intake: tier(s) {bad} are not tiers of this policy {list(self.tiers)}")
+        if sorted(self.intake.tier_order) != sorted(self.tiers):
+            raise ValueError(f"intake.tier_order: must list every tier once {list(self.tiers)}")
         return self
 
     def tier(self, name: str | None = None) -> Tier:

@@ -171,3 +171,9 @@ MODEL_PURPOSE = "govgate.purpose"
 MODEL_OWNER_TAGS = (MODEL_OWNER, "owner")
 MODEL_PURPOSE_TAGS = (MODEL_PURPOSE, "purpose")
 MLFLOW_DATASET_CONTEXT_TAG = "mlflow.data.context"  # MLflow's own input tag: training | evaluation | ...
+# Intake (govgate/intake): every rule of the decision tree that fired or stayed undecided, with its article.
+OUTPUT_INTAKE_RULES = (
+    "intake_rules"  # {"as_of", "legal_class", "rules_file_sha256", "rules_version", "fired", "undecided"}
+)
+INTAKE_FORM_KEY = "intake-answers"  # Prefect flow-run input key of the paused intake's form
+TIER_REFUSED = "refused"  # OUTPUT_RISK_TIER.tier / govgate.tier of an asset the intake refused (prohibited)

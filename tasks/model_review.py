@@ -16,6 +16,7 @@ from govgate import protocol
 from govgate.datasets import inspect_dataset, iter_chunks
 from govgate.datasheet import Datasheet
 from govgate.errors import InputError
+from govgate.intake.tier import latest_intakes, resolve_tier
 from govgate.model_output import PROBABILITIES, TEXT, ModelOutput
 from govgate.modeling import LoadedModel, ModelRef, find_model, load_model, parse_model_uri, predict
 from govgate.record import (
@@ -268,6 +269,7 @@ def review_inputs(ref: ModelRef | None, req: ReviewRequest) -> ReviewRequest:
     event carries only name and version) from the version's tags, else the registered model's tags."""
     if ref is not None:
         req = _from_registry(ref, req)
+        model_tier(ref, load_policy_of_run(), explicit=req.tier)  # a lower tier than the intake's stops here
     req.check()
     if not req.generative and (not req.data or not req.label):
         raise InputError(
@@ -301,8 +303,19 @@ def _from_registry(ref: ModelRef, req: ReviewRequest) -> ReviewRequest:
 _DEFAULTS = {"pos_label": "1", "task_type": "classification"}
 
 
-def model_tier(ref: ModelRef | LoadedModel | None, policy) -> str | None:
-    """The version's ``govgate.tier`` tag, checked against the policy's tiers before anything else runs."""
+def load_policy_of_run():
+    from govgate.policy import load_policy
+
+    return load_policy(context.settings().policy)
+
+
+def model_tier(ref: ModelRef | LoadedModel | None, policy, explicit: str | None = None) -> str | None:
+    """The tier of the model's latest intake record (an explicit ``explicit`` tier below it is refused),
+    else the version's ``govgate.tier`` tag, checked against the policy's tiers before anything else runs."""
+    name = getattr(ref, "name", None) if ref else None
+    intake = latest_intakes(context.store(), name).get(name) if name else None
+    if intake is not None:
+        return resolve_tier(policy, explicit=explicit, tagged=None, intake=intake, asset=f"model {name}")
     tier = ref.registry.get(protocol.MODEL_TIER) if ref else None
     if tier and tier not in policy.tier_names:
         raise InputError(

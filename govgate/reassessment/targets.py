@@ -39,7 +39,13 @@ def _version_target(client, model: str, alias: str, version: str, model_tags: di
 
 
 def deployed_targets(
-    client, alias: str, *, model: str | None = None, tier: str | None = None, default_tier: str = "medium"
+    client,
+    alias: str,
+    *,
+    model: str | None = None,
+    tier: str | None = None,
+    default_tier: str = "medium",
+    intake_tiers: dict | None = None,
 ) -> list[Target]:
     """One target per deployed version (aliases as MLflow keeps them on the registered model). A named
     model without the alias becomes a target with a problem; ``tier`` keeps only versions of that tier."""
@@ -68,6 +74,32 @@ def deployed_targets(
                 )
             continue
         targets.append(_version_target(client, rm.name, alias, aliases[alias], dict(rm.tags or {})))
+    intake_tiers = _intake_tiers(model) if intake_tiers is None else intake_tiers
     for t in targets:
         t.tier = t.tier or t.tags.get(protocol.MODEL_TIER) or default_tier
+        _apply_intake(t, intake_tiers.get(t.model), default_tier)
     return [t for t in targets if tier is None or t.tier == tier]
+
+
+def _intake_tiers(model: str | None) -> dict:
+    """{model name: its latest intake's tier} from the configured evidence store (one listing)."""
+    from govgate.intake.tier import latest_intakes
+    from govgate.settings import load_settings
+    from govgate.store import open_store
+
+    return latest_intakes(open_store(load_settings()), model)
+
+
+def _apply_intake(t: Target, intake, default_tier: str) -> None:
+    """The latest intake's tier wins over the tag; a refused model is a target with a problem (reported as
+    a failed check of its own record, at the default tier: no tier of policy lets it be deployed)."""
+    if intake is None:
+        return
+    if intake.tier == protocol.TIER_REFUSED:
+        t.problem = (
+            f"model {t.model!r} (version {t.version}) is deployed but was refused by its intake record "
+            f"{intake.record_id} ({intake.uri})"
+        )
+        t.version, t.tier = None, default_tier
+    else:
+        t.tier = intake.tier
