@@ -16,6 +16,7 @@ from tasks.data_review import (
     build_expectations,
     consent_for_personal_data,
     dataset_subject,
+    dataset_tier,
     datasheet_checks,
     datasheet_files,
     input_file_checks,
@@ -72,8 +73,8 @@ def data_review(
     ):
         policy = run.load_policy()
         sheet = load_datasheet(datasheet)
-        rules = policy.tier(run.use_tier(tier or sheet.tier or policy.default_tier)).data_review
         run.subject = dataset_subject(dataset, datasheet, sheet)
+        rules = policy.tier(run.use_tier(dataset_tier(run.subject.id, policy, tier, sheet.tier))).data_review
         info = inspect(dataset, sheet, max_line_bytes)
         run.subject = dataset_subject(dataset, datasheet, sheet, info)
         plan = partition_dataset(info, sheet, chunk_rows, scratch)

@@ -443,6 +443,15 @@ def content_id(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
+def dataset_tier(subject_id: str, policy, explicit: str | None, sheet_tier: str | None) -> str:
+    """The dataset's latest intake tier wins over the datasheet's and the default; an explicit tier below
+    it is refused (govgate.intake.tier.resolve_tier)."""
+    from govgate.intake.tier import latest_intakes, resolve_tier
+
+    intake = latest_intakes(context.store(), subject_id).get(subject_id)
+    return resolve_tier(policy, explicit=explicit, tagged=sheet_tier, intake=intake, asset=f"dataset {subject_id}")
+
+
 def dataset_subject(dataset: str, datasheet: str | None, sheet: Datasheet, info: DatasetInfo | None = None) -> Subject:
     """The dataset under review: named by its datasheet, pinned by the content digests read so far."""
     inputs = [input_digest(datasheet, "datasheet")] if datasheet else []

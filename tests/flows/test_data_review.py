@@ -203,3 +203,32 @@ def test_a_text_file_counts_one_pem_key_once_at_its_line_and_blank_lines_are_no_
         f"line {len(lines)} duplicates line 1"
     ]
     assert token not in json.dumps(record) and PEM_LINES[0] not in json.dumps(record)
+
+
+def test_the_datasets_intake_tier_wins_and_is_never_lowered_by_hand(prefect_harness, s3_settings, tmp_path):
+    from govgate import protocol
+    from govgate.gate import build_record
+    from govgate.policy import load_policy
+    from govgate.publish import publish
+    from govgate.record import AssetKind, Decision, DecisionOutcome, Subject, utcnow
+    from govgate.tracking import Tracker
+
+    data = tmp_path / "shop.csv"
+    data.write_text("order,amount\n1,3\n2,4\n")
+    sheet = tmp_path / "shop.yaml"
+    sheet.write_text("name: shop-orders\ntier: low\ncolumns: [{name: order}, {name: amount}]\n")
+    intake = build_record(
+        gate=protocol.INTAKE,
+        subject=Subject(kind=AssetKind.DATASET, id="shop-orders"),
+        policy=load_policy(s3_settings.policy),
+        tier="high",
+        started_at=utcnow(),
+        checks=[],
+        decision=Decision(outcome=DecisionOutcome.PASS),
+        outputs={protocol.OUTPUT_RISK_TIER: {"tier": "high", "reason": "Annex III point 5"}},
+    )
+    publish(intake, store=open_store(s3_settings), tracker=Tracker.from_settings(s3_settings))
+    result = run_flow(data_review, dataset=str(data), datasheet=str(sheet))
+    assert _record(open_store(s3_settings), result)["policy"]["tier"] == "high"  # not the datasheet's low
+    state = data_review(dataset=str(data), datasheet=str(sheet), tier="medium", return_state=True)
+    assert state.is_failed() and "dataset shop-orders: tier 'medium' is lower than 'high'" in state.message
