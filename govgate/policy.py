@@ -129,6 +129,10 @@ class Schedules(_Strict):
         default_factory=lambda: ScheduleRule(cron="*/15 * * * *"),
         description="the registration fallback: review model versions that no webhook event reviewed",
     )
+    inventory_sync: ScheduleRule | None = Field(
+        default_factory=lambda: ScheduleRule(cron="0 * * * *"),
+        description="the inventory sync: every AI asset checked against MLflow, the store and Prefect",
+    )
 
 
 class EvidenceRules(_Strict):
@@ -171,6 +175,29 @@ class Tier(_Strict):
         return value
 
 
+GAP_SEVERITIES = ("low", "medium", "high", "critical")
+
+
+class InventoryRules(_Strict):
+    """How the inventory-sync gate judges its gaps: one check per gap rule, its count against a limit."""
+
+    max_gaps: dict[str, int] = Field(
+        default_factory=dict, description="gap rule -> gaps allowed before its check fails or warns (default 0)"
+    )
+    fail_severities: list[Literal["low", "medium", "high", "critical"]] = Field(
+        default_factory=lambda: ["high", "critical"],
+        description="a rule over its limit fails the sync when its severity is listed here, else warns",
+    )
+
+    @field_validator("max_gaps")
+    @classmethod
+    def _limits(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = {k: v for k, v in value.items() if v < 0}
+        if bad:
+            raise ValueError(f"limits must be >= 0, got {bad}")
+        return value
+
+
 class Policy(_Strict):
     name: str = Field(..., min_length=1)
     version: str = Field(..., min_length=1)
@@ -178,6 +205,7 @@ class Policy(_Strict):
     default_tier: str = "medium"
     tiers: dict[str, Tier]
     schedules: Schedules = Field(default_factory=Schedules)
+    inventory: InventoryRules = Field(default_factory=InventoryRules)
 
     # set by load_policy, not by the file
     path: str = Field("", exclude=True)
