@@ -17,10 +17,10 @@ RULE_GATE = {
     "deployed-without-passing-review": "model-review",
     "reassessment-overdue": "reassessment",
     "dataset-without-data-review": "data-review",
-    "dataset-without-datasheet": "data-review",
     "third-party-unreviewed": "third-party-review",
     "third-party-review-expired": "third-party-review",
 }
+SUFFIX = {"reassessment-overdue": " · overdue", "third-party-review-expired": " · items expired"}
 SEVERITY_ORDER = ("critical", "high", "medium", "low")
 DECISION_CSS = {"pass": "ok", "fail": "bad", "error": "bad", "needs-review": "warn"}
 
@@ -46,8 +46,8 @@ def gate_chips(asset: dict[str, Any], gaps: list[dict[str, Any]]) -> list[dict[s
             css, text = "bad", text + " · not verified"
         if gate in flagged:
             css = "bad"
-            if flagged[gate] == "reassessment-overdue":
-                text += " · overdue"
+            if flagged[gate] in SUFFIX:
+                text += SUFFIX[flagged[gate]]
         chips.append({"gate": gate, "text": text, "css": css})
     for gate, rule in sorted(flagged.items()):
         if gate not in asset["gates"]:
