@@ -156,3 +156,11 @@ INVENTORY_SNAPSHOTS_PREFIX = AUDIT_PREFIX + "inventory/"  # audit/inventory/<syn
 AUDIT_REPORTS_PREFIX = AUDIT_PREFIX + "reports/"  # audit/reports/<report id>/...
 DASHBOARD_PREFIX = "dashboard/"  # regenerated governance dashboard (not evidence): dashboard/<generated at>/
 INVENTORY_SCHEMA = "govgate.inventory/1"  # inventory.json: {schema, sync_id, synced_at, assets, gaps, disappeared}
+
+# Inventory sources (issue 17): registry tags (version over registered model) that name an asset's owner and
+# purpose, first found wins (``owner`` is the common MLflow convention); the inventory/ YAML can override.
+MODEL_OWNER = "govgate.owner"
+MODEL_PURPOSE = "govgate.purpose"
+MODEL_OWNER_TAGS = (MODEL_OWNER, "owner")
+MODEL_PURPOSE_TAGS = (MODEL_PURPOSE, "purpose")
+MLFLOW_DATASET_CONTEXT_TAG = "mlflow.data.context"  # MLflow's own input tag: training | evaluation | ...

@@ -116,6 +116,13 @@ class Settings(BaseSettings):
         "a package name or model folder; none = NER off",
     )
 
+    # inventory (issue 17)
+    inventory_dir: Path | None = Field(
+        None,
+        description="folder of inventory YAML files (third-party AI tools, foundation-model APIs, AI features, "
+        "owner/purpose/tier overrides); empty = none",
+    )
+
     @classmethod
     def settings_customise_sources(
         cls,
