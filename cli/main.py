@@ -14,6 +14,7 @@ import typer
 
 from cli import console
 from cli.incidents import incidents_app
+from cli.inventory import inventory_app
 from cli.reassess import reassess
 from cli.stack import stack_app
 from govgate.errors import GovgateError
@@ -42,6 +43,7 @@ webhook_app = typer.Typer(
 )
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(incidents_app, name="incidents")
+app.add_typer(inventory_app, name="inventory")
 app.command("reassess")(reassess)
 
 

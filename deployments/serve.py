@@ -8,6 +8,7 @@ from __future__ import annotations
 from prefect.deployments.runner import RunnerDeployment
 
 from flows.data_review import data_review
+from flows.inventory_sync import inventory_sync
 from flows.launch_evidence import launch_evidence
 from flows.model_review import model_review
 from flows.model_review_poll import model_review_poll
@@ -41,6 +42,14 @@ def reassessment_schedules(policy) -> list:
     from prefect.schedules import Cron
 
     return [Cron(t.reassessment.cron, timezone="UTC", parameters={"tier": name}) for name, t in policy.tiers.items()]
+
+
+def inventory_schedules(policy) -> list:
+    """The inventory sync's schedule from policy (schedules.inventory_sync, hourly by default)."""
+    from prefect.schedules import Cron
+
+    rule = policy.schedules.inventory_sync
+    return [] if rule is None else [Cron(rule.cron, timezone=rule.timezone, active=rule.active)]
 
 
 def registration_trigger():
@@ -105,6 +114,12 @@ def gate_deployments(policy=None) -> list[RunnerDeployment]:
             tags=[*TAGS, "retention"],
             description="Delete raw data past its retention (never evidence or what is on legal hold), with a write-ahead plan and a certificate.",
             schedules=purge_schedules(policy),
+        ),
+        inventory_sync.to_deployment(
+            name="inventory-sync",
+            tags=[*TAGS, "inventory"],
+            description="Every AI asset from MLflow, the evidence store, Prefect and inventory/ YAML: gaps, disappeared assets, a write-once snapshot (JSON, CSV, page, CycloneDX).",
+            schedules=inventory_schedules(policy),
         ),
     ]
 

@@ -256,3 +256,56 @@ def test_sync_finds_every_gap_and_then_what_disappeared(prefect_harness, s3_sett
     assert "model:legacy/1" not in {a["id"] for a in doc2["assets"]}
     assert _mine(doc2)["gaps"] == sorted([*mine["gaps"], ("disappeared", "model:legacy/1", gone[0]["message"])])
     assert read_snapshot(store, first["sync_id"])["sync_id"] == first["sync_id"]  # the past state stays readable
+
+    # Prefect artifacts of the second run: the assets table, the gaps table, a link to the page
+    arts = _artifacts(second["sync_id"])
+    assert set(arts) == {"inventory-sync-assets", "inventory-sync-gaps", "inventory-sync-page"}
+    rows = {r["asset"]: r for r in arts["inventory-sync-assets"].data}
+    assert rows["model:fraud/1"]["gates"].endswith("reassessment pass · 40 d · overdue")
+    assert rows["model:churn/1"]["gaps"] == "deployed-without-passing-review"
+    assert ("disappeared", "model:legacy/1") in {(r["rule"], r["asset"]) for r in arts["inventory-sync-gaps"].data}
+    link = arts["inventory-sync-page"].data  # markdown: [Inventory page of sync <id>](<uri>)
+    assert link.startswith(f"[Inventory page of sync {second['sync_id']}](") and link.endswith("/inventory.html)")
+    page_key = link[:-1].split(f"s3://{store.bucket}/{store.prefix}", 1)[1]
+    assert page_key == second["record_uri"].split(f"s3://{store.bucket}/{store.prefix}", 1)[1].replace(
+        "record.json", "inventory.html"
+    )
+    assert b"model:legacy/1" in store.get_bytes(page_key)
+
+
+def _artifacts(sync_id: str) -> dict:
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    keys = ["inventory-sync-assets", "inventory-sync-gaps", "inventory-sync-page"]
+
+    async def read():
+        async with get_client() as client:
+            return await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=keys)))
+
+    found = {}
+    for a in asyncio.run(read()):
+        if sync_id in (a.description or "") or sync_id in json.dumps(a.data if not isinstance(a.data, str) else a.data):
+            a.data = json.loads(a.data) if a.key != "inventory-sync-page" and isinstance(a.data, str) else a.data
+            found[a.key] = a
+    return found
+
+
+def test_the_schedule_comes_from_policy(tmp_path):
+    from deployments.serve import gate_deployments
+    from govgate.settings import DEFAULT_POLICY
+
+    (sync,) = [d for d in gate_deployments(load_policy(DEFAULT_POLICY)) if d.name == "inventory-sync"]
+    assert [s.schedule.cron for s in sync.schedules] == ["0 * * * *"] and "inventory" in sync.tags
+    path = tmp_path / "policy.yaml"
+    path.write_text(DEFAULT_POLICY.read_text().replace('cron: "0 * * * *"', 'cron: "15 */6 * * *"'))
+    (sync,) = [d for d in gate_deployments(load_policy(path)) if d.name == "inventory-sync"]
+    assert [s.schedule.cron for s in sync.schedules] == ["15 */6 * * *"]
+    off = tmp_path / "off.yaml"
+    text = DEFAULT_POLICY.read_text()
+    block = text[text.index("  inventory_sync:") : text.index("\n\n", text.index("  inventory_sync:"))]
+    off.write_text(text.replace(block, "  inventory_sync: null"))
+    (sync,) = [d for d in gate_deployments(load_policy(off)) if d.name == "inventory-sync"]
+    assert sync.schedules == []  # still served, for manual runs
