@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -40,6 +41,8 @@ CSV_COLUMNS = (
     "lineage",
     "gaps",
 )
+BOM_TYPE = "application/vnd.cyclonedx+json"
+WRITE_WORKERS = 16
 _DAYS_SEARCHED = 31  # day prefixes tried before one full listing of every snapshot
 
 
@@ -92,9 +95,9 @@ def write_snapshot(store, snapshot: Snapshot, *, html: str, boms: dict[str, str]
 
     put(INVENTORY_CSV, to_csv(doc), "text/csv")
     put(INVENTORY_HTML, html, "text/html; charset=utf-8")
-    for asset_id, text in sorted(boms.items()):
-        put(bom_name(asset_id), text, "application/vnd.cyclonedx+json")
-    doc["files"] = files
+    with ThreadPoolExecutor(max_workers=WRITE_WORKERS) as pool:  # one PUT per model: latency-bound on S3
+        list(pool.map(lambda item: put(bom_name(item[0]), item[1], BOM_TYPE), sorted(boms.items())))
+    doc["files"] = dict(sorted(files.items()))
     store.put(
         prefix + INVENTORY_JSON, json.dumps(doc, indent=1).encode(), write_once=True, content_type="application/json"
     )

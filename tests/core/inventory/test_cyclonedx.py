@@ -53,8 +53,11 @@ def test_one_valid_bom_per_model_version_with_its_card_and_datasets():
     )
     gates = {p["name"]: p["value"] for p in credit["properties"] if p["name"].startswith("govgate:gate:")}
     assert gates == {"govgate:gate:model-review": "pass 2026-11-07", "govgate:gate:reassessment": "pass 2026-12-05"}
-    refs = [r["url"] for r in credit["externalReferences"]]
-    assert "s3://govgate/evidence/credit/3/model-review/r-credit3-mr/record.json" in refs
+    evidence = {p["name"]: p["value"] for p in credit["properties"] if p["name"].startswith("govgate:evidence:")}
+    assert (
+        evidence["govgate:evidence:model-review"]
+        == "s3://govgate/evidence/credit/3/model-review/r-credit3-mr/record.json"
+    )
 
 
 def test_same_inputs_same_bom():
