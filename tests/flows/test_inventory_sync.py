@@ -309,3 +309,24 @@ def test_the_schedule_comes_from_policy(tmp_path):
     off.write_text(text.replace(block, "  inventory_sync: null"))
     (sync,) = [d for d in gate_deployments(load_policy(off)) if d.name == "inventory-sync"]
     assert sync.schedules == []  # still served, for manual runs
+
+
+def test_bad_inventory_yaml_stops_the_sync_with_an_error_record_naming_file_and_key(
+    prefect_harness, s3_settings, tmp_path
+):
+    import pytest
+
+    from flows.inventory_sync import inventory_sync
+    from flows.runner import run_flow
+    from govgate.errors import GovgateError
+    from govgate.evidence_index import scan_records
+
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "tools.yaml").write_text("assets:\n  - {id: tool:x, kind: third_party_tool, name: X, owner: nobody}\n")
+    with pytest.raises(GovgateError, match=r"tools.yaml: assets\.0\.owner.*'nobody' is not an e-mail address"):
+        run_flow(inventory_sync, yaml_dir=str(folder))
+    store = open_store(s3_settings)
+    [entry] = scan_records(store, gates=[protocol.INVENTORY_SYNC]).entries
+    assert entry.decision == "error" and entry.verified
+    assert read_snapshot(store) is None  # nothing half-written: no snapshot for a sync that could not run
