@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from govgate import protocol
+from govgate.errors import TrackingError
 from govgate.evidence_index import RecordEntry, scan_records
 from govgate.inventory.model import Asset, GateStatus, LineageLink
 from govgate.inventory.sources import mlflow as mlflow_source
@@ -31,6 +32,7 @@ from govgate.inventory.sources import store as store_source
 from govgate.inventory.sources import yaml_folder
 from govgate.inventory.sources.prefect_deployments import pipeline_assets
 from govgate.policy import Policy
+from govgate.settings import mask_url
 
 
 def deployed_aliases(policy: Policy) -> set[str]:
@@ -66,6 +68,7 @@ def build_inventory(
     if yaml_inv is not None:
         found.extend(yaml_inv.assets)
     assets = _merge(found)
+    _drop_models_with_versions(assets)
     if yaml_inv is not None:
         _apply_overrides(assets, yaml_inv, stats)
         stats["sources"]["yaml"] = {
@@ -76,6 +79,7 @@ def build_inventory(
     if store_read is not None:
         _attach_store(assets, store_read, stats)
     _check_tiers(assets, policy, stats)
+    _lineage_completeness(assets)
     if yaml_inv is not None:
         yaml_folder.check_lineage(yaml_inv, set(assets))
     ordered = sorted(assets.values(), key=lambda a: (a.kind, a.id))
@@ -86,7 +90,12 @@ def build_inventory(
 
 def _read_mlflow(client: Any, policy: Policy, stats: dict) -> list[Asset]:
     started = time.perf_counter()
-    read = mlflow_source.read_mlflow(client, deployed_aliases=deployed_aliases(policy))
+    try:
+        read = mlflow_source.read_mlflow(client, deployed_aliases=deployed_aliases(policy))
+    except Exception as exc:  # noqa: BLE001 - MLflow raises its own types; an inventory without MLflow is no inventory
+        where = mask_url(str(getattr(client, "tracking_uri", None) or "(client without a tracking URI)"))
+        message = f"inventory: the MLflow registry at {where} could not be read: {type(exc).__name__}: {exc}"
+        raise TrackingError(mask_url(message)[:600]) from None  # the cause may print the URL unmasked
     stats["sources"]["mlflow"] = {
         "models": read.models,
         "versions": read.versions,
@@ -143,6 +152,14 @@ def _merge(found: list[Asset]) -> dict[str, Asset]:
         have.attributes = {**have.attributes, **asset.attributes}
         have.lineage.extend(asset.lineage)
     return merged
+
+
+def _drop_models_with_versions(assets: dict[str, Asset]) -> None:
+    """A model the store knows as a whole (e.g. by its intake) is listed as its versions once the registry
+    has some: the model-level records still count for each version (see ``_keys``)."""
+    registered = {a.attributes.get("model") for a in assets.values() if a.kind == "model_version"}
+    for asset_id in [i for i, a in assets.items() if a.kind == "model" and i.removeprefix("model:") in registered]:
+        del assets[asset_id]
 
 
 def _override_targets(assets: dict[str, Asset], override_id: str) -> list[Asset]:
@@ -214,6 +231,21 @@ def _link_reviews(asset: Asset, read: store_source.StoreRead) -> None:
 def _status(entry: RecordEntry, read: store_source.StoreRead) -> GateStatus:
     key = store_source.subject_keys(entry.subject_kind, entry.subject_id, entry.subject_version)[0]
     return read.gates[key][protocol.DATA_REVIEW]
+
+
+def _lineage_completeness(assets: dict[str, Asset]) -> None:
+    """Per model version: its training datasets, those without a data review, and whether the chain
+    version -> run -> datasets -> reviews is complete (a run that logged no dataset is not)."""
+    reviewed = {a.id for a in assets.values() if any(lk.relation == "reviewed_by" for lk in a.lineage)}
+    for asset in assets.values():
+        if asset.kind != "model_version":
+            continue
+        trained = any(lk.relation == "trained_by" for lk in asset.lineage)
+        datasets = list(dict.fromkeys(lk.to_id for lk in asset.lineage if lk.relation == "used_dataset"))
+        unreviewed = [d for d in datasets if d not in reviewed]
+        asset.attributes["training_datasets"] = datasets
+        asset.attributes["unreviewed_datasets"] = unreviewed
+        asset.attributes["lineage_complete"] = trained and bool(datasets) and not unreviewed
 
 
 def _check_tiers(assets: dict[str, Asset], policy: Policy, stats: dict) -> None:

@@ -3,7 +3,8 @@
 Calls are bounded: registered models and model versions are listed in pages (``max_results`` and page
 tokens); the training runs are fetched in batches (``search_runs`` with ``attributes.run_id IN (...)``, many
 ids per call), never one request per version. ``search_runs`` needs experiment ids, so the experiments are
-listed once (in pages of 1,000) before the runs. The minimum a complete read needs is
+listed once (in pages of 1,000) before the runs. Run batches go out on a small thread pool as soon as a
+batch of ids is known, while the version pages are still loading. The minimum a complete read needs is
 ceil(models/page) + ceil(versions/page) + ceil(runs/batch); :func:`minimum_calls` computes it.
 
 Aliases come from the registered models (MLflow's version search may leave a version's aliases empty).
@@ -14,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +27,7 @@ MODEL_PAGE = 1_000  # MLflow's ceiling for search_registered_models
 VERSION_PAGE = 1_000
 RUN_BATCH = 200  # run ids per search_runs filter: a few KB of filter text, well inside server limits
 EXPERIMENT_PAGE = 1_000
+RUN_WORKERS = 4  # run batches in flight while the version pages load (latency-bound HTTP calls)
 SOURCE = "mlflow"
 LEGACY_DEPLOYED_STAGE = "Production"  # the pre-alias registry stage that meant deployed
 
@@ -52,9 +55,14 @@ class MlflowRead:
 
 
 def minimum_calls(
-    models: int, versions: int, runs: int, *, model_page: int = MODEL_PAGE, version_page: int = VERSION_PAGE,
+    models: int,
+    versions: int,
+    runs: int,
+    *,
+    model_page: int = MODEL_PAGE,
+    version_page: int = VERSION_PAGE,
     run_batch: int = RUN_BATCH,
-) -> int:  # fmt: skip
+) -> int:
     """The fewest calls that read every model, version and training run at these page sizes (one call
     even when a list is empty: the registry has to be asked)."""
     return (
@@ -77,9 +85,9 @@ def read_mlflow(
     counting = CountingClient(client)
     read = MlflowRead(page_sizes={"model_page": model_page, "version_page": version_page, "run_batch": run_batch})
     models = {rm.name: rm for rm in _pages(counting.search_registered_models, model_page)}
-    versions = list(_pages(counting.search_model_versions, version_page))
-    run_ids = sorted({mv.run_id for mv in versions if mv.run_id})
-    runs = _runs(counting, run_ids, run_batch, read) if run_ids else {}
+    with ThreadPoolExecutor(max_workers=RUN_WORKERS) as pool:
+        versions, futures, run_ids = _versions_and_runs(counting, version_page, run_batch, pool, read)
+        runs = {run.info.run_id: run for f in futures for run in f.result()}
     read.models, read.versions, read.runs = len(models), len(versions), len(runs)
     read.missing_runs = [r for r in run_ids if r not in runs]
     deployed = set(deployed_aliases)
@@ -103,31 +111,56 @@ def _pages(search, page_size: int) -> Iterator[Any]:
             return
 
 
-def _runs(client: CountingClient, run_ids: list[str], batch: int, read: MlflowRead) -> dict[str, Any]:
-    """Every run by id: experiments listed once, then ``batch`` run ids per search (deleted runs included,
-    a deleted training run is still the version's lineage)."""
+def _versions_and_runs(
+    client: CountingClient, version_page: int, run_batch: int, pool: ThreadPoolExecutor, read: MlflowRead
+) -> tuple[list[Any], list[Future], list[str]]:
+    """The versions page by page; each full batch of their training run ids is searched on the pool while
+    the next page loads (the same number of calls as one after the other, less waiting). The experiments
+    are listed once, before the first batch: search_runs needs their ids."""
+    versions: list[Any] = []
+    futures: list[Future] = []
+    pending: list[str] = []
+    seen: set[str] = set()
+    experiment_ids: list[str] | None = None
+
+    def submit(ids: list[str]) -> None:
+        nonlocal experiment_ids
+        if experiment_ids is None:
+            experiment_ids = [e.experiment_id for e in _experiments(client)]
+            read.experiments = len(experiment_ids)
+        futures.append(pool.submit(_run_batch, client, experiment_ids, ids))
+
+    for mv in _pages(client.search_model_versions, version_page):
+        versions.append(mv)
+        if mv.run_id and mv.run_id not in seen:
+            seen.add(mv.run_id)
+            pending.append(mv.run_id)
+            if len(pending) == run_batch:
+                submit(pending)
+                pending = []
+    if pending:
+        submit(pending)
+    return versions, futures, sorted(seen)
+
+
+def _run_batch(client: CountingClient, experiment_ids: list[str], ids: list[str]) -> list[Any]:
+    """The runs of these ids (deleted runs included: a deleted training run is still the version's lineage)."""
     from mlflow.entities import ViewType
 
-    experiment_ids = [e.experiment_id for e in _experiments(client)]
-    read.experiments = len(experiment_ids)
-    found: dict[str, Any] = {}
-    for start in range(0, len(run_ids), batch):
-        ids = run_ids[start : start + batch]
-        quoted = ", ".join(f"'{r}'" for r in ids)
-        token = None
-        while True:
-            page = client.search_runs(
-                experiment_ids,
-                filter_string=f"attributes.run_id IN ({quoted})",
-                run_view_type=ViewType.ALL,
-                max_results=len(ids),
-                page_token=token,
-            )
-            found.update((r.info.run_id, r) for r in page)
-            token = getattr(page, "token", None)
-            if not token:
-                break
-    return found
+    quoted = ", ".join(f"'{r}'" for r in ids)
+    found, token = [], None
+    while True:
+        page = client.search_runs(
+            experiment_ids,
+            filter_string=f"attributes.run_id IN ({quoted})",
+            run_view_type=ViewType.ALL,
+            max_results=len(ids),
+            page_token=token,
+        )
+        found.extend(page)
+        token = getattr(page, "token", None)
+        if not token:
+            return found
 
 
 def _experiments(client: CountingClient) -> Iterator[Any]:

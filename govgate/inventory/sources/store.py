@@ -35,6 +35,7 @@ class StoreRead:
     tiers: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (tier, reason)
     third_party_items: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     data_reviews: list[RecordEntry] = field(default_factory=list)  # newest last
+    review_index: dict[str, dict] | None = None  # built on first use by reviews_of_dataset
     records: int = 0
     listing_pages: int = 0
     reads: int = 0
@@ -128,16 +129,33 @@ def data_review_facts(entry: RecordEntry) -> dict[str, Any]:
 
 
 def reviews_of_dataset(read: StoreRead, name: str, digests: list[dict[str, Any]]) -> list[RecordEntry]:
-    """Data reviews that reviewed this dataset: by name (the datasheet's name is the record's subject), or by
-    content (a digest MLflow logged equals, or is a prefix of, the SHA-256 the review read), or by source URI."""
-    wanted_digests = {str(d.get("digest") or "").lower() for d in digests} - {""}
-    wanted_uris = {d.get("source") for d in digests} - {None}
-    found = []
-    for entry in read.data_reviews:
-        data = [i for i in entry.inputs if i.get("role") == DATA_ROLE]
-        by_content = any(
-            (i.get("sha256") or "").lower().startswith(dg) for i in data for dg in wanted_digests if len(dg) >= 8
-        )
-        if entry.subject_id == name or by_content or any(i.get("uri") in wanted_uris for i in data):
-            found.append(entry)
-    return found
+    """Data reviews that reviewed this dataset (oldest first): by name (the datasheet's name is the record's
+    subject), or by content (a digest MLflow logged, 8 characters or more, is a prefix of the SHA-256 the
+    review read), or by source URI. Looked up in an index built once, not by scanning every review."""
+    index = _review_index(read)
+    found: dict[str, RecordEntry] = {e.record_id: e for e in index["name"].get(name, ())}
+    for d in digests:
+        digest = str(d.get("digest") or "").lower()
+        if len(digest) >= 8:
+            for entry, sha in index["sha8"].get(digest[:8], ()):
+                if sha.startswith(digest):
+                    found[entry.record_id] = entry
+        for entry in index["uri"].get(d.get("source"), ()) if d.get("source") else ():
+            found[entry.record_id] = entry
+    return sorted(found.values(), key=lambda e: (e.started_at, e.record_id))
+
+
+def _review_index(read: StoreRead) -> dict[str, dict]:
+    if read.review_index is None:
+        index: dict[str, dict] = {"name": defaultdict(list), "sha8": defaultdict(list), "uri": defaultdict(list)}
+        for entry in read.data_reviews:
+            index["name"][entry.subject_id].append(entry)
+            for i in entry.inputs:
+                if i.get("role") != DATA_ROLE:
+                    continue
+                if i.get("sha256"):
+                    index["sha8"][i["sha256"].lower()[:8]].append((entry, i["sha256"].lower()))
+                if i.get("uri"):
+                    index["uri"][i["uri"]].append(entry)
+        read.review_index = index
+    return read.review_index

@@ -127,11 +127,13 @@ def _parse(path: Path) -> InventoryFile:
 
 
 def _claim(inventory: YamlInventory, key: tuple[str, str], where: str) -> None:
+    """One id, one entry: an asset and an override of the same id are a duplicate too (which one holds?)."""
     kind, asset_id = key
-    label = f"{kind}:{asset_id}"
-    if label in inventory.where:
-        raise ConfigError(f"{where}.id: duplicate id {asset_id!r} (already used at {inventory.where[label]})")
-    inventory.where[label] = where
+    for other in ("asset", "override"):
+        if f"{other}:{asset_id}" in inventory.where:
+            earlier = inventory.where[f"{other}:{asset_id}"]
+            raise ConfigError(f"{where}.id: duplicate id {asset_id!r} (already used at {earlier})")
+    inventory.where[f"{kind}:{asset_id}"] = where
 
 
 def _check_tier(tier: str | None, where: str, tiers: list[str] | None) -> None:
