@@ -189,10 +189,6 @@ def test_sync_finds_every_gap_and_then_what_disappeared(prefect_harness, s3_sett
         "model:churn/1": ("medium", "tag"),
         "model:fraud/1": ("medium", "tag"),
         "model:legacy/1": ("low", "tag"),
-        "model:credit": (
-            "high",
-            f"intake {made['intake'].record_id}: eu-ai-act.annex-iii.5b (EU AI Act Art. 6(2), Annex III 5(b))",
-        ),
         "dataset:loans": ("high", f"inventory YAML {tools}: overrides[1]"),
         "dataset:clicks": ("medium", f"inventory YAML {tools}: overrides[2]"),
         "dataset:notes": ("low", f"inventory YAML {tools}: overrides[3]"),
