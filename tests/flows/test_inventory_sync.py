@@ -233,6 +233,14 @@ def test_sync_finds_every_gap_and_then_what_disappeared(prefect_harness, s3_sett
     assert run.data.tags[protocol.RUN_DECISION] == "fail"
     boms = [k for k in doc["files"] if k.startswith("cyclonedx/")]
     assert sorted(boms) == [f"cyclonedx/model-{m}-1.cdx.json" for m in ("churn", "credit", "fraud", "legacy")]
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    bom_text = store.get_bytes(f"audit/inventory/{first['sync_id']}/cyclonedx/model-credit-1.cdx.json").decode()
+    assert JsonStrictValidator(SchemaVersion.V1_6).validate_str(bom_text) is None
+    bom = json.loads(bom_text)
+    assert bom["metadata"]["component"]["modelCard"]["modelParameters"]["datasets"] == [{"ref": "dataset:loans"}]
+    assert [c["bom-ref"] for c in bom["components"]] == ["dataset:loans"]
     page = store.get_bytes(f"audit/inventory/{first['sync_id']}/inventory.html").decode()
     assert "model:churn/1" in page and "deployed-without-passing-review" in page
 
