@@ -6,8 +6,8 @@ Precedence, field by field:
   the store;
 - tier and its reason: the last intake record (its rule and articles) > a YAML override or asset (the file)
   > the registry tag ``govgate.tier`` (reason ``tag``) > none;
-- gates: per gate the newest record about the asset (a record about a registered model as a whole counts
-  for each of its versions);
+- gates: per gate the newest record about the asset started before ``now`` (a record about a registered
+  model as a whole counts for each of its versions);
 - lineage: model version -> training run -> datasets (MLflow) -> their data reviews (the store, matched by
   dataset name, logged digest or source URI).
 
@@ -116,7 +116,7 @@ def _read_mlflow(client: Any, policy: Policy, stats: dict) -> list[Asset]:
 
 def _read_store(store: Any, now: datetime, stats: dict) -> store_source.StoreRead:
     started = time.perf_counter()
-    index = scan_records(store)
+    index = scan_records(store, until=now)  # the inventory as of ``now``: a later record is not yet evidence
     read = store_source.read_store(index, now=now)
     stats["sources"]["store"] = {
         "records": read.records,

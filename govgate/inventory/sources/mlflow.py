@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ MODEL_PAGE = 1_000  # MLflow's ceiling for search_registered_models
 VERSION_PAGE = 1_000
 RUN_BATCH = 200  # run ids per search_runs filter: a few KB of filter text, well inside server limits
 EXPERIMENT_PAGE = 1_000
+RUN_ID = re.compile(r"^[A-Za-z0-9_\-]{1,64}$")  # what goes into the filter text; another id is a missing run
 RUN_WORKERS = 4  # run batches in flight while the version pages load (latency-bound HTTP calls)
 SOURCE = "mlflow"
 LEGACY_DEPLOYED_STAGE = "Production"  # the pre-alias registry stage that meant deployed
@@ -132,7 +134,7 @@ def _versions_and_runs(
 
     for mv in _pages(client.search_model_versions, version_page):
         versions.append(mv)
-        if mv.run_id and mv.run_id not in seen:
+        if mv.run_id and mv.run_id not in seen and RUN_ID.match(mv.run_id):
             seen.add(mv.run_id)
             pending.append(mv.run_id)
             if len(pending) == run_batch:
@@ -140,7 +142,7 @@ def _versions_and_runs(
                 pending = []
     if pending:
         submit(pending)
-    return versions, futures, sorted(seen)
+    return versions, futures, sorted(seen | {mv.run_id for mv in versions if mv.run_id})
 
 
 def _run_batch(client: CountingClient, experiment_ids: list[str], ids: list[str]) -> list[Any]:

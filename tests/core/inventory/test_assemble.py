@@ -76,6 +76,10 @@ def sources(tmp_path_factory):
             gate=protocol.MODEL_REVIEW, kind=AssetKind.MODEL, subject_id="credit-risk", version="3",
             when=T0 + timedelta(days=3),
         ),
+        "later": rec(
+            gate=protocol.MODEL_REVIEW, kind=AssetKind.MODEL, subject_id="credit-risk", version="3",
+            when=NOW + timedelta(days=1), outcome=Outcome.FAIL,
+        ),
         "intake": rec(
             gate=protocol.INTAKE, kind=AssetKind.MODEL, subject_id="credit-risk", version=None,
             when=T0 + timedelta(days=1), tier="high",
@@ -171,6 +175,7 @@ def test_owners_status_gates_and_vendor_items(built):
     assert [assets[f"model:credit-risk/{v}"].status for v in (1, 2)] == ["retired", "retired"]
     assert sorted(v3.gates) == [protocol.INTAKE, protocol.MODEL_REVIEW]
     review = v3.gates[protocol.MODEL_REVIEW]
+    # the newest record as of the sync date: one published after it is not yet evidence
     assert (review.record_id, review.decision, review.verified) == (made["review"].record_id, "pass", True)
     assert review.age_days == pytest.approx((NOW - review.decided_at).total_seconds() / 86400, abs=0.01)
     assert protocol.MODEL_REVIEW not in assets["model:credit-risk/2"].gates

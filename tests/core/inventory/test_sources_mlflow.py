@@ -113,3 +113,14 @@ def test_a_version_without_a_run_has_no_lineage(client):
     read = read_mlflow(client, deployed_aliases={"production"})
     (asset,) = read.assets
     assert asset.id == "model:bare/1" and asset.lineage == [] and read.calls.get("search_runs") is None
+
+
+def test_a_run_id_that_is_not_an_id_is_a_missing_run_not_filter_text(client):
+    exp = client.create_experiment("t")
+    register(client, exp, "ok", 1, datasets=[("d", "12345678", "s3://d")])
+    client.create_registered_model("odd")
+    client.create_model_version("odd", "s3://models/odd", run_id="x') OR ('1'='1")
+    read = read_mlflow(client, deployed_aliases={"production"})
+    assert read.missing_runs == ["x') OR ('1'='1"] and read.runs == 1
+    odd = next(a for a in read.assets if a.id == "model:odd/1")
+    assert [lk.relation for lk in odd.lineage] == ["trained_by"]  # the link says which run; no datasets known
