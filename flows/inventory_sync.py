@@ -44,7 +44,7 @@ def inventory_sync(yaml_dir: str | None = None) -> dict:
         read = prefect_deployments()
         assets, stats = build_assets(read["deployments"], Path(folder) if folder else None, policy, run.started_at)
         stats["prefect_calls"] = read["calls"]
-        synced = sync_snapshot(assets, stats, scan_evidence(), policy, run.record_id, run.started_at)
+        synced = sync_snapshot(assets, stats, scan_evidence(run.started_at), policy, run.record_id, run.started_at)
         result = run.finish(
             gap_checks(synced.gaps, policy),
             findings=gap_findings(synced.gaps),

@@ -48,9 +48,10 @@ def build_assets(
 
 
 @task(name="scan-evidence", cache_policy=NO_CACHE)
-def scan_evidence() -> EvidenceIndex:
-    """Every gate record in the store, each checked against its manifest (one paged listing)."""
-    return scan_records(context.store())
+def scan_evidence(now: datetime) -> EvidenceIndex:
+    """Every gate record started before ``now`` (as build_inventory reads them), each checked against its
+    manifest (one paged listing)."""
+    return scan_records(context.store(), until=now)
 
 
 @task(name="sync-inventory", cache_policy=NO_CACHE)
