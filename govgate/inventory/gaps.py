@@ -213,24 +213,31 @@ def as_datetime(value) -> datetime | None:
 
 
 def _vendor_gaps(asset: Asset, records: dict[str, RecordEntry], now: datetime) -> list[Gap]:
+    """No passing review: unreviewed (naming the expired items when that is why it failed); a passing review
+    whose items have expired since: expired."""
     review = asset.gates.get(protocol.THIRD_PARTY_REVIEW)
+    expired = _expired_items(records.get(review.record_id) if review else None, now)
     if not _passing(review):
         why = "no third-party review" if review is None else f"its last third-party review is {review.decision}"
         if review is not None and not review.verified:
             why += " but its record no longer verifies"
+        if expired:
+            why += f" (items expired: {', '.join(expired)})"
         msg = f"{asset.kind} {asset.id}: {why}"
         return [make_gap("third-party-unreviewed", asset.id, msg, [review.record_uri if review else None])]
-    entry = records.get(review.record_id)
-    items = (entry.small_outputs.get(protocol.OUTPUT_THIRD_PARTY_ITEMS) if entry else None) or []
-    expired = sorted(
-        str(i.get("item"))
-        for i in items
-        if isinstance(i, dict) and (when := as_datetime(i.get("expires"))) is not None and when < now
-    )
     if not expired:
         return []
     msg = f"{asset.id}: third-party review items expired: {', '.join(expired)}"
     return [make_gap("third-party-review-expired", asset.id, msg, [review.record_uri])]
+
+
+def _expired_items(entry: RecordEntry | None, now: datetime) -> list[str]:
+    items = (entry.small_outputs.get(protocol.OUTPUT_THIRD_PARTY_ITEMS) if entry else None) or []
+    return sorted(
+        str(i.get("item"))
+        for i in items
+        if isinstance(i, dict) and (when := as_datetime(i.get("expires"))) is not None and when < now
+    )
 
 
 def _datasheet_gaps(asset: Asset, records: dict[str, RecordEntry]) -> list[Gap]:

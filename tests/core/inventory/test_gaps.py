@@ -144,3 +144,20 @@ def test_a_launch_package_that_no_longer_verifies_is_a_gap(tmp_path):
     assert [g.asset_id for g in gaps] == ["model:credit/3"]
     assert gaps[0].severity == "critical" and "signoffs.json" in gaps[0].message
     assert gaps[0].message.startswith(f"launch package {sealed.package_id} of model:credit/3: ")
+
+
+def test_a_failed_vendor_review_names_its_expired_items(policy):
+    assets, index = portfolio()
+    ocr = next(a for a in assets if a.id == "ocr-cloud")
+    failed = replace(
+        next(e for e in index.entries if e.record_id == "r-ocr-tpr"), record_id="r-ocr-fail", decision="fail"
+    )
+    index.entries.append(failed)
+    ocr.gates[protocol.THIRD_PARTY_REVIEW] = status(failed)
+    gaps = [g for g in find_gaps(assets, index, policy, NOW) if g.asset_id == "ocr-cloud"]
+    assert [(g.rule, g.message) for g in gaps] == [
+        (
+            "third-party-unreviewed",
+            "third_party_tool ocr-cloud: its last third-party review is fail (items expired: dpa)",
+        )
+    ]
