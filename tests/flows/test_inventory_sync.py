@@ -243,6 +243,10 @@ def test_sync_finds_every_gap_and_then_what_disappeared(prefect_harness, s3_sett
     assert [c["bom-ref"] for c in bom["components"]] == ["dataset:loans"]
     page = store.get_bytes(f"audit/inventory/{first['sync_id']}/inventory.html").decode()
     assert "model:churn/1" in page and "deployed-without-passing-review" in page
+    from tests.ui.test_prefect_ui import ARTIFACTS_DIR
+
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    (ARTIFACTS_DIR / "inventory-e2e.html").write_text(page, encoding="utf-8")  # for a person to open
 
     # second sync: the registered model "legacy" was deleted from MLflow
     Tracker.from_settings(s3_settings).client.delete_registered_model("legacy")
