@@ -15,6 +15,7 @@ import typer
 from cli import console
 from cli.incidents import incidents_app
 from cli.intake import intake_app
+from cli.inventory import inventory_app
 from cli.reassess import reassess
 from cli.stack import stack_app
 from cli.third_party import third_party_app
@@ -44,6 +45,7 @@ webhook_app = typer.Typer(
 )
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(incidents_app, name="incidents")
+app.add_typer(inventory_app, name="inventory")
 app.command("reassess")(reassess)
 app.add_typer(third_party_app, name="third-party")
 app.add_typer(intake_app, name="intake")

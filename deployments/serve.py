@@ -9,6 +9,7 @@ from prefect.deployments.runner import RunnerDeployment
 
 from flows.data_review import data_review
 from flows.intake import intake
+from flows.inventory_sync import inventory_sync
 from flows.launch_evidence import launch_evidence
 from flows.model_review import model_review
 from flows.model_review_poll import model_review_poll
@@ -56,6 +57,14 @@ def third_party_schedules(policy) -> list:
         Cron(rule.cron, timezone=rule.timezone, active=rule.active, parameters={"submission": path})
         for path in rule.submissions
     ]
+
+
+def inventory_schedules(policy) -> list:
+    """The inventory sync's schedule from policy (schedules.inventory_sync, hourly by default)."""
+    from prefect.schedules import Cron
+
+    rule = policy.schedules.inventory_sync
+    return [] if rule is None else [Cron(rule.cron, timezone=rule.timezone, active=rule.active)]
 
 
 def registration_trigger():
@@ -131,6 +140,12 @@ def gate_deployments(policy=None) -> list[RunnerDeployment]:
             tags=[*TAGS, "third-party"],
             description="Review a vendor model or AI service: checklist items with hashed evidence, expiries, cross-border transfer, AI Act role.",
             schedules=third_party_schedules(policy),
+        ),
+        inventory_sync.to_deployment(
+            name="inventory-sync",
+            tags=[*TAGS, "inventory"],
+            description="Every AI asset from MLflow, the evidence store, Prefect and inventory/ YAML: gaps, disappeared assets, a write-once snapshot (JSON, CSV, page, CycloneDX).",
+            schedules=inventory_schedules(policy),
         ),
     ]
 

@@ -138,6 +138,9 @@ class Schedules(_Strict):
     )
     third_party_review: ThirdPartySchedule | None = Field(
         None, description="re-check third-party submissions (expiries) on a schedule; none by default"
+    inventory_sync: ScheduleRule | None = Field(
+        default_factory=lambda: ScheduleRule(cron="0 * * * *"),
+        description="the inventory sync: every AI asset checked against MLflow, the store and Prefect",
     )
 
 
@@ -257,6 +260,26 @@ class IntakeRules(_Strict):
             raise ValueError(
                 f"legal classes must be exactly {list(LEGAL_CLASSES)} (missing {missing}, unknown {unknown})"
             )
+GAP_SEVERITIES = ("low", "medium", "high", "critical")
+
+
+class InventoryRules(_Strict):
+    """How the inventory-sync gate judges its gaps: one check per gap rule, its count against a limit."""
+
+    max_gaps: dict[str, int] = Field(
+        default_factory=dict, description="gap rule -> gaps allowed before its check fails or warns (default 0)"
+    )
+    fail_severities: list[Literal["low", "medium", "high", "critical"]] = Field(
+        default_factory=lambda: ["high", "critical"],
+        description="a rule over its limit fails the sync when its severity is listed here, else warns",
+    )
+
+    @field_validator("max_gaps")
+    @classmethod
+    def _limits(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = {k: v for k, v in value.items() if v < 0}
+        if bad:
+            raise ValueError(f"limits must be >= 0, got {bad}")
         return value
 
 
@@ -269,6 +292,7 @@ class Policy(_Strict):
     schedules: Schedules = Field(default_factory=Schedules)
     audit: AuditRules = Field(default_factory=AuditRules)
     intake: IntakeRules = Field(default_factory=IntakeRules)
+    inventory: InventoryRules = Field(default_factory=InventoryRules)
 
     # set by load_policy, not by the file
     path: str = Field("", exclude=True)
