@@ -138,6 +138,7 @@ class Schedules(_Strict):
     )
     third_party_review: ThirdPartySchedule | None = Field(
         None, description="re-check third-party submissions (expiries) on a schedule; none by default"
+    )
     inventory_sync: ScheduleRule | None = Field(
         default_factory=lambda: ScheduleRule(cron="0 * * * *"),
         description="the inventory sync: every AI asset checked against MLflow, the store and Prefect",
@@ -260,6 +261,9 @@ class IntakeRules(_Strict):
             raise ValueError(
                 f"legal classes must be exactly {list(LEGAL_CLASSES)} (missing {missing}, unknown {unknown})"
             )
+        return value
+
+
 GAP_SEVERITIES = ("low", "medium", "high", "critical")
 
 
