@@ -156,3 +156,13 @@ INVENTORY_SNAPSHOTS_PREFIX = AUDIT_PREFIX + "inventory/"  # audit/inventory/<syn
 AUDIT_REPORTS_PREFIX = AUDIT_PREFIX + "reports/"  # audit/reports/<report id>/...
 DASHBOARD_PREFIX = "dashboard/"  # regenerated governance dashboard (not evidence): dashboard/<generated at>/
 INVENTORY_SCHEMA = "govgate.inventory/1"  # inventory.json: {schema, sync_id, synced_at, assets, gaps, disappeared}
+
+# Audit report and dashboard (issue 18, govgate/audit): the signed report folder and the served pages.
+AUDIT_REPORT_SCHEMA = "govgate.audit-report/1"  # package.json of a signed audit report folder
+AUDIT_REPORT_HTML = "index.html"  # audit/reports/<report id>/index.html: the report a person reads
+AUDIT_REPORT_OSCAL = "assessment-results.json"  # OSCAL assessment-results of the same period
+AUDIT_REPORT_DATA = "audit-data.json"  # the figures behind the report (coverage, KPIs, runs), as JSON
+DASHBOARD_HTML = "index.html"  # dashboard/<generated at>/index.html
+DASHBOARD_ROUTE = "/dashboard"  # `govgate serve`: the newest dashboard page
+METRICS_ROUTE = "/metrics"  # `govgate serve`: the KPIs as Prometheus text
+AUDIT_REPORTS_ROUTE = "/" + AUDIT_REPORTS_PREFIX  # `govgate serve`: signed audit report folders (read-only)
