@@ -13,6 +13,7 @@ from typing import Optional
 import typer
 
 from cli import console
+from cli.audit import audit_report
 from cli.incidents import incidents_app
 from cli.reassess import reassess
 from cli.stack import stack_app
@@ -43,6 +44,7 @@ webhook_app = typer.Typer(
 app.add_typer(webhook_app, name="webhook")
 app.add_typer(incidents_app, name="incidents")
 app.command("reassess")(reassess)
+app.command("audit-report")(audit_report)
 
 
 @app.callback()

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from prefect.deployments.runner import RunnerDeployment
 
+from flows.audit_report import audit_report
+from flows.dashboard import governance_dashboard
 from flows.data_review import data_review
 from flows.launch_evidence import launch_evidence
 from flows.model_review import model_review
@@ -41,6 +43,14 @@ def reassessment_schedules(policy) -> list:
     from prefect.schedules import Cron
 
     return [Cron(t.reassessment.cron, timezone="UTC", parameters={"tier": name}) for name, t in policy.tiers.items()]
+
+
+def dashboard_schedules(policy) -> list:
+    """The governance dashboard's schedule from policy (schedules.dashboard)."""
+    from prefect.schedules import Cron
+
+    rule = policy.schedules.dashboard
+    return [] if rule is None else [Cron(rule.cron, timezone=rule.timezone, active=rule.active)]
 
 
 def registration_trigger():
@@ -105,6 +115,17 @@ def gate_deployments(policy=None) -> list[RunnerDeployment]:
             tags=[*TAGS, "retention"],
             description="Delete raw data past its retention (never evidence or what is on legal hold), with a write-ahead plan and a certificate.",
             schedules=purge_schedules(policy),
+        ),
+        audit_report.to_deployment(
+            name="audit-report",
+            tags=[*TAGS, "audit"],
+            description="A period's control coverage, KPIs, runs, incidents and certificates from records alone: a signed report folder (HTML, OSCAL).",
+        ),
+        governance_dashboard.to_deployment(
+            name="governance-dashboard",
+            tags=[*TAGS, "audit"],
+            description="Regenerate the governance dashboard (KPIs, overdue items, open incidents, inventory gaps) served at /dashboard and /metrics.",
+            schedules=dashboard_schedules(policy),
         ),
     ]
 

@@ -129,6 +129,10 @@ class Schedules(_Strict):
         default_factory=lambda: ScheduleRule(cron="*/15 * * * *"),
         description="the registration fallback: review model versions that no webhook event reviewed",
     )
+    dashboard: ScheduleRule | None = Field(
+        default_factory=lambda: ScheduleRule(cron="0 * * * *"),
+        description="the governance dashboard page (and its Prometheus text) regenerated from records",
+    )
 
 
 class EvidenceRules(_Strict):

@@ -166,3 +166,6 @@ DASHBOARD_HTML = "index.html"  # dashboard/<generated at>/index.html
 DASHBOARD_ROUTE = "/dashboard"  # `govgate serve`: the newest dashboard page
 METRICS_ROUTE = "/metrics"  # `govgate serve`: the KPIs as Prometheus text
 AUDIT_REPORTS_ROUTE = "/" + AUDIT_REPORTS_PREFIX  # `govgate serve`: signed audit report folders (read-only)
+OUTPUT_AUDIT_REPORT = (
+    "audit_report"  # audit-report gate: {report_id, folder, manifest_sha256, coverage_counts, kpis, ...}
+)

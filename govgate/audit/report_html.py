@@ -25,7 +25,7 @@ DECISION_CLASS = {"pass": "good", "fail": "bad", "error": "bad", "needs-review":
 CLOCK_CLASS = {"met": "good", "due": "warn", "overdue": "bad", "not-applicable": "muted"}
 
 
-def _env() -> jinja2.Environment:
+def template_env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("govgate", "templates"),
         autoescape=True,
@@ -72,7 +72,7 @@ def render_report(data: AuditData) -> str:
     signed = [e for e in data.runs if e.sign_offs]
     charts = {k.id: kpi_chart(data.kpi_series.get(k.id) or [k]) for k in data.kpis}
     return (
-        _env()
+        template_env()
         .get_template("audit_report.html.j2")
         .render(
             d=data,
