@@ -66,6 +66,7 @@ class RecordEntry:
     prefect_flow_run_id: str | None = None
     mlflow_run_id: str | None = None
     problems: tuple[str, ...] = ()  # why the record no longer verifies; empty when it does
+    package_uri: str | None = None  # launch-evidence: the sealed package a check names (its signature is checkable)
 
     @property
     def verified(self) -> bool:
@@ -324,7 +325,13 @@ def _entry(store: ObjectStore, prefix: str, r: dict, problems: tuple[str, ...]) 
         prefect_flow_run_id=prov.get("prefect_flow_run_id"),
         mlflow_run_id=prov.get("mlflow_run_id"),
         problems=problems,
+        package_uri=_package_uri(r.get("checks") or ()),
     )
+
+
+def _package_uri(checks) -> str | None:
+    found = (c.get("details", {}).get(protocol.PACKAGE_URI) for c in checks if isinstance(c.get("details"), dict))
+    return next((u for u in found if isinstance(u, str) and u), None)
 
 
 def _when(text: str) -> datetime:

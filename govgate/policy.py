@@ -175,6 +175,46 @@ class Tier(_Strict):
         return value
 
 
+DEFAULT_VALIDITY_DAYS = {
+    "default": 365,  # a yearly review cycle (ISO/IEC 42001 clause 9: audits at planned intervals)
+    "reassessment": 35,  # monthly reassessment and a margin
+    "drift_monitoring": 35,
+    "inventory": 35,
+    "retention_purge": 35,
+}
+
+
+class AuditRules(_Strict):
+    """How the audit judges evidence and process from records (issue 18: control coverage and KPIs)."""
+
+    evidence_validity_days: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_VALIDITY_DAYS),
+        description="days a record stays current evidence, per evidence kind; 'default' for the others",
+    )
+    reassessment_grace_hours: float = Field(
+        24, gt=0, description="a scheduled reassessment counts as on time this late"
+    )
+    sla_days: dict[str, float] = Field(
+        default_factory=lambda: {"intake": 5, "third-party-review": 10},
+        description="days to answer, per gate: from the request (a `requested_at` parameter, else the start) to the decision",
+    )
+    model_card_max_age_days: int = Field(30, ge=0, description="a release's model card is fresh when this recent")
+    drift_confirmation_days: int = Field(30, ge=0, description="a drift alert is confirmed by a regression this soon")
+
+    @field_validator("evidence_validity_days")
+    @classmethod
+    def _validity(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = [k for k in value if k != "default" and k not in EVIDENCE_KINDS]
+        if bad:
+            raise ValueError(f"unknown evidence kind(s) {bad}; expected 'default' or some of {list(EVIDENCE_KINDS)}")
+        if any(v < 1 for v in value.values()):
+            raise ValueError("every validity period is at least 1 day")
+        return {**DEFAULT_VALIDITY_DAYS, **value}
+
+    def validity_days(self, kind: str) -> int:
+        return self.evidence_validity_days.get(kind, self.evidence_validity_days["default"])
+
+
 class Policy(_Strict):
     name: str = Field(..., min_length=1)
     version: str = Field(..., min_length=1)
@@ -182,6 +222,7 @@ class Policy(_Strict):
     default_tier: str = "medium"
     tiers: dict[str, Tier]
     schedules: Schedules = Field(default_factory=Schedules)
+    audit: AuditRules = Field(default_factory=AuditRules)
 
     # set by load_policy, not by the file
     path: str = Field("", exclude=True)

@@ -169,3 +169,7 @@ AUDIT_REPORTS_ROUTE = "/" + AUDIT_REPORTS_PREFIX  # `govgate serve`: signed audi
 OUTPUT_AUDIT_REPORT = (
     "audit_report"  # audit-report gate: {report_id, folder, manifest_sha256, coverage_counts, kpis, ...}
 )
+
+# Governance KPIs in the Prometheus text format (govgate/audit/prometheus.py): metric name prefix; labels
+PROMETHEUS_KPI_PREFIX = "govgate_kpi"  # govgate_kpi_value, govgate_kpi_numerator, govgate_kpi_denominator
+PROMETHEUS_KPI_LABELS = ("kpi", "period", "unit")

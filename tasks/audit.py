@@ -9,7 +9,7 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from prefect.cache_policies import NO_CACHE
 
 from govgate import protocol
-from govgate.audit.report import AuditData, coverage_counts, gather, measure, period
+from govgate.audit.report import AuditData, coverage_counts, gather, history_days, measure, period
 from govgate.audit.report_html import kpi_value
 from govgate.audit.types import KPI
 from govgate.package.seal import SealedPackage
@@ -36,10 +36,19 @@ def gather_period(
 ) -> AuditData:
     """Every record of the period (paged listing, bounded reads), the inventory, incidents, certificates;
     then coverage and KPIs."""
-    store = context.store()
+    settings = context.settings()
+    store = context.store(settings)
     since, until = period(start, end)
-    data = gather(store, start=since, end=until, asset=asset, frameworks=frameworks, report_id=report_id)
-    measure(data, policy=policy, store=store)
+    data = gather(
+        store,
+        start=since,
+        end=until,
+        asset=asset,
+        frameworks=frameworks,
+        report_id=report_id,
+        history_days=history_days(policy),
+    )
+    measure(data, policy=policy, store=store, settings=settings)
     return data
 
 
@@ -246,16 +255,15 @@ def write_dashboard_page(days: int) -> dict:
     settings = context.settings()
     store = context.store(settings)
     now = utcnow()
-    data = gather(store, start=now - timedelta(days=days), end=now, now=now)
-    measure(data, policy=load_policy(settings.policy), store=store)
+    policy = load_policy(settings.policy)
+    data = gather(store, start=now - timedelta(days=days), end=now, now=now, history_days=history_days(policy))
+    measure(data, policy=policy, store=store)
     key = write_dashboard(store, data, render_dashboard(data), prometheus_text(data))
     return {"key": key, "uri": store.uri(key), "records": len(data.runs), "kpis": len(data.kpis)}
 
 
-def prometheus_text(data: AuditData) -> str | None:
-    """The KPIs in Prometheus' text format (h7's exporter), None when it is not installed."""
-    try:
-        from govgate.audit import prometheus
-    except ImportError:
-        return None
-    return prometheus.render(data.kpis) if hasattr(prometheus, "render") else None
+def prometheus_text(data: AuditData) -> str:
+    """The KPIs in Prometheus' text exposition format (served at /metrics)."""
+    from govgate.audit.prometheus import exposition
+
+    return exposition(data.kpis)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 
 from govgate import protocol
@@ -58,9 +59,10 @@ class AuditData:
     notes: list[str] = field(default_factory=list)  # bad input and gaps, in sentences
     unread: list[Unread] = field(default_factory=list)
 
-    @property
+    @cached_property
     def runs(self) -> list[RecordEntry]:
-        return self.index.entries
+        """The gate records started in the period (the index reaches further back: evidence still current)."""
+        return [e for e in self.index.entries if self.start <= e.started_at < self.end]
 
     @property
     def last_day(self) -> date:
@@ -89,13 +91,16 @@ def gather(
     frameworks: list[str] | None = None,
     report_id: str | None = None,
     now: datetime | None = None,
+    history_days: int = 0,
 ) -> AuditData:
-    """Read the period's records, the inventory, incidents and certificates; never raises on what it cannot
-    read (each is an ``Unread``), only on a store that does not answer at all."""
+    """Read the period's records (and those of ``history_days`` before it: evidence still current on the
+    report date), the inventory, incidents and certificates; never raises on what it cannot read (each is
+    an ``Unread``), only on a store that does not answer at all."""
     now = now or utcnow()
     data = AuditData(report_id or new_record_id(now), start, end, now, store.url, asset)
     data.frameworks = _check_frameworks(frameworks or [], data.notes)
-    data.index = scan_records(store, since=start, until=end, subject=slug(asset) if asset else None)
+    since = start - timedelta(days=history_days)
+    data.index = scan_records(store, since=since, until=end, subject=slug(asset) if asset else None)
     if asset:
         data.index.entries = [e for e in data.index.entries if e.subject_id == asset]
     _read_inventory(store, data)
@@ -209,56 +214,56 @@ def _when(text: Any) -> datetime | None:
     return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
-def measure(data: AuditData, *, policy, store: ObjectStore) -> None:
-    """Control coverage (per asset when one is asked, else the organisation) and KPIs with their per-period
-    series, from the gathered index; a measure that cannot be computed is a note, never a silent gap."""
-    try:
-        from govgate.audit.coverage import compute_coverage
+def history_days(policy) -> int:
+    """How far before the period the index reaches: the longest evidence validity the policy sets."""
+    audit = getattr(policy, "audit", None)
+    return max(audit.evidence_validity_days.values()) if audit is not None else 0
 
+
+def sub_periods(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The trend's points: weeks for a period up to 62 days, calendar months for a longer one."""
+    from govgate.audit.kpis import month_periods
+
+    if end - start > timedelta(days=62):
+        return month_periods(start, end)
+    cuts = [start + timedelta(days=7 * i) for i in range(((end - start).days + 6) // 7)] + [end]
+    return list(zip(cuts, cuts[1:], strict=False))
+
+
+def measure(data: AuditData, *, policy, store: ObjectStore, settings=None) -> None:
+    """Control coverage (per asset when one is asked, else the organisation) on the period's last day and
+    the KPIs with their per-sub-period series, from the gathered index; a measure that cannot be computed
+    is a note, never a silent gap. With ``settings``, launch packages' signatures are verified too."""
+    from govgate.audit import kpis as kpi_module
+    from govgate.audit.coverage import compute_coverage, package_signature_check
+
+    incidents, problems = kpi_module.load_incidents(store, data.generated_at)
+    data.notes += [f"incident could not be read: {p}" for p in problems]
+    try:
         data.coverage = compute_coverage(
-            data.index, on=data.last_day, policy=policy, asset=data.asset, frameworks=data.frameworks or None
+            data.index,
+            on=data.last_day,
+            policy=policy,
+            asset=data.asset,
+            frameworks=data.frameworks or None,
+            inventory=data.inventory,
+            incidents=incidents,
+            package_check=package_signature_check(settings, store) if settings is not None else None,
         )
-    except ImportError:
-        data.notes.append("control coverage was not computed: govgate.audit.coverage is not installed")
     except GovgateError as exc:
         data.notes.append(f"control coverage could not be computed: {exc}")
+    common = {
+        "policy": policy,
+        "store": store,
+        "inventory": data.inventory,
+        "now": data.generated_at,
+        "incidents": incidents,
+    }
     try:
-        from govgate.audit import kpis as kpi_module
-
-        data.kpis = kpi_module.compute_kpis(
-            data.index,
-            start=data.start,
-            end=data.end,
-            policy=policy,
-            store=store,
-            inventory=data.inventory,
-            now=data.generated_at,
-        )
-        data.kpi_series = _series(kpi_module, data, policy, store)
-    except ImportError:
-        data.notes.append("KPIs were not computed: govgate.audit.kpis is not installed")
+        data.kpis = kpi_module.compute_kpis(data.index, start=data.start, end=data.end, **common)
+        data.kpi_series = kpi_module.kpi_series(data.index, periods=sub_periods(data.start, data.end), **common)
     except GovgateError as exc:
         data.notes.append(f"KPIs could not be computed: {exc}")
-
-
-def _series(kpi_module, data: AuditData, policy, store: ObjectStore) -> dict[str, list[KPI]]:
-    """One KPI list per sub-period (weeks, or days in a short period) when the KPI module offers it."""
-    helper = getattr(kpi_module, "kpi_series", None)
-    if helper is None:
-        return {}
-    try:
-        return helper(
-            data.index,
-            start=data.start,
-            end=data.end,
-            policy=policy,
-            store=store,
-            inventory=data.inventory,
-            now=data.generated_at,
-        )
-    except (GovgateError, TypeError) as exc:
-        data.notes.append(f"KPI trends could not be computed: {exc}")
-        return {}
 
 
 def coverage_counts(coverage: list[ControlCoverage]) -> dict[str, dict[str, int]]:

@@ -47,3 +47,19 @@ def test_pii_scan_serves_privacy_controls():
 def test_unknown_evidence_kind():
     with pytest.raises(ValueError, match="unknown evidence kind 'vibes'"):
         controls_for("vibes")
+
+
+def test_each_control_carries_its_kinds_position_and_parsed_dates():
+    """Additive fields (issue 18): a control's own evidence kinds agree with the by-kind index, every control
+    keeps its catalog position, and a free-text effective date keeps its text beside the parsed dates."""
+    index = json.loads(INDEX_PATH.read_text())
+    for kind, refs in index["by_evidence_kind"].items():
+        assert all(kind in index["controls"][ref]["evidence_kinds"] for ref in refs)
+    assert all(isinstance(c["position"], int) for c in index["controls"].values())
+    art9 = index["controls"]["eu-ai-act:Art. 9"]
+    assert (art9["applies_from"], art9["applies_from_date"], art9["applies_from_later_dates"]) == (
+        "2027-12-02 (Annex III) / 2028-08-02 (Annex I)",
+        "2027-12-02",
+        ["2028-08-02"],
+    )
+    assert index["frameworks"]["vn-decree-13-2023"]["in_force_until"] == "2025-12-31"

@@ -363,3 +363,23 @@ def test_a_launch_package_is_not_an_audit_report(world, local_signing):
     )
     report = verify_report(other.folder_uri, settings)
     assert any("not an audit report" in p for p in report.problems)
+
+
+def test_measured_coverage_and_kpis_render_with_trends(world):
+    """With h7's coverage and KPIs: every catalog framework counted, the changed record named as no evidence,
+    each KPI with a trend point per week of the period."""
+    settings, store, made = world
+    policy = load_policy(DEFAULT_POLICY)
+    data = audit.gather(
+        store, start=START, end=END, now=T0 + timedelta(days=30), history_days=audit.history_days(policy)
+    )
+    audit.measure(data, policy=policy, store=store, settings=settings)
+    assert {c.framework for c in data.coverage} >= {"nist-ai-rmf-1.0", "iso-iec-42001-2023", "eu-ai-act"}
+    assert made["before"].record.record_id in {e.record_id for e in data.index.entries}  # history: still current
+    assert made["before"].record.record_id not in {e.record_id for e in data.runs}  # but not a run of the period
+    assert data.kpis and all(len(data.kpi_series[k.id]) == 5 for k in data.kpis)  # 30 days: 5 weekly points
+    html = render_report(data)
+    assert html.count('class="chart kpi"') == len(data.kpis)
+    assert all(f'id="kpi-{k.id}"' in html for k in data.kpis)
+    assert audit.sub_periods(START, END)[0] == (START, START + timedelta(days=7))
+    assert len(audit.sub_periods(START, START + timedelta(days=90))) == 3  # months past 62 days
