@@ -83,8 +83,26 @@ def render_report(data: AuditData) -> str:
             verdict=kpi_verdict,
             report_of=report_links,
             gates=_gate_counts(data),
+            run_rows=run_rows(data.runs),
         )
     )
+
+
+def run_rows(runs) -> Markup:
+    """The runs table's rows, built here rather than in the template: 100,000 rows take a third of the time."""
+    parts = []
+    for e in runs:
+        tone = DECISION_CLASS.get(e.decision, "muted")
+        version = f" v{escape(e.subject_version)}" if e.subject_version else ""
+        unverified = ' <span class="tag bad">NOT VERIFIED</span>' if not e.verified else ""
+        parts.append(
+            f'<tr class="row-{tone}"><td>{e.started_at:%Y-%m-%d %H:%M}Z</td><td>{escape(e.gate)}</td>'
+            f"<td><code>{escape(e.subject_id)}</code>{version}</td>"
+            f'<td><span class="tag {tone}">{escape(e.decision)}</span>{unverified}</td>'
+            f'<td><a href="{escape(e.uri)}">record</a> · <a href="{escape(report_links(e.uri))}">report</a><br>'
+            f"<small>{escape(e.record_id)}</small></td></tr>\n"
+        )
+    return Markup("".join(parts))
 
 
 def _gate_counts(data: AuditData) -> list[tuple[str, dict[str, int]]]:

@@ -63,6 +63,8 @@ def test_the_flow_publishes_a_record_and_a_signed_report(prefect_harness, seeded
     assert checks["audit.report_signed"] == "pass" and checks["audit.scope"] == "pass"
     assert protocol.OUTPUT_AUDIT_REPORT in entry.output_names
     assert result["mlflow_run_id"]
+    assert {"nist-ai-rmf-1.0", "eu-ai-act"} <= set(result["coverage_counts"]) and result["kpis"]
+    assert any(c.startswith("audit.coverage.") for c in checks) and any(c.startswith("audit.kpi.") for c in checks)
     arts = _artifacts(state.state_details.flow_run_id)
     assert {"audit-report-coverage", "audit-report-kpis", "audit-report-report", "audit-report-summary"} <= set(arts)
 
@@ -97,5 +99,8 @@ def test_the_dashboard_is_written_and_served(prefect_harness, seeded):
         with urllib.request.urlopen(base + protocol.DASHBOARD_ROUTE) as answer:
             page = answer.read().decode()
             assert answer.headers["Content-Type"].startswith("text/html")
-    assert "Governance dashboard" in page and "2 records" in page
+        with urllib.request.urlopen(base + protocol.METRICS_ROUTE) as answer:
+            metrics = answer.read().decode()
+    assert "Governance dashboard" in page and "2 records" in page and 'class="kpi"' in page
+    assert "govgate_kpi_denominator{" in metrics and 'kpi="evaluations_on_time"' in metrics
     assert datetime.now(UTC) - now < timedelta(minutes=10)
