@@ -159,7 +159,7 @@ def _record_folders(
     order, so one folder's files are complete when the next folder starts."""
     root = protocol.EVIDENCE_PREFIX + (f"{subject}/" if subject else "")
     current, files = None, {}
-    for page in _listing(store, root):
+    for page in list_pages(store, root):
         index.listing_pages += 1
         for info in page:
             parts = info.key.split("/")
@@ -181,10 +181,11 @@ class _Listed:
     size: int
 
 
-def _listing(store: ObjectStore, root: str) -> Iterator[list]:
-    """Pages of (key, size) under ``root`` in key order. A local store is walked directly: its own listing
-    reads each object's sidecar metadata (lock state, tags), which the index never needs; at 100,000 records
-    that was half the report's time (benchmarks/audit_report.py)."""
+def list_pages(store: ObjectStore, root: str) -> Iterator[list]:
+    """Pages of objects (``.key``, ``.size``) under ``root`` in key order. A local store is walked directly
+    from the prefix's folder: its own listing walks the whole store and reads each object's sidecar metadata
+    (lock state, tags), which these readers never need; at 100,000 records that was half the report's time
+    (benchmarks/audit_report.py)."""
     if not isinstance(store, LocalStore):
         yield from store.list_pages(root)
         return

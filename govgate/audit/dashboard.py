@@ -12,6 +12,7 @@ from datetime import datetime
 from govgate import protocol
 from govgate.audit.report import AuditData
 from govgate.audit.report_html import kpi_chart, kpi_verdict, template_env
+from govgate.evidence_index import list_pages
 from govgate.store import ObjectStore
 
 METRICS_NAME = "metrics.txt"
@@ -80,5 +81,5 @@ def write_dashboard(store: ObjectStore, data: AuditData, html: str, metrics: str
 
 def newest(store: ObjectStore, name: str = protocol.DASHBOARD_HTML) -> str | None:
     """The key of the newest dashboard file of that name (folders sort by their time), None before the first run."""
-    keys = [i.key for i in store.list(protocol.DASHBOARD_PREFIX) if i.key.endswith("/" + name)]
+    keys = [i.key for page in list_pages(store, protocol.DASHBOARD_PREFIX) for i in page if i.key.endswith("/" + name)]
     return max(keys, default=None)

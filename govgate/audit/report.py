@@ -20,7 +20,7 @@ from typing import Any
 from govgate import protocol
 from govgate.audit.types import KPI, STATUSES, ControlCoverage
 from govgate.errors import GovgateError, InputError
-from govgate.evidence_index import EvidenceIndex, RecordEntry, scan_records
+from govgate.evidence_index import EvidenceIndex, RecordEntry, list_pages, scan_records
 from govgate.record import new_record_id, slug, utcnow
 from govgate.store import ObjectStore
 
@@ -51,7 +51,8 @@ class AuditData:
     index: EvidenceIndex = field(default_factory=EvidenceIndex)
     inventory: dict | None = None
     inventory_key: str | None = None
-    incidents: list = field(default_factory=list)  # govgate.incidents.Incident, folded as of generated_at
+    incidents: list = field(default_factory=list)  # govgate.incidents.Incident in scope, folded as of generated_at
+    all_incidents: list = field(default_factory=list)  # every incident (coverage and KPIs count them all)
     certificates: list[dict] = field(default_factory=list)  # retention certificates, each with its "key"
     coverage: list[ControlCoverage] = field(default_factory=list)
     kpis: list[KPI] = field(default_factory=list)
@@ -157,11 +158,15 @@ def _read_json(store: ObjectStore, key: str, data: AuditData) -> dict | None:
         return None
 
 
+def _keys(store: ObjectStore, prefix: str) -> list[str]:
+    """Keys under a prefix (a local store walks only that folder; see evidence_index.list_pages)."""
+    return [info.key for page in list_pages(store, prefix) for info in page]
+
+
 def _read_inventory(store: ObjectStore, data: AuditData) -> None:
     """The newest snapshot synced before the period's end (snapshot folders sort by their sync id)."""
     keys = sorted(
-        (i.key for i in store.list(protocol.INVENTORY_SNAPSHOTS_PREFIX) if i.key.endswith("/" + INVENTORY_NAME)),
-        reverse=True,
+        (k for k in _keys(store, protocol.INVENTORY_SNAPSHOTS_PREFIX) if k.endswith("/" + INVENTORY_NAME)), reverse=True
     )
     for key in keys:
         snap = _read_json(store, key, data)
@@ -189,6 +194,7 @@ def _read_incidents(store: ObjectStore, data: AuditData) -> None:
         except (GovgateError, ValueError) as exc:
             data.unread.append(Unread(f"{protocol.INCIDENTS_PREFIX}{incident_id}/", str(exc)[:300]))
             continue
+        data.all_incidents.append(incident)
         if data.asset and incident.asset.id != data.asset:
             continue
         closed_before = incident.closed_at is not None and incident.closed_at < data.start
@@ -198,7 +204,7 @@ def _read_incidents(store: ObjectStore, data: AuditData) -> None:
 
 
 def _read_certificates(store: ObjectStore, data: AuditData) -> None:
-    keys = [i.key for i in store.list(protocol.RETENTION_AUDIT_PREFIX) if i.key.endswith("/" + CERTIFICATE_NAME)]
+    keys = [k for k in _keys(store, protocol.RETENTION_AUDIT_PREFIX) if k.endswith("/" + CERTIFICATE_NAME)]
     for key in sorted(keys):
         cert = _read_json(store, key, data)
         finished = _when((cert or {}).get("finished_at"))
@@ -237,8 +243,7 @@ def measure(data: AuditData, *, policy, store: ObjectStore, settings=None) -> No
     from govgate.audit import kpis as kpi_module
     from govgate.audit.coverage import compute_coverage, package_signature_check
 
-    incidents, problems = kpi_module.load_incidents(store, data.generated_at)
-    data.notes += [f"incident could not be read: {p}" for p in problems]
+    incidents = data.all_incidents  # read once by gather (those it could not read are in data.unread)
     try:
         data.coverage = compute_coverage(
             data.index,
