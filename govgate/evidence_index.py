@@ -137,9 +137,16 @@ def scan_records(
         for prefix, files in folders
         if _in_period(prefix, since, until) and (wanted is None or prefix.split("/")[3] in wanted)
     )
+    if isinstance(store, LocalStore):
+        workers = 1  # local reads are CPU-bound under the GIL: a pool only adds its own overhead
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        read = (
+            (lambda b: map(lambda pf: _read(store, *pf), b))
+            if workers <= 1
+            else (lambda b: pool.map(lambda pf: _read(store, *pf), b))
+        )
         for batch in _batches(chosen, _BATCH):
-            for prefix, result in zip((p for p, _ in batch), pool.map(lambda pf: _read(store, *pf), batch)):
+            for prefix, result in zip((p for p, _ in batch), read(batch)):
                 index.reads += 2
                 if isinstance(result, RecordEntry):
                     index.entries.append(result)
