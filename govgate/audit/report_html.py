@@ -96,7 +96,7 @@ def run_rows(runs) -> Markup:
         version = f" v{escape(e.subject_version)}" if e.subject_version else ""
         unverified = ' <span class="tag bad">NOT VERIFIED</span>' if not e.verified else ""
         parts.append(
-            f'<tr class="row-{tone}"><td>{e.started_at:%Y-%m-%d %H:%M}Z</td><td>{escape(e.gate)}</td>'
+            f'<tr class="row-{tone if e.verified else "bad"}"><td>{e.started_at:%Y-%m-%d %H:%M}Z</td><td>{escape(e.gate)}</td>'
             f"<td><code>{escape(e.subject_id)}</code>{version}</td>"
             f'<td><span class="tag {tone}">{escape(e.decision)}</span>{unverified}</td>'
             f'<td><a href="{escape(e.uri)}">record</a> · <a href="{escape(report_links(e.uri))}">report</a><br>'
