@@ -65,6 +65,9 @@ def test_the_flow_publishes_a_record_and_a_signed_report(prefect_harness, seeded
     assert result["mlflow_run_id"]
     assert {"nist-ai-rmf-1.0", "eu-ai-act"} <= set(result["coverage_counts"]) and result["kpis"]
     assert any(c.startswith("audit.coverage.") for c in checks) and any(c.startswith("audit.kpi.") for c in checks)
+    key = result["folder"][len(store.url) + 1 :] + protocol.AUDIT_REPORT_HTML
+    with serve_evidence(settings) as base, urllib.request.urlopen(f"{base}/{key}") as answer:
+        assert answer.read().decode() == html  # govgate serve shows the signed report
     arts = _artifacts(state.state_details.flow_run_id)
     assert {"audit-report-coverage", "audit-report-kpis", "audit-report-report", "audit-report-summary"} <= set(arts)
 
