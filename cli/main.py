@@ -13,6 +13,7 @@ from typing import Optional
 import typer
 
 from cli import console
+from cli.audit import audit_report
 from cli.incidents import incidents_app
 from cli.intake import intake_app
 from cli.inventory import inventory_app
@@ -49,6 +50,7 @@ app.add_typer(inventory_app, name="inventory")
 app.command("reassess")(reassess)
 app.add_typer(third_party_app, name="third-party")
 app.add_typer(intake_app, name="intake")
+app.command("audit-report")(audit_report)
 
 
 @app.callback()

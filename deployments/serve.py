@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from prefect.deployments.runner import RunnerDeployment
 
+from flows.audit_report import audit_report
+from flows.dashboard import governance_dashboard
 from flows.data_review import data_review
 from flows.intake import intake
 from flows.inventory_sync import inventory_sync
@@ -67,6 +69,14 @@ def inventory_schedules(policy) -> list:
     return [] if rule is None else [Cron(rule.cron, timezone=rule.timezone, active=rule.active)]
 
 
+def dashboard_schedules(policy) -> list:
+    """The governance dashboard's schedule from policy (schedules.dashboard)."""
+    from prefect.schedules import Cron
+
+    rule = policy.schedules.dashboard
+    return [] if rule is None else [Cron(rule.cron, timezone=rule.timezone, active=rule.active)]
+
+
 def registration_trigger():
     """A model-review run for each ``mlflow.model_version.created`` event that ``govgate bridge`` emits.
     The templated parameters are plain strings that always validate (FIELD-NOTES: a failing template
@@ -84,6 +94,8 @@ def registration_trigger():
 
 
 def gate_deployments(policy=None) -> list[RunnerDeployment]:
+    """Every gate flow as a deployment, with its schedule from policy. Long because it is one flat list,
+    one entry per flow, read best in one place."""
     if policy is None:
         from govgate.policy import load_policy
         from govgate.settings import load_settings
@@ -146,6 +158,17 @@ def gate_deployments(policy=None) -> list[RunnerDeployment]:
             tags=[*TAGS, "inventory"],
             description="Every AI asset from MLflow, the evidence store, Prefect and inventory/ YAML: gaps, disappeared assets, a write-once snapshot (JSON, CSV, page, CycloneDX).",
             schedules=inventory_schedules(policy),
+        ),
+        audit_report.to_deployment(
+            name="audit-report",
+            tags=[*TAGS, "audit"],
+            description="A period's control coverage, KPIs, runs, incidents and certificates from records alone: a signed report folder (HTML, OSCAL).",
+        ),
+        governance_dashboard.to_deployment(
+            name="governance-dashboard",
+            tags=[*TAGS, "audit"],
+            description="Regenerate the governance dashboard (KPIs, overdue items, open incidents, inventory gaps) served at /dashboard and /metrics.",
+            schedules=dashboard_schedules(policy),
         ),
     ]
 

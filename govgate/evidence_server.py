@@ -5,7 +5,9 @@
 ``file://`` path or an ``s3://`` URI a browser does not open. It reads through the store API, so a local
 folder and an S3 bucket (MinIO, the stack's moto) are served alike. Only the store's ``evidence/`` prefix is
 served (records, reports, datasheets, model cards: never raw data, anonymized copies or the store's own
-metadata), GET and HEAD only, objects only (no listings), and no key with a ``..`` segment.
+metadata), GET and HEAD only, objects only (no listings), and no key with a ``..`` segment. Also served:
+signed audit report folders (``/audit/reports/...``), the newest governance dashboard (``/dashboard``) and
+its KPIs as Prometheus text (``/metrics``), both written by the ``governance-dashboard`` flow.
 Run as a service: ``python -m govgate.evidence_server --port N`` with the store settings in the environment.
 """
 
@@ -23,7 +25,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from govgate.errors import GovgateError
-from govgate.protocol import EVIDENCE_PREFIX, EVIDENCE_ROUTE
+from govgate.protocol import (
+    AUDIT_REPORTS_PREFIX,
+    AUDIT_REPORTS_ROUTE,
+    DASHBOARD_HTML,
+    DASHBOARD_PREFIX,
+    DASHBOARD_ROUTE,
+    EVIDENCE_PREFIX,
+    EVIDENCE_ROUTE,
+    METRICS_ROUTE,
+)
 from govgate.store import LocalStore, ObjectStore, open_store
 from govgate.store.base import validate_key
 
@@ -36,6 +47,9 @@ CONTENT_TYPES = {
     ".md": "text/markdown; charset=utf-8",
     ".svg": "image/svg+xml",
     ".png": "image/png",
+    ".txt": "text/plain; version=0.0.4; charset=utf-8",  # the Prometheus text format's type
+    ".pem": "text/plain; charset=utf-8",
+    ".sig": "application/octet-stream",
 }
 
 
@@ -59,16 +73,32 @@ def evidence_key(path: str) -> str | None:
         return None
 
 
+def served_key(store: ObjectStore, path: str) -> tuple[str | None, str]:
+    """(store key, the prefix it must stay inside) of a route: an evidence object, a signed audit report's
+    file, or the newest dashboard page (/dashboard) or its Prometheus text (/metrics)."""
+    route = urllib.parse.unquote(urllib.parse.urlsplit(path).path)
+    if route in (DASHBOARD_ROUTE, DASHBOARD_ROUTE + "/", METRICS_ROUTE):
+        from govgate.audit.dashboard import METRICS_NAME, newest
+
+        return newest(store, METRICS_NAME if route == METRICS_ROUTE else DASHBOARD_HTML), DASHBOARD_PREFIX
+    if route.startswith(AUDIT_REPORTS_ROUTE) and not route.endswith("/"):
+        try:
+            return validate_key(route[1:]), AUDIT_REPORTS_PREFIX
+        except GovgateError:
+            return None, AUDIT_REPORTS_PREFIX
+    return evidence_key(path), EVIDENCE_PREFIX
+
+
 def _content_type(key: str) -> str:
     suffix = Path(key).suffix.lower()
     return CONTENT_TYPES.get(suffix) or mimetypes.guess_type(key)[0] or "application/octet-stream"
 
 
-def _inside_evidence(store: ObjectStore, key: str) -> bool:
-    """A local store's object must resolve inside its evidence folder (a symlink may point elsewhere)."""
+def _inside_evidence(store: ObjectStore, key: str, prefix: str = EVIDENCE_PREFIX) -> bool:
+    """A local store's object must resolve inside its served folder (a symlink may point elsewhere)."""
     if not isinstance(store, LocalStore):
         return True
-    root = (store.root / EVIDENCE_PREFIX).resolve()
+    root = (store.root / prefix).resolve()
     target = (store.root / key).resolve()
     return target.is_file() and target.is_relative_to(root)
 
@@ -86,14 +116,14 @@ class _EvidenceHandler(BaseHTTPRequestHandler):
         if urllib.parse.urlsplit(self.path).path == HEALTH_ROUTE:
             self._send(HTTPStatus.OK, "text/plain; charset=utf-8", b"ok\n" if body else None, 3)
             return
-        key = evidence_key(self.path)
         try:
-            found = self.store.open_with_info(key) if key and _inside_evidence(self.store, key) else None
+            key, prefix = served_key(self.store, self.path)
+            found = self.store.open_with_info(key) if key and _inside_evidence(self.store, key, prefix) else None
         except GovgateError as exc:
             self.send_error(HTTPStatus.BAD_GATEWAY, f"the evidence store did not answer: {exc}"[:300])
             return
         if found is None:
-            self.send_error(HTTPStatus.NOT_FOUND, "not an evidence file")
+            self.send_error(HTTPStatus.NOT_FOUND, "not an evidence file (or no dashboard generated yet)")
             return
         info, stream = found
         with stream:

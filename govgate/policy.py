@@ -143,6 +143,10 @@ class Schedules(_Strict):
         default_factory=lambda: ScheduleRule(cron="0 * * * *"),
         description="the inventory sync: every AI asset checked against MLflow, the store and Prefect",
     )
+    dashboard: ScheduleRule | None = Field(
+        default_factory=lambda: ScheduleRule(cron="0 * * * *"),
+        description="the governance dashboard page (and its Prometheus text) regenerated from records",
+    )
 
 
 class EvidenceRules(_Strict):

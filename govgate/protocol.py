@@ -161,6 +161,19 @@ INVENTORY_SCHEMA = "govgate.inventory/1"  # inventory.json: {schema, sync_id, sy
 THIRD_PARTY_EVIDENCE_DIR = "vendor-evidence/"  # record prefix folder: vendor-evidence/<item>/<sha256[:16]>.<ext>
 OUTPUT_THIRD_PARTY_VENDOR = "third_party_vendor"  # {id, vendor, service, ai_act_role, facts, locations, ...}
 THIRD_PARTY_ITEMS_ARTIFACT = "third-party-items"  # Prefect table: each checklist item's status and expiry
+# Audit report and dashboard (issue 18, govgate/audit): the signed report folder and the served pages.
+AUDIT_REPORT_SCHEMA = "govgate.audit-report/1"  # package.json of a signed audit report folder
+AUDIT_REPORT_HTML = "index.html"  # audit/reports/<report id>/index.html: the report a person reads
+AUDIT_REPORT_OSCAL = "assessment-results.json"  # OSCAL assessment-results of the same period
+AUDIT_REPORT_DATA = "audit-data.json"  # the figures behind the report (coverage, KPIs, runs), as JSON
+DASHBOARD_HTML = "index.html"  # dashboard/<generated at>/index.html
+DASHBOARD_ROUTE = "/dashboard"  # `govgate serve`: the newest dashboard page
+METRICS_ROUTE = "/metrics"  # `govgate serve`: the KPIs as Prometheus text
+AUDIT_REPORTS_ROUTE = "/" + AUDIT_REPORTS_PREFIX  # `govgate serve`: signed audit report folders (read-only)
+OUTPUT_AUDIT_REPORT = (
+    "audit_report"  # audit-report gate: {report_id, folder, manifest_sha256, coverage_counts, kpis, ...}
+)
+
 # Governance KPIs in the Prometheus text format (govgate/audit/prometheus.py): metric name prefix; labels
 PROMETHEUS_KPI_PREFIX = "govgate_kpi"  # govgate_kpi_value, govgate_kpi_numerator, govgate_kpi_denominator
 PROMETHEUS_KPI_LABELS = ("kpi", "period", "unit")
