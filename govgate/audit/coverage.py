@@ -126,8 +126,8 @@ def record_kinds(entry: RecordEntry) -> dict[str, bool]:
     if entry.gate == protocol.LAUNCH_EVIDENCE and entry.sign_offs:
         if all(s.get("decision") == "approve" for s in entry.sign_offs):
             kinds.setdefault("signoff", False)
-    if entry.policy_sha256:
-        kinds.setdefault("policy", False)  # the record pins the policy file it was judged by
+    # Pinning the policy file's hash is not evidence of a policy: only a check that evaluates it (the
+    # selftest's policy.valid) serves `policy`, or every record would cover every policy control.
     return kinds
 
 

@@ -152,8 +152,10 @@ def test_incidents_serve_incident_record(audit_store):
 def test_record_kinds_rules(audit_store):
     by_id = {e.record_id: e for e in audit_store.index().entries}
     assert record_kinds(by_id[audit_store.rid("M")]) == {}  # an error record shows nothing
-    assert set(record_kinds(by_id[audit_store.rid("C")])) == {"risk_assessment", "policy"}  # intake
-    assert set(record_kinds(by_id[audit_store.rid("H")])) == {"third_party_review", "policy"}
+    assert set(record_kinds(by_id[audit_store.rid("C")])) == {
+        "risk_assessment"
+    }  # intake (pinning the policy is no policy evidence)
+    assert set(record_kinds(by_id[audit_store.rid("H")])) == {"third_party_review"}
     k = by_id[audit_store.rid("K")]
     assert record_kinds(k)["signoff"] is False
     # a warned check serves its kind, flagged as a warning; a failed or inconclusive one does not
@@ -166,7 +168,6 @@ def test_record_kinds_rules(audit_store):
 
     assert record_kinds(replace(k, gate="data-review", checks=tuple(warned), sign_offs=())) == {
         "datasheet": True,
-        "policy": False,
     }
 
 
