@@ -607,7 +607,7 @@ def trend_files(a: Assessment):
 
     past = past_records(context.store(), a.target.model, a.target.version) if a.target.version else []
     if a.target.version is not None:
-        a.outputs[REASSESSMENT_TRENDS] = trend_series(past, a.checks)
+        a.outputs[REASSESSMENT_TRENDS] = trend_series(past, a.checks, outputs=a.outputs)
 
     def files(record) -> dict[str, bytes]:
         if a.target.version is None:
