@@ -81,7 +81,7 @@ def rate_svg(runs: list[str], groups: list[dict]) -> Markup:
                 f"<title>{escape(name)}, {escape(p['run'])}: {p['value']:.3f}{interval}{n}</title></circle>"
             )
         ly = TOP + 8 + k * 17
-        lx = LEFT + plot_w + 10
+        lx = LEFT + plot_w + 16
         parts.append(
             f'<g class="legend"><line x1="{lx}" y1="{ly}" x2="{lx + 20}" y2="{ly}" stroke="{colour}" stroke-width="2" '
             f'stroke-dasharray="{dash}"/><text x="{lx + 25}" y="{ly + 4}" font-size="12" fill="#111">'
