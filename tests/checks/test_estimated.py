@@ -232,10 +232,11 @@ def test_interval_of_a_recalibrated_estimate_carries_the_calibration_noise():
             tries[name] += 1
             hits[name] += m.lower <= truth[name] <= m.upper
     assert set(tries) == set(METRICS) and min(tries.values()) == 60
-    # measured: 91.7-96.7% per metric (93.3% pooled); without the refits 85-91.7% (87.9% pooled)
-    assert sum(hits.values()) / sum(tries.values()) >= 0.91, hits
+    # measured (6 metrics, basic bootstrap): 88.3-98.3% per metric, 93.9% pooled (adding the refits' moves
+    # instead: 93.3% pooled); without the refits 85-91.7% per metric (4 metrics, 87.9% pooled)
+    assert sum(hits.values()) / sum(tries.values()) >= 0.92, hits
     for name in METRICS:
-        assert hits[name] / tries[name] >= 0.9, (name, hits[name], tries[name])
+        assert hits[name] / tries[name] >= 0.88, (name, hits[name], tries[name])
 
 
 def _two_groups(seed: int, n_a: int, n_b: int, shift_a: float, shift_b: float):
@@ -349,9 +350,10 @@ def recalibrated_coverage(n_ref: int, make, repeats: int, tag: str) -> tuple[dic
 )
 def test_recalibrated_interval_coverage_on_a_small_reference(tag, n_ref, make, pooled_min):
     """Known truth, seeded: the figures in docs/estimated-performance.md (Limits). On a 1,500-row reference
-    the interval still under-covers (about 89% pooled, not the nominal 95%): the bootstrap refits understate
-    an isotonic map's error by about a quarter in sd. This test pins today's figure so a change that makes
-    it worse fails; the nominal rate is not reached yet."""
+    the interval still under-covers: measured 90.6% pooled (scores in the middle) and 91.1% (near 0 and 1),
+    up from 85.6% and 89.2% when the refits' moves were added instead of subtracted; the refits understate
+    an isotonic map's error by about a fifth in sd. This pins today's figure so a change that makes it
+    worse fails; the nominal 95% is not reached yet."""
     cov, pooled = recalibrated_coverage(n_ref, make, 60, tag)
     print(tag, {k: round(v, 3) for k, v in cov.items()}, round(pooled, 3))
     assert cov and pooled >= pooled_min, (cov, pooled)
