@@ -5,6 +5,7 @@ lightgbm, gcsfs and more), so it runs in its own virtualenv (default .venv-nanny
 .venv-nannyml/bin/pip install nannyml==0.13.1 statsmodels``; ``--nannyml-python``)
 through a subprocess, on the same rows written to CSV, one chunk per group (NannyML has no groups).
 
+Metrics: accuracy, TPR, FPR, precision, F1 (expected confusion matrix) and ROC AUC (expected ROC curve).
 Scenarios: calibrated scores; monotone miscalibrated scores (p ** 2.5: both tools recalibrate on the
 reference). In each, group B's low scores partly move into 0.5..0.75 (its FPR rises). Printed per group
 and metric: both estimates, their difference, both intervals (govgate: the central 95% range of the
@@ -41,11 +42,11 @@ out = {}
 for g in ["overall", *sorted(cur["grp"].unique())]:
     part = cur if g == "overall" else cur[cur["grp"] == g]
     est = nml.CBPE(y_pred_proba="s", y_pred="d", y_true="y", problem_type="classification_binary",
-                   metrics=["accuracy", "recall", "specificity", "precision"], chunk_number=1)
+                   metrics=["accuracy", "recall", "specificity", "precision", "f1", "roc_auc"], chunk_number=1)
     est.fit(ref)
     df = est.estimate(part.drop(columns=["y"])).filter(period="analysis").to_df()
     row = {}
-    for m in ["accuracy", "recall", "specificity", "precision"]:
+    for m in ["accuracy", "recall", "specificity", "precision", "f1", "roc_auc"]:
         v, se = float(df[(m, "value")].iloc[0]), float(df[(m, "sampling_error")].iloc[0])
         row[m] = [v, v - 3 * se, v + 3 * se]
     out[g if g == "overall" else f"grp={g}"] = row
@@ -87,6 +88,8 @@ def nml_row(row: dict, metric: str) -> list[float]:
 
 
 def realized(cur: pd.DataFrame, mask) -> dict[str, float]:
+    from sklearn.metrics import roc_auc_score
+
     y, d = cur["y"].to_numpy()[mask], cur["d"].to_numpy()[mask]
     tp, fp, fn, tn = (
         ((y == 1) & (d == 1)).sum(),
@@ -94,7 +97,8 @@ def realized(cur: pd.DataFrame, mask) -> dict[str, float]:
         ((y == 1) & (d == 0)).sum(),
         ((y == 0) & (d == 0)).sum(),
     )
-    return {k: float(v) for k, v in metrics_from_cells(tp, fp, fn, tn).items()}
+    out = {k: float(v) for k, v in metrics_from_cells(tp, fp, fn, tn).items()}
+    return {**out, "roc_auc": float(roc_auc_score(y, cur["s"].to_numpy()[mask]))}
 
 
 def scenario(name: str, power: float, rows: int, python: str) -> None:

@@ -72,6 +72,7 @@ def _context(record: GateResult, links: dict[str, str] | None) -> dict[str, Any]
         "min_group_n": report_view.min_group_n(record),
         "pattern_defs": PATTERN_DEFS,
         "trends": report_view.trend_charts(record),
+        "rates": report_view.rate_charts(record),
     }
 
 

@@ -292,3 +292,44 @@ OPS = (">=", "<=")
 
 def _is_number(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _rate_point(p: Any) -> dict | None:
+    if not isinstance(p, dict) or not _is_number(p.get("value")) or not isinstance(p.get("run"), str):
+        return None
+    bounds = [p.get("lower"), p.get("upper")]
+    ok = all(_is_number(b) for b in bounds)
+    n = p.get("n") if isinstance(p.get("n"), int) and not isinstance(p.get("n"), bool) else None
+    return {
+        "run": p["run"], "value": float(p["value"]), "lower": float(bounds[0]) if ok else None,
+        "upper": float(bounds[1]) if ok else None, "n": n,
+    }  # fmt: skip
+
+
+def rate_charts(record: GateResult) -> tuple[list[Chart], list[str]]:
+    """Every group's raw rates over past reassessments (the ``group_rates`` part of the record's
+    ``REASSESSMENT_TRENDS``): one chart per rate and attribute, groups as lines; and what was left out."""
+    from govgate.reassessment.group_rates import RATES
+    from govgate.reassessment.rate_chart import rate_svg
+
+    trends = record.outputs.get(REASSESSMENT_TRENDS)
+    rates = trends.get("group_rates") if isinstance(trends, dict) else None
+    if not isinstance(rates, dict):
+        return [], []
+    runs = [str(r) for r in rates.get("runs") or []]
+    charts = []
+    for c in rates.get("charts") or []:
+        if not isinstance(c, dict) or c.get("metric") not in RATES:
+            continue
+        groups = [
+            {"group": str(g.get("group")), "points": pts}
+            for g in c.get("groups") or []
+            if isinstance(g, dict) and (pts := [p for p in map(_rate_point, g.get("points") or []) if p])
+        ]
+        if groups and runs:
+            caption = (
+                f"{RATES[c['metric']]} by {c.get('attribute')} ({len(groups)} group{'s' if len(groups) != 1 else ''})"
+            )
+            charts.append(Chart(caption, rate_svg(runs, groups)))
+    left_out = [str(x) for x in rates.get("left_out") or []]
+    return charts, left_out

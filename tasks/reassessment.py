@@ -334,11 +334,17 @@ def _regression_finding(check: Check) -> Finding:
 
 
 @task(name="estimated-performance", cache_policy=NO_CACHE)
-def estimated_performance(ref_labels, ref_scores, scores, decisions, groups: pd.DataFrame, threshold: float):
-    """CBPE per group (``govgate.checks.estimated``): calibration learnt on the approved review's rows."""
+def estimated_performance(
+    ref_labels, ref_scores, ref_groups, scores, decisions, groups: pd.DataFrame, threshold: float
+):
+    """CBPE per group (``govgate.checks.estimated``): calibration learnt and checked (overall and per
+    group) on the approved review's rows."""
     from govgate.checks.estimated import estimate_performance
 
-    return estimate_performance(ref_labels, ref_scores, scores, decisions=decisions, groups=groups, threshold=threshold)
+    return estimate_performance(
+        ref_labels, ref_scores, scores, decisions=decisions, groups=groups, threshold=threshold,
+        reference_groups=ref_groups,
+    )  # fmt: skip
 
 
 def _not_estimated(reason: str, outcome: Outcome = Outcome.INCONCLUSIVE) -> Check:
@@ -351,9 +357,10 @@ def _not_estimated(reason: str, outcome: Outcome = Outcome.INCONCLUSIVE) -> Chec
     )
 
 
-def reference_scoring(a: Assessment) -> tuple[Any, Any] | str:
+def reference_scoring(a: Assessment) -> tuple[Any, Any, pd.DataFrame] | str:
     """The approved review's own evaluation rows (digest checked against its record), scored again by the
-    version: the labels and scores the calibration is learnt on. A reason when they cannot be had."""
+    version: the labels, scores and groups the calibration is learnt and checked on. A reason when they
+    cannot be had."""
     from govgate.checks.stats import binary_labels
     from tasks.model_review import load_eval_data, typed_label
 
@@ -370,7 +377,7 @@ def reference_scoring(a: Assessment) -> tuple[Any, Any] | str:
     if scoring.scores is None:
         return "the model gives no scores on the evaluation data"
     labels = binary_labels(ev.frame[req.label], typed_label(req.pos_label, ev.frame[req.label]), req.label)
-    return labels, scoring.scores
+    return labels, scoring.scores, scoring.groups
 
 
 def assess_estimated(a: Assessment, fresh: FreshData, s: Scoring, rules: Tier) -> None:
@@ -399,6 +406,17 @@ def assess_estimated(a: Assessment, fresh: FreshData, s: Scoring, rules: Tier) -
     worse = [c for c in compared if is_estimate(c) and c.outcome == Outcome.FAIL]
     a.add(compared, [_regression_finding(c) for c in worse])
     a.outputs["estimated_rows"] = int(waiting.sum())
+    a.outputs["estimated_figures"] = estimated_figures(est)
+
+
+def estimated_figures(est) -> dict:
+    """Every group's estimates, judged or not (F1 and ROC AUC have no per-group baseline): numbers only."""
+    return {
+        g.group: {
+            name: {"value": m.value, "lower": m.lower, "upper": m.upper, "n": m.n} for name, m in g.metrics.items()
+        }
+        for g in est.groups.values()
+    }
 
 
 def reconcile_estimates(a: Assessment, report: dict, current: list[Check], rules: Tier) -> None:
@@ -607,7 +625,7 @@ def trend_files(a: Assessment):
 
     past = past_records(context.store(), a.target.model, a.target.version) if a.target.version else []
     if a.target.version is not None:
-        a.outputs[REASSESSMENT_TRENDS] = trend_series(past, a.checks)
+        a.outputs[REASSESSMENT_TRENDS] = trend_series(past, a.checks, outputs=a.outputs)
 
     def files(record) -> dict[str, bytes]:
         if a.target.version is None:

@@ -20,9 +20,11 @@ budget, else from the normal with the Poisson-binomial mean sum p and variance s
 there by the central limit theorem; every row beyond the budget has n well into the thousands). The
 bounds are the lower/higher order statistics (conservative on a discrete count). When the scores were
 recalibrated, the map itself is an estimate: it is refitted on bootstrap resamples of the reference, and
-draw b adds how far the point estimate moves under refit b (b mod the number of refits), so the interval
-carries both the outcome noise and the calibration noise (without this, a map fitted on the reference
-missed the realized TPR and FPR in benchmarks/estimated.py). This differs from
+draw b subtracts how far the point estimate moves under refit b (b mod the number of refits: the basic
+bootstrap, which also corrects the map's own bias, e.g. isotonic regression overshooting at the ends of
+the score range; adding the move instead covered 86-93% where subtracting covers 91-94%, see
+docs/estimated-performance.md), so the interval carries both the outcome noise and the calibration noise
+(without this, a map fitted on the reference missed the realized TPR and FPR in benchmarks/estimated.py). This differs from
 NannyML, whose band is +-3 standard errors of the metric sampled from the reference at the chunk's size:
 that band ignores the scores of the chunk (it is as wide for scores near 0 and 1 as near 0.5) and was
 not built to cover the realized value at a stated rate. Coverage is simulated in
@@ -46,13 +48,21 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from govgate.checks.estimated_calibration import DEFAULT_MAX_ECE, Calibration, check_calibration
+from govgate.checks.estimated_auc import curve_blocks, draw_auc, expected_auc, expected_auc_sorted
+from govgate.checks.estimated_calibration import (
+    DEFAULT_MAX_ECE,
+    Calibration,
+    GroupCalibration,
+    check_calibration,
+    group_calibration,
+)
 from govgate.checks.stats import binary_codes, rng_for, seed_from
 from govgate.errors import InputError
-from govgate.record import Metric
+from govgate.record import Metric, Outcome, Threshold
 
-METRICS = ("accuracy", "tpr", "fpr", "precision")
-HIGHER_IS_BETTER = {"accuracy": True, "tpr": True, "fpr": False, "precision": True}
+CELL_METRICS = ("accuracy", "tpr", "fpr", "precision", "f1")  # functions of the expected confusion matrix
+METRICS = (*CELL_METRICS, "roc_auc")  # ROC AUC from the expected ROC curve (govgate.checks.estimated_auc)
+HIGHER_IS_BETTER = {"accuracy": True, "tpr": True, "fpr": False, "precision": True, "f1": True, "roc_auc": True}
 OVERALL = "overall"
 METHOD = "CBPE (expected confusion matrix from calibrated scores)"
 _CHUNK_ENTRIES = 4_000_000  # draws x rows of Bernoulli draws held at once (~32 MB)
@@ -64,6 +74,7 @@ class EstimationSettings:
     n_draws: int = 2000
     max_ece: float = DEFAULT_MAX_ECE
     min_group_size: int = 30
+    min_calibration_rows: int = 50  # reference rows a group needs before its own calibration can be checked
     exact_budget: int = 50_000_000  # rows x draws simulated Bernoulli by Bernoulli; beyond: normal counts
     calibration_refits: int = 100  # bootstrap refits of a recalibration map (its uncertainty)
 
@@ -86,6 +97,7 @@ class Estimation:
     calibration: Calibration
     groups: dict[str, GroupEstimate]
     settings: EstimationSettings
+    group_calibration: dict[str, GroupCalibration] = field(default_factory=dict)  # when reference groups given
 
 
 def expected_confusion(p: np.ndarray, d: np.ndarray) -> dict[str, float]:
@@ -108,6 +120,7 @@ def metrics_from_cells(tp, fp, fn, tn) -> dict[str, np.ndarray]:
             "tpr": tp / (tp + fn),
             "fpr": fp / (fp + tn),
             "precision": tp / (tp + fp),
+            "f1": 2 * tp / (2 * tp + fp + fn),
         }
     return {k: np.where(np.isfinite(v), v, np.nan) for k, v in out.items()}
 
@@ -143,10 +156,11 @@ def _interval(draws: np.ndarray, point: float, confidence: float) -> tuple[float
 
 
 def estimate_group(
-    label: str, p: np.ndarray, d: np.ndarray, settings: EstimationSettings, seed_parts, shifts=None
+    label: str, p: np.ndarray, d: np.ndarray, settings: EstimationSettings, seed_parts, shifts=None, s=None
 ) -> GroupEstimate:
     """Estimated metrics of one group, with intervals (see the module docstring). ``shifts`` ({metric:
-    array}) are the point estimate's moves under refitted calibration maps, added to the draws in turn."""
+    array}) are the point estimate's moves under refitted calibration maps, added to the draws in turn;
+    ``s`` the raw scores (their ranking is the ROC curve's; without them ROC AUC is not estimated)."""
     n = len(p)
     expected = expected_confusion(p, d)
     rate = float(np.mean(d)) if n else None
@@ -159,11 +173,19 @@ def estimate_group(
     fn = draw_counts(p[~pos], settings.n_draws, rng, settings.exact_budget)
     drawn = metrics_from_cells(tp, pos.sum() - tp, fn, (~pos).sum() - fn)
     points = metrics_from_cells(**expected)
+    if s is not None:  # drawn after the counts: the other metrics' draws do not depend on it
+        drawn["roc_auc"] = draw_auc(p, s, settings.n_draws, rng, settings.exact_budget)
+        points["roc_auc"] = np.float64(expected_auc(p, s))
     metrics, reasons = {}, {}
     for name in METRICS:
+        if name not in points:
+            reasons[name] = "no scores to rank: ROC AUC needs the model's scores"
+            continue
         point = float(points[name])
-        if shifts is not None and len(shifts[name]):
-            drawn[name] = drawn[name] + shifts[name][np.arange(settings.n_draws) % len(shifts[name])]
+        if shifts is not None and len(shifts.get(name, ())):
+            # basic bootstrap: a refit's move away from the fitted map stands for the fitted map's move
+            # away from the true one, so it is subtracted (which also takes out the map's own bias)
+            drawn[name] = drawn[name] - shifts[name][np.arange(settings.n_draws) % len(shifts[name])]
         lo, hi, undefined = _interval(drawn[name], point, settings.confidence)
         if np.isnan(point) or undefined > (1 - settings.confidence) / 2:
             reasons[name] = _undefined_reason(name, expected, undefined)
@@ -177,6 +199,8 @@ def _undefined_reason(name: str, e: dict[str, float], undefined: float) -> str:
         "precision": f"{e['tp'] + e['fp']:.0f} predicted positives",
         "tpr": f"{e['tp'] + e['fn']:.2f} expected positives",
         "fpr": f"{e['fp'] + e['tn']:.2f} expected negatives",
+        "f1": f"{e['tp']:.2f} expected true positives",
+        "roc_auc": f"{e['tp'] + e['fn']:.2f} expected positives, {e['fp'] + e['tn']:.2f} expected negatives",
         "accuracy": "no rows",
     }[name]
     return f"{base}: the realized {name} would be undefined in {undefined:.0%} of outcomes"
@@ -195,12 +219,12 @@ def _scores(values, name: str) -> np.ndarray:
     return arr
 
 
-def _group_masks(groups: pd.DataFrame | None, n: int) -> dict[str, np.ndarray]:
+def _group_masks(groups: pd.DataFrame | None, n: int, what: str = "current scores") -> dict[str, np.ndarray]:
     masks = {OVERALL: np.ones(n, dtype=bool)}
     if groups is None:
         return masks
     if len(groups) != n:
-        raise InputError(f"groups has {len(groups)} rows but current scores has {n}")
+        raise InputError(f"groups has {len(groups)} rows but {what} has {n}")
     for col in groups.columns:
         values = groups[col].astype("string").fillna("<missing>").to_numpy()
         for v in sorted(set(values)):
@@ -217,11 +241,15 @@ def estimate_performance(
     groups: pd.DataFrame | None = None,
     threshold: float = 0.5,
     settings: EstimationSettings | None = None,
+    reference_groups: pd.DataFrame | None = None,
 ) -> Estimation:
-    """Calibration checked on the reference (labels and scores of the approved review), then the current
-    window's metrics estimated per group from its scores (no labels). ``decisions`` default to
-    ``scores >= threshold`` (the raw scores: that is what the model decided on); the reference's side of
-    the threshold (for the calibration error per decision side) always comes from ``threshold``."""
+    """Calibration checked on the reference (labels and scores of the approved review), overall and, with
+    ``reference_groups`` (the reference rows' sensitive columns), per group; then the current window's
+    metrics estimated per group from its scores (no labels). A group whose own calibration is poor or
+    cannot be checked is not estimated (its metrics inconclusive, the reason says why). ``decisions``
+    default to ``scores >= threshold`` (the raw scores: that is what the model decided on); the
+    reference's side of the threshold (for the calibration error per decision side) always comes from
+    ``threshold``."""
     settings = settings or EstimationSettings()
     y_ref = binary_codes(reference_labels, "reference labels")
     s_ref = _scores(reference_scores, "reference scores")
@@ -234,21 +262,45 @@ def estimate_performance(
     calibration = check_calibration(y_ref, s_ref, settings.max_ece, threshold, settings.calibration_refits)
     masks = _group_masks(groups, len(s))
     if not calibration.conclusive:
-        empty = {g: _uncalibrated(g, m, d, calibration) for g, m in masks.items()}
+        empty = {g: _uncalibrated(g, m, d, calibration.reason) for g, m in masks.items()}
         return Estimation(calibration, empty, settings)
+    ref_masks = _group_masks(reference_groups, len(y_ref), "reference scores") if reference_groups is not None else {}
+    ref_seed = seed_from(y_ref, s_ref)
+    checked = {
+        g: group_calibration(
+            g, y_ref[rm], calibration.reference_p[rm], (s_ref[rm] >= threshold).astype(np.int8), settings.max_ece,
+            settings.min_calibration_rows, ref_seed, family=len(masks) - 1,
+        )
+        for g in masks
+        if g != OVERALL and ref_masks
+        for rm in [ref_masks.get(g, np.zeros(len(y_ref), dtype=bool))]
+    }  # fmt: skip
     p = calibration.transform(s)
     shifts = calibration_shifts(calibration, s, d, masks)
     seed = seed_from(p, d)  # hashed once, not per group (a window may hold tens of millions of rows)
-    est = {
-        g: estimate_group(g, p[m], d[m], settings, (seed, calibration.method), shifts.get(g)) for g, m in masks.items()
-    }
-    return Estimation(calibration, est, settings)
+    est = {}
+    for g, m in masks.items():
+        if g in checked and not calibrated_enough(checked[g]):
+            est[g] = _uncalibrated(g, m, d, f"not calibrated within the group: {checked[g].describe()}")
+        else:
+            est[g] = estimate_group(g, p[m], d[m], settings, (seed, calibration.method), shifts.get(g), s[m])
+    return Estimation(calibration, est, settings, checked)
+
+
+def calibration_threshold(gc: GroupCalibration) -> Threshold:
+    return Threshold(metric="group_calibration_error", op="<=", value=round(gc.limit, 6))
+
+
+def calibrated_enough(gc: GroupCalibration) -> bool:
+    """A group is estimated only when its calibration could be checked and passes its limit."""
+    return not gc.reason and calibration_threshold(gc).judge(gc.error) == Outcome.PASS
 
 
 def calibration_shifts(calibration: Calibration, s, d, masks) -> dict[str, dict[str, np.ndarray]]:
     """How far each group's point estimates move when the calibration map is refitted on a bootstrap
     resample of the reference ({group: {metric: array}}); empty when the scores are used as given.
-    The rows of every (group, decision side) are gathered in one index so each refit is one pass."""
+    The rows of every (group, decision side) are gathered in one index so each refit is one pass; each
+    group's rows in descending score order give its expected ROC curve."""
     if not calibration.resamples:
         return {}
     cells = [np.flatnonzero(m & (d == side)) for m in masks.values() for side in (1, 0)]
@@ -259,25 +311,30 @@ def calibration_shifts(calibration: Calibration, s, d, masks) -> dict[str, dict[
     order, s_sorted = ranks[np.concatenate(cells)], s[sort]
     starts = np.concatenate([[0], np.cumsum(sizes[:-1])]).astype(np.int64)
     filled = sizes > 0
+    curves = []
+    for m in masks.values():
+        desc = np.flatnonzero(m[sort])[::-1]  # the group's rows, highest score first
+        curves.append((desc, curve_blocks(s_sorted[desc])[1]))  # already sorted: blocks of tied scores
 
-    def group_metrics(p: np.ndarray) -> dict[str, np.ndarray]:
+    def group_metrics(p: np.ndarray) -> np.ndarray:  # groups x METRICS
         sums = np.zeros(len(cells))
         if order.size:
             sums[filled] = np.add.reduceat(p[order], starts[filled])
         s1, s0, n1, n0 = sums[0::2], sums[1::2], sizes[0::2], sizes[1::2]
-        return metrics_from_cells(s1, n1 - s1, s0, n0 - s0)  # one entry per group, in masks' order
+        cell = metrics_from_cells(s1, n1 - s1, s0, n0 - s0)  # one entry per group, in masks' order
+        auc = [expected_auc_sorted(p[desc], ends) for desc, ends in curves]
+        return np.column_stack([*(cell[name] for name in CELL_METRICS), auc])
 
     point = group_metrics(calibration.transform(s_sorted))
-    refitted = (group_metrics(fit(s_sorted)) for fit in calibration.resamples)
-    moved = np.array([[m[name] for name in METRICS] for m in refitted])
-    shift = np.nan_to_num(moved - np.array([point[name] for name in METRICS])[None])  # undefined: no move
-    return {g: {name: shift[:, j, i] for j, name in enumerate(METRICS)} for i, g in enumerate(masks)}
+    moved = np.array([group_metrics(fit(s_sorted)) for fit in calibration.resamples])
+    shift = np.nan_to_num(moved - point[None])  # undefined: no move
+    return {g: {name: shift[:, i, j] for j, name in enumerate(METRICS)} for i, g in enumerate(masks)}
 
 
-def _uncalibrated(label: str, mask: np.ndarray, d: np.ndarray, calibration: Calibration) -> GroupEstimate:
+def _uncalibrated(label: str, mask: np.ndarray, d: np.ndarray, reason: str) -> GroupEstimate:
     n = int(mask.sum())
     rate = float(d[mask].mean()) if n else None
-    return GroupEstimate(label, n, rate, {}, reasons=dict.fromkeys(METRICS, calibration.reason))
+    return GroupEstimate(label, n, rate, {}, reasons=dict.fromkeys(METRICS, reason))
 
 
 def as_baseline(values: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:

@@ -12,13 +12,31 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from govgate.checks.baseline import BaselineRef, missing_baseline_check, vs_baseline_check
-from govgate.checks.estimated import HIGHER_IS_BETTER, METHOD, METRICS, Estimation, GroupEstimate
+from govgate.checks.estimated import (
+    HIGHER_IS_BETTER,
+    METHOD,
+    METRICS,
+    Estimation,
+    GroupEstimate,
+    calibrated_enough,
+    calibration_threshold,
+)
+from govgate.checks.estimated_calibration import GroupCalibration
 from govgate.record import Check, Metric, Outcome, Threshold
 
 PREFIX = "reassessment.estimated"
 CATEGORY = "performance"
 EVIDENCE = "reassessment"
-NAMES = {"accuracy": "accuracy", "tpr": "true positive rate", "fpr": "false positive rate", "precision": "precision"}
+NAMES = {
+    "accuracy": "accuracy",
+    "tpr": "true positive rate",
+    "fpr": "false positive rate",
+    "precision": "precision",
+    "f1": "F1",
+    "roc_auc": "ROC AUC",
+}
+JUDGED_WHERE_APPROVED = ("f1", "roc_auc")  # the fairness report has no per-group value: judged only where
+# the baseline record has one (overall); elsewhere the estimate stays in the record's estimated figures
 
 
 def calibration_check(estimation: Estimation) -> Check:
@@ -120,11 +138,40 @@ def estimated_baseline_checks(
     """The calibration check, then every estimated metric of every group against ``baseline``
     (``{metric: {group: approved value}}``), one-sided with the tier's ``tolerance``."""
     checks = [calibration_check(estimation)]
+    checks += [group_calibration_check(gc) for gc in estimation.group_calibration.values()]
     for g in estimation.groups.values():
         for metric in METRICS:
             old = baseline.get(metric, {}).get(g.group)
+            if old is None and metric in JUDGED_WHERE_APPROVED:
+                continue
             checks.append(estimated_check(estimation, g, metric, old, tolerance, ref))
     return checks
+
+
+def group_calibration_check(gc: GroupCalibration) -> Check:
+    """One group's calibration on its reference rows (``govgate.checks.estimated_calibration``), judged
+    against its limit; poor, or too few rows to check, is inconclusive (the group is not estimated)."""
+    threshold = calibration_threshold(gc)
+    judged = threshold.judge(gc.error)
+    ok = calibrated_enough(gc)
+    message = f"for estimated performance of {gc.group}: {gc.describe()}"
+    if not ok:
+        message += "; its performance is not estimated (inconclusive, not a regression)"
+    return Check(
+        id=f"{PREFIX}.calibration.{gc.group}",
+        title=f"Scores calibrated within {gc.group} on the reference (estimated)",
+        category=CATEGORY,
+        outcome=Outcome.PASS if ok else Outcome.INCONCLUSIVE,
+        message=message,
+        metrics=[
+            Metric(name="group_calibration_error", value=gc.error, n=gc.n),
+            Metric(name="noise_level_95", value=gc.noise, n=gc.n),
+            Metric(name="max_ece", value=gc.max_ece),
+        ],
+        threshold=threshold,
+        evidence_kind=EVIDENCE,
+        details={"group": gc.group, "judged_outcome": judged.value, "reason": gc.reason or None},
+    )
 
 
 def _figure(check: Check, name: str) -> Metric | None:

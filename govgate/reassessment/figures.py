@@ -17,8 +17,8 @@ REPORT_NAMES = {
     "precision": "precision",
 }
 # the performance checks' metric names (overall figures) that mean the same
-OVERALL_NAMES = {**REPORT_NAMES, "tpr": "tpr", "recall": "tpr", "fpr": "fpr"}
-PERFORMANCE_CHECKS = ("performance.accuracy", "performance.classification")
+OVERALL_NAMES = {**REPORT_NAMES, "tpr": "tpr", "recall": "tpr", "fpr": "fpr", "f1": "f1", "roc_auc": "roc_auc"}
+PERFORMANCE_CHECKS = ("performance.accuracy", "performance.classification", "performance.roc_auc")
 
 
 def group_figures(report: dict | None, checks: list[Check]) -> dict[str, dict[str, Metric]]:

@@ -6,12 +6,15 @@ and the limit, numbers only) that the record's report draws. Drawn only from rec
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from markupsafe import Markup, escape
 
 from govgate import protocol
 from govgate.charts import PATTERN_DEFS, Row, interval_svg
 from govgate.errors import StoreError
 from govgate.publish import load_record
+from govgate.reassessment.group_rates import rate_trends, record_rates
 from govgate.record import Check, GateResult, slug
 from govgate.store import ObjectStore
 
@@ -108,10 +111,14 @@ def _metric_group(check: Check) -> tuple[str, str]:
     return (parts[-2], parts[-1]) if len(parts) >= 3 else (parts[-1], "overall")
 
 
-def trend_series(past: list[GateResult], current: list[Check], current_label: str = "this run") -> dict:
+def trend_series(
+    past: list[GateResult], current: list[Check], current_label: str = "this run", outputs: Mapping | None = None
+) -> dict:
     """The ``REASSESSMENT_TRENDS`` output: one series per comparison with the baseline in ``current``
     (measured or estimated; failed and warned first), its value per past run and this one, the baseline
-    and the limit in the metric's own units (baseline minus the tolerance when higher is better)."""
+    and the limit in the metric's own units (baseline minus the tolerance when higher is better); and
+    ``group_rates``: every group's raw rates over the same runs (``govgate.reassessment.group_rates``),
+    this run's from ``outputs`` and ``current``."""
     history = [(f"{r.started_at:%Y-%m-%d %H:%M}", r.checks) for r in past] + [(current_label, current)]
     order = {"fail": 0, "warn": 1}
     judged = sorted(
@@ -138,4 +145,6 @@ def trend_series(past: list[GateResult], current: list[Check], current_label: st
             "limit": round(base - tol if higher else base + tol, 12), "op": ">=" if higher else "<=",
             "outcome": c.outcome.value, "points": points,
         })  # fmt: skip
-    return {"runs": [label for label, _ in history], "series": series}
+    rates = [(f"{r.started_at:%Y-%m-%d %H:%M}", record_rates(r.outputs, r.checks)) for r in past]
+    rates.append((current_label, record_rates(outputs or {}, current)))
+    return {"runs": [label for label, _ in history], "series": series, "group_rates": rate_trends(rates)}

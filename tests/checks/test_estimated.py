@@ -21,11 +21,16 @@ from govgate.errors import InputError
 from govgate.record import Outcome
 
 
-def realized(y: np.ndarray, d: np.ndarray) -> dict[str, float]:
-    """The metrics once the labels are known (plain confusion counts)."""
+def realized(y: np.ndarray, d: np.ndarray, s: np.ndarray | None = None) -> dict[str, float]:
+    """The metrics once the labels are known (plain confusion counts; ROC AUC by scikit-learn)."""
+    from sklearn.metrics import roc_auc_score
+
     tp, fp = int(((y == 1) & (d == 1)).sum()), int(((y == 0) & (d == 1)).sum())
     fn, tn = int(((y == 1) & (d == 0)).sum()), int(((y == 0) & (d == 0)).sum())
-    return {k: float(v) for k, v in metrics_from_cells(tp, fp, fn, tn).items()}
+    out = {k: float(v) for k, v in metrics_from_cells(tp, fp, fn, tn).items()}
+    if s is not None:
+        out["roc_auc"] = float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else float("nan")
+    return out
 
 
 def test_expected_confusion_matches_a_hand_computation():
@@ -33,7 +38,8 @@ def test_expected_confusion_matches_a_hand_computation():
     e = expected_confusion(p, d)
     assert e == pytest.approx({"tp": 1.5, "fp": 0.5, "fn": 0.4, "tn": 1.6})
     m = {k: float(v) for k, v in metrics_from_cells(**e).items()}
-    assert m == pytest.approx({"accuracy": 3.1 / 4, "tpr": 1.5 / 1.9, "fpr": 0.5 / 2.1, "precision": 0.75})
+    hand = {"accuracy": 3.1 / 4, "tpr": 1.5 / 1.9, "fpr": 0.5 / 2.1, "precision": 0.75, "f1": 3.0 / (3.0 + 0.5 + 0.4)}
+    assert m == pytest.approx(hand)
 
 
 def _coverage(make_scores, n: int, repeats: int, settings: EstimationSettings, tag: str) -> dict[str, float]:
@@ -43,8 +49,8 @@ def _coverage(make_scores, n: int, repeats: int, settings: EstimationSettings, t
         rng = np.random.default_rng([r, n, len(tag)])
         p = make_scores(rng, n)
         d = (p >= 0.5).astype(np.int8)
-        g = estimate_group("g", p, d, settings, (tag, r))
-        truth = realized((rng.random(n) < p).astype(int), d)
+        g = estimate_group("g", p, d, settings, (tag, r), s=p)
+        truth = realized((rng.random(n) < p).astype(int), d, p)
         for name, m in g.metrics.items():
             if not np.isnan(truth[name]):
                 tries[name] += 1
@@ -186,7 +192,7 @@ def test_poor_calibration_that_recalibration_cannot_fix_is_inconclusive():
     assert cal.threshold.metric == "ece" and cal.threshold.value == 0.05 and ece.value > 0.05
     assert not cal.threshold.holds(ece.value)
     rest = checks[1:]
-    assert len(rest) == 3 * len(METRICS) and all(c.outcome == Outcome.INCONCLUSIVE for c in rest)
+    assert len(rest) == 3 * (len(METRICS) - 2) and all(c.outcome == Outcome.INCONCLUSIVE for c in rest)
     assert all(c.message.startswith("estimated ") and "not calibrated" in c.message for c in rest)
 
 
@@ -221,12 +227,133 @@ def test_interval_of_a_recalibrated_estimate_carries_the_calibration_noise():
         y_ref, y = (rng.random(5000) < p_ref).astype(int), (rng.random(3000) < p).astype(int)
         est = estimate_performance(y_ref, p_ref**2.5, p**2.5, settings=settings)
         assert est.calibration.recalibrated
-        truth = realized(y, (p**2.5 >= 0.5).astype(int))
+        truth = realized(y, (p**2.5 >= 0.5).astype(int), p**2.5)
         for name, m in est.groups["overall"].metrics.items():
             tries[name] += 1
             hits[name] += m.lower <= truth[name] <= m.upper
     assert set(tries) == set(METRICS) and min(tries.values()) == 60
-    # measured: 91.7-96.7% per metric (93.3% pooled); without the refits 85-91.7% (87.9% pooled)
-    assert sum(hits.values()) / sum(tries.values()) >= 0.91, hits
+    # measured (6 metrics, basic bootstrap): 88.3-98.3% per metric, 93.9% pooled (adding the refits' moves
+    # instead: 93.3% pooled); without the refits 85-91.7% per metric (4 metrics, 87.9% pooled)
+    assert sum(hits.values()) / sum(tries.values()) >= 0.92, hits
     for name in METRICS:
-        assert hits[name] / tries[name] >= 0.9, (name, hits[name], tries[name])
+        assert hits[name] / tries[name] >= 0.88, (name, hits[name], tries[name])
+
+
+def _two_groups(seed: int, n_a: int, n_b: int, shift_a: float, shift_b: float):
+    """Scores in 0.15..0.85; group A's true probability is the score + ``shift_a``, B's + ``shift_b``."""
+    rng = np.random.default_rng(seed)
+    s = rng.uniform(0.15, 0.85, n_a + n_b)
+    grp = np.array(["A"] * n_a + ["B"] * n_b)
+    y = (rng.random(len(s)) < s + np.where(grp == "A", shift_a, shift_b)).astype(int)
+    return y, s, pd.DataFrame({"grp": grp})
+
+
+def test_a_group_miscalibrated_within_is_inconclusive_while_calibrated_overall():
+    """Calibrated overall (the groups' errors cancel), but A's probabilities are 0.12 too low: A is not
+    estimated (inconclusive, its calibration error and limit recorded), B is."""
+    y, s, grp = _two_groups(3, 600, 3000, 0.12, -0.02)
+    cur = np.random.default_rng(4).uniform(0.15, 0.85, 2000)
+    current = pd.DataFrame({"grp": ["A"] * 500 + ["B"] * 1500})
+    est = estimate_performance(y, s, cur, groups=current, reference_groups=grp, settings=SETTINGS)
+    assert est.calibration.conclusive and not est.calibration.recalibrated  # fine overall
+    a, b = est.group_calibration["grp=A"], est.group_calibration["grp=B"]
+    assert a.error > a.limit >= 0.05 and b.error <= b.limit
+    assert not est.groups["grp=A"].metrics and "not calibrated within the group" in est.groups["grp=A"].reasons["fpr"]
+    assert set(est.groups["grp=B"].metrics) == set(METRICS) and set(est.groups["overall"].metrics) == set(METRICS)
+    checks = {c.id: c for c in estimated_baseline_checks(est, {"fpr": {"grp=A": 0.3, "grp=B": 0.3}}, 0.05)}
+    cal_a = checks["reassessment.estimated.calibration.grp=A"]
+    assert cal_a.outcome == Outcome.INCONCLUSIVE and cal_a.details["judged_outcome"] == "fail"
+    assert cal_a.threshold.value == round(a.limit, 6) and cal_a.metrics[0].value == a.error
+    assert checks["reassessment.estimated.calibration.grp=B"].outcome == Outcome.PASS
+    assert checks["reassessment.estimated.fpr.grp=A"].outcome == Outcome.INCONCLUSIVE
+    assert checks["reassessment.estimated.fpr.grp=B"].outcome != Outcome.INCONCLUSIVE
+
+
+def test_a_group_too_small_to_check_its_calibration_is_inconclusive():
+    y, s, grp = _two_groups(5, 20, 3000, 0.0, 0.0)
+    cur = pd.DataFrame({"grp": ["A"] * 100 + ["B"] * 100 + ["C"] * 100})  # C: no reference rows at all
+    est = estimate_performance(y, s, np.linspace(0.2, 0.8, 300), groups=cur, reference_groups=grp, settings=SETTINGS)
+    assert "20 reference rows in the group, fewer than 50" in est.group_calibration["grp=A"].reason
+    assert "0 reference rows" in est.group_calibration["grp=C"].reason
+    assert not est.groups["grp=A"].metrics and not est.groups["grp=C"].metrics
+    assert est.groups["grp=B"].metrics
+    checks = {c.id: c for c in estimated_baseline_checks(est, {}, 0.05)}
+    assert checks["reassessment.estimated.calibration.grp=A"].outcome == Outcome.INCONCLUSIVE
+
+
+def test_calibrated_groups_are_rarely_held_back_by_the_noise_allowance():
+    """Both groups calibrated, 150 and 1,000 reference rows: the limit allows for the noise of a group that
+    size, so a calibrated group is held back in about 5% of checks at most (measured: 3 of 120)."""
+    held = 0
+    for r in range(60):
+        y, s, grp = _two_groups(100 + r, 150, 1000, 0.0, 0.0)
+        cur = pd.DataFrame({"grp": ["A"] * 50 + ["B"] * 50})
+        est = estimate_performance(
+            y, s, np.linspace(0.2, 0.8, 100), groups=cur, reference_groups=grp,
+            settings=EstimationSettings(n_draws=200),
+        )  # fmt: skip
+        held += sum(bool(gc.reason) or gc.error > gc.limit for gc in est.group_calibration.values())
+    assert held <= 0.1 * 120, held
+
+
+def test_expected_roc_auc_the_cbpe_way():
+    """Certain probabilities give the realized AUC; constant ones 0.5; ranking by the raw scores equals
+    NannyML's ranking by the calibrated probabilities when the map is monotone (ties included)."""
+    from sklearn.metrics import roc_auc_score
+
+    from govgate.checks.estimated_auc import expected_auc, realized_auc
+
+    rng = np.random.default_rng(9)
+    s = rng.random(500)
+    y = (rng.random(500) < s).astype(float)
+    assert expected_auc(y, s) == pytest.approx(roc_auc_score(y, s)) == pytest.approx(realized_auc(y, s))
+    assert expected_auc(np.full(500, 0.3), s) == pytest.approx(0.5)
+    p = np.round(s**2, 1)  # monotone in s with many ties (as isotonic makes)
+    assert expected_auc(p, s) == pytest.approx(expected_auc(p, p), abs=1e-12)
+    # NannyML's estimate_roc_auc (nannyml/performance_estimation/confidence_based/metrics.py) by hand:
+    t = np.sort(p)[::-1]
+    tp, fp = np.r_[0, np.cumsum(t)], np.r_[0, np.cumsum(1 - t)]
+    keep = np.r_[True, t[1:] != t[:-1], True][: len(tp)]
+    keep[-1] = True
+    tpr, fpr = tp[keep] / tp[-1], fp[keep] / fp[-1]
+    assert expected_auc(p, s) == pytest.approx(float(np.trapezoid(tpr, fpr)), abs=1e-12)
+
+
+def recalibrated_coverage(n_ref: int, make, repeats: int, tag: str) -> tuple[dict[str, float], float]:
+    """Coverage of the realized value (known truth: labels drawn from p) when the scores are p ** 2.5 and
+    the map is refitted on ``n_ref`` reference rows; per metric and pooled."""
+    hits, tries = dict.fromkeys(METRICS, 0), dict.fromkeys(METRICS, 0)
+    settings = EstimationSettings(n_draws=500, calibration_refits=50)
+    for r in range(repeats):
+        rng = np.random.default_rng([r, n_ref, len(tag)])
+        p_ref, p = make(rng, n_ref), make(rng, 3000)
+        y_ref, y = (rng.random(n_ref) < p_ref).astype(int), (rng.random(3000) < p).astype(int)
+        est = estimate_performance(y_ref, p_ref**2.5, p**2.5, settings=settings)
+        if not est.calibration.recalibrated:
+            continue
+        truth = realized(y, (p**2.5 >= 0.5).astype(int), p**2.5)
+        for name, m in est.groups["overall"].metrics.items():
+            if not np.isnan(truth[name]):
+                tries[name] += 1
+                hits[name] += m.lower <= truth[name] <= m.upper
+    cov = {k: hits[k] / tries[k] for k in METRICS if tries[k] >= repeats // 2}
+    return cov, sum(hits.values()) / max(sum(tries.values()), 1)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("tag", "n_ref", "make", "pooled_min"),
+    [
+        ("small reference", 1500, lambda rng, n: rng.beta(2, 2, n), 0.89),
+        ("rates near 0 and 1", 1500, lambda rng, n: np.clip(rng.beta(0.3, 0.3, n), 0.001, 0.999), 0.89),
+    ],
+)
+def test_recalibrated_interval_coverage_on_a_small_reference(tag, n_ref, make, pooled_min):
+    """Known truth, seeded: the figures in docs/estimated-performance.md (Limits). On a 1,500-row reference
+    the interval still under-covers: measured 90.6% pooled (scores in the middle) and 91.1% (near 0 and 1),
+    up from 85.6% and 89.2% when the refits' moves were added instead of subtracted; the refits understate
+    an isotonic map's error by about a fifth in sd. This pins today's figure so a change that makes it
+    worse fails; the nominal 95% is not reached yet."""
+    cov, pooled = recalibrated_coverage(n_ref, make, 60, tag)
+    print(tag, {k: round(v, 3) for k, v in cov.items()}, round(pooled, 3))
+    assert cov and pooled >= pooled_min, (cov, pooled)

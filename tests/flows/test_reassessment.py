@@ -474,6 +474,55 @@ def test_drift_and_a_group_fpr_rise_estimated_before_labels_confirmed_after(
     assert not any(i["created"] for i in second["incidents"])
     assert sorted(i["incident_id"] for i in second["incidents"]) == sorted(opened)
     assert _incidents(s3_settings) == opened
+    _trend_section_reads_at_1280px(_artifact(second, "report.html", s3_settings), tmp_path)
+
+
+TREND_SECTION = """() => {
+  const count = sel => [...document.querySelectorAll(sel)].filter(e => e.checkVisibility()).length;
+  const fpr = [...document.querySelectorAll('#group-rates ~ .charts.rates figure')]
+    .find(f => f.querySelector('figcaption').textContent.startsWith('false positive rate by sex'));
+  return {
+    scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth,
+    trends: count('svg.chart.trend'), rates: count('svg.chart.rates'),
+    captions: [...document.querySelectorAll('.charts.rates figcaption')].map(f => f.textContent),
+    fprTitles: fpr ? [...fpr.querySelectorAll('circle.point title')].map(t => t.textContent) : [],
+  };
+}"""
+
+
+def _trend_section_reads_at_1280px(html: str, tmp_path) -> None:
+    """The published report.html of the second run in headless Chromium at 1280 px: the judged trend
+    charts and every group's rates are drawn, the page does not scroll sideways; the screenshot of the
+    trend section is kept in .govgate-test-artifacts/ (looked at)."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.ui.test_prefect_ui import ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, _skip_requested
+
+    if _skip_requested():
+        return
+    path = tmp_path / "reassessment-report.html"
+    path.write_text(html)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(path.as_uri())
+            page.evaluate("() => document.getElementById('trends').scrollIntoView()")
+            ARTIFACTS_DIR.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS_DIR / "flow-reassessment-trends.png"))
+            page.evaluate("() => document.getElementById('group-rates').scrollIntoView()")
+            page.screenshot(path=str(ARTIFACTS_DIR / "flow-reassessment-group-rates.png"))
+            m = page.evaluate(TREND_SECTION)
+        finally:
+            browser.close()
+    shutil.copy2(path, ARTIFACTS_DIR / "flow-reassessment-report.html")
+    assert m["scrollWidth"] <= m["innerWidth"] == 1280, m
+    assert m["trends"] >= 1, m  # the judged comparisons over both runs
+    assert m["rates"] == 4 and all(c.endswith("by sex (2 groups)") for c in m["captions"]), m
+    # the women's false positive rate is there as a measured point once labels arrived (run 2)
+    assert any(t.startswith("female, this run:") for t in m["fprTitles"]), m
 
 
 def test_one_run_over_several_versions_ends_by_the_worst_decision():
