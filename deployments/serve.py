@@ -16,6 +16,7 @@ from flows.launch_evidence import launch_evidence
 from flows.model_review import model_review
 from flows.model_review_poll import model_review_poll
 from flows.reassessment import reassessment
+from flows.reproducibility import reproducibility_check
 from flows.retention_purge import retention_purge
 from flows.selftest import evidence_selftest
 from flows.third_party_review import third_party_review
@@ -169,6 +170,11 @@ def gate_deployments(policy=None) -> list[RunnerDeployment]:
             tags=[*TAGS, "audit"],
             description="Regenerate the governance dashboard (KPIs, overdue items, open incidents, inventory gaps) served at /dashboard and /metrics.",
             schedules=dashboard_schedules(policy),
+        ),
+        reproducibility_check.to_deployment(
+            name="reproducibility-check",
+            tags=[*TAGS, "audit"],
+            description="Re-run a seeded sample of a period's data reviews and record whether each gave the same checks; changed or missing inputs are counted as not re-run.",
         ),
     ]
 

@@ -11,7 +11,7 @@ from prefect import flow
 
 from govgate.datasets import DEFAULT_MAX_LINE_BYTES
 from govgate.datasheet import Datasheet, load_datasheet
-from govgate.protocol import DATA_REVIEW
+from govgate.protocol import DATA_REVIEW, RERUN_OF_PARAMETER
 from tasks.data_review import (
     build_expectations,
     consent_for_personal_data,
@@ -44,6 +44,7 @@ def data_review(
     ner_model: str | None = None,
     chunk_rows: int = 100_000,
     max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
+    rerun_of: str | None = None,
 ) -> dict:
     """Review a dataset before it is used for training, and record the review.
 
@@ -57,6 +58,7 @@ def data_review(
         ner_model: spaCy model name or path for PERSON/LOCATION detection (default: none, reported inconclusive).
         chunk_rows: rows per partition; partitions are scanned in parallel by the task runner.
         max_line_bytes: longest line accepted in CSV/JSONL/text input.
+        rerun_of: the record id this run re-runs (set by the reproducibility check; recorded as a parameter).
     """
     params = {
         "dataset": dataset,
@@ -66,6 +68,7 @@ def data_review(
         "suites": suites or [],
         "ner_model": ner_model,
         "chunk_rows": chunk_rows,
+        **({RERUN_OF_PARAMETER: rerun_of} if rerun_of else {}),
     }
     with (
         GateRun(GATE, dataset_subject(dataset, None, Datasheet()), params, tier=tier) as run,

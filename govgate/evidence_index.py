@@ -105,6 +105,7 @@ class EvidenceIndex:
 
 # Small outputs copied into the entry (they are a few hundred bytes; the rest stay in the record).
 SMALL_OUTPUTS = (protocol.OUTPUT_RISK_TIER, protocol.OUTPUT_THIRD_PARTY_ITEMS, protocol.OUTPUT_INVENTORY)
+SMALL_OUTPUTS += (protocol.OUTPUT_REPRODUCIBILITY,)  # re-run pairs and what could not be re-run
 
 
 def record_time(record_id: str) -> datetime | None:

@@ -190,3 +190,8 @@ OUTPUT_INTAKE_RULES = (
 )
 INTAKE_FORM_KEY = "intake-answers"  # Prefect flow-run input key of the paused intake's form
 TIER_REFUSED = "refused"  # OUTPUT_RISK_TIER.tier / govgate.tier of an asset the intake refused (prohibited)
+# Reproducibility check (issue 18): a re-run is a gate record like any other whose parameters name the
+# record it re-ran; the check publishes its own record listing the pairs and what could not be re-run.
+REPRODUCIBILITY_CHECK = "reproducibility-check"
+RERUN_OF_PARAMETER = "rerun_of"  # parameters[rerun_of] = the original record's id
+OUTPUT_REPRODUCIBILITY = "reproducibility_reruns"  # {"seed", "sampled", "pairs": [...], "could_not_rerun": [...]}

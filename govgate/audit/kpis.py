@@ -104,7 +104,7 @@ def compute_kpis(
 ) -> list[KPI]:
     """Every governance KPI over [start, end). ``index`` should reach back before ``start`` (approvals and
     baselines a KPI measures from); ``incidents`` default to the store's; ``reruns``: (record, its re-run)
-    pairs from ``rerun_sample`` for the re-run agreement KPI."""
+    pairs for the re-run agreement KPI (default: the re-run records of the period, paired from the index)."""
     now = now or datetime.now(UTC)
     problems: list[str] = []
     if incidents is None:
@@ -119,7 +119,7 @@ def compute_kpis(
         evaluations_on_time(records, start, end, policy, inventory, now),
         prerelease_coverage(records, in_period, start, end, policy),
         reproducibility(in_period, start, end),
-        rerun_agreement(reruns, start, end),
+        rerun_agreement(reruns, start, end) if reruns is not None else rerun_agreement_from_records(index, start, end),
         evidence_package_completeness(in_period, start, end),
         fairness_detection_hours(records, start, end),
         incident_triage_hours(incidents, start, end, now),
@@ -388,10 +388,18 @@ def reproducibility(in_period, start, end) -> KPI:
     )
 
 
-def rerun_sample(index: EvidenceIndex, n: int, seed: int | str) -> list[RecordEntry]:
-    """``n`` fully pinned evaluation records chosen by the hash of (seed, record id): the same store and seed
-    always give the same sample, and a new record does not reshuffle the rest."""
-    pool = [e for e in _evaluations(index.entries) if not pinning(e)]
+def rerun_sample(
+    index: EvidenceIndex, n: int, seed: int | str, gates: Iterable[str] = EVALUATION_GATES
+) -> list[RecordEntry]:
+    """``n`` fully pinned evaluation records (of ``gates``; re-runs themselves excluded) chosen by the hash of
+    (seed, record id): the same store and seed always give the same sample, and a new record does not
+    reshuffle the rest."""
+    wanted = set(gates)
+    pool = [
+        e
+        for e in _evaluations(index.entries)
+        if e.gate in wanted and not pinning(e) and protocol.RERUN_OF_PARAMETER not in e.parameters
+    ]
     return sorted(pool, key=lambda e: hashlib.sha256(f"{seed}:{e.record_id}".encode()).hexdigest())[: max(0, n)]
 
 
@@ -404,8 +412,48 @@ def same_checks(a: RecordEntry, b: RecordEntry) -> tuple[bool, list[str]]:
     return not diffs, diffs
 
 
-def rerun_agreement(reruns, start, end) -> KPI:
-    details: dict = {}
+def rerun_pairs(index: EvidenceIndex, start: datetime, end: datetime) -> tuple[list, list[str]]:
+    """(original, re-run) pairs of the verified re-run records (``parameters[rerun_of]``) started in
+    [start, end), and the re-runs whose original is not in the index (named, not counted)."""
+    by_id = {e.record_id: e for e in index.entries}
+    pairs, orphans = [], []
+    for e in index.entries:
+        of = e.parameters.get(protocol.RERUN_OF_PARAMETER)
+        if not of or not e.verified or not start <= e.started_at < end:
+            continue
+        if of in by_id:
+            pairs.append((by_id[of], e))
+        else:
+            orphans.append(f"{e.record_id}: re-run of {of}, which is not in the index")
+    return pairs, orphans
+
+
+def could_not_rerun(index: EvidenceIndex, start: datetime, end: datetime) -> list[str]:
+    """Sampled records a reproducibility check of the period could not re-run (inputs gone or changed),
+    from the checks' own records: each counts against agreement, never for it."""
+    found = []
+    for e in index.entries:
+        if e.gate == protocol.REPRODUCIBILITY_CHECK and e.verified and start <= e.started_at < end:
+            for item in (e.small_outputs.get(protocol.OUTPUT_REPRODUCIBILITY) or {}).get("could_not_rerun") or ():
+                found.append(f"{item.get('original')}: {item.get('reason')} (check {e.record_id})")
+    return found
+
+
+def rerun_agreement_from_records(index: EvidenceIndex, start: datetime, end: datetime) -> KPI:
+    """The re-run agreement KPI from records alone: re-run pairs found in the index, plus the sampled
+    records a reproducibility check could not re-run (in the denominator only)."""
+    pairs, orphans = rerun_pairs(index, start, end)
+    failed = could_not_rerun(index, start, end)
+    kpi = rerun_agreement(pairs, start, end, could_not=failed)
+    if orphans:
+        kpi.details["originals_missing"] = _cap(orphans)
+    if not pairs and not failed:
+        kpi.details["note"] = "no re-run records in the period (the reproducibility-check flow re-runs a sample)"
+    return kpi
+
+
+def rerun_agreement(reruns, start, end, could_not: list[str] = ()) -> KPI:
+    details: dict = {"could_not_rerun": _cap(list(could_not))} if could_not else {}
     same = 0
     for a, b in reruns or ():
         ok, diffs = same_checks(a, b)
@@ -418,11 +466,11 @@ def rerun_agreement(reruns, start, end) -> KPI:
         "reproducibility_rerun",
         "Reproducibility (sample re-run)",
         same,
-        len(reruns or ()),
+        len(reruns or ()) + len(could_not),
         start,
         end,
         "re-runs whose checks and outcomes equal the original record's",
-        "records re-run from the deterministic sample",
+        "records re-run from the deterministic sample, and sampled records that could not be re-run",
         details=details,
     )
 

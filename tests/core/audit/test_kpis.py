@@ -151,3 +151,34 @@ def test_a_tier_the_policy_does_not_define_is_named_not_counted(audit_store):
     assert on_time.details["missed"] == [
         "credit v1: tier 'critical' is not in policy govgate-default; its slots are not counted"
     ]
+
+
+def test_rerun_agreement_pairs_reruns_from_the_records(audit_store):
+    """Without ``reruns``: records with parameters[rerun_of] paired with their original, plus what a
+    reproducibility check could not re-run (denominator only), plus re-runs of unknown records (named)."""
+    from dataclasses import replace
+
+    from govgate import protocol
+    from govgate.evidence_index import EvidenceIndex
+
+    m = audit_store
+    index = m.index()
+    by_id = {e.record_id: e for e in index.entries}
+    i, later = by_id[m.rid("I")], by_id[m.rid("L")]
+    of = protocol.RERUN_OF_PARAMETER
+    agrees = replace(i, record_id=i.record_id + "r", parameters={**i.parameters, of: i.record_id})
+    differs = replace(later, parameters={**later.parameters, of: i.record_id})
+    orphan = replace(i, record_id=i.record_id + "o", parameters={**i.parameters, of: "gone"})
+    could_not = {"could_not_rerun": [{"original": "o1", "reason": "input x changed"}]}
+    check = replace(i, record_id=i.record_id + "c", gate=protocol.REPRODUCIBILITY_CHECK,
+                    small_outputs={protocol.OUTPUT_REPRODUCIBILITY: could_not})  # fmt: skip
+    entries = [e for e in index.entries if e.record_id != later.record_id] + [agrees, differs, orphan, check]
+    found = compute_kpis(
+        EvidenceIndex(entries=entries), start=NOV[0], end=NOV[1], policy=m.policy, store=m.store, now=NOW
+    )
+    rerun = {k.id: k for k in found}["reproducibility_rerun"]
+    assert (rerun.numerator, rerun.denominator) == (1, 3)
+    assert rerun.details["different"] == [f"{i.record_id} vs {later.record_id}: drift.dataset.psi: pass -> fail"]
+    assert rerun.details["could_not_rerun"] == [f"o1: input x changed (check {check.record_id})"]
+    assert rerun.details["originals_missing"] == [f"{orphan.record_id}: re-run of gone, which is not in the index"]
+    assert orphan.record_id not in {e.record_id for e in rerun_sample(EvidenceIndex(entries=entries), 20, seed=1)}
