@@ -5,7 +5,8 @@ record serving it as ``relevant-evidence`` (its href is the record's URI); contr
 report date are excluded from ``reviewed-controls`` with their reasons. UUIDs are uuid5 of the report id and
 the control ref, so the same report always gives the same document. compliance-trestle was not used: it pins
 paramiko==5.0.0 and pulls securesystemslib, openpyxl and cmarkgfm for a few dicts (see docs/audit-report.md).
-Validated against NIST's published JSON schema in tests/core/audit/test_oscal.py.
+Validated against NIST's full published JSON schema (tests/data/oscal/) in tests/core/audit/test_oscal.py, which
+is why prop values are one line (the schema's StringDatatype) and hrefs are percent-encoded URI references.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import json
 import re
 import uuid
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 from govgate.audit.report import AuditData
 from govgate.audit.types import COVERED, NOT_APPLICABLE, ControlCoverage
@@ -35,9 +37,20 @@ def oscal_uuid(report_id: str, *parts: str) -> str:
 
 
 def control_token(ref: str) -> str:
-    """An OSCAL token (letters, digits, ``.``, ``-``, ``_``; a letter first) for a ``framework:control`` ref."""
-    token = re.sub(r"[^A-Za-z0-9._-]+", "-", ref.replace(":", "_"))
-    return token if re.match(r"[A-Za-z_]", token) else "_" + token
+    """An OSCAL token (letters, digits, ``.``, ``-``, ``_``; a letter or ``_`` first) for a ``framework:control``
+    ref. Python's ``\\w`` is Unicode letters, digits and ``_``: all inside the token's ``\\p{L}``/``\\p{N}``."""
+    token = re.sub(r"[^\w.-]+", "-", ref.replace(":", "_"))
+    return token if token[:1].isalpha() or token[:1] == "_" else "_" + token
+
+
+def one_line(value: object) -> str:
+    """OSCAL's StringDatatype (``^\\S(.*\\S)?$``): no leading, trailing or inner line breaks; never empty."""
+    return " ".join(str(value).split()) or "-"
+
+
+def uri_ref(uri: str) -> str:
+    """A URI reference as RFC 3986 has it: spaces and non-ASCII (a local store's path) percent-encoded."""
+    return quote(uri, safe=":/?#[]@!$&'()*+,;=%~")
 
 
 def _when(d: datetime) -> str:
@@ -45,7 +58,7 @@ def _when(d: datetime) -> str:
 
 
 def _prop(name: str, value: str) -> dict:
-    return {"name": name, "ns": PROP_NS, "value": str(value).strip() or "-"}
+    return {"name": name, "ns": PROP_NS, "value": one_line(value)}
 
 
 def assessment_results(data: AuditData) -> dict:
@@ -73,7 +86,7 @@ def assessment_results(data: AuditData) -> dict:
     metadata = {
         "title": f"govgate audit report {rid}",
         "last-modified": _when(data.generated_at),
-        "version": rid,
+        "version": one_line(rid),
         "oscal-version": OSCAL_VERSION,
         "props": [
             _prop("asset", data.asset or "organisation"),
@@ -120,7 +133,7 @@ def _observation(rid: str, c: ControlCoverage, collected: datetime) -> dict:
     if c.evidence:
         obs["relevant-evidence"] = [
             {
-                "href": e.uri,
+                "href": uri_ref(e.uri),
                 "description": f"{e.gate} record {e.record_id} ({e.evidence_kind}) for {e.subject_id}: "
                 + ("verified" if e.verified else "NOT verified")
                 + (", current" if e.fresh else ", expired")

@@ -1,6 +1,6 @@
-"""OSCAL assessment-results for the audit period: valid against NIST's published schema (the vendored
-subset, tests/data/README.md), controls as findings with observations linking the records, UUIDs that do not
-change between two exports of the same report."""
+"""OSCAL assessment-results for the audit period: valid against NIST's whole published OSCAL 1.0.4
+assessment-results JSON schema (vendored unchanged, tests/data/README.md), controls as findings with
+observations linking the records, UUIDs that do not change between two exports of the same report."""
 
 from __future__ import annotations
 
@@ -11,22 +11,36 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import regex
+from jsonschema import validators
 
-from govgate.audit.oscal import assessment_results, control_token, oscal_json
+from govgate.audit.oscal import assessment_results, control_token, oscal_json, uri_ref
 from govgate.audit.report import AuditData
 from govgate.audit.types import ControlCoverage, EvidenceRef
 
-SCHEMA = Path(__file__).parents[2] / "data" / "oscal" / "oscal_assessment-results_schema-1.0.4-subset.json"
+SCHEMA = Path(__file__).parents[2] / "data" / "oscal" / "oscal_assessment-results_schema-1.0.4.json"
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
+def _pattern(validator, pattern, instance, schema):
+    if validator.is_type(instance, "string") and not regex.search(pattern, instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
 def validator() -> jsonschema.Draft7Validator:
-    """The published schema's token pattern uses \\p{L} and \\p{N} (Unicode letters, digits), which Python's
-    re lacks: mapped to the equivalent classes; every other keyword as published."""
-    text = SCHEMA.read_text().replace("\\\\p{L}", "[^\\\\W\\\\d_]").replace("\\\\p{N}", "\\\\d")
-    schema = json.loads(text)
-    jsonschema.Draft7Validator.check_schema(schema)
-    return jsonschema.Draft7Validator(schema)
+    """Draft 7 over the schema file as published. Its token pattern uses ``\\p{L}``/``\\p{N}`` (Unicode letters,
+    digits), which Python's ``re`` lacks, so ``pattern`` (and the meta-schema's ``format: regex``) use the
+    ``regex`` module, which has them. Formats are checked (date-time, uri, uri-reference); the ``$id`` anchors
+    (``#assembly_oscal-ar_result``) are resolved by jsonschema's ``referencing``."""
+    formats = jsonschema.FormatChecker()
+    formats.checks("regex", raises=regex.error)(regex.compile)
+    # jsonschema skips a format silently when its library is missing (rfc3339-validator, rfc3986-validator).
+    assert not formats.conforms("a b", "uri-reference") and not formats.conforms("2026-02-30T00:00:00Z", "date-time")
+    oscal = validators.extend(jsonschema.Draft7Validator, {"pattern": _pattern})
+    schema = json.loads(SCHEMA.read_text())
+    assert schema["$id"] == "http://csrc.nist.gov/ns/oscal/1.0.4/oscal-ar-schema.json"
+    oscal(oscal.META_SCHEMA, format_checker=formats).validate(schema)
+    return oscal(schema, format_checker=formats)
 
 
 def ref(record_id: str, verified=True, fresh=True) -> EvidenceRef:
@@ -123,6 +137,11 @@ def test_an_empty_period_is_still_valid():
         lambda d: d["assessment-results"]["results"][0]["observations"][0].update(uuid="not-a-uuid"),
         lambda d: d["assessment-results"]["results"][0]["findings"][0]["target"].update({"target-id": "a:b"}),
         lambda d: d["assessment-results"]["metadata"].update(risks=[]),
+        lambda d: d["assessment-results"]["metadata"].update({"last-modified": "2026-12-01 00:00:00"}),
+        lambda d: d["assessment-results"]["results"][0]["props"][0].update(name="report id"),
+        lambda d: d["assessment-results"]["results"][0]["props"][0].update(ns="not a uri"),
+        lambda d: d["assessment-results"]["results"][0]["observations"][0].pop("methods"),
+        lambda d: d["assessment-results"]["results"][0].update(links=[{"href": "#", "rel": "has space"}]),
     ],
 )
 def test_the_schema_rejects_what_oscal_rejects(bad):
@@ -131,6 +150,36 @@ def test_the_schema_rejects_what_oscal_rejects(bad):
     assert list(validator().iter_errors(doc)), "the vendored schema accepted an invalid document"
 
 
+def test_refs_to_id_anchors_are_followed_deep_into_a_finding():
+    """A wrong type four $id-anchor refs down (assessment-results -> result -> finding -> finding-target) is
+    reported at its path, so the anchors resolve rather than being skipped."""
+    doc = assessment_results(data())
+    doc["assessment-results"]["results"][0]["findings"][1]["target"]["status"]["state"] = 5
+    errors = list(validator().iter_errors(doc))
+    assert errors
+    paths = {tuple(e.absolute_path) for e in errors}
+    assert ("assessment-results", "results", 0, "findings", 1, "target", "status", "state") in paths
+    assert "5 is not of type 'string'" in [e.message for e in errors]
+
+
+def test_awkward_inputs_still_give_a_valid_document():
+    """What the full schema caught: a prop value with a line break (StringDatatype) and a record URI with a
+    space (format uri-reference) were written as they came."""
+    d = data()
+    d.asset = "credit model\nv2 "
+    d.coverage[0].evidence[0].uri = "file:///tmp/my store/evidence/m/1/model-review/r1/record.json"
+    d.coverage.append(ControlCoverage("iso:Ä.1 (b)", "iso", "Ä.1 (b)", "T", "not_covered", "", evidence=[]))
+    doc = assessment_results(d)
+    errors = list(validator().iter_errors(doc))
+    assert errors == [], [e.message for e in errors[:5]]
+    assert doc["assessment-results"]["metadata"]["props"][0]["value"] == "credit model v2"
+    obs = doc["assessment-results"]["results"][0]["observations"][0]
+    assert obs["relevant-evidence"][0]["href"] == "file:///tmp/my%20store/evidence/m/1/model-review/r1/record.json"
+    assert uri_ref("s3://b/evidence/x/record.json") == "s3://b/evidence/x/record.json"
+
+
 def test_control_tokens():
     assert control_token("eu-ai-act:art-9") == "eu-ai-act_art-9"
     assert control_token("vn:10 (a)") == "vn_10-a-"
+    assert control_token("iso:Ä.1 (b)") == "iso_Ä.1-b-"
+    assert control_token("1x:2") == "_1x_2"
