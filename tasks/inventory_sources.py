@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from prefect import task
+from tasks.govgate_task import govgate_task as task
 
 PAGE = 200  # Prefect's default API page limit
 _NOT_RUN = ("SCHEDULED", "PENDING")  # states of a run that has not started: not a "last run"

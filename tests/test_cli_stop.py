@@ -41,7 +41,7 @@ def test_a_bad_input_prints_one_error_line_and_logs_the_traceback(tmp_path):
     assert "Traceback" not in out, out[-3000:]
     errors = [line for line in out.splitlines() if line.startswith("error:")]
     assert errors == [
-        f"error: dataset {ragged} is not well-formed CSV: Error tokenizing data. C error: Expected 2 fields in line 3, saw 3"
+        f"error: dataset {ragged} is not well-formed CSV: ParserError: Error tokenizing data. C error: Expected 2 fields in line 3, saw 3"
     ]
     log = (tmp_path / "home" / "logs" / "govgate.log").read_text()
     assert "Traceback (most recent call last)" in log and "Expected 2 fields in line 3" in log

@@ -121,6 +121,8 @@ def kpi_chart(points: list[KPI]) -> Markup:
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [p.value for p in points]
     known = [v for v in values if v is not None and math.isfinite(v)]
+    if not known:  # an empty chart with marks on its axis reads as "0%": say there is nothing instead
+        return Markup('<p class="kpi-nodata">no data in any sub-period: nothing to chart</p>')
     ratio = all(p.unit == "ratio" for p in points)
     target = points[-1].target if points else None
     hi = 1.0 if ratio else max([*known, target or 0, 1e-9]) * 1.1

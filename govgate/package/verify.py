@@ -380,7 +380,9 @@ def _hidden_by(name: str, sealed: str, found: list[ObjectInfo]) -> list[str]:
     """What sits over a file's sealed version: a newer version or a delete marker (newest first in ``found``)."""
     if not any(v.version_id == sealed for v in found):
         return []  # the sealed version itself is missing: said by the caller
-    newest = found[0]
+    # S3 lists versions and delete markers apart; within one second their merged order is not reliable,
+    # IsLatest is
+    newest = next((v for v in found if v.is_latest), found[0])
     if newest.delete_marker:
         return [f"{name}: a delete marker hides the sealed version {sealed} (the plain key reads as gone)"]
     if newest.version_id != sealed:

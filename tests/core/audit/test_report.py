@@ -379,7 +379,13 @@ def test_measured_coverage_and_kpis_render_with_trends(world):
     assert made["before"].record.record_id not in {e.record_id for e in data.runs}  # but not a run of the period
     assert data.kpis and all(len(data.kpi_series[k.id]) == 5 for k in data.kpis)  # 30 days: 5 weekly points
     html = render_report(data)
-    assert html.count('class="chart kpi"') == len(data.kpis)
+    charted = sum(any(p.value is not None for p in data.kpi_series[k.id]) for k in data.kpis)
+    assert html.count('class="chart kpi"') == charted and html.count("nothing to chart") == len(data.kpis) - charted
     assert all(f'id="kpi-{k.id}"' in html for k in data.kpis)
     assert audit.sub_periods(START, END)[0] == (START, START + timedelta(days=7))
     assert len(audit.sub_periods(START, START + timedelta(days=90))) == 3  # months past 62 days
+
+
+def test_kpi_chart_with_nothing_to_count_anywhere_draws_no_axis():
+    empty = KPI("x", "x", 0, 0, END, END + timedelta(days=7), "n", "d")
+    assert "nothing to chart" in kpi_chart([empty, empty]) and "<svg" not in kpi_chart([empty, empty])
