@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from govgate import protocol
+from govgate.checks.free_text import mask_free_text
 from govgate.evidence_index import RecordEntry
 from govgate.gate import input_digest
 from govgate.intake.answers import Answers
@@ -49,7 +50,7 @@ def intake_subject(answers: Answers | None, source: str | None, book: RuleBook |
         version=a.version,
         uris=[source] if source else [],
         inputs=inputs,
-        attributes={k: v for k, v in {"name": a.name, "purpose": a.purpose}.items() if v},
+        attributes={k: mask_free_text(v) for k, v in {"name": a.name, "purpose": a.purpose}.items() if v},
     )
 
 

@@ -43,3 +43,14 @@ def test_every_family_has_a_check_judged_against_its_threshold():
     families = {f"intake.{rule.family}" for rule in BOOK.rules}
     assert families <= set(outcomes(r)) and all(c.threshold is not None for c in r.checks)
     assert set(outcomes(r).values()) == {"pass"}
+
+
+def test_free_text_of_the_answers_is_masked_in_the_record():
+    from govgate.intake.gate import intake_subject
+
+    a = answers(asset__purpose="rank loans; ask jane.roe@example.org, key AKIAQWERTYUIOPASDFGH", asset__name="Scorer")
+    subject = intake_subject(a, None, BOOK)
+    purpose = subject.attributes["purpose"]
+    assert "jane.roe@example.org" not in purpose and "AKIAQWERTYUIOPASDFGH" not in purpose
+    assert purpose.startswith("rank loans; ask <EMAIL_ADDRESS>, key <SECRET hmac:")
+    assert subject.attributes["name"] == "Scorer"
